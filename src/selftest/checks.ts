@@ -1,0 +1,49 @@
+/**
+ * Every kernel self-check, in one list: vitest runs them in Node (Dawn) and the self-test page runs them in the
+ * browser (the Playwright suite reads the page's JSON), so both hosts check exactly the same things.
+ */
+import type { GpuContext } from '../gpu/context';
+import { Rng } from '../util/random';
+import type { CheckReport, KernelCheck } from './types';
+import { matmulChecks } from '../kernels/matmul.check';
+
+export const kernelChecks: KernelCheck[] = [
+  ...matmulChecks,
+];
+
+export async function runCheck(ctx: GpuContext, check: KernelCheck, seed: number): Promise<CheckReport> {
+  const t0 = performance.now();
+  try {
+    const out = await check.run(ctx, new Rng(seed));
+    const results = Array.isArray(out) ? out : [out];
+    const ok = results.every((r) => r.ok);
+    return {
+      name: check.name,
+      ok,
+      seed,
+      ms: performance.now() - t0,
+      maxAbsErr: Math.max(...results.map((r) => r.maxAbsErr)),
+      message: results.map((r) => r.message).join('\n'),
+    };
+  } catch (e) {
+    return { name: check.name, ok: false, seed, ms: performance.now() - t0, maxAbsErr: NaN, message: String((e as Error)?.stack ?? e) };
+  } finally {
+    ctx.disposeBuffers();
+  }
+}
+
+export async function runChecks(
+  ctx: GpuContext,
+  seed: number,
+  filter: (name: string) => boolean = () => true,
+  onReport?: (r: CheckReport) => void,
+): Promise<CheckReport[]> {
+  const reports: CheckReport[] = [];
+  for (const [i, check] of kernelChecks.entries()) {
+    if (!filter(check.name)) continue;
+    const r = await runCheck(ctx, check, (seed + i * 0x9e3779b1) >>> 0);
+    reports.push(r);
+    onReport?.(r);
+  }
+  return reports;
+}

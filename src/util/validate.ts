@@ -1,0 +1,53 @@
+/**
+ * The one comparison used by every kernel test: |actual - ref| <= atol + rtol * |ref| element-wise.
+ * Reports the worst element and the first mismatches, llm.c style, so a failure says where and by how much.
+ */
+export interface ValidateResult {
+  ok: boolean;
+  count: number;
+  mismatches: number;
+  maxAbsErr: number;
+  /** Worst element by (|a - r| - atol - rtol|r|). */
+  worst: { index: number; actual: number; ref: number } | null;
+  message: string;
+}
+
+export function validate(
+  actual: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  name = 'result',
+  showFirst = 5,
+): ValidateResult {
+  if (actual.length !== ref.length) {
+    return {
+      ok: false, count: ref.length, mismatches: ref.length, maxAbsErr: Infinity, worst: null,
+      message: `${name}: length ${actual.length} != reference length ${ref.length}`,
+    };
+  }
+  let mismatches = 0;
+  let maxAbsErr = 0;
+  let worst: ValidateResult['worst'] = null;
+  let worstExcess = -Infinity;
+  const first: string[] = [];
+  for (let i = 0; i < ref.length; i++) {
+    const a = actual[i], r = ref[i];
+    const err = Math.abs(a - r);
+    const bad = Number.isNaN(r) ? !Number.isNaN(a) : !(err <= atol + rtol * Math.abs(r));
+    const excess = Number.isNaN(err) ? Infinity : err - atol - rtol * Math.abs(r);
+    if (!Number.isNaN(err) && err > maxAbsErr) maxAbsErr = err;
+    if (Number.isNaN(err) && !(Number.isNaN(a) && Number.isNaN(r))) maxAbsErr = NaN;
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = { index: i, actual: a, ref: r };
+    }
+    if (bad) {
+      mismatches++;
+      if (first.length < showFirst) first.push(`  [${i}] got ${a}, want ${r} (|diff| ${err.toExponential(2)})`);
+    }
+  }
+  const ok = mismatches === 0;
+  const head = `${name}: ${ok ? 'ok' : `${mismatches}/${ref.length} mismatches`} (max |diff| ${maxAbsErr.toExponential(2)}, atol ${atol}, rtol ${rtol})`;
+  return { ok, count: ref.length, mismatches, maxAbsErr, worst, message: ok ? head : `${head}\n${first.join('\n')}` };
+}
