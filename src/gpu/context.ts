@@ -25,7 +25,7 @@ export interface DispatchSpec {
   entryPoint?: string;
   constants?: Record<string, number>;
   /** Contents of the `Params` uniform at binding 0, if the shader has one. */
-  uniforms?: Uint8Array;
+  uniforms?: Uint8Array<ArrayBuffer>;
   /** Storage buffers bound at 1, 2, … (or from 0 when there are no uniforms), in declaration order. */
   buffers: GPUBuffer[];
   workgroups: [number, number?, number?];
@@ -125,8 +125,9 @@ export class GpuContext {
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
     shaderOverrides: Partial<Record<ShaderName, string>> = {},
+    pipelines?: PipelineCache,
   ) {
-    this.pipelines = new PipelineCache(device);
+    this.pipelines = pipelines ?? new PipelineCache(device);
     this.pool = new BufferPool(device);
     this.shaders = { ...shaderSources, ...shaderOverrides };
     device.lost.then((info) => {
@@ -138,6 +139,15 @@ export class GpuContext {
   static async create(options: AcquireOptions & { shaderOverrides?: Partial<Record<ShaderName, string>> } = {}) {
     const { device, info } = await acquireDevice(options);
     return new GpuContext(device, info, options.shaderOverrides);
+  }
+
+  /**
+   * A sibling context on the same device with its own buffers (disposed independently), sharing the pipeline
+   * cache (the cache is keyed by shader text, so overridden shaders never collide with the originals).
+   */
+  fork(shaderOverrides: Partial<Record<ShaderName, string>> = {}): GpuContext {
+    const child = new GpuContext(this.device, this.adapter, { ...this.shaders, ...shaderOverrides }, this.pipelines);
+    return child;
   }
 
   get limits(): Record<string, number> {

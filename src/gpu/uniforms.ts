@@ -32,7 +32,7 @@ export class UniformWriter {
     return this;
   }
 
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<ArrayBuffer> {
     const padded = Math.max(16, Math.ceil(this.offset / 16) * 16);
     return new Uint8Array(this.buf, 0, padded).slice();
   }

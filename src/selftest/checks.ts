@@ -11,8 +11,10 @@ export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
 ];
 
-export async function runCheck(ctx: GpuContext, check: KernelCheck, seed: number): Promise<CheckReport> {
+/** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */
+export async function runCheck(parent: GpuContext, check: KernelCheck, seed: number): Promise<CheckReport> {
   const t0 = performance.now();
+  const ctx = parent.fork();
   try {
     const out = await check.run(ctx, new Rng(seed));
     const results = Array.isArray(out) ? out : [out];

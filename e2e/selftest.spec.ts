@@ -1,0 +1,38 @@
+/** The same kernel self-checks as the Node suite, in headless Chromium's WebGPU (SwiftShader), through the page. */
+import { expect, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+interface Summary {
+  status: string;
+  seed: number;
+  passed: number;
+  failed: number;
+  total: number;
+  reports: { name: string; ok: boolean; message: string }[];
+}
+
+test('every kernel self-check passes in Chromium WebGPU', async ({ page }) => {
+  const seed = (Math.random() * 2 ** 32) >>> 0;
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`/?seed=${seed}`);
+  await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
+  const json = page.locator('#selftest-json');
+  await expect(json).toHaveAttribute('data-status', /done|error/);
+  const summary = JSON.parse((await json.textContent()) ?? '{}') as Summary;
+  mkdirSync('test-results', { recursive: true });
+  await page.screenshot({ path: 'test-results/selftest.png', fullPage: true });
+  const failures = summary.reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
+  expect(summary.status, `self-test did not finish (seed ${seed})`).toBe('done');
+  expect(failures, `seed ${seed}`).toEqual([]);
+  expect(summary.total).toBeGreaterThan(0);
+  expect(summary.passed).toBe(summary.total);
+  expect(errors).toEqual([]);
+});
+
+test('the page names the adapter and its limits', async ({ page }) => {
+  await page.goto('/?selftest=off');
+  await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
+  await expect(page.getByTestId('adapter-vendor')).not.toHaveText('');
+  await expect(page.getByText('maxStorageBufferBindingSize')).toBeVisible();
+});
