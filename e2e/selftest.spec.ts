@@ -20,8 +20,8 @@ test('every kernel self-check passes in Chromium WebGPU', async ({ page }) => {
   const json = page.locator('#selftest-json');
   await expect(json).toHaveAttribute('data-status', /done|error/);
   const summary = JSON.parse((await json.textContent()) ?? '{}') as Summary;
-  mkdirSync('test-results', { recursive: true });
-  await page.screenshot({ path: 'test-results/selftest.png', fullPage: true });
+  mkdirSync('test-results/screenshots', { recursive: true });
+  await page.screenshot({ path: 'test-results/screenshots/selftest.png', fullPage: true });
   const failures = summary.reports.filter((r) => !r.ok).map((r) => `${r.name}: ${r.message}`);
   expect(summary.status, `self-test did not finish (seed ${seed})`).toBe('done');
   expect(failures, `seed ${seed}`).toEqual([]);

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// `npm test`: type-check, the Node suite (vitest on Dawn WebGPU), then the browser suite (Playwright in Debian's
+// Chromium). Every stage runs even if an earlier one failed; the closing line counts every test of both suites.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+mkdirSync('test-results', { recursive: true });
+for (const f of ['test-results/vitest.json', 'test-results/e2e.json']) rmSync(f, { force: true });
+const extra = process.argv.slice(2);
+
+function run(label, cmd, args) {
+  console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  return r.status === 0;
+}
+
+const typesOk = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+const nodeOk = run('node suite', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extra]);
+const e2eOk = run('browser suite', 'npx', ['playwright', 'test']);
+
+let passed = 0, failed = 0, skipped = 0;
+if (existsSync('test-results/vitest.json')) {
+  const v = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
+  passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + v.numTodoTests;
+} else if (!nodeOk) failed += 1;
+if (existsSync('test-results/e2e.json')) {
+  const s = JSON.parse(readFileSync('test-results/e2e.json', 'utf8')).stats;
+  passed += s.expected + s.flaky; failed += s.unexpected; skipped += s.skipped;
+} else if (!e2eOk) failed += 1;
+if (!typesOk) failed += 1;
+// Skips would hide missing coverage: they count as failures here.
+const ok = typesOk && nodeOk && e2eOk && failed === 0 && skipped === 0 && passed > 0;
+console.log(`\ntests: ${passed} passed, ${failed + skipped} failed`);
+if (skipped) console.log(`(${skipped} skipped tests are counted as failures: nothing may be skipped)`);
+process.exit(ok ? 0 : 1);
