@@ -6,9 +6,15 @@ import type { GpuContext } from '../gpu/context';
 import { Rng } from '../util/random';
 import type { CheckReport, KernelCheck } from './types';
 import { matmulChecks } from '../kernels/matmul.check';
+import { randomChecks } from '../kernels/random.check';
+import { pgdChecks } from '../kernels/pgd.check';
+import { optimChecks } from '../kernels/optim.check';
 
 export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
+  ...randomChecks,
+  ...pgdChecks,
+  ...optimChecks,
 ];
 
 /** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */

@@ -1,0 +1,93 @@
+import type { KernelCheck } from '../selftest/types';
+import type { Rng } from '../util/random';
+import { validate, type ValidateResult } from '../util/validate';
+import { adamwStep, adamwStepRef, globalGradNorm, globalGradNormRef, sgdStep, sgdStepRef, type AdamwOptions, type SgdOptions } from './optim';
+
+// Tolerances (|got − ref| ≤ atol + rtol·|ref|) after several f32 steps against float64: parameters are O(1) and move
+// by O(lr) per step; the norm is an f32 reduction over up to 10^5 squares.
+const PARAM_TOL: [number, number] = [2e-6, 1e-5];
+const STATE_TOL: [number, number] = [1e-6, 1e-5];
+const NORM_TOL: [number, number] = [0, 2e-5];
+
+/**
+ * Gradients of several tensors packed in one flat buffer: consecutive segments with different scales (as for
+ * weights, biases and norms of different layers), fresh per step.
+ */
+function packedGradients(rng: Rng, count: number, steps: number): Float32Array[] {
+  const cuts = [0, Math.floor(count * 0.3), Math.floor(count * 0.35), Math.floor(count * 0.8), count];
+  const scales = [0.02, 1, 0.2, 3];
+  return Array.from({ length: steps }, () => {
+    const g = rng.normal(count);
+    for (let s = 0; s < 4; s++) for (let i = cuts[s]; i < cuts[s + 1]; i++) g[i] *= scales[s];
+    return g;
+  });
+}
+
+/** A maxGradNorm that clips every step: a fraction of the smallest gradient norm. */
+function activeClip(grads: Float32Array[]): number {
+  return 0.4 * Math.min(...grads.map((g) => globalGradNormRef(g).norm));
+}
+
+function compare(name: string, got: Record<string, Float32Array>, want: Record<string, Float64Array>, tol: [number, number]): ValidateResult[] {
+  return Object.keys(want).map((k) => validate(got[k], want[k], tol[0], tol[1], `${name} ${k}`));
+}
+
+function adamwCase(name: string, count: number, steps: number, opts: AdamwOptions, clip: boolean): KernelCheck {
+  return {
+    name: `optim/${name}`,
+    async run(ctx, rng) {
+      const params = rng.normal(count, 0.5);
+      const grads = packedGradients(rng, count, steps);
+      const o = { ...opts, maxGradNorm: clip ? activeClip(grads) : undefined };
+      const got = await adamwStep(ctx, params, grads, o);
+      const want = adamwStepRef(params, grads, o);
+      return [
+        validate(got.params, want.params, PARAM_TOL[0], PARAM_TOL[1], `${name} params (${steps} steps)`),
+        ...compare(name, got.state, want.state, STATE_TOL),
+        validate(got.gradNorms, want.gradNorms, NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
+      ];
+    },
+  };
+}
+
+function sgdCase(name: string, count: number, steps: number, opts: SgdOptions, clip: boolean): KernelCheck {
+  return {
+    name: `optim/${name}`,
+    async run(ctx, rng) {
+      const params = rng.normal(count, 0.5);
+      const grads = packedGradients(rng, count, steps);
+      const o = { ...opts, maxGradNorm: clip ? activeClip(grads) : undefined };
+      const got = await sgdStep(ctx, params, grads, o);
+      const want = sgdStepRef(params, grads, o);
+      const results = [
+        validate(got.params, want.params, PARAM_TOL[0], PARAM_TOL[1], `${name} params (${steps} steps)`),
+        validate(got.gradNorms, want.gradNorms, NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
+      ];
+      if (o.momentum) results.push(...compare(name, got.state, want.state, STATE_TOL));
+      return results;
+    },
+  };
+}
+
+/** The norm buffer itself: ‖g‖ over more than GRAD_NORM_PARTIALS·256 elements (stage 1 loops) and the clip scale. */
+const gradNormCase: KernelCheck = {
+  name: 'optim/global-grad-norm',
+  async run(ctx, rng) {
+    const g = packedGradients(rng, 70_001, 1)[0];
+    const maxGradNorm = 0.5 * globalGradNormRef(g).norm;
+    const got = await globalGradNorm(ctx, g, maxGradNorm);
+    const want = globalGradNormRef(g, maxGradNorm);
+    const unclipped = await globalGradNorm(ctx, g);
+    return validate([got.norm, got.scale, unclipped.scale], [want.norm, want.scale, 1], NORM_TOL[0], NORM_TOL[1], 'global grad norm, clip scale, scale without clipping');
+  },
+};
+
+export const optimChecks: KernelCheck[] = [
+  gradNormCase,
+  adamwCase('adamw', 1003, 5, { lr: 1e-2, weightDecay: 0.05 }, false),
+  adamwCase('adamw-clip', 70_001, 4, { lr: 3e-3, beta1: 0.8, beta2: 0.99, weightDecay: 0.1 }, true),
+  sgdCase('sgd', 257, 4, { lr: 0.05 }, false),
+  sgdCase('sgd-momentum', 4099, 5, { lr: 0.02, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }, false),
+  sgdCase('sgd-momentum-clip', 3001, 5, { lr: 0.02, momentum: 0.9, weightDecay: 1e-3 }, true),
+  sgdCase('sgd-nesterov-clip', 5003, 5, { lr: 0.02, momentum: 0.8, nesterov: true, weightDecay: 5e-4 }, true),
+];

@@ -1,0 +1,39 @@
+/**
+ * Each kernel family's self-checks catch a deliberately broken WGSL variant (random, pgd, optim): a passing check
+ * must mean the kernel is right, not that the check cannot fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { kernelChecks, runCheck } from '../src/selftest/checks';
+import { shaderSources, type ShaderName } from '../src/kernels/shaders';
+import { freshSeed } from '../src/util/random';
+import { withGpu } from './helpers/gpu';
+
+const seed = freshSeed();
+
+async function brokenReport(shader: ShaderName, find: string, replace: string, checkName: string) {
+  const broken = shaderSources[shader].replace(find, replace);
+  expect(broken, `'${find}' not found in ${shader}`).not.toBe(shaderSources[shader]);
+  const check = kernelChecks.find((c) => c.name === checkName);
+  expect(check, `no check named ${checkName}`).toBeDefined();
+  return withGpu((ctx) => runCheck(ctx, check!, seed), { [shader]: broken });
+}
+
+describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
+  it('random: a wrong PCG multiplier changes the u32 draws', async () => {
+    const report = await brokenReport('random', '* 277803737u', '* 277803739u', 'random/u32');
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(/mismatches/);
+  });
+
+  it('pgd: an L2 projection that only shrinks beyond 2ε leaves x outside the ball', async () => {
+    const report = await brokenReport('pgd', 'dNorm > e)', 'dNorm > 2.0 * e)', 'pgd/l2-step-embedding');
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(/outside the constraint set: 1\/1 mismatches/);
+  });
+
+  it('optim: a clip scale computed with 2·maxNorm is caught by the clipped AdamW check', async () => {
+    const report = await brokenReport('optim', 'min(1.0, p.maxNorm /', 'min(1.0, 2.0 * p.maxNorm /', 'optim/adamw-clip');
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(/adamw-clip params .*mismatches/);
+  });
+});
