@@ -382,6 +382,9 @@ export function cloneModel(m: Model): Model {
 }
 
 /** Attribute value with a default (ints/floats/strings/tensors unwrapped). */
+export function attrValue(node: Node, name: string, fallback: number): number;
+export function attrValue(node: Node, name: string, fallback: string): string;
+export function attrValue<T>(node: Node, name: string, fallback: T): T;
 export function attrValue<T>(node: Node, name: string, fallback: T): T {
   const a = node.attrs[name];
   return a === undefined ? fallback : (a.value as unknown as T);
