@@ -82,10 +82,14 @@ export function clipNormalize(text: string): string {
 }
 
 /** Words of a text as CLIP's pre-tokenizer sees them: byte-level strings of the regex matches. */
+let byteToChar: string[] | null = null;
+
 export function clipPreTokenize(text: string): string[] {
-  const table = byteAlphabet();
-  const toChar: string[] = [];
-  for (const [b, c] of table) toChar[b] = c;
+  if (!byteToChar) {
+    byteToChar = [];
+    for (const [b, c] of byteAlphabet()) byteToChar[b] = c;
+  }
+  const toChar = byteToChar;
   const enc = new TextEncoder();
   const words: string[] = [];
   for (const m of clipNormalize(text).matchAll(new RegExp(CLIP_SPLIT_PATTERN, 'gu'))) {

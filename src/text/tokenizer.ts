@@ -38,7 +38,8 @@ export interface ClipSpecialTokens {
 }
 
 export interface ClipTokenizerOptions {
-  /** T, the padded length. Default: tokenizer.json `truncation.max_length`, else tokenizer_config
+  /** T, the padded length. Default: tokenizer.json `truncation.max_length`, else its `padding.strategy.Fixed`,
+   * else tokenizer_config
    * `model_max_length` (when sensible), else 77 (CLIP). */
   contextLength?: number;
   /** Override the special tokens by content (must exist in the vocabulary / added tokens). */
@@ -301,8 +302,10 @@ export class ClipTokenizer {
 
     const truncation = isObject(j.truncation) ? j.truncation : null;
     const cfgMax = typeof cfgIn.model_max_length === 'number' && cfgIn.model_max_length <= 1 << 16 ? cfgIn.model_max_length : undefined;
+    const fixed = padding && isObject(padding.strategy) && isId(padding.strategy.Fixed) ? padding.strategy.Fixed : undefined;
     const contextLength = options.contextLength
       ?? (truncation && isId(truncation.max_length) ? truncation.max_length : undefined)
+      ?? fixed
       ?? cfgMax
       ?? 77;
     if (!Number.isInteger(contextLength) || contextLength < 2) {

@@ -80,6 +80,7 @@ describe('ClipTokenizer on a hand-made CLIP-structure tokenizer.json', () => {
     expect(ClipTokenizer.fromJSON(handMadeClip()).contextLength).toBe(77);
     expect(ClipTokenizer.fromJSON(handMadeClip(), { tokenizerConfig: { model_max_length: 32 } }).contextLength).toBe(32);
     expect(ClipTokenizer.fromJSON({ ...handMadeClip(), truncation: { max_length: 12 } }).contextLength).toBe(12);
+    expect(ClipTokenizer.fromJSON({ ...handMadeClip(), padding: { strategy: { Fixed: 20 }, pad_id: 520, pad_token: '<|endoftext|>' } }).contextLength).toBe(20);
     expect(tokenize(handMadeClip(), ['cat']).dims).toEqual([1, 77]);
   });
 
