@@ -9,12 +9,18 @@ import { matmulChecks } from '../kernels/matmul.check';
 import { randomChecks } from '../kernels/random.check';
 import { pgdChecks } from '../kernels/pgd.check';
 import { optimChecks } from '../kernels/optim.check';
+import { gramChecks } from '../kernels/gram.check';
+import { normalizeChecks } from '../kernels/normalize.check';
+import { zeroShotChecks } from '../kernels/zeroShot.check';
 
 export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
   ...randomChecks,
   ...pgdChecks,
   ...optimChecks,
+  ...gramChecks,
+  ...normalizeChecks,
+  ...zeroShotChecks,
 ];
 
 /** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */
