@@ -4,7 +4,7 @@
  */
 import { GpuContext } from '../src/gpu/context';
 import type { BenchOptions, BenchResult } from './harness';
-import { benchMatmul } from './kernels';
+import { benchAdamw, benchGram, benchMatmul, benchPgd, benchZeroShot } from './kernels';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -24,6 +24,10 @@ const cases: Case[] = [
       return benchMatmul(ctx, sizes, opts);
     },
   },
+  { name: 'gram', run: benchGram },
+  { name: 'zeroShot', run: benchZeroShot },
+  { name: 'pgd', run: benchPgd },
+  { name: 'adamw', run: benchAdamw },
 ];
 
 async function main() {
