@@ -60,7 +60,7 @@ export interface GraphBuilderOptions {
 export interface OpOptions {
   name?: string;
   domain?: string;
-  /** Output names, or a count of generated ones (default 1). */
+  /** Output names (used verbatim), or a count of generated ones (default 1). */
   outputs?: string[] | number;
 }
 
@@ -103,8 +103,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A unique name: `name` itself when free, otherwise a fresh variant. */
-  private claim(name: string): string {
+  /** A unique name: `name` itself when free, otherwise a fresh variant (and marks it taken). */
+  unique(name: string): string {
     if (!this.used.has(name)) {
       this.used.add(name);
       return name;
@@ -127,7 +127,7 @@ export class GraphBuilder {
 
   /** Adds an initializer under `name` (exactly that name when free, else a fresh variant); returns its name. */
   init(name: string, t: Tensor): string {
-    const n = this.claim(name);
+    const n = this.unique(name);
     this.graph.initializers.set(n, t);
     return n;
   }
@@ -164,12 +164,13 @@ export class GraphBuilder {
 
   /** Emits a node; returns all its output names. */
   opN(op: string, inputs: string[], attrs: Record<string, AttrInput | undefined> = {}, opts: OpOptions = {}): string[] {
+    // Explicit output and node names are used verbatim (see `unique` for collision-free ones).
     const outs = Array.isArray(opts.outputs)
-      ? opts.outputs.map((o) => (o === '' ? '' : this.claim(o)))
+      ? opts.outputs.map((o) => { this.used.add(o); return o; })
       : Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(op.toLowerCase()));
     const a: Record<string, Attr> = {};
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) a[k] = toAttr(k, v);
-    const node: Node = { op, inputs: [...inputs], outputs: outs, attrs: a, name: opts.name ? this.claim(opts.name) : this.fresh(`${op}_node`), domain: opts.domain ?? '' };
+    const node: Node = { op, inputs: [...inputs], outputs: outs, attrs: a, name: opts.name ?? this.fresh(`${op}_node`), domain: opts.domain ?? '' };
     this.graph.nodes.push(node);
     return outs;
   }

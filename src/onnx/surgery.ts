@@ -59,7 +59,7 @@ export function insertPerturbation(model: Model, tensor: string, o: Perturbation
   const input = b.input(o.input ?? `${tensor}_perturbation`, ti.dtype, ti.dims);
   const consumersBefore = g.nodes.filter((n) => n.inputs.includes(tensor));
   if (consumersBefore.length === 0) throw new Error(`cannot perturb '${tensor}': no node reads it`);
-  const perturbed = b.op('Add', [tensor, input], {}, { outputs: [`${tensor}_perturbed`], name: `${tensor}_perturb` });
+  const perturbed = b.op('Add', [tensor, input], {}, { outputs: [b.unique(`${tensor}_perturbed`)], name: b.unique(`${tensor}_perturb`) });
   for (const n of consumersBefore) n.inputs = n.inputs.map((x) => (x === tensor ? perturbed : x));
   // Keep the Add next to its producer so the node list stays topologically ordered.
   const addNode = g.nodes.pop()!;
