@@ -7,6 +7,13 @@ import optim from '../../shaders/optim.wgsl?raw';
 import gram from '../../shaders/gram.wgsl?raw';
 import crossentropy from '../../shaders/crossentropy.wgsl?raw';
 import normalize from '../../shaders/normalize.wgsl?raw';
+import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
+import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
+import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
+import subspace_gram from '../../shaders/subspace_gram.wgsl?raw';
+import subspace_loss from '../../shaders/subspace_loss.wgsl?raw';
+import subspace_apply from '../../shaders/subspace_apply.wgsl?raw';
+import subspace_reduce from '../../shaders/subspace_reduce.wgsl?raw';
 
 export const shaderSources = {
   matmul,
@@ -16,6 +23,13 @@ export const shaderSources = {
   gram,
   crossentropy,
   normalize,
+  subspace_basis,
+  subspace_cross,
+  subspace_angles,
+  subspace_gram,
+  subspace_loss,
+  subspace_apply,
+  subspace_reduce,
 } as const;
 
 export type ShaderName = keyof typeof shaderSources;

@@ -12,6 +12,7 @@ import { optimChecks } from '../kernels/optim.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
+import { subspaceChecks } from '../subspace/subspace.check';
 
 export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
@@ -21,6 +22,7 @@ export const kernelChecks: KernelCheck[] = [
   ...gramChecks,
   ...normalizeChecks,
   ...zeroShotChecks,
+  ...subspaceChecks,
 ];
 
 /** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */
