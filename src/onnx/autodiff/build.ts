@@ -56,7 +56,7 @@ export interface GradientGraphs {
   savedNames: string[];
   /** Forward graph inputs the backward also reads. */
   forwardInputsUsed: string[];
-  /** Forward initializers the backward reads as inputs (only with shareConstants). */
+  /** Forward initializers the backward reads as inputs (only with shareConstants; values in forward.graph.initializers). */
   constantInputs: string[];
   /** The differentiated outputs, in order. */
   outputs: string[];
