@@ -3,8 +3,9 @@
 // Outputs: U [groups, n, d] with orthonormal rows 0..rank-1 and zero rows after; L [groups, n, n] with
 // x_j = sum_i L[j][i] u_i (lower-trapezoidal: the Gram–Schmidt coefficients); rank [groups].
 // A vector whose residual after both passes is <= tol * max_j |x_j| adds no direction.
-// The working vector lives in U's row j (global memory); dot products use a 32 x 8 layout: invocation (i, lane)
-// sums u_i . v over the columns lane, lane + 8, ...; the 8 partial sums are added by invocation i.
+// The working vector lives in U's row j (global memory); dot products use a 32 x 2 layout: invocation (i, lane)
+// sums u_i . v over the columns lane, lane + 2, ...; the 2 partial sums are added by invocation i. 64 invocations:
+// software adapters pay per invocation at every barrier, and 256 groups already fill a GPU.
 
 struct Params {
   groups: u32, n: u32, d: u32, tol: f32,
@@ -16,33 +17,33 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> L: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rank: array<u32>;
 
-const WG: u32 = 256u;
-const LANES: u32 = 8u;
+const WG: u32 = 64u;
+const LANES: u32 = 2u;
 const PASSES: u32 = 2u;
 
-var<workgroup> red: array<f32, 256>;
+var<workgroup> red: array<f32, 64>;
 var<workgroup> coef: array<f32, 32>;
-var<workgroup> red16: array<f32, 16>;
+var<workgroup> red8: array<f32, 8>;
 var<workgroup> scal: array<f32, 2>;
 
-// Sum of red[0..256) into scal[slot], visible to all after the call (two levels: 16 x 16).
-fn reduce256(t: u32, slot: u32) {
+// Sum of red[0..64) into scal[slot], visible to all after the call (two levels: 8 x 8).
+fn reduce64(t: u32, slot: u32) {
   workgroupBarrier();
-  if (t < 16u) {
+  if (t < 8u) {
     var s = 0.0;
-    for (var k = 0u; k < 16u; k++) { s += red[t * 16u + k]; }
-    red16[t] = s;
+    for (var k = 0u; k < 8u; k++) { s += red[t * 8u + k]; }
+    red8[t] = s;
   }
   workgroupBarrier();
   if (t == 0u) {
     var s = 0.0;
-    for (var k = 0u; k < 16u; k++) { s += red16[k]; }
+    for (var k = 0u; k < 8u; k++) { s += red8[k]; }
     scal[slot] = s;
   }
   workgroupBarrier();
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let g = wid.x + wid.y * nwg.x;
@@ -96,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         L[lb + j * n + t] += s;
       }
       workgroupBarrier();
-      // v -= sum_i coef_i u_i (each invocation owns columns t, t + 256, ...)
+      // v -= sum_i coef_i u_i (each invocation owns columns t, t + 64, ...)
       for (var c = t; c < d; c += WG) {
         var v = U[vj + c];
         for (var i = 0u; i < r; i++) { v = fma(-coef[i], U[xb + i * d + c], v); }
@@ -107,7 +108,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var ss = 0.0;
     for (var c = t; c < d; c += WG) { let v = U[vj + c]; ss = fma(v, v, ss); }
     red[t] = ss;
-    reduce256(t, 1u);
+    reduce64(t, 1u);
     let nrm = sqrt(scal[1]);
     if (nrm > thresh) {
       let inv = 1.0 / nrm;

@@ -17,7 +17,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> Cuv: array<f32>;
 @group(0) @binding(6) var<storage, read_write> B: array<f32>;
 
-const WG: u32 = 256u;
+const WG: u32 = 64u;
 
 fn basisAt(isV: bool, idx: u32) -> f32 {
   if (isV) { return V[idx]; }
@@ -26,7 +26,7 @@ fn basisAt(isV: bool, idx: u32) -> f32 {
 
 var<workgroup> K2: array<f32, 1024>; // second-pass coefficients, [32][32]
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) t: u32) {
   let g = wid.x + wid.y * nwg.x;

@@ -2,14 +2,19 @@
  * Self-checks of the subspace kernels (bases, principal angles, losses + gradients) against the float64
  * references, on fresh random inputs — run by vitest in Node (Dawn) and by the self-test page in Chromium.
  *
- * The references run on exactly the fp32 values the kernels see. Tolerances (fp32, measured on lavapipe over many
- * seeds, then given ~5–10× headroom):
- * - bases: ‖UUᵀ − I‖ ≤ 2e-6; ‖X − L·U‖ ≤ 2e-6·‖X‖; the span agrees with the reference to ~ε₃₂·κ(X) (an fp32
- *   spanning set with condition number κ only defines its span to that accuracy, whatever the algorithm);
- * - principal angles: 1e-5 rad for every angle on well-posed inputs (κ ≤ 100; measured ≲ 1e-6), and
- *   1e-6 + 1.5·ε₃₂·κ rad at κ = 1e4 (measured ≲ 4e-5 there, still CGS2's ε·κ, not the ε·κ² of a Gram route);
- * - losses: per-pair values to 3e-6·(n + m) absolute (½‖R‖² − tr… cancels in fp32 as the subspaces align),
- *   gradients to 3e-6 of their largest component on random inputs, 3e-5 at the hard points.
+ * The references run on exactly the fp32 values the kernels see (ε₃₂ = 2⁻²⁴). Tolerances (measured on lavapipe over
+ * 25 seeds, then given ≥ 4× headroom):
+ * - bases: ‖UUᵀ − I‖ ≤ 2e-6 (measured ≲ 3e-7, also at κ = 1e4); ‖X − L·U‖ ≤ 2e-6·‖X‖; the span agrees with the
+ *   reference to 0.5·ε₃₂·κ(X)·√n (a backward-stable fp32 factorisation of a spanning set with condition number κ
+ *   only pins its span down to ~ε₃₂·κ, whatever the algorithm; measured ≈ 0.05 of that);
+ * - principal angles: 1e-5 rad for every angle on well-posed inputs (κ ≤ 100; measured ≲ 1.3e-6), and
+ *   0.3·ε₃₂·κ ≈ 1.8e-4 rad at κ = 1e4 (measured ≲ 4e-5 vs the reference, ≲ 7e-5 vs the exact angles: CGS2's ε·κ,
+ *   not the ε·κ² of a Gram route, which would lose everything at κ = 1e4 in fp32);
+ * - losses: the Grams are formed and inverted in fp32 (as the issue prescribes), so the error follows
+ *   κ = κ(G + ρI) = (σ_max² + ρ)/(σ_min² + ρ) of each group: per-pair values to (3e-6 + 4ε₃₂κ)·(n + m) absolute,
+ *   gradients to (3e-6 + 10ε₃₂κ) of the batch's largest component (measured ≲ 0.5 of these over 25 seeds).
+ *   Random groups have κ ≈ 3 (errors ~1e-7); nearly rank-deficient groups reach κ ≈ ‖G‖/ρ ≈ 1e4 at ρ = 1e-4, where
+ *   gradients are good to ~1e-3 relative (1e-4 at ρ = 1e-3): a larger ridge buys fp32 accuracy.
  */
 import type { KernelCheck } from '../selftest/types';
 import type { Rng } from '../util/random';
@@ -163,7 +168,7 @@ function lossCase(name: string, inputs: (rng: Rng) => LossInputs, opts: Subspace
       const kappa = Array.from({ length: pairs }, (_, g) => wp === 0 ? 1 : Math.max(
         ridgedKappa(x.subarray(g * n * d, (g + 1) * n * d), n, d, ridge), ridgedKappa(y.subarray(g * m * d, (g + 1) * m * d), m, d, ridge)));
       const lossTol = kappa.map((k) => (3e-6 + 4 * EPS32 * k) * (n + m) * Math.max(1, wp + wm));
-      const gradTol = kappa.map((k) => 3e-6 + 4 * EPS32 * k);
+      const gradTol = kappa.map((k) => 3e-6 + 10 * EPS32 * k);
       const reduce = (opts.reduction ?? 'mean') === 'mean' ? 1 / pairs : 1;
       // Gradient errors are judged against the largest gradient component of the batch (an exact zero gradient,
       // as at X = Y, leaves only round-off), with each pair's own κ.
