@@ -52,3 +52,8 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>, from = 0, to
   for (let i = from; i < to; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Whether two typed arrays hold the same bytes (fast exact comparison for large arrays). */
+export function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
