@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { GradientGraphCache, hashModel } from '../../src/onnx/autodiff/cache';
 import { buildGradientGraphs, type GradientOptions, type RecomputePolicy } from '../../src/onnx/autodiff/build';
-import type { Tensor } from '../../src/onnx/ir';
+import { buildClipTextModel, buildClipVisionModel } from '../../src/onnx/clip/build';
+import { tinyClipConfig, withClipConfig } from '../../src/onnx/clip/config';
+import { extractClipWeights, initClipWeights } from '../../src/onnx/clip/weights';
+import { tensorFromNumbers, type Tensor } from '../../src/onnx/ir';
 import { encodeModel } from '../../src/onnx/proto';
 import { Rng, freshSeed } from '../../src/util/random';
 import { gradCheck, type FloatType } from './gradcheck';
@@ -15,6 +18,13 @@ import { tinyClip } from './tiny-clip';
 
 const seed = freshSeed();
 const BATCH = 2;
+
+/** BATCH rows of T token ids: random tokens, the EOS id (the largest) at position 3 + 2·row, padding 0 after it. */
+function tokenIds(rng: Rng, T: number, eos: number): number[] {
+  const ids: number[] = [];
+  for (let row = 0; row < BATCH; row++) for (let t = 0; t < T; t++) ids.push(t < 3 + 2 * row ? rng.int(1, eos) : t === 3 + 2 * row ? eos : 0);
+  return ids;
+}
 
 describe(`end-to-end gradients of a tiny CLIP text tower (AOS_SEED=${seed})`, () => {
   const configs: { style: 'torchscript' | 'dynamo'; gelu: 'erf' | 'tanh'; dtype: FloatType }[] = [
@@ -39,6 +49,42 @@ describe(`end-to-end gradients of a tiny CLIP text tower (AOS_SEED=${seed})`, ()
       expect(r.dtype).toBe(dtype);
       expect(r.ok, r.message).toBe(true);
       expect(r.checks.length).toBe(2 * (probe.names.weights.length + 1));
+    });
+  });
+
+  // The CLIP towers of src/onnx/clip (HF layout, both export patterns): every weight, plus the pixels (vision) or a
+  // token-embedding perturbation (text), against finite differences (float32: Conv and Erf have no float64 kernels).
+  const towers: { tower: 'vision' | 'text'; pattern: 'opset14' | 'opset18'; activation: 'quick_gelu' | 'gelu' }[] = [
+    { tower: 'vision', pattern: 'opset14', activation: 'quick_gelu' },
+    { tower: 'text', pattern: 'opset18', activation: 'gelu' },
+  ];
+  towers.forEach(({ tower, pattern, activation }, k) => {
+    it(`CLIP ${tower} tower (${pattern}, ${activation}): all weights and the ${tower === 'vision' ? 'pixels' : 'token embeddings'}`, async () => {
+      const cfg = withClipConfig(tinyClipConfig, { activation });
+      const s = (seed + 101 * (k + 1)) >>> 0;
+      const weights = initClipWeights(cfg, { seed: s, biasStd: 0.1 });
+      const model = tower === 'vision' ? buildClipVisionModel(cfg, weights, { pattern }) : buildClipTextModel(cfg, weights, { pattern });
+      const names = [...extractClipWeights(model).keys()];
+      const tok = model.graph.nodes.find((n) => n.op === 'Gather' && n.inputs[0].includes('token_embedding'))?.outputs[0];
+      const T = cfg.text.contextLength, S = cfg.imageSize;
+      const r = await gradCheck({
+        build: (_dt, rng) => ({
+          model,
+          feeds: (tower === 'vision'
+            ? { pixel_values: tensorFromNumbers('float32', rng.uniform(BATCH * cfg.channels * S * S, 0, 1), [BATCH, cfg.channels, S, S]) }
+            : { input_ids: tensorFromNumbers('int64', tokenIds(rng, T, cfg.text.vocabSize - 1), [BATCH, T]) }) as Record<string, Tensor>,
+        }),
+        options: {
+          wrt: tower === 'vision' ? [...names, 'pixel_values'] : names,
+          perturb: tower === 'text' ? [tok!] : [],
+          outputs: [model.graph.outputs[0].name],
+          batch: BATCH,
+        },
+        dtype: 'float32',
+        directions: 1,
+      }, s);
+      expect(r.ok, r.message).toBe(true);
+      expect(r.checks.length).toBe(names.length + 1);
     });
   });
 
