@@ -3,9 +3,11 @@
  * back (ours and the image preprocessor's), models that run on tokenized prompts and preprocessed images and match
  * the reference, writing to / reading from disk, and weights saved as safetensors driving an identical folder.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CLASS_SYNONYMS, PROMPT_TEMPLATES, fillTemplate } from '../../src/data/prompts';
 import { normalizationConstants, normalize, parsePreprocessorConfig, preprocessImages } from '../../src/image/preprocess';
@@ -119,6 +121,26 @@ describe('CLIP model folder', () => {
     // assembleClipFolder is the files of buildClipFolder.
     const files2 = assembleClipFolder(tinyClipConfig, { texts: TEXTS, seed, pattern: 'opset18' });
     expect(Buffer.from(files2['onnx/text_model.onnx']).equals(Buffer.from(files['onnx/text_model.onnx']))).toBe(true);
+  });
+
+  it('is written by scripts/clip/build-clip.ts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aos-clip-script-'));
+    try {
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      const log = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/clip/build-clip.ts', '--preset', 'tiny', '--out', dir,
+        '--pattern', 'opset18', '--seed', '7', '--save-weights'], { encoding: 'utf8', cwd: root });
+      expect(log).toMatch(/CLIP tiny \(opset18, quick_gelu\)/);
+      expect((await readdir(dir)).sort()).toEqual(['config.json', 'model.safetensors', 'onnx', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json']);
+      const files = await readClipFolder(dir);
+      const v = decodeModel(files['onnx/vision_model.onnx']);
+      expect(v.opsetImport[0].version).toBe(18);
+      const st = decodeSafetensors(new Uint8Array(await readFile(join(dir, 'model.safetensors'))));
+      const w = st.tensors.get('visual_projection.weight')!;
+      expect(sameBytes(v.graph.initializers.get('visual_projection.weight')!.data as Float32Array, w.data as Float32Array)).toBe(true);
+      expect(clipConfigFromJson(files['config.json']).text.vocabSize).toBe(ClipTokenizer.fromJSON(files['tokenizer.json']).maxId + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads HF CLIPConfig files and rejects unusable inputs', () => {
