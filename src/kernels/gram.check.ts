@@ -26,5 +26,10 @@ export const gramChecks: KernelCheck[] = [
   gramCase('cross-n32-d1024-ridge', { groups: 5, n: 32, m: 32, d: 1024, scale: 1 / 1024, ridge: 1e-3 }, true),
   gramCase('cross-n64-m3-d33', { groups: 2, n: 64, m: 3, d: 33 }, true),
   gramCase('self-n1-d5', { groups: 9, n: 1, d: 5 }, false),
-  gramCase('many-groups', { groups: 66_000, n: 2, m: 1, d: 3 }, true),
 ];
+
+/**
+ * More groups than one dispatch dimension holds (the y-spill). Node only: 66k workgroups with barriers take
+ * minutes on SwiftShader, so the browser self-test leaves it out.
+ */
+export const gramLargeChecks: KernelCheck[] = [gramCase('many-groups', { groups: 66_000, n: 2, m: 1, d: 3 }, true)];

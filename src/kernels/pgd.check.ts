@@ -5,9 +5,11 @@ import { pgdRandomStart, pgdRandomStartRef, pgdStep, pgdStepRef, type PgdNorm, t
 
 // Tolerances (|got − ref| ≤ atol + rtol·|ref|). L∞ is elementwise f32 arithmetic (a few ulps of values ≤ ~5);
 // L2 adds two f32 workgroup reductions per step (relative error ~1e-6 of the step and of the projection).
+// L2 starts draw Gaussian directions through cos/sin, which WGSL only promises to an absolute 2^-11 (SwiftShader
+// uses that latitude): per element that is ε·|z|·2^-11/‖z‖ ≲ ε·6·2^-11/√n, up to ~8e-6 at these sizes.
 const TOL: Record<PgdNorm, { step: [number, number]; start: [number, number] }> = {
   linf: { step: [1e-6, 1e-6], start: [1e-6, 1e-6] },
-  l2: { step: [4e-6, 1e-5], start: [2e-6, 1e-5] },
+  l2: { step: [4e-6, 1e-5], start: [2.5e-5, 1e-5] },
 };
 /** Slack on the constraint sets, for f32 rounding of x0 ± ε and of the projection. */
 const FEASIBLE_SLACK = 2e-6;

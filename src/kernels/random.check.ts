@@ -2,9 +2,10 @@ import type { KernelCheck } from '../selftest/types';
 import { validate, type ValidateResult } from '../util/validate';
 import { randomFill, randomFillRef, type RandomDistribution } from './random';
 
-// u32 and uniform draws are exact (the uniform is 24 bits, exact in f32). Normals go through f32 log/sqrt/cos on
-// the GPU: |z| <= 5.8, so a few ulps of each give well under 1e-5.
-const TOL: Record<RandomDistribution, [atol: number, rtol: number]> = { u32: [0, 0], uniform: [0, 0], normal: [2e-5, 1e-5] };
+// u32 and uniform draws are exact (the uniform is 24 bits, exact in f32). Normals go through f32 log/sqrt/cos/sin
+// on the GPU, and WGSL only promises cos/sin to an absolute 2^-11 on [-π, π] (SwiftShader uses that latitude:
+// errors of 7e-4 seen there; Dawn/Vulkan stays under 1e-5). With |z| ≤ 5.8 the bound is 5.8·2^-11 + log/sqrt ulps.
+const TOL: Record<RandomDistribution, [atol: number, rtol: number]> = { u32: [0, 0], uniform: [0, 0], normal: [6 * 2 ** -11, 1e-5] };
 
 /** Sample mean and variance against the distribution's, to 6 standard errors (catches a wrong but matched CPU copy). */
 function moments(x: ArrayLike<number>, mean: number, variance: number, name: string): ValidateResult {
