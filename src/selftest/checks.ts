@@ -12,6 +12,7 @@ import { optimChecks } from '../kernels/optim.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
+import { sessionChecks } from '../onnx/run/session.check';
 import { subspaceChecks } from '../subspace/subspace.check';
 
 export const kernelChecks: KernelCheck[] = [
@@ -22,6 +23,7 @@ export const kernelChecks: KernelCheck[] = [
   ...gramChecks,
   ...normalizeChecks,
   ...zeroShotChecks,
+  ...sessionChecks,
   ...subspaceChecks,
 ];
 
