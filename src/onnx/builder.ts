@@ -119,7 +119,7 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Declares `name` a graph output (dtype/dims optional: encoders and ORT infer them when omitted). */
+  /** Declares `name` a graph output (dtype defaults to float32; dims may be omitted: rank unknown). */
   output(name: string, dtype?: DType, dims?: Dim[]): string {
     this.graph.outputs.push({ name, dtype: dtype ?? 'float32', ...(dims ? { dims: [...dims] } : {}) });
     return name;

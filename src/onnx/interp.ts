@@ -202,13 +202,16 @@ function gather(data: Tensor, indices: Tensor, axis: number): Tensor {
 
 /** DequantizeLinear y = (x - zero_point) * scale, per-tensor, per-axis or blocked. */
 export function dequantize(x: Tensor, scale: Tensor, zeroPoint: Tensor | undefined, axis = 1, blockSize = 0): Tensor {
-  const xs = tensorToNumbers(x);
+  if (Array.isArray(x.data) || x.data instanceof BigInt64Array || x.data instanceof BigUint64Array) {
+    throw new Error(`DequantizeLinear of ${x.dtype} is not supported`);
+  }
+  const xs = x.data as ArrayLike<number>; // int8/uint8/int16/uint16/int32: read in place (weights can be large)
   const ss = tensorToNumbers(scale);
   const zs = zeroPoint ? tensorToNumbers(zeroPoint) : undefined;
   const outDtype: DType = scale.dtype;
   const n = xs.length;
-  const out = new Float64Array(n);
-  if (scale.dims.length === 0 || numel(scale.dims) === 1 && scale.dims.length <= 1 && blockSize === 0) {
+  const out = outDtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  if (numel(scale.dims) === 1 && blockSize === 0) {
     const s = ss[0], z = zs ? zs[0] : 0;
     for (let k = 0; k < n; k++) out[k] = (xs[k] - z) * s;
   } else {
@@ -231,7 +234,7 @@ export function dequantize(x: Tensor, scale: Tensor, zeroPoint: Tensor | undefin
       }
     }
   }
-  return { dtype: outDtype, dims: [...x.dims], data: numbersToData(outDtype, out) };
+  return { dtype: outDtype, dims: [...x.dims], data: outDtype === 'float32' ? out : numbersToData(outDtype, out) };
 }
 
 const UNARY: Record<string, (v: number) => number> = {

@@ -255,6 +255,19 @@ export function tensorToInts(t: Tensor): number[] {
 /** The same values in another dtype (numeric conversion; float16 rounds to nearest even). */
 export function castTensor(t: Tensor, to: DType): Tensor {
   if (t.dtype === to) return t;
+  if (to === 'float32' && (t.dtype === 'float16' || t.dtype === 'bfloat16')) {
+    // Direct path for weight upcasts (no float64 intermediate: models can be hundreds of MB).
+    const src = t.data as Uint16Array;
+    const out = new Float32Array(src.length);
+    if (t.dtype === 'bfloat16') {
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+    } else {
+      const table = halfTable();
+      for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
+    }
+    return { dtype: to, dims: [...t.dims], data: out };
+  }
   if (to === 'bool') {
     const v = tensorToNumbers(t);
     return { dtype: to, dims: [...t.dims], data: Uint8Array.from(v, (x) => (x !== 0 ? 1 : 0)) };
@@ -267,6 +280,17 @@ export function castTensor(t: Tensor, to: DType): Tensor {
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
+
+let halfLut: Float32Array | undefined;
+
+/** All 65536 float16 bit patterns as float32 (256 KiB, built on first use). */
+function halfTable(): Float32Array {
+  if (!halfLut) {
+    halfLut = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfLut[h] = float16BitsToFloat32(h);
+  }
+  return halfLut;
+}
 
 export function float16BitsToFloat32(h: number): number {
   const s = (h & 0x8000) ? -1 : 1;

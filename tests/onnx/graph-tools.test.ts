@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/onnx/builder';
-import { cloneModel, tensorFromNumbers, tensorToNumbers, topoSort, type Model, type Tensor } from '../../src/onnx/ir';
+import { castTensor, cloneModel, float32ToFloat16Bits, tensorFromNumbers, tensorToNumbers, topoSort, type Model, type Tensor } from '../../src/onnx/ir';
 import { foldConstants, normalizeOpset, simplify, upcastFloat16 } from '../../src/onnx/passes';
 import { decodeModel, encodeModel } from '../../src/onnx/proto';
 import { inferShapes } from '../../src/onnx/shapes';
@@ -105,6 +105,24 @@ describe(`graph tools (AOS_SEED=${seed})`, () => {
     const f = { x: tensorFromNumbers('float32', rng.normal(12), [2, 6]) };
     const [o13, o18] = [await run(m13, f), await run(m18, f)];
     expect(Array.from(values(o18[m18.graph.outputs[0].name]))).toEqual(Array.from(values(o13[m13.graph.outputs[0].name])));
+  });
+
+  it('converts float16/bfloat16 exactly (all 65536 half values round-trip; round-to-nearest-even)', () => {
+    const all = new Uint16Array(65536).map((_, i) => i);
+    const up = castTensor({ dtype: 'float16', dims: [65536], data: all }, 'float32').data as Float32Array;
+    const back = castTensor({ dtype: 'float32', dims: [65536], data: up }, 'float16').data as Uint16Array;
+    const bad: string[] = [];
+    for (let h = 0; h < 65536; h++) {
+      const nan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+      if (nan ? !Number.isNaN(up[h]) : back[h] !== h) bad.push(`0x${h.toString(16)}`);
+    }
+    expect(bad).toEqual([]);
+    expect(float32ToFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
+    expect(float32ToFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(float32ToFloat16Bits(1e6)).toBe(0x7c00);
+    const bf = castTensor(tensorFromNumbers('bfloat16', [1.5, -2.75, 3e38], [3]), 'float32').data as Float32Array;
+    expect(Array.from(bf.subarray(0, 2))).toEqual([1.5, -2.75]);
+    expect(Math.abs(bf[2] / 3e38 - 1)).toBeLessThan(2 ** -8);
   });
 
   it('sorts nodes topologically and names the culprit of a cycle or a missing tensor', () => {
