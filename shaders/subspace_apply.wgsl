@@ -26,7 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let r0 = wid.y * ROWS;
   if (g >= p.pairs || c >= p.d || r0 >= N) { return; }
   let cb = g * N * N;
-  var acc: array<f32, 8>;
+  var acc = array<f32, 8>(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
   for (var k = 0u; k < N; k++) {
     var zk: f32;
     if (k < n) { zk = X[(g * n + k) * p.d + c]; } else { zk = Y[(g * p.m + k - n) * p.d + c]; }

@@ -3,6 +3,8 @@
 // One workgroup per pair; each invocation owns 4 x 4 blocks on or above the diagonal (register tiling, no workgroup
 // memory) and writes both the block and its mirror. The dot products are summed in chunks of 64 columns, which
 // keeps the fp32 error growth at ~(64 + d/64) ulp rather than ~d.
+// Accumulators are zeroed explicitly: lavapipe (Mesa 25) was seen to skip the implicit zero-initialisation of a
+// `var` declared inside a loop body, carrying the previous iteration's values over.
 
 struct Params {
   pairs: u32, n: u32, m: u32, d: u32,
@@ -39,12 +41,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (bi > bj) { continue; }
     let r0 = bi * 4u;
     let s0 = bj * 4u;
-    var acc: array<vec4<f32>, 4>;
+    var acc = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
     var c0 = 0u;
     loop {
       if (c0 >= p.d) { break; }
       let c1 = min(c0 + 64u, p.d);
-      // Zeroed explicitly: lavapipe was seen to skip the implicit zeroing of a `var` re-declared in a loop.
       var part = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
       for (var c = c0; c < c1; c++) {
         let a = zrow(g, r0, c);

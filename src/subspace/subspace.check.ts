@@ -201,6 +201,7 @@ export const subspaceChecks: KernelCheck[] = [
     { thetas: randomThetas(rng, 3), extraY: 5, cond: 20 },
     { thetas: randomThetas(rng, 3), extraY: 5, cond: 20 },
   ], WELL_POSED),
+  anglesCase('32-vectors', 72, (rng) => [{ thetas: randomThetas(rng, 16), extraX: 16, extraY: 16, cond: 30 }], WELL_POSED),
   anglesCase('ill-conditioned', 64, (rng) => [{ thetas: STRADDLE, cond: 1e4 }, { thetas: randomThetas(rng, 9), cond: 1e4 }], ILL_POSED),
   {
     name: 'subspace/angles-rank-deficient',
@@ -221,6 +222,8 @@ export const subspaceChecks: KernelCheck[] = [
     },
   },
   lossCase('projection-random', (rng) => randomPairs(rng, 7, 8, 5, 70), {}),
+  // n + m > 32: several Gram blocks per invocation, the largest small matrices
+  lossCase('large-groups', (rng) => randomPairs(rng, 2, 32, 21, 90), { moment: 0.3 }),
   lossCase('projection-hard-points', (rng) => hardPairs(rng, 6, 40), { ridge: 1e-4 }),
   lossCase('moment-uncentred', (rng) => randomPairs(rng, 5, 6, 9, 50), { proj: 0, moment: 1 }),
   lossCase('moment-centred-combined-sum', (rng) => randomPairs(rng, 5, 7, 7, 50), { proj: 0.5, moment: 2, center: true, reduction: 'sum' }),
