@@ -17,6 +17,8 @@
  *                               realistic-size benchmarks; the tokenizer still uses only its own ids)
  *   --activation quick_gelu|gelu
  *   --batch N|NAME              fixed batch size or symbolic dim name (default 'batch')
+ *   --sequence N|NAME           text sequence dim: fixed length ≤ context length (default: the context length) or
+ *                               a symbolic name such as sequence_length (inputs of any length up to the context)
  *   --no-last-hidden-state      only image_embeds / text_embeds as outputs
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -47,6 +49,7 @@ const { values: a } = parseArgs({
     vocab: { type: 'string', default: 'tokenizer' },
     activation: { type: 'string' },
     batch: { type: 'string', default: 'batch' },
+    sequence: { type: 'string' },
     'no-last-hidden-state': { type: 'boolean', default: false },
   },
   strict: true,
@@ -61,6 +64,7 @@ if (a.activation !== undefined && a.activation !== 'quick_gelu' && a.activation 
 const seed = Number(a.seed);
 if (!Number.isInteger(seed)) fail(`--seed must be an integer, got ${a.seed}`);
 const batch = /^\d+$/.test(a.batch!) ? Number(a.batch) : a.batch!;
+const sequence = a.sequence === undefined ? undefined : /^\d+$/.test(a.sequence) ? Number(a.sequence) : a.sequence;
 
 const config = withClipConfig(base, a.activation ? { activation: a.activation as ClipActivation } : {});
 const texts = a.texts
@@ -75,6 +79,7 @@ const folder = buildClipFolder(config, {
   seed,
   pattern: a.pattern as ClipPattern,
   batch,
+  sequence,
   lastHiddenState: !a['no-last-hidden-state'],
   vocabSize: a.vocab as 'tokenizer' | 'config',
   name: `aos-workbench/clip-${a.preset}`,

@@ -172,6 +172,43 @@ describe('CLIP tower graphs', () => {
     }
   });
 
+  it('take shorter or symbolic text sequence lengths (position embedding and mask sliced to the input)', async () => {
+    const c = cfg('gelu');
+    const w = initClipWeights(c, { seed: seed + 7, biasStd: 0.1 });
+    const rng = new Rng(seed ^ 0x5e9);
+    const B = 3, T = c.text.contextLength, V = c.text.vocabSize, S = 7;
+    // Prompts short enough that EOS falls within the first S tokens; the padded tail differs by length only.
+    const full = new BigInt64Array(B * T);
+    for (let b = 0; b < B; b++) {
+      const eos = 1 + rng.int(0, S - 1);
+      for (let t = 0; t < T; t++) full[b * T + t] = t === 0 ? BigInt(V - 2) : t === eos ? BigInt(V - 1) : BigInt(rng.int(0, V - 2));
+    }
+    const short = new BigInt64Array(B * S);
+    for (let b = 0; b < B; b++) short.set(full.subarray(b * T, b * T + S), b * S);
+    const ref = clipTextReference(c, w, short, B, S);
+    for (const pattern of PATTERNS) {
+      const fixedFull = (await runText(await session(buildClipTextModel(c, w, { pattern })), full, [B, T])).text_embeds.data;
+      const sym = buildClipTextModel(c, w, { pattern, sequence: 'sequence' });
+      expect(sym.graph.inputs[0].dims).toEqual(['batch', 'sequence']);
+      expect(sym.graph.outputs[1].dims).toEqual(['batch', 'sequence', c.text.width]);
+      const symSession = await session(sym);
+      const symShort = await runText(symSession, short, [B, S]);
+      const symFull = (await runText(symSession, full, [B, T])).text_embeds.data;
+      const fixedShort = await runText(await session(buildClipTextModel(c, w, { pattern, sequence: S })), short, [B, S]);
+      expect(symShort.last_hidden_state.dims).toEqual([B, S, c.text.width]);
+      expectOk(validate(symShort.text_embeds.data, ref.textEmbeds, ATOL, RTOL, `${pattern} symbolic sequence, length ${S}`));
+      expectOk(validate(symShort.last_hidden_state.data, ref.lastHiddenState, ATOL, RTOL, `${pattern} symbolic sequence last_hidden_state`));
+      expectOk(validate(fixedShort.text_embeds.data, ref.textEmbeds, ATOL, RTOL, `${pattern} fixed sequence ${S}`));
+      // Causal mask + EOS pooling: the embedding does not depend on how far the prompt is padded.
+      expectOk(validate(symShort.text_embeds.data, fixedFull, 1e-5, 1e-5, `${pattern} length ${S} vs ${T}`));
+      expectOk(validate(symFull, fixedFull, 1e-6, 1e-6, `${pattern} symbolic vs fixed at length ${T}`));
+      const info = inferShapes(sym, { dims: { batch: B, sequence: S } });
+      expect(info.get('text_embeds')!.dims).toEqual([B, c.projectionDim]);
+      expect(info.get('last_hidden_state')!.dims).toEqual([B, S, c.text.width]);
+    }
+    expect(() => buildClipTextModel(c, w, { sequence: T + 1 })).toThrow(/sequence/);
+  });
+
   it('apply the causal mask: hidden state at t ignores tokens after t (and a model without the mask is caught)', async () => {
     const c = cfg('gelu');
     const w = initClipWeights(c, { seed: seed + 3, biasStd: 0.1 });

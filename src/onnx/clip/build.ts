@@ -22,8 +22,10 @@
  * `withNewWeights` work on either. Nodes and their outputs are named like TorchScript exports
  * (`/vision_model/encoder/layers.0/self_attn/q_proj/MatMul`, output `…/MatMul_output_0`).
  *
- * The text tower's sequence length is fixed to the config's contextLength (tokenizers pad to it); the batch is a
- * symbolic dim ('batch' unless named otherwise) or a fixed number.
+ * The batch is a symbolic dim ('batch' unless named otherwise) or a fixed number. The text tower's sequence length
+ * is the config's contextLength by default (our tokenizers pad to it); `sequence` makes it shorter or symbolic, as in
+ * the public exports (transformers.js pipelines pad to the longest prompt): the position embedding and the causal
+ * mask are then sliced to the input's length (≤ contextLength).
  */
 import { GraphBuilder, f, type AttrInput } from '../builder';
 import type { DType, Dim, Model } from '../ir';
@@ -39,6 +41,11 @@ export interface ClipBuildOptions {
   batch?: number | string;
   /** Also output `last_hidden_state` (default true, as the public exports do). */
   lastHiddenState?: boolean;
+  /**
+   * Text sequence dim: a fixed length ≤ contextLength (default contextLength) or a symbolic name (e.g.
+   * 'sequence_length'): inputs of any length up to contextLength. The vision tower ignores it.
+   */
+  sequence?: number | string;
 }
 
 /** Name of the text tower's additive causal mask initializer [T, T] (0 on and below the diagonal, float32 min above). */
@@ -51,7 +58,8 @@ interface TowerSizes {
   width: number;
   heads: number;
   layers: number;
-  seq: number;
+  /** Sequence length: a number, or the name of a 1-D int64 [1] tensor holding it. */
+  seq: number | { vector: string };
 }
 
 class TowerEmitter {
@@ -156,8 +164,8 @@ class TowerEmitter {
     const k = this.in('k_proj', () => this.linear(x, true));
     const v = this.in('v_proj', () => this.linear(x, true));
     if (!this.flat) q = this.op('Mul', [q, this.scalar(scale)]);
-    const split = this.flat ? [-1, t.seq, t.heads, hd] : [0, 0, t.heads, hd];
-    const heads = (y: string, perm: number[]): string => this.op('Transpose', [this.op('Reshape', [y, this.ints(split)])], { perm });
+    const split = this.flat ? this.shapeWithSeq(t.seq, [t.heads, hd]) : this.ints([0, 0, t.heads, hd]);
+    const heads = (y: string, perm: number[]): string => this.op('Transpose', [this.op('Reshape', [y, split])], { perm });
     const qh = heads(q, [0, 2, 1, 3]);
     const kt = heads(k, [0, 2, 3, 1]);
     const vh = heads(v, [0, 2, 1, 3]);
@@ -191,12 +199,23 @@ class TowerEmitter {
     });
   }
 
+  /** The shape [-1, S, ...rest] as an int64 tensor (a constant for a fixed S, else a Concat). */
+  shapeWithSeq(seq: TowerSizes['seq'], rest: number[]): string {
+    if (typeof seq === 'number') return this.ints([-1, seq, ...rest]);
+    return this.op('Concat', [this.ints([-1]), seq.vector, this.ints(rest)], { axis: 0 });
+  }
+
+  /** Dim `axis` of `input` as a 1-D int64 [1] tensor. */
+  dimVector(input: string, axis: number): string {
+    if (this.opset >= 15) return this.op('Shape', [input], { start: axis, end: axis + 1 });
+    const s = this.op('Shape', [input]);
+    return this.op('Unsqueeze', [this.op('Gather', [s, this.scalar(axis, 'int64')], { axis: 0 }), this.ints([0])]);
+  }
+
   /** [B] batch size as a 1-D int64 tensor (a constant for a fixed batch). */
   batchVector(input: string): string {
     if (typeof this.batch === 'number') return this.ints([this.batch]);
-    if (this.opset >= 15) return this.op('Shape', [input], { start: 0, end: 1 });
-    const s = this.op('Shape', [input]);
-    return this.op('Unsqueeze', [this.op('Gather', [s, this.scalar(0, 'int64')], { axis: 0 }), this.ints([0])]);
+    return this.dimVector(input, 0);
   }
 
   model(tower: 'vision' | 'text'): Model {
@@ -207,7 +226,7 @@ class TowerEmitter {
   }
 }
 
-function resolveOptions(o: ClipBuildOptions): Required<ClipBuildOptions> {
+function resolveOptions(o: ClipBuildOptions): Required<Omit<ClipBuildOptions, 'sequence'>> {
   const pattern = o.pattern ?? 'opset14';
   if (pattern !== 'opset14' && pattern !== 'opset18') throw new RangeError(`pattern must be 'opset14' or 'opset18', got ${JSON.stringify(pattern)}`);
   const batch = o.batch ?? 'batch';
@@ -264,17 +283,31 @@ export function buildClipTextModel(config: ClipConfig, weights: ClipWeights, opt
   validateClipConfig(config);
   const o = resolveOptions(options);
   const w = checkClipWeights(config, weights, 'text');
-  const D = config.text.width, T = config.text.contextLength;
-  const t: TowerSizes = { width: D, heads: config.text.heads, layers: config.text.layers, seq: T };
+  const D = config.text.width, maxT = config.text.contextLength;
+  const seqOpt = options.sequence ?? maxT;
+  if (typeof seqOpt === 'number' ? !(Number.isInteger(seqOpt) && seqOpt >= 1 && seqOpt <= maxT) : seqOpt === '' || seqOpt === o.batch) {
+    throw new RangeError(`sequence must be an integer in [1, ${maxT}] or a symbolic dim name other than the batch's, got ${JSON.stringify(seqOpt)}`);
+  }
   const e = new TowerEmitter(config, w, o.pattern, o.batch);
   const B: Dim = o.batch;
-  const ids = e.b.input('input_ids', 'int64', [B, T]);
+  const ids = e.b.input('input_ids', 'int64', [B, seqOpt]);
+  // Fixed T: constants sized T. Symbolic: T read from input_ids, position embedding and mask sliced to it.
+  const T = typeof seqOpt === 'number' ? seqOpt : undefined;
+  const seqVec = T === undefined ? e.in('text_model/embeddings', () => e.dimVector(ids, 1)) : undefined;
+  const t: TowerSizes = { width: D, heads: config.text.heads, layers: config.text.layers, seq: T ?? { vector: seqVec! } };
 
   const embeds = e.in('text_model/embeddings', () => {
     const tok = e.in('token_embedding', () => e.op('Gather', [e.param('weight'), ids], { axis: 0 }));
-    return e.op('Add', [tok, e.in('position_embedding', () => e.param('weight'))]);
+    let pos = e.in('position_embedding', () => e.param('weight'));
+    if (T === undefined) pos = e.op('Slice', [pos, e.ints([0]), seqVec!, e.ints([0])]);
+    else if (T < maxT) pos = e.op('Slice', [pos, e.ints([0]), e.ints([T]), e.ints([0])]);
+    return e.op('Add', [tok, pos]);
   });
-  const mask = e.b.init(CAUSAL_MASK_NAME, { dtype: 'float32', dims: [T, T], data: causalMask(T) });
+  const maskT = T ?? maxT;
+  let mask = e.b.init(CAUSAL_MASK_NAME, { dtype: 'float32', dims: [maskT, maskT], data: causalMask(maskT) });
+  if (T === undefined) {
+    mask = e.in('text_model/encoder', () => e.op('Slice', [mask, e.ints([0, 0]), e.op('Concat', [seqVec!, seqVec!], { axis: 0 }), e.ints([0, 1])]));
+  }
   let h = embeds;
   if (e.flat) h = e.in('text_model/encoder', () => e.op('Reshape', [h, e.ints([-1, D])]));
   h = e.in('text_model', () => e.encoder(h, t, mask));
@@ -282,7 +315,7 @@ export function buildClipTextModel(config: ClipConfig, weights: ClipWeights, opt
   let pooled: string;
   if (e.flat) {
     const normed = e.in('text_model/final_layer_norm', () => e.layerNorm(h));
-    const last = e.in('text_model', () => e.op('Reshape', [normed, e.ints([-1, T, D])], {}, LAST));
+    const last = e.in('text_model', () => e.op('Reshape', [normed, e.shapeWithSeq(t.seq, [D])], {}, LAST));
     pooled = e.in('text_model', () => {
       const eos = e.op('ArgMax', [ids], { axis: -1, keepdims: 0 });
       const idx = e.op('Unsqueeze', [eos, e.ints([-1])]);
@@ -296,14 +329,15 @@ export function buildClipTextModel(config: ClipConfig, weights: ClipWeights, opt
         ? e.scalar(o.batch, 'int64')
         : e.op('Gather', [e.op('Shape', [ids]), e.scalar(0, 'int64')], { axis: 0 });
       const rows = e.op('Range', [e.scalar(0, 'int64'), n, e.scalar(1, 'int64')]);
-      const idx = e.op('Add', [e.op('Mul', [rows, e.scalar(T, 'int64')]), eos]);
+      const len = T === undefined ? e.op('Gather', [e.op('Shape', [ids]), e.scalar(1, 'int64')], { axis: 0 }) : e.scalar(T, 'int64');
+      const idx = e.op('Add', [e.op('Mul', [rows, len]), eos]);
       const flat = e.op('Reshape', [last, e.ints([-1, D])]);
       return e.op('Gather', [flat, idx], { axis: 0 });
     });
   }
   e.in('text_projection', () => e.linear(pooled, false, 'text_embeds'));
   e.b.output('text_embeds', 'float32', [B, config.projectionDim]);
-  if (o.lastHiddenState) e.b.output(LAST, 'float32', [B, T, D]);
+  if (o.lastHiddenState) e.b.output(LAST, 'float32', [B, seqOpt, D]);
   return e.model('text');
 }
 

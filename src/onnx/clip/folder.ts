@@ -254,7 +254,7 @@ export function buildClipFolder(config: ClipConfig, options: ClipFolderOptions =
   const lsValue = ls ? Number((ls.data as Float32Array)[0]) : c.logitScale;
   const logitScale = Math.fround(c.logitScale) === lsValue ? c.logitScale : lsValue;
   c.logitScale = logitScale;
-  const build: ClipBuildOptions = { pattern: options.pattern, batch: options.batch, lastHiddenState: options.lastHiddenState };
+  const build: ClipBuildOptions = { pattern: options.pattern, batch: options.batch, lastHiddenState: options.lastHiddenState, sequence: options.sequence };
   const T = c.text.contextLength;
   const pretty = (x: unknown): string => `${JSON.stringify(x, null, 2)}\n`;
   const files: ClipFolderFiles = {

@@ -189,12 +189,14 @@ export function clipVisionReference(config: ClipConfig, weights: ClipWeights, pi
   return { imageEmbeds, lastHiddenState };
 }
 
-/** Text tower on input_ids [B, T]. */
-export function clipTextReference(config: ClipConfig, weights: ClipWeights, ids: ArrayLike<number | bigint>, batch: number): ClipTextReference {
+/** Text tower on input_ids [B, T] (T = `seqLen`, default the config's contextLength; at most that). */
+export function clipTextReference(config: ClipConfig, weights: ClipWeights, ids: ArrayLike<number | bigint>, batch: number,
+  seqLen = config.text.contextLength): ClipTextReference {
   validateClipConfig(config);
   const get = getter(checkClipWeights(config, weights, 'text'));
   const d = clipDims(config);
-  const T = config.text.contextLength, D = config.text.width, P = config.projectionDim, V = config.text.vocabSize;
+  const T = seqLen, D = config.text.width, P = config.projectionDim, V = config.text.vocabSize;
+  if (!(Number.isInteger(T) && T >= 1 && T <= config.text.contextLength)) throw new RangeError(`seqLen ${T} must be in [1, ${config.text.contextLength}]`);
   if (ids.length !== batch * T) throw new RangeError(`input_ids have ${ids.length} values, [${batch}, ${T}] needs ${batch * T}`);
   const tokEmb = get('text_model.embeddings.token_embedding.weight');
   const pos = get('text_model.embeddings.position_embedding.weight');
