@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { buildClipTextModel, buildClipVisionModel, CAUSAL_MASK_NAME, type ClipPattern } from '../../src/onnx/clip/build';
 import { clipDims, tinyClipConfig, withClipConfig, type ClipConfig } from '../../src/onnx/clip/config';
 import { clipTextReference, clipVisionReference } from '../../src/onnx/clip/reference';
-import { extractClipWeights, initClipWeights } from '../../src/onnx/clip/weights';
+import { clipWeightShapes, extractClipWeights, initClipWeights } from '../../src/onnx/clip/weights';
 import { cloneModel, type Model } from '../../src/onnx/ir';
 import { simplify } from '../../src/onnx/passes';
 import { decodeModel, encodeModel } from '../../src/onnx/proto';
@@ -41,6 +41,40 @@ function ops(m: Model): Set<string> {
 function expectOk(r: { ok: boolean; message: string }): void {
   expect(r.ok, r.message).toBe(true);
 }
+
+describe('CLIP weights', () => {
+  it('are initialised like CLIP, per tensor from (seed, name), and checked against the config', () => {
+    const c = cfg('quick_gelu');
+    const w = initClipWeights(c, { seed });
+    expect([...w.keys()]).toEqual([...clipWeightShapes(c).keys()]);
+    for (const [name, dims] of clipWeightShapes(c)) expect(w.get(name)!.dims, name).toEqual(dims);
+    const std = (name: string): number => {
+      const v = w.get(name)!.data as Float32Array;
+      let s = 0;
+      for (const x of v) s += x * x;
+      return Math.sqrt(s / v.length);
+    };
+    const D = 32, L = 2;
+    expect(std('vision_model.encoder.layers.1.self_attn.q_proj.weight') / (D ** -0.5 * (2 * L) ** -0.5)).toBeCloseTo(1, 0);
+    expect(std('text_model.encoder.layers.0.mlp.fc1.weight') / (2 * D) ** -0.5).toBeCloseTo(1, 0);
+    expect(std('text_model.embeddings.token_embedding.weight') / 0.02).toBeCloseTo(1, 1);
+    expect(std('vision_model.embeddings.class_embedding') / D ** -0.5).toBeCloseTo(1, 0);
+    expect(Array.from(w.get('vision_model.pre_layrnorm.weight')!.data as Float32Array).every((x) => x === 1)).toBe(true);
+    expect(Array.from(w.get('text_model.encoder.layers.0.self_attn.k_proj.bias')!.data as Float32Array).every((x) => x === 0)).toBe(true);
+    expect((w.get('logit_scale')!.data as Float32Array)[0]).toBeCloseTo(c.logitScale, 6);
+    // A different vocabulary changes only the token embedding.
+    const w2 = initClipWeights(withClipConfig(c, { text: { vocabSize: 700 } }), { seed });
+    for (const [name, t] of w2) if (name !== 'text_model.embeddings.token_embedding.weight') expect(sameBytes(t.data as Float32Array, w.get(name)!.data as Float32Array), name).toBe(true);
+    // Wrong or missing tensors are named.
+    const bad = new Map(w);
+    bad.delete('vision_model.post_layernorm.bias');
+    expect(() => buildClipVisionModel(c, bad)).toThrow(/post_layernorm\.bias/);
+    bad.set('vision_model.post_layernorm.bias', w.get('vision_model.post_layernorm.bias')!);
+    bad.set('visual_projection.weight', { dtype: 'float32', dims: [D, D + 1], data: new Float32Array(D * (D + 1)) });
+    expect(() => buildClipVisionModel(c, bad)).toThrow(/visual_projection\.weight/);
+    expect(() => buildClipTextModel(c, bad)).not.toThrow();
+  });
+});
 
 describe('CLIP tower graphs', () => {
   it('use the transformers.js names, dims, opsets and op patterns', () => {
