@@ -3,20 +3,14 @@
  * must mean the kernel is right, not that the check cannot fail.
  */
 import { describe, expect, it } from 'vitest';
-import { kernelChecks, runCheck } from '../src/selftest/checks';
-import { shaderSources, type ShaderName } from '../src/kernels/shaders';
+import type { ShaderName } from '../src/kernels/shaders';
 import { freshSeed } from '../src/util/random';
-import { withGpu } from './helpers/gpu';
+import { brokenKernelReport } from './helpers/gpu';
 
 const seed = freshSeed();
 
-async function brokenReport(shader: ShaderName, find: string, replace: string, checkName: string) {
-  const broken = shaderSources[shader].replace(find, replace);
-  expect(broken, `'${find}' not found in ${shader}`).not.toBe(shaderSources[shader]);
-  const check = kernelChecks.find((c) => c.name === checkName);
-  expect(check, `no check named ${checkName}`).toBeDefined();
-  return withGpu((ctx) => runCheck(ctx, check!, seed), { [shader]: broken });
-}
+const brokenReport = (shader: ShaderName, find: string, replace: string, checkName: string) =>
+  brokenKernelReport(shader, find, replace, checkName, seed);
 
 describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
   it('random: a wrong PCG multiplier changes the u32 draws', async () => {

@@ -2,10 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { GpuError } from '../src/gpu/errors';
 import { sizeClass } from '../src/gpu/bufferPool';
 import { UniformWriter } from '../src/gpu/uniforms';
-import { kernelChecks, runCheck } from '../src/selftest/checks';
 import { encodeMatmul } from '../src/kernels/matmul';
 import { shaderSources } from '../src/kernels/shaders';
-import { sharedDevice, withGpu } from './helpers/gpu';
+import { brokenKernelReport, sharedDevice, withGpu } from './helpers/gpu';
 
 describe('GPU runtime', () => {
   it('finds a WebGPU adapter (a missing adapter fails, never skips)', async () => {
@@ -41,10 +40,7 @@ describe('GPU runtime', () => {
   });
 
   it('catches a deliberately broken kernel', async () => {
-    const broken = shaderSources.matmul.replace('acc[2] = fma(', 'acc[2] = 1.001 * fma(');
-    expect(broken).not.toBe(shaderSources.matmul);
-    const check = kernelChecks.find((c) => c.name === 'matmul/nn')!;
-    const report = await withGpu((ctx) => runCheck(ctx, check, 1234), { matmul: broken });
+    const report = await brokenKernelReport('matmul', 'acc[2] = fma(', 'acc[2] = 1.001 * fma(', 'matmul/nn', 1234);
     expect(report.ok).toBe(false);
     expect(report.message).toMatch(/mismatches/);
   });

@@ -28,3 +28,17 @@ export async function withGpu<T>(
     ctx.pipelines.clear();
   }
 }
+
+/**
+ * Runs the self-check `checkName` with every occurrence of `find` in `shader` replaced by `replace`: the way tests
+ * show that a deliberately broken kernel fails its check.
+ */
+export async function brokenKernelReport(shader: ShaderName, find: string, replace: string, checkName: string, seed: number) {
+  const { shaderSources } = await import('../../src/kernels/shaders');
+  const { kernelChecks, runCheck } = await import('../../src/selftest/checks');
+  const broken = shaderSources[shader].replaceAll(find, replace);
+  if (broken === shaderSources[shader]) throw new Error(`'${find}' not found in shader ${shader}`);
+  const check = kernelChecks.find((c) => c.name === checkName);
+  if (!check) throw new Error(`no self-check named ${checkName}`);
+  return withGpu((ctx) => runCheck(ctx, check, seed), { [shader]: broken });
+}
