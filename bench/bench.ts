@@ -5,6 +5,7 @@
 import { GpuContext } from '../src/gpu/context';
 import type { BenchOptions, BenchResult } from './harness';
 import { benchAdamw, benchGram, benchMatmul, benchPgd, benchZeroShot } from './kernels';
+import { benchSubspace } from './subspace';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -28,6 +29,7 @@ const cases: Case[] = [
   { name: 'zeroShot', run: benchZeroShot },
   { name: 'pgd', run: benchPgd },
   { name: 'adamw', run: benchAdamw },
+  { name: 'subspace', run: (ctx, opts) => benchSubspace(ctx, opts) },
 ];
 
 async function main() {
