@@ -1,0 +1,42 @@
+/**
+ * npm run eval -- --model public/models/tiny-clip --dataset fashion-mnist --split test [--limit N] [--out FILE]
+ *
+ * Zero-shot classification of a bundled dataset split with a CLIP folder (prompt ensemble over templates ×
+ * synonyms): prints JSON with top-1 / top-5, per-class accuracy and the confusion matrix (rows = true class).
+ */
+import { writeFile } from 'node:fs/promises';
+import { GpuContext } from '../../src/gpu/context';
+import { loadSplitFromDir } from '../../src/data/node';
+import { readClipFolder } from '../../src/onnx/clip/node';
+import { ClipEmbedder } from '../../src/train/zeroshot';
+
+function args(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    if (!a[i].startsWith('--')) continue;
+    const [k, v] = a[i].slice(2).split('=');
+    out[k] = v ?? (i + 1 < a.length && !a[i + 1].startsWith('--') ? a[++i] : 'true');
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const A = args();
+  const model = A.model ?? 'public/models/tiny-clip', dataset = A.dataset ?? 'fashion-mnist', split = A.split ?? 'test';
+  const { data } = await loadSplitFromDir(dataset, split);
+  const ctx = await GpuContext.create({ label: 'eval' });
+  const t0 = Date.now();
+  const emb = await ClipEmbedder.create(ctx, await readClipFolder(model));
+  const m = await emb.evaluate(data, A.limit ? Number(A.limit) : data.count);
+  await emb.release();
+  const json = JSON.stringify({ model, dataset, split, seconds: (Date.now() - t0) / 1000, ...m }, null, 2);
+  if (A.out) await writeFile(A.out, `${json}\n`);
+  console.log(json);
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
