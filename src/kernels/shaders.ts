@@ -14,6 +14,11 @@ import subspace_gram from '../../shaders/subspace_gram.wgsl?raw';
 import subspace_loss from '../../shaders/subspace_loss.wgsl?raw';
 import subspace_apply from '../../shaders/subspace_apply.wgsl?raw';
 import subspace_reduce from '../../shaders/subspace_reduce.wgsl?raw';
+import attack_margin from '../../shaders/attack_margin.wgsl?raw';
+import attack_track from '../../shaders/attack_track.wgsl?raw';
+import attack_apgd from '../../shaders/attack_apgd.wgsl?raw';
+import attack_square from '../../shaders/attack_square.wgsl?raw';
+import attack_snap from '../../shaders/attack_snap.wgsl?raw';
 
 export const shaderSources = {
   matmul,
@@ -30,6 +35,11 @@ export const shaderSources = {
   subspace_loss,
   subspace_apply,
   subspace_reduce,
+  attack_margin,
+  attack_track,
+  attack_apgd,
+  attack_square: random + '\n' + attack_square,
+  attack_snap,
 } as const;
 
 export type ShaderName = keyof typeof shaderSources;

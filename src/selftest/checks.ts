@@ -14,6 +14,7 @@ import { normalizeChecks } from '../kernels/normalize.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
 import { subspaceChecks } from '../subspace/subspace.check';
+import { attackChecks } from '../attacks/kernels.check';
 
 export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
@@ -25,6 +26,7 @@ export const kernelChecks: KernelCheck[] = [
   ...zeroShotChecks,
   ...sessionChecks,
   ...subspaceChecks,
+  ...attackChecks,
 ];
 
 /** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */
