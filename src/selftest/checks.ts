@@ -13,6 +13,7 @@ import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
+import { modelGradientChecks } from '../models/gradient.check';
 import { subspaceChecks } from '../subspace/subspace.check';
 import { attackChecks } from '../attacks/kernels.check';
 
@@ -25,6 +26,7 @@ export const kernelChecks: KernelCheck[] = [
   ...normalizeChecks,
   ...zeroShotChecks,
   ...sessionChecks,
+  ...modelGradientChecks,
   ...subspaceChecks,
   ...attackChecks,
 ];
