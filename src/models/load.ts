@@ -149,7 +149,7 @@ export async function planModelLoad(input: SourceInput, options: PlanOptions = {
     const s = stats[i] as Awaited<ReturnType<ModelSource['stat']>>;
     const required = (REQUIRED_FILES as readonly string[]).includes(name);
     if (!s && required) {
-      throw new ModelLoadError('missing-file', `${name} is missing from ${source.label} (${source.where(name)}); a CLIP model folder in the transformers.js layout needs ${REQUIRED_FILES.join(', ')} and onnx/vision_model.onnx + onnx/text_model.onnx (or onnx/model.onnx)`, name);
+      throw new ModelLoadError('missing-file', `${name} is missing from ${source.label}${source.kind === 'url' ? ` (${source.where(name)})` : ''}; a CLIP model folder in the transformers.js layout needs ${REQUIRED_FILES.join(', ')} and onnx/vision_model.onnx + onnx/text_model.onnx (or onnx/model.onnx)`, name);
     }
     if (s) files.push({ name, size: s.size, required });
   });
@@ -213,7 +213,7 @@ export async function loadClipModel(input: SourceInput, options: LoadOptions = {
       onProgress: (loaded, total) => options.onProgress?.({ file: f.name, loaded, total: total ?? f.size, overallLoaded: done + loaded, overallTotal: plan.totalBytes }),
     }).catch((e: unknown) => {
       if (e instanceof ModelLoadError && e.code === 'too-large') {
-        throw new ModelLoadError('too-large', `${source.label}: reading ${f.name} went over the size cap of ${formatBytes(plan.maxBytes)} (${formatBytes(done)} already read): ${e.message}`, f.name);
+        throw new ModelLoadError('too-large', `${source.label}: the download went over the size cap of ${formatBytes(plan.maxBytes)} while reading ${f.name} (${formatBytes(done)} read before it; ${plan.totalBytes === null ? 'the source gave no sizes in advance' : 'the file was larger than announced'}); raise maxBytes to load it`, f.name);
       }
       throw e;
     });

@@ -39,7 +39,7 @@ export function decodeOnnxFile(bytes: Uint8Array, file: string): Model {
     const msg = String((e as Error)?.message ?? e);
     if (/externally|external data/i.test(msg)) throw new ModelLoadError('external-data', `${file}: ${msg}`, file);
     if (looksLikeModelProto(bytes) && /index out of range|out of range/i.test(msg)) {
-      throw new ModelLoadError('truncated', `${file} is truncated: it starts like an ONNX model but ends inside a record after ${formatBytes(bytes.length)} (${bytes.length} B); the file is incomplete (re-download it)`, file);
+      throw new ModelLoadError('truncated', `${file} is truncated: it starts like an ONNX model but ends inside a record after ${bytes.length < 1024 ? `${bytes.length} B` : `${formatBytes(bytes.length)} (${bytes.length} B)`}; the file is incomplete (re-download it)`, file);
     }
     throw new ModelLoadError('not-onnx', `${file} is not an ONNX model (${formatBytes(bytes.length)}; the protobuf decoder says: ${msg})`, file);
   }

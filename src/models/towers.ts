@@ -78,7 +78,7 @@ export function checkTower(model: Model, tower: Tower, file: string): { model: M
   const input = inputs.find((v) => v.name === io.input);
   const output = g.outputs.find((v) => v.name === io.output);
   if (!input || !output) {
-    const missing = [!input && `input '${io.input}'`, !output && `output '${io.output}'`].filter(Boolean).join(' and ');
+    const missing = [!input && `input '${io.input}'`, !output && `output '${io.output}'`].filter(Boolean).join(' and no ');
     throw new ModelLoadError('wrong-names', `${file}: expected ${tower} tower ${io.input} → ${io.output}, but there is no ${missing}; ${found}`, file);
   }
   const extra = inputs.filter((v) => v.name !== io.input && !(tower === 'text' && v.name === ATTENTION_MASK));
