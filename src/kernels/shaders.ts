@@ -14,6 +14,12 @@ import subspace_gram from '../../shaders/subspace_gram.wgsl?raw';
 import subspace_loss from '../../shaders/subspace_loss.wgsl?raw';
 import subspace_apply from '../../shaders/subspace_apply.wgsl?raw';
 import subspace_reduce from '../../shaders/subspace_reduce.wgsl?raw';
+import exec_common from '../../shaders/exec_common.wgsl?raw';
+import exec_matmul from '../../shaders/exec_matmul.wgsl?raw';
+import exec_norm from '../../shaders/exec_norm.wgsl?raw';
+import exec_gather from '../../shaders/exec_gather.wgsl?raw';
+import exec_scatter from '../../shaders/exec_scatter.wgsl?raw';
+import exec_conv from '../../shaders/exec_conv.wgsl?raw';
 import attack_margin from '../../shaders/attack_margin.wgsl?raw';
 import attack_track from '../../shaders/attack_track.wgsl?raw';
 import attack_apgd from '../../shaders/attack_apgd.wgsl?raw';
@@ -35,6 +41,12 @@ export const shaderSources = {
   subspace_loss,
   subspace_apply,
   subspace_reduce,
+  exec_common,
+  exec_matmul,
+  exec_norm,
+  exec_gather,
+  exec_scatter,
+  exec_conv,
   attack_margin,
   attack_track,
   attack_apgd,

@@ -1,0 +1,240 @@
+/**
+ * `createExecSession(ctx, model, options)`: our own WGSL executor behind the same `OnnxSession` interface as the
+ * onnxruntime sessions (src/onnx/run/session.ts), so callers pick an engine per session.
+ *
+ * At creation: the plan is built once (shapes fixed, constants folded, nodes lowered, fused, memory planned),
+ * constants are uploaded, buffer slots and per-dispatch uniforms are created and every pipeline is compiled (cached
+ * by shader text in the context's pipeline cache). A run records every dispatch into one command encoder (one
+ * `ctx.run`) with no readbacks inside; feeds may be our GPU buffers (bound directly, no copy) or CPU arrays
+ * (written into session-owned input buffers); outputs are copied into fresh pooled buffers at the end of the same
+ * submission (valid until `dispose()`), and read back afterwards when CPU outputs are asked for.
+ *
+ * Element types on the GPU: float32 as f32, int64 and int32 as i32 (int64 feeds are range-checked; int64 GPU feeds
+ * and outputs are int32 buffers), bool as u32 0/1.
+ */
+import type { GpuContext } from '../../gpu/context';
+import { withErrorScope } from '../../gpu/errors';
+import type { Model } from '../ir';
+import { decodeModel } from '../proto';
+import type { OnnxSession, SessionBackend, SessionFeed, SessionOutput } from '../run/session';
+import { SessionError } from '../run/session';
+import { buildPlan, type Plan, type PlanOptions } from './plan';
+import type { Alloc, Command, ShaderTexts } from './types';
+import { ExecError } from './types';
+import { numelOf } from './view';
+
+const STORAGE = 0x0080 | 0x0004 | 0x0008;
+const UNIFORM = 0x0040 | 0x0008;
+
+export interface ExecSessionOptions extends PlanOptions {
+  /** Keep outputs on the GPU (default true): `gpuBuffer` set; else read back to `data`. */
+  gpuOutputs?: boolean;
+}
+
+export interface ExecSession extends OnnxSession {
+  readonly engine: 'exec';
+  readonly plan: Plan;
+  /** Dispatches, clears and copies one run records (outputs' copies excluded). */
+  readonly commandCount: number;
+  /** Distinct pipelines the session uses. */
+  readonly pipelineCount: number;
+}
+
+interface Prepared {
+  cmd: Command;
+  pipeline?: GPUComputePipeline;
+  uniform?: GPUBuffer;
+  lastBuffers?: GPUBuffer[];
+  group?: GPUBindGroup;
+}
+
+function shaderTexts(ctx: GpuContext): ShaderTexts {
+  const s = ctx.shaders;
+  return { common: s.exec_common, matmul: s.exec_matmul, norm: s.exec_norm, gather: s.exec_gather, scatter: s.exec_scatter, conv: s.exec_conv };
+}
+
+type HostArray = Float32Array | BigInt64Array | Int32Array | Uint32Array | Uint8Array;
+
+function feedToGpu(label: string, name: string, a: Alloc, data: HostArray): Float32Array | Int32Array | Uint32Array {
+  if (a.type === 'f32') {
+    if (!(data instanceof Float32Array)) throw new SessionError(label, `input '${name}' is float32; got ${data.constructor.name}`);
+    return data;
+  }
+  if (a.type === 'bool') {
+    if (!(data instanceof Uint8Array) && !(data instanceof Uint32Array)) throw new SessionError(label, `input '${name}' is bool; got ${data.constructor.name}`);
+    return Uint32Array.from(data, (v) => (v ? 1 : 0));
+  }
+  if (data instanceof Int32Array) return data;
+  if (data instanceof BigInt64Array) {
+    const out = new Int32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v > 2147483647n || v < -2147483648n) throw new SessionError(label, `input '${name}': value ${v} at ${i} does not fit the executor's 32-bit integers`);
+      out[i] = Number(v);
+    }
+    return out;
+  }
+  throw new SessionError(label, `input '${name}' is an integer tensor; got ${data.constructor.name}`);
+}
+
+/** Builds a session running `model` with our kernels. */
+export async function createExecSession(ctx: GpuContext, model: Uint8Array | Model, options: ExecSessionOptions = {}): Promise<ExecSession> {
+  const label = options.label ?? 'exec-session';
+  let ir: Model;
+  try {
+    ir = model instanceof Uint8Array ? decodeModel(model) : model;
+  } catch (e) {
+    throw new SessionError(label, `could not decode the model: ${(e as Error).message}`);
+  }
+  const plan = buildPlan(ir, { ...options, label });
+  const sh = shaderTexts(ctx);
+  const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 134217728;
+  const owned: GPUBuffer[] = [];
+  const own = (b: GPUBuffer) => (owned.push(b), b);
+
+  // Buffers: constants (uploaded once), session-owned input buffers (for CPU feeds), slots.
+  const constBuf = new Map<Alloc, GPUBuffer>();
+  const inputBuf = new Map<Alloc, GPUBuffer>();
+  const slotBuf: GPUBuffer[] = [];
+  const commands: Prepared[] = [];
+  await withErrorScope(ctx.device, `${label}: create`, () => {
+    for (const a of plan.allocs) {
+      if (a.elems * 4 > maxBinding) throw new ExecError(`${label}: tensor '${a.name}' needs ${a.elems * 4} bytes, above maxStorageBufferBindingSize ${maxBinding}`);
+      if (a.kind === 'const') constBuf.set(a, own(ctx.upload(`${label}:const:${a.name}`, a.data!, STORAGE)));
+      else if (a.kind === 'input') inputBuf.set(a, own(ctx.buffer(`${label}:input:${a.name}`, Math.max(a.elems * 4, 4))));
+    }
+    plan.slots.forEach((elems, i) => {
+      if (elems * 4 > maxBinding) throw new ExecError(`${label}: buffer slot ${i} needs ${elems * 4} bytes, above maxStorageBufferBindingSize ${maxBinding}`);
+      slotBuf.push(own(ctx.buffer(`${label}:slot${i}`, Math.max(elems * 4, 4))));
+    });
+    for (const step of plan.steps) {
+      for (const cmd of step.commands(sh)) {
+        const p: Prepared = { cmd };
+        if (cmd.kind === 'dispatch') {
+          p.pipeline = ctx.pipelines.get(`${label}:${cmd.label}`, cmd.code, cmd.entry, cmd.constants);
+          if (cmd.uniforms) {
+            p.uniform = own(ctx.buffer(`${label}:${cmd.label}.params`, cmd.uniforms.byteLength, UNIFORM));
+            ctx.write(p.uniform, cmd.uniforms);
+          }
+        }
+        commands.push(p);
+      }
+    }
+  });
+  const pipelineCount = new Set(commands.map((c) => c.pipeline).filter(Boolean)).size;
+
+  const inputNames = plan.inputs.map((i) => i.name);
+  const outputNames = plan.outputs.map((o) => o.name);
+  let released = false;
+
+  function bufferOf(a: Alloc, external: Map<Alloc, GPUBuffer>): GPUBuffer {
+    if (a.kind === 'const') return constBuf.get(a)!;
+    if (a.kind === 'input') return external.get(a) ?? inputBuf.get(a)!;
+    return slotBuf[a.slot!];
+  }
+
+  async function run(feeds: Record<string, SessionFeed>, wanted?: string[]): Promise<Record<string, SessionOutput>> {
+    if (released) throw new SessionError(label, 'session was released');
+    for (const name of inputNames) if (!(name in feeds)) throw new SessionError(label, `missing input '${name}' (model inputs: ${inputNames.join(', ')})`);
+    for (const name of Object.keys(feeds)) if (!inputNames.includes(name)) throw new SessionError(label, `unknown input '${name}' (model inputs: ${inputNames.join(', ')})`);
+    for (const name of wanted ?? []) if (!outputNames.includes(name)) throw new SessionError(label, `unknown output '${name}' (model outputs: ${outputNames.join(', ')})`);
+    const external = new Map<Alloc, GPUBuffer>();
+    for (const inp of plan.inputs) {
+      const feed = feeds[inp.name];
+      if (feed.dims.length !== inp.dims.length || feed.dims.some((d, i) => d !== inp.dims[i])) {
+        throw new SessionError(label, `input '${inp.name}' has dims [${feed.dims}]; this session was built for [${inp.dims}]`);
+      }
+      if ('gpuBuffer' in feed) {
+        const ok = inp.alloc.type === 'f32' ? feed.dtype === 'float32' : inp.alloc.type === 'i32' ? feed.dtype === 'int32' : feed.dtype === 'uint32';
+        if (!ok) throw new SessionError(label, `input '${inp.name}' (${inp.dtype}) needs a GPU feed of ${inp.alloc.type === 'f32' ? 'float32' : inp.alloc.type === 'i32' ? 'int32' : 'uint32 (0/1)'}, got ${feed.dtype}`);
+        if (feed.gpuBuffer.size < inp.alloc.elems * 4) throw new SessionError(label, `input '${inp.name}': GPU buffer of ${feed.gpuBuffer.size} bytes is smaller than ${inp.alloc.elems * 4}`);
+        external.set(inp.alloc, feed.gpuBuffer);
+      } else {
+        if (feed.data.length !== inp.alloc.elems) throw new SessionError(label, `input '${inp.name}' has ${feed.data.length} values, dims need ${inp.alloc.elems}`);
+        if (inp.alloc.elems) ctx.write(inputBuf.get(inp.alloc)!, feedToGpu(label, inp.name, inp.alloc, feed.data));
+      }
+    }
+    const outs = plan.outputs.filter((o) => !wanted || wanted.includes(o.name));
+    const gpuOut = new Map<string, GPUBuffer>();
+    await ctx.run(label, (rec) => {
+      rec.endPass();
+      const enc = rec.encoder;
+      let pass: GPUComputePassEncoder | undefined;
+      const endPass = () => { pass?.end(); pass = undefined; };
+      for (const p of commands) {
+        const c = p.cmd;
+        if (c.kind === 'dispatch') {
+          const bufs = c.bindings.map((a) => bufferOf(a, external));
+          if (!p.group || !p.lastBuffers || bufs.some((b, i) => b !== p.lastBuffers![i])) {
+            const entries: GPUBindGroupEntry[] = [];
+            let binding = 0;
+            if (p.uniform) entries.push({ binding: binding++, resource: { buffer: p.uniform } });
+            for (const b of bufs) entries.push({ binding: binding++, resource: { buffer: b } });
+            p.group = ctx.device.createBindGroup({ label: `${label}:${c.label}`, layout: p.pipeline!.getBindGroupLayout(0), entries });
+            p.lastBuffers = bufs;
+          }
+          pass ??= enc.beginComputePass({ label });
+          pass.setPipeline(p.pipeline!);
+          pass.setBindGroup(0, p.group);
+          pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
+        } else if (c.kind === 'clear') {
+          endPass();
+          enc.clearBuffer(bufferOf(c.alloc, external), c.offset * 4, c.elems * 4);
+        } else {
+          endPass();
+          enc.copyBufferToBuffer(bufferOf(c.src, external), c.srcOffset * 4, bufferOf(c.dst, external), c.dstOffset * 4, c.elems * 4);
+        }
+      }
+      endPass();
+      for (const o of outs) {
+        const n = numelOf(o.dims);
+        const dst = ctx.buffer(`${label}:output:${o.name}`, Math.max(n * 4, 4));
+        gpuOut.set(o.name, dst);
+        if (n) enc.copyBufferToBuffer(bufferOf(o.val.alloc, external), o.val.view.offset * 4, dst, 0, n * 4);
+      }
+    });
+    const result: Record<string, SessionOutput> = {};
+    const toGpu = options.gpuOutputs ?? true;
+    for (const o of outs) {
+      const buf = gpuOut.get(o.name)!;
+      const n = numelOf(o.dims);
+      const type = o.val.alloc.type;
+      if (toGpu) {
+        result[o.name] = {
+          name: o.name, dims: [...o.dims], dtype: type === 'f32' ? 'float32' : type === 'i32' ? 'int32' : 'uint32',
+          gpuBuffer: buf, dispose: () => ctx.release(buf),
+        };
+        continue;
+      }
+      let data: HostArray;
+      if (type === 'f32') data = n ? await ctx.readF32(buf, n) : new Float32Array(0);
+      else {
+        const u = n ? await ctx.readU32(buf, n) : new Uint32Array(0);
+        if (type === 'bool') data = Uint8Array.from(u, (v) => (v ? 1 : 0));
+        else if (o.dtype === 'int64') data = BigInt64Array.from(new Int32Array(u.buffer, u.byteOffset, n), (v) => BigInt(v));
+        else data = new Int32Array(u.buffer, u.byteOffset, n);
+      }
+      ctx.release(buf);
+      result[o.name] = { name: o.name, dims: [...o.dims], dtype: o.dtype, data, dispose: () => undefined };
+    }
+    return result;
+  }
+
+  return {
+    label,
+    backend: 'webgpu' as SessionBackend,
+    engine: 'exec',
+    plan,
+    inputNames,
+    outputNames,
+    commandCount: commands.length,
+    pipelineCount,
+    run,
+    async release() {
+      if (released) return;
+      released = true;
+      await ctx.finish();
+      ctx.release(...owned);
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/** The executor's non-element-wise steps: matmul, softmax, LayerNorm, gathers/scatters, convolutions, clears. */
+import type { Alloc, Command, ShaderTexts, Step, Val } from './types';
+import { ExecError, Fields, grid1d } from './types';
+import { coalesce, isContiguous, numelOf, rowMajor } from './view';
+
+function requireContiguous(label: string, what: string, v: Val): void {
+  if (!isContiguous(v.view)) throw new ExecError(`internal: ${label}: ${what} must be contiguous`);
+}
+
+const MAX_BATCH_RANK = 4;
+
+/**
+ * out[batch…, M, N] = alpha · a[batch…, M, K] · b[batch…, K, N] (+ beta · c[batch…, M, N]); a, b, c are views already
+ * broadcast to the output's batch dims (stride 0 where broadcast), out a contiguous allocation.
+ */
+export class MatmulStep implements Step {
+  constructor(
+    public label: string,
+    public a: Val,
+    public b: Val,
+    public out: Val,
+    public c?: Val,
+    public alpha = 1,
+    public beta = 1,
+  ) {}
+
+  reads(): Alloc[] {
+    return [this.a.alloc, this.b.alloc, ...(this.c ? [this.c.alloc] : [])];
+  }
+
+  writes(): Alloc[] {
+    return [this.out.alloc];
+  }
+
+  commands(sh: ShaderTexts): Command[] {
+    const od = this.out.view.dims;
+    const r = od.length;
+    const M = od[r - 2], N = od[r - 1], K = this.a.view.dims[r - 1];
+    const batchDims = od.slice(0, r - 2);
+    const batch = numelOf(batchDims);
+    if (M === 0 || N === 0 || batch === 0) return [];
+    const av = this.a.view, bv = this.b.view, cv = this.c?.view;
+    const outStrides = rowMajor(od).slice(0, r - 2);
+    const lists = [av.strides.slice(0, r - 2), bv.strides.slice(0, r - 2), cv ? cv.strides.slice(0, r - 2) : batchDims.map(() => 0), outStrides];
+    const co = coalesce(batchDims, lists);
+    if (co.dims.length > MAX_BATCH_RANK) throw new ExecError(`${this.label}: more than ${MAX_BATCH_RANK} independent batch dims`);
+    if (batch > 65535) throw new ExecError(`${this.label}: batch ${batch} exceeds 65535`);
+    const f = new Fields().u(M).u(N).u(K).u(batch).u(co.dims.length)
+      .i(av.offset).i(bv.offset).i(cv?.offset ?? 0)
+      .i(av.strides[r - 2]).i(av.strides[r - 1]).i(bv.strides[r - 2]).i(bv.strides[r - 1])
+      .i(cv?.strides[r - 2] ?? 0).i(cv?.strides[r - 1] ?? 0)
+      .f(this.alpha).f(this.beta)
+      .is(co.dims, 4, 1).is(co.strides[0], 4).is(co.strides[1], 4).is(co.strides[2], 4)
+      .u(this.out.view.offset);
+    const withC = !!this.c && this.beta !== 0;
+    return [{
+      kind: 'dispatch', label: this.label, code: sh.matmul, entry: withC ? 'main_c' : 'main', uniforms: f.done(36),
+      bindings: withC ? [this.a.alloc, this.b.alloc, this.out.alloc, this.c!.alloc] : [this.a.alloc, this.b.alloc, this.out.alloc],
+      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+    }];
+  }
+}
+
+/** Softmax / LogSoftmax along `axis` of a contiguous input. */
+export class SoftmaxStep implements Step {
+  constructor(public label: string, public x: Val, public out: Val, public axis: number, public log: boolean) {}
+  reads() { return [this.x.alloc]; }
+  writes() { return [this.out.alloc]; }
+  commands(sh: ShaderTexts): Command[] {
+    requireContiguous(this.label, 'input', this.x);
+    const d = this.x.view.dims;
+    const len = d[this.axis], inner = numelOf(d.slice(this.axis + 1));
+    const rows = numelOf(d) / Math.max(len, 1);
+    if (len === 0 || rows === 0) return [];
+    const u = new Fields().u(rows).u(len).u(inner).u(this.x.view.offset).f(0).u(0).u(0).u(0).done(8);
+    return [{ kind: 'dispatch', label: this.label, code: sh.norm, entry: this.log ? 'logsoftmax' : 'softmax', uniforms: u, bindings: [this.x.alloc, this.out.alloc], workgroups: grid1d(rows, 64) }];
+  }
+}
+
+/** LayerNormalization over the trailing `len` elements of each row; scale/bias contiguous with `len` elements. */
+export class LayerNormStep implements Step {
+  constructor(
+    public label: string, public x: Val, public scale: Val, public bias: Val, public y: Val, public len: number,
+    public eps: number, public mean?: Val, public inv?: Val,
+  ) {}
+  reads() { return [this.x.alloc, this.scale.alloc, this.bias.alloc]; }
+  writes() { return [this.y.alloc, ...(this.mean ? [this.mean.alloc] : []), ...(this.inv ? [this.inv.alloc] : [])]; }
+  commands(sh: ShaderTexts): Command[] {
+    for (const [w, v] of [['input', this.x], ['scale', this.scale], ['bias', this.bias]] as const) requireContiguous(this.label, w, v);
+    const rows = this.len === 0 ? 0 : numelOf(this.x.view.dims) / this.len;
+    if (rows === 0) return [];
+    const u = new Fields().u(rows).u(this.len).u(1).u(this.x.view.offset).f(this.eps).u(this.scale.view.offset).u(this.bias.view.offset).u(0).done(8);
+    const stats = !!(this.mean && this.inv);
+    const bindings = [this.x.alloc, this.y.alloc, this.scale.alloc, this.bias.alloc, ...(stats ? [this.mean!.alloc, this.inv!.alloc] : [])];
+    return [{ kind: 'dispatch', label: this.label, code: sh.norm, entry: stats ? 'layernorm_stats' : 'layernorm', uniforms: u, bindings, workgroups: grid1d(rows, 64) }];
+  }
+}
+
+/** Gather along `axis` of contiguous data with contiguous i32 indices. */
+export class GatherStep implements Step {
+  constructor(public label: string, public data: Val, public idx: Val, public out: Val, public axis: number) {}
+  reads() { return [this.data.alloc, this.idx.alloc]; }
+  writes() { return [this.out.alloc]; }
+  commands(sh: ShaderTexts): Command[] {
+    requireContiguous(this.label, 'data', this.data);
+    requireContiguous(this.label, 'indices', this.idx);
+    const d = this.data.view.dims;
+    const n = numelOf(this.out.view.dims);
+    if (n === 0) return [];
+    const u = new Fields().u(n).u(d[this.axis]).u(numelOf(this.idx.view.dims)).u(numelOf(d.slice(this.axis + 1)))
+      .u(this.data.view.offset).u(this.idx.view.offset).done(24);
+    return [{ kind: 'dispatch', label: this.label, code: sh.gather, entry: 'gather', uniforms: u, bindings: [this.data.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n) }];
+  }
+}
+
+function indexFields(f: Fields, dims: number[], strides: number[]): Fields {
+  if (dims.length > 8) throw new ExecError('index rank above 8');
+  for (let k = 0; k < 8; k++) f.u(k < dims.length ? dims[k] : 1);
+  for (let k = 0; k < 8; k++) f.u(k < strides.length ? strides[k] : 0);
+  return f;
+}
+
+/** GatherND with batch_dims over contiguous data and indices. */
+export class GatherNDStep implements Step {
+  constructor(public label: string, public data: Val, public idx: Val, public out: Val, public batchDims: number) {}
+  reads() { return [this.data.alloc, this.idx.alloc]; }
+  writes() { return [this.out.alloc]; }
+  commands(sh: ShaderTexts): Command[] {
+    requireContiguous(this.label, 'data', this.data);
+    requireContiguous(this.label, 'indices', this.idx);
+    const D = this.data.view.dims, I = this.idx.view.dims, b = this.batchDims;
+    const k = I[I.length - 1];
+    const n = numelOf(this.out.view.dims);
+    if (n === 0) return [];
+    const slice = numelOf(D.slice(b + k));
+    const perBatch = numelOf(I.slice(b, -1));
+    const st = rowMajor(D);
+    const f = new Fields().u(n).u(slice).u(k).u(Math.max(perBatch, 1)).u(this.data.view.offset).u(this.idx.view.offset)
+      .u(numelOf(D.slice(b))).u(0);
+    indexFields(f, D.slice(b, b + k), st.slice(b, b + k));
+    return [{ kind: 'dispatch', label: this.label, code: sh.gather, entry: 'gathernd', uniforms: f.done(24), bindings: [this.data.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n) }];
+  }
+}
+
+/** ScatterND of contiguous updates into `out` (already holding the data), reduction 'none' or 'add'. */
+export class ScatterStep implements Step {
+  constructor(public label: string, public updates: Val, public idx: Val, public out: Val, public reduction: 'none' | 'add') {}
+  reads() { return [this.updates.alloc, this.idx.alloc, this.out.alloc]; }
+  writes() { return [this.out.alloc]; }
+  commands(sh: ShaderTexts): Command[] {
+    requireContiguous(this.label, 'updates', this.updates);
+    requireContiguous(this.label, 'indices', this.idx);
+    const D = this.out.view.dims, I = this.idx.view.dims;
+    const k = I[I.length - 1];
+    const n = numelOf(this.updates.view.dims);
+    if (n === 0) return [];
+    const f = new Fields().u(n).u(numelOf(D.slice(k))).u(k).u(0).u(this.updates.view.offset).u(this.idx.view.offset).u(0).u(0);
+    indexFields(f, D.slice(0, k), rowMajor(D).slice(0, k));
+    const add = this.reduction === 'add';
+    return [{
+      kind: 'dispatch', label: this.label, code: add ? sh.scatter : sh.gather,
+      entry: add ? (this.out.alloc.type === 'f32' ? 'add_f32' : 'add_i32') : 'scatter',
+      uniforms: f.done(24), bindings: [this.updates.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n),
+    }];
+  }
+}
+
+export interface Conv2d {
+  N: number; C: number; H: number; W: number; M: number; OH: number; OW: number; KH: number; KW: number;
+  sH: number; sW: number; padT: number; padL: number; dH: number; dW: number; group: number;
+}
+
+/** Conv (direct or patch-embedding matmul) and ConvTranspose over contiguous NCHW tensors. */
+export class ConvStep implements Step {
+  constructor(public label: string, public mode: 'conv' | 'transpose', public x: Val, public w: Val, public out: Val, public p: Conv2d, public bias?: Val) {}
+  reads() { return [this.x.alloc, this.w.alloc, ...(this.bias ? [this.bias.alloc] : [])]; }
+  writes() { return [this.out.alloc]; }
+
+  /** Stride = kernel, no padding, dilation 1, group 1: the im2col-free matmul path. */
+  get isPatch(): boolean {
+    const p = this.p;
+    return this.mode === 'conv' && p.sH === p.KH && p.sW === p.KW && p.padT === 0 && p.padL === 0 && p.dH === 1 && p.dW === 1
+      && p.group === 1 && p.OH * p.KH <= p.H && p.OW * p.KW <= p.W;
+  }
+
+  commands(sh: ShaderTexts): Command[] {
+    for (const [w, v] of [['input', this.x], ['weight', this.w], ...(this.bias ? [['bias', this.bias] as const] : [])] as const) requireContiguous(this.label, w, v);
+    const p = this.p;
+    const n = p.N * p.M * p.OH * p.OW;
+    if (n === 0) return [];
+    const u = new Fields().u(p.N).u(p.C).u(p.H).u(p.W).u(p.M).u(p.OH).u(p.OW).u(p.KH).u(p.KW).u(p.sH).u(p.sW)
+      .u(p.padT).u(p.padL).u(p.dH).u(p.dW).u(p.group).u(this.x.view.offset).u(this.w.view.offset).u(this.bias?.view.offset ?? 0).done(20);
+    const bindings = [this.x.alloc, this.w.alloc, this.out.alloc, ...(this.bias ? [this.bias.alloc] : [])];
+    const suffix = this.bias ? '_bias' : '';
+    if (this.isPatch) {
+      if (p.N > 65535) throw new ExecError(`${this.label}: batch ${p.N} exceeds 65535`);
+      return [{ kind: 'dispatch', label: this.label, code: sh.conv, entry: `conv_patch${suffix}`, uniforms: u, bindings, workgroups: [Math.ceil((p.OH * p.OW) / 64), Math.ceil(p.M / 64), p.N] }];
+    }
+    return [{ kind: 'dispatch', label: this.label, code: sh.conv, entry: `${this.mode === 'conv' ? 'conv' : 'convt'}_direct${suffix}`, uniforms: u, bindings, workgroups: grid1d(n, 64) }];
+  }
+}
+
+/** Fills elements [offset, offset + elems) of an allocation with zero bits. */
+export class ClearStep implements Step {
+  constructor(public label: string, public alloc: Alloc, public offset: number, public elems: number) {}
+  reads() { return []; }
+  writes() { return [this.alloc]; }
+  commands(): Command[] {
+    return this.elems ? [{ kind: 'clear', label: this.label, alloc: this.alloc, offset: this.offset, elems: this.elems }] : [];
+  }
+}
