@@ -118,9 +118,10 @@ async function main(): Promise<void> {
   await writeClipFolder(out, folder.files);
   const emb = await ClipEmbedder.create(ctx, folder.files);
   const results: Record<string, Record<string, unknown>> = {};
-  for (const id of ['fashion-mnist', 'mnist']) {
+  // digits (UCI, upsampled) is held out: never trained on, a transfer check.
+  for (const [id, splits] of [['fashion-mnist', ['val', 'test']], ['mnist', ['val', 'test']], ['digits', ['test']]] as const) {
     results[id] = {};
-    for (const split of ['val', 'test']) {
+    for (const split of splits) {
       const { data: d } = await loadSplitFromDir(id, split);
       const m = await emb.evaluate(d, evalLimit || d.count);
       results[id][split] = { count: m.count, top1: m.top1, top5: m.top5, perClass: Object.fromEntries(m.perClass.map((c) => [c.class, c.accuracy])) };
