@@ -7,7 +7,8 @@
  * plus splitting the combined `onnx/model.onnx` (both towers in one graph: inputs pixel_values + input_ids
  * (+ attention_mask), outputs logits_per_image, text_embeds, image_embeds, …) into those towers, and binding an
  * `attention_mask` input to ones (CLIP pools at EOS under a causal mask, so positions after EOS never reach
- * text_embeds: an all-ones mask gives the same embeddings).
+ * text_embeds: an all-ones mask gives the same embeddings). The combined model's embeddings are L2-normalised
+ * (CLIPModel); the split towers output them before that division, like the separate tower files.
  */
 import { cloneGraph, type Dim, type Graph, type Model, type Node, type ValueInfo } from '../onnx/ir';
 import { removeDeadNodes } from '../onnx/passes';
@@ -98,32 +99,49 @@ export function checkTower(model: Model, tower: Tower, file: string): { model: M
   return { model: m, warnings };
 }
 
-/** Whether `name` looks like x / ‖x‖ (CLIPModel's outputs are L2-normalised; the tower models' are not). */
-function looksNormalized(g: Graph, name: string): boolean {
+/**
+ * When `name` is computed as x / ‖x‖ (CLIPModel's outputs are L2-normalised; the tower models' are not), returns x:
+ * the divisor must be computed from x and constants only, through a norm (ReduceL2, Sqrt of a sum of squares, …).
+ */
+function normalizedFrom(g: Graph, name: string): string | undefined {
   const prod = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) prod.set(o, n);
-  const p = prod.get(name);
-  if (!p || p.op !== 'Div') return false;
-  const stack: Array<[string, number]> = [[p.inputs[1], 0]];
+  const div = prod.get(name);
+  if (!div || div.op !== 'Div') return undefined;
+  const x = div.inputs[0];
+  let sawNorm = false;
+  const stack: Array<[string, number]> = [[div.inputs[1], 0]];
   while (stack.length) {
     const [t, depth] = stack.pop()!;
+    if (t === x || g.initializers.has(t)) continue;
     const q = prod.get(t);
-    if (!q || depth > 4) continue;
-    if (q.op === 'ReduceL2' || q.op === 'LpNormalization' || q.op === 'Sqrt') return true;
-    for (const x of q.inputs) if (x) stack.push([x, depth + 1]);
+    if (!q || depth > 8) return undefined;
+    if (q.op === 'Constant') continue;
+    if (['ReduceL2', 'LpNormalization', 'Sqrt', 'ReduceSumSquare'].includes(q.op)) sawNorm = true;
+    for (const i of q.inputs) if (i) stack.push([i, depth + 1]);
   }
-  return false;
+  return sawNorm ? x : undefined;
 }
 
-function slice(model: Model, output: string): { model: Model; inputs: Set<string> } {
+/** Makes the un-normalised x the output `name` (the Div and the norm become dead and are dropped). */
+function dropNormalization(g: Graph, name: string, x: string): void {
+  for (const n of g.nodes) {
+    n.outputs = n.outputs.map((o) => (o === name ? `${name}/normalized` : o === x ? name : o));
+    n.inputs = n.inputs.map((i) => (i === x ? name : i));
+  }
+}
+
+function slice(model: Model, output: string): { model: Model; inputs: Set<string>; unnormalized: boolean } {
   const g = cloneGraph(model.graph);
   g.outputs = g.outputs.filter((o) => o.name === output);
+  const x = normalizedFrom(g, output);
+  if (x && !g.outputs.some((o) => o.name === x) && !g.inputs.some((i) => i.name === x)) dropNormalization(g, output, x);
   const live = removeDeadNodes(g);
   const used = usedInputs(live);
   live.inputs = live.inputs.filter((v) => used.has(v.name));
   const names = new Set(live.nodes.flatMap((n) => n.outputs));
   live.valueInfo = live.valueInfo.filter((v) => names.has(v.name));
-  return { model: { ...model, graph: live }, inputs: used };
+  return { model: { ...model, graph: live }, inputs: used, unnormalized: !!x };
 }
 
 /**
@@ -152,8 +170,9 @@ export function splitCombinedModel(model: Model, file: string): { vision: Model;
     throw new ModelLoadError('combined-split', `${file}: cannot split the combined model: text_embeds depends on ${foreignT.map((n) => `'${n}'`).join(', ')} as well as input_ids (the towers share nodes). Export the towers separately (onnx/vision_model.onnx, onnx/text_model.onnx)`, file);
   }
   notes.push(`split ${file} into a vision tower (${vision.model.graph.nodes.length} nodes) and a text tower (${text.model.graph.nodes.length} nodes)`);
-  if (looksNormalized(g, 'image_embeds') || looksNormalized(g, 'text_embeds')) {
-    notes.push(`${file}: image_embeds / text_embeds are L2-normalised in the combined model (CLIPModel outputs); cosine logits are unchanged`);
+  const un = [vision.unnormalized && 'image_embeds', text.unnormalized && 'text_embeds'].filter(Boolean);
+  if (un.length) {
+    notes.push(`${file}: the combined model L2-normalises ${un.join(' and ')} (CLIPModel outputs); the split towers output them before the normalisation, as vision_model.onnx / text_model.onnx do`);
   }
   for (const m of [vision.model, text.model]) m.metadata = { ...m.metadata, 'aos.split_from': file };
   return { vision: vision.model, text: text.model, notes };

@@ -168,8 +168,10 @@ function quantizeWeight(w: Tensor, type: 'int8' | 'uint8', axis: number | null):
  * MatMul on constant weights → DynamicQuantizeLinear + MatMulInteger + Cast + Mul(x_scale · w_scale); Conv →
  * ConvInteger (uint8, per-tensor); Gather on a constant table → Gather on the quantised table + DequantizeLinear.
  * Constants are folded first (batch fixed) so transposed weights are initializers, as in real exports.
+ * `fakeQuant`: the same weights quantised and dequantised back to float32, the ops left as they were (what an exact
+ * dequantisation of the quantised model must compute, with float activations).
  */
-export function quantizeDynamic(model: Model, o: { type: 'int8' | 'uint8'; perChannel: boolean; batch: number }): Model {
+export function quantizeDynamic(model: Model, o: { type: 'int8' | 'uint8'; perChannel: boolean; batch: number; fakeQuant?: boolean }): Model {
   const folded = foldConstants(model, { batch: o.batch });
   const g: Graph = cloneGraph(folded.graph);
   const out: Node[] = [];
@@ -189,9 +191,26 @@ export function quantizeDynamic(model: Model, o: { type: 'int8' | 'uint8'; perCh
     g.initializers.set(name, t);
     return name;
   };
+  const fake = (t: Tensor, q: { q: Tensor; scale: Tensor; zp: Tensor }, axis: number | null): Tensor => {
+    const qs = tensorToNumbers(q.q), sc = tensorToNumbers(q.scale), z = tensorToNumbers(q.zp);
+    const inner = axis === null ? 1 : numel(t.dims.slice(axis + 1)), ch = axis === null ? 1 : t.dims[axis];
+    const out = new Float32Array(qs.length);
+    for (let i = 0; i < qs.length; i++) {
+      const c = axis === null ? 0 : Math.floor(i / inner) % ch;
+      out[i] = (qs[i] - z[c]) * sc[c];
+    }
+    return { dtype: 'float32', dims: [...t.dims], data: out };
+  };
   for (const n of g.nodes) {
     const w = g.initializers.get(n.inputs[1] ?? '');
     const data = g.initializers.get(n.inputs[0] ?? '');
+    if (o.fakeQuant) {
+      if (n.op === 'MatMul' && w && w.dtype === 'float32' && w.dims.length === 2) g.initializers.set(n.inputs[1], fake(w, quantizeWeight(w, o.type, o.perChannel ? 1 : null), o.perChannel ? 1 : null));
+      else if (n.op === 'Conv' && w && w.dtype === 'float32') g.initializers.set(n.inputs[1], fake(w, quantizeWeight(w, 'uint8', null), null));
+      else if (n.op === 'Gather' && data && data.dtype === 'float32' && data.dims.length === 2) g.initializers.set(n.inputs[0], fake(data, quantizeWeight(data, o.type, null), null));
+      out.push(n);
+      continue;
+    }
     if (n.op === 'MatMul' && w && w.dtype === 'float32' && w.dims.length === 2) {
       const { q, scale, zp } = quantizeWeight(w, o.type, o.perChannel ? 1 : null);
       const [xq, xs, xz] = quantAct(n.inputs[0]);
