@@ -61,11 +61,11 @@ describe(`model loader (AOS_SEED=${seed})`, () => {
     const sha = new Map([...disk].map(([k, v]) => [k, createHash('sha256').update(v).digest('hex')]));
     server = await serve(disk);
     const picked = FIXTURE_NAMES.map((n) => {
-      const f = new File([disk.get(n)!], n.split('/').pop()!);
+      const f = new File([disk.get(n)! as Uint8Array<ArrayBuffer>], n.split('/').pop()!);
       Object.defineProperty(f, 'webkitRelativePath', { value: `tiny-clip/${n}` });
       return f;
     });
-    const dropped = FIXTURE_NAMES.map((n) => new File([disk.get(n)!], n.split('/').pop()!));
+    const dropped = FIXTURE_NAMES.map((n) => new File([disk.get(n)! as Uint8Array<ArrayBuffer>], n.split('/').pop()!));
     const sources = {
       directory: directorySource(FIXTURE_DIR), url: server.base, picked: filesSource(picked), dropped, map: mapSource(disk),
     };
