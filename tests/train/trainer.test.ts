@@ -30,7 +30,7 @@ function fixedBatch(rng: Rng): TrainBatch {
 }
 
 const options = (weights = initClipWeights(cfg, { seed })) => ({
-  config: cfg, weights, batch: B, logitScale: Math.log(10), schedule: { peak: 1e-3, warmupSteps: 2, totalSteps: 40 }, optimizer: { weightDecay: 0 },
+  config: cfg, weights, batch: B, logitScale: Math.log(4), schedule: { peak: 2e-3, warmupSteps: 2, totalSteps: 60 }, optimizer: { weightDecay: 0 },
 });
 
 describe('ClipTrainer', () => {
@@ -39,11 +39,13 @@ describe('ClipTrainer', () => {
       const t = await ClipTrainer.create(ctx, options());
       const batch = fixedBatch(new Rng(seed));
       const losses: number[] = [];
-      for (let i = 0; i < 20; i++) losses.push((await t.trainStep(batch)).loss);
+      for (let i = 0; i < 30; i++) losses.push((await t.trainStep(batch)).loss);
       console.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}`);
       expect(losses.every(Number.isFinite)).toBe(true);
-      expect(losses.at(-1)!).toBeLessThan(losses[0] - 0.2);
-      expect(t.step).toBe(20);
+      // Below both the start and log B (the loss of collapsed, all-equal embeddings, where training can stall).
+      const tail = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
+      expect(tail).toBeLessThan(Math.min(losses[0], Math.log(B)) - 0.25);
+      expect(t.step).toBe(30);
       await t.release();
     });
   });
