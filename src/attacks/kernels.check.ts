@@ -138,9 +138,19 @@ function insideBall(rng: Rng, x0: Float32Array, eps: Float32Array, B: number, n:
 }
 
 /**
- * APGD: record (init, then two evaluations), a checkpoint, then a momentum step, against the references. The state
- * is exact data movement; the steps are f32 arithmetic (L2: two workgroup reductions): atol 4e-6, rtol 1e-5.
+ * APGD: a run of records with two checkpoints, then a momentum step, against the references. Objective sequences per
+ * sample (b mod 5, plus a random offset) walk every branch: always rising (never halved); rising in the second
+ * window but below the best (halved by condition 2); falling (halved by condition 1, twice); falling then rising
+ * after a halving (condition 2 must not fire right after a halving); random. The state is exact data movement; the
+ * steps are f32 arithmetic (L2: two workgroup reductions): atol 4e-6, rtol 1e-5.
  */
+const APGD_SEQUENCES = [
+  [0, 1, 2, 3, 4, 5, 6],
+  [5, 9, 6, 7, 8, 8.5, 8.7],
+  [3, 2, 1, 0, -1, -2, -3],
+  [3, 2, 1, 0, 1, 2, 2.5],
+];
+
 function apgdCase(name: string, shape: ApgdShape): KernelCheck {
   return {
     name: `attack/${name}`,
@@ -156,39 +166,42 @@ function apgdCase(name: string, shape: ApgdShape): KernelCheck {
         xMax: new Float64Array(B * n),
         gMax: new Float64Array(B * n),
       };
-      ref.g.fill(0, n, Math.min(2 * n, B * n)); // sample 1: zero gradient
       const f32 = (a: Float64Array) => Float32Array.from(a);
       const bufs = {
         x: ctx.upload('apgd.x', f32(ref.x)), xPrev: ctx.upload('apgd.xPrev', f32(ref.xPrev)), x0: ctx.upload('apgd.x0', x0),
         g: ctx.upload('apgd.g', f32(ref.g)), eps: ctx.upload('apgd.eps', eps), state: ctx.buffer('apgd.state', B * APGD_STATE * 4),
         xMax: ctx.buffer('apgd.xMax', B * n * 4), gMax: ctx.buffer('apgd.gMax', B * n * 4),
       };
-      const window = 3;
+      const offsets = Array.from({ length: B }, () => rng.uniform(1, -10, 10)[0]);
+      const random = Array.from({ length: B }, () => rng.uniform(7, -3, 3));
+      // objSign −1: the buffer holds −f, the kernels maximise f.
+      const objectiveAt = (k: number) => Float32Array.from({ length: B }, (_, b) => -(offsets[b] + (b % 5 < 4 ? APGD_SEQUENCES[b % 5][k] : random[b][k])));
+      const q = { objSign: -1, window: 3, rho: 0.5, a: 0.75 };
       const out: ValidateResult[] = [];
-      for (let k = 0; k < 3; k++) {
-        const objective = rng.uniform(B, -2, 2);
-        const go = ctx.upload('apgd.objective', objective);
-        const q = { init: k === 0, objSign: -1, window };
-        await ctx.run('apgd.record', (rec) => encodeApgdRecord(rec, bufs, go, shape, q));
-        apgdRecordRef(ref, objective, eps, shape, q);
-        ctx.release(go);
-        if (k < 2) {
+      for (let k = 0; k < 7; k++) {
+        if (k > 0) {
           // move x and g between evaluations so the kept (xMax, gMax) differ from the last ones
           const x = insideBall(rng, x0, eps, B, n, shape.norm), g = rng.normal(B * n);
+          g.fill(0, n, Math.min(2 * n, B * n)); // sample 1: zero gradient
           ctx.write(bufs.x, x);
           ctx.write(bufs.g, g);
           ref.x.set(x);
           ref.g.set(g);
         }
+        const objective = objectiveAt(k);
+        const go = ctx.upload('apgd.objective', objective);
+        const qk = { ...q, init: k === 0 };
+        await ctx.run('apgd.record', (rec) => {
+          encodeApgdRecord(rec, bufs, go, shape, qk);
+          if (k === 3 || k === 6) encodeApgdCheckpoint(rec, bufs, shape, qk);
+        });
+        apgdRecordRef(ref, objective, eps, shape, qk);
+        if (k === 3 || k === 6) apgdCheckpointRef(ref, shape, qk);
+        ctx.release(go);
       }
-      const q = { window, rho: 0.75, a: 0.75 };
-      await ctx.run('apgd.checkpoint+step', (rec) => {
-        encodeApgdCheckpoint(rec, bufs, shape, q);
-        encodeApgdStep(rec, bufs, shape, q);
-      });
-      apgdCheckpointRef(ref, shape, q);
+      await ctx.run('apgd.step', (rec) => encodeApgdStep(rec, bufs, shape, q));
       apgdStepRef(ref, x0, eps, shape, q);
-      out.push(validate(await ctx.readF32(bufs.state, B * APGD_STATE), ref.state, 1e-7, 1e-6, `${name} state`));
+      out.push(validate(await ctx.readF32(bufs.state, B * APGD_STATE), ref.state, 1e-6, 1e-6, `${name} state`));
       out.push(validate(await ctx.readF32(bufs.xMax, B * n), ref.xMax, 0, 0, `${name} xMax`));
       out.push(validate(await ctx.readF32(bufs.xPrev, B * n), ref.xPrev, 0, 0, `${name} xPrev`));
       out.push(validate(await ctx.readF32(bufs.x, B * n), ref.x, 4e-6, 1e-5, `${name} x`));
@@ -259,8 +272,10 @@ function snapFeasibility(x: Float32Array, x0: ArrayLike<number>, eps: ArrayLike<
 }
 
 /**
- * 8-bit snapping of points inside the budget around clean images on the 8-bit grid (as decoded PNGs). Values are
- * kept ≥ 0.02 grid units from rounding boundaries, so float32 and float64 round alike: exact comparison.
+ * 8-bit snapping of points inside the budget around clean images on the 8-bit grid (as decoded PNGs), with budgets
+ * on the grid (k/255) and off it ((k + 0.7)/255: nearest rounding then leaves the budget near its faces and the
+ * clamp must act). Values are kept ≥ 0.02 grid units from rounding boundaries, so float32 and float64 round alike:
+ * exact comparison.
  */
 function snapCase(name: string, B: number, n: number, norm: AttackNorm): KernelCheck {
   return {
@@ -268,7 +283,7 @@ function snapCase(name: string, B: number, n: number, norm: AttackNorm): KernelC
     async run(ctx, rng) {
       const x0 = Float32Array.from({ length: B * n }, () => rng.int(0, 256) / 255);
       const eps = norm === 'linf'
-        ? Float32Array.from({ length: B }, (_, b) => (b === 0 ? 0 : (rng.int(1, 16) + (b % 2 ? 0 : 0.4)) / 255))
+        ? Float32Array.from({ length: B }, (_, b) => (b === 0 ? 0 : (rng.int(1, 16) + (b % 2 ? 0 : 0.7)) / 255))
         : Float32Array.from({ length: B }, (_, b) => (b === 0 ? 0 : 0.05 * Math.sqrt(n) * (0.2 + rng.next())));
       const x = insideBall(rng, x0, eps, B, n, norm);
       // sample 2: on the sphere (nearest rounding may leave the ball)

@@ -1,0 +1,162 @@
+/**
+ * A frozen vision tower prepared for attacks in [0, 1] pixel space, at a fixed batch size:
+ *  - graph surgery puts the normalisation (x − mean) / std in front of the tower (input `pixels01`), so it is part
+ *    of the differentiated graph;
+ *  - `GradientGraphCache` gives the forward (+ saved activations) and backward graphs for ∂/∂pixels01 of
+ *    image_embeds; both run as long-lived `OnnxSession`s (onnxruntime-web WebGPU on our device in the browser, with
+ *    GPU-buffer feeds and outputs; onnxruntime-node in Node, where GPU feeds are read back and outputs uploaded).
+ * Callers hand in and get back our GPU buffers only.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { NormalizationConstants } from '../image/preprocess';
+import { GradientGraphCache } from '../onnx/autodiff/cache';
+import { decodeModel } from '../onnx/proto';
+import type { Model } from '../onnx/ir';
+import { createSession, type OnnxSession, type SessionDType, type SessionFeed, type SessionOptions, type SessionOutput } from '../onnx/run/session';
+import { PIXELS01, withPixelNormalization } from './graph';
+
+export interface VisionAttackModelOptions {
+  /** Fixed batch size of the graphs. */
+  batch: number;
+  /** Normalisation for [0, 1] pixels (`normalizationConstants(preprocessorConfig)`). */
+  constants: NormalizationConstants;
+  /** The tower's pixel input (default 'pixel_values'). */
+  input?: string;
+  /** The embedding output (default 'image_embeds'). */
+  output?: string;
+  cache?: GradientGraphCache;
+  session?: SessionOptions;
+}
+
+/** What the forward with gradients keeps for the backward. Dispose after the backward. */
+export interface ForwardState {
+  outputs: Record<string, SessionOutput>;
+  feeds: Record<string, SessionFeed>;
+}
+
+const sharedCache = new GradientGraphCache(4);
+
+function dimsCount(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+export class VisionAttackModel {
+  readonly batch: number;
+  /** [batch, channels, height, width]. */
+  readonly pixelDims: number[];
+  /** Elements per sample (channels · height · width). */
+  readonly n: number;
+  /** Embedding width. */
+  readonly dim: number;
+  readonly output: string;
+  private released = false;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly fwd: OnnxSession,
+    private readonly bwd: OnnxSession,
+    private readonly pair: ReturnType<GradientGraphCache['get']>,
+    output: string,
+  ) {
+    this.output = output;
+    const pd = pair.shapes.get(PIXELS01)!.dims;
+    const od = pair.shapes.get(output)!.dims;
+    if (pd.length !== 4 || od.length !== 2) throw new Error(`attack model: expected pixels [B, C, H, W] and ${output} [B, D], got [${pd}] and [${od}]`);
+    this.pixelDims = [...pd];
+    this.batch = pd[0];
+    this.n = pd[1] * pd[2] * pd[3];
+    this.dim = od[1];
+  }
+
+  static async create(ctx: GpuContext, vision: Model | Uint8Array, o: VisionAttackModelOptions): Promise<VisionAttackModel> {
+    if (!Number.isInteger(o.batch) || o.batch < 1) throw new RangeError(`attack model: batch must be a positive integer, got ${o.batch}`);
+    const output = o.output ?? 'image_embeds';
+    const ir = vision instanceof Uint8Array ? decodeModel(vision) : vision;
+    const model = withPixelNormalization(ir, o.constants, { input: o.input ?? 'pixel_values' });
+    const pair = (o.cache ?? sharedCache).get(model, { wrt: [PIXELS01], outputs: [output], batch: o.batch });
+    if (pair.initialValues.size) throw new Error('attack model: unexpected promoted weights');
+    const fwd = await createSession(ctx, pair.forwardBytes(), { ...o.session, label: `attack ${output} forward` });
+    let bwd: OnnxSession;
+    try {
+      bwd = await createSession(ctx, pair.backwardBytes(), { ...o.session, label: `attack ${output} backward` });
+    } catch (e) {
+      await fwd.release();
+      throw e;
+    }
+    return new VisionAttackModel(ctx, fwd, bwd, pair, output);
+  }
+
+  private pixelFeed(pixels: GPUBuffer): SessionFeed {
+    return { gpuBuffer: pixels, dtype: 'float32', dims: this.pixelDims };
+  }
+
+  /** Copies a session output into one of our buffers (a GPU copy in the browser, an upload in Node). */
+  private async into(out: SessionOutput, dst: GPUBuffer): Promise<void> {
+    const bytes = dimsCount(out.dims) * 4;
+    if (out.gpuBuffer) {
+      const src = out.gpuBuffer;
+      await this.ctx.run('attack.model.copy', (rec) => rec.copy(src, 0, dst, 0, bytes));
+    } else if (out.data instanceof Float32Array) {
+      this.ctx.write(dst, out.data);
+    } else {
+      throw new Error(`attack model: output '${out.name}' is ${out.dtype}, expected float32`);
+    }
+  }
+
+  /** image_embeds [batch, dim] of `pixels` into `embeds` (no gradient state kept). */
+  async embed(pixels: GPUBuffer, embeds: GPUBuffer): Promise<void> {
+    this.assertLive();
+    const out = await this.fwd.run({ [PIXELS01]: this.pixelFeed(pixels) }, [this.output]);
+    try {
+      await this.into(out[this.output], embeds);
+    } finally {
+      for (const v of Object.values(out)) v.dispose();
+    }
+  }
+
+  /** Forward with the activations the backward needs; embeddings into `embeds`. Pass the state to `backward`. */
+  async forward(pixels: GPUBuffer, embeds: GPUBuffer): Promise<ForwardState> {
+    this.assertLive();
+    const feeds = { [PIXELS01]: this.pixelFeed(pixels) };
+    const outputs = await this.fwd.run(feeds);
+    try {
+      await this.into(outputs[this.output], embeds);
+    } catch (e) {
+      for (const v of Object.values(outputs)) v.dispose();
+      throw e;
+    }
+    return { outputs, feeds };
+  }
+
+  /** ∂⟨gradEmbeds, image_embeds⟩/∂pixels01 into `gradPixels`; disposes the forward state. */
+  async backward(state: ForwardState, gradEmbeds: GPUBuffer, gradPixels: GPUBuffer): Promise<void> {
+    this.assertLive();
+    const { pair } = this;
+    let res: Record<string, SessionOutput> | undefined;
+    try {
+      const feeds: Record<string, SessionFeed> = {};
+      for (const name of pair.savedNames) {
+        const v = state.outputs[name];
+        feeds[name] = v.gpuBuffer ? { gpuBuffer: v.gpuBuffer, dtype: v.dtype as SessionDType, dims: v.dims } : { dims: v.dims, data: v.data! };
+      }
+      for (const name of pair.forwardInputsUsed) feeds[name] = state.feeds[name];
+      feeds[pair.gradInputs[this.output]] = { gpuBuffer: gradEmbeds, dtype: 'float32', dims: [this.batch, this.dim] };
+      res = await this.bwd.run(feeds);
+      await this.into(res[pair.gradOutputs[PIXELS01]], gradPixels);
+    } finally {
+      for (const v of Object.values(res ?? {})) v.dispose();
+      for (const v of Object.values(state.outputs)) v.dispose();
+    }
+  }
+
+  private assertLive(): void {
+    if (this.released) throw new Error('attack model: used after release()');
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.fwd.release();
+    await this.bwd.release();
+  }
+}
