@@ -54,7 +54,7 @@ export const experimentSpec = obj({
   method: obj({
     kind: enm('aos', METHODS, {
       label: 'Method',
-      names: { aos: 'AoS (subspace alignment)', tecoa: 'TeCoA', 'pmg-aft': 'PMG-AFT', fare: 'FARE' },
+      names: { aos: 'AoS', tecoa: 'TeCoA', 'pmg-aft': 'PMG-AFT', fare: 'FARE' },
     }),
     aos: obj({
       lambda1: num(1, 0, 100, { label: 'λ1 adv→clean image', help: 'Weight of aligning the adversarial image subspace to the clean image subspace.', step: 0.1 }),
@@ -64,7 +64,8 @@ export const experimentSpec = obj({
       synonyms: int(3, 1, 16, { label: 'Synonyms', help: 'Class-name synonyms per class in the text group.' }),
       templates: int(8, 1, 32, { label: 'Templates', help: 'Prompt templates per class in the text group.' }),
       distance: enm('projection', ['projection', 'moment'], {
-        label: 'Distance', names: { projection: 'Projection (principal angles)', moment: 'Second moment' },
+        label: 'Distance', names: { projection: 'Projection', moment: 'Second moment' },
+        help: 'Projection: ½‖P_X − P_Y‖² (principal angles); second moment: distance of the groups\' second-moment matrices.',
       }),
       ridge: num(1e-4, 1e-8, 1, { label: 'Ridge ρ', help: 'Ridge of the projectors P = X(XᵀX + ρI)⁻¹Xᵀ.', step: 1e-5 }),
       rank1Ablation: bool(false, { label: 'Rank-1 ablation', help: 'Replace each group by its mean (subspaces of rank 1).' }),
@@ -77,7 +78,7 @@ export const experimentSpec = obj({
       beta: num(1, 0, 100, { label: 'β (→ clean)', help: 'Weight of KL(adversarial output ‖ clean output).', step: 0.1 }),
     }, { label: 'PMG-AFT' }),
     fare: obj({
-      loss: enm('l2-squared', ['l2-squared', 'l2'], { label: 'Embedding loss', names: { 'l2-squared': '‖·‖² (as published)', l2: '‖·‖' } }),
+      loss: enm('l2-squared', ['l2-squared', 'l2'], { label: 'Embedding loss', names: { 'l2-squared': 'squared L2 (as published)', l2: 'L2' } }),
     }, { label: 'FARE' }),
   }, { label: 'Method' }),
   train: obj({
