@@ -1,0 +1,255 @@
+/**
+ * The model shown by the workbench: the bundled pre-trained tiny CLIP when `public/models/tiny-clip/` exists, else
+ * a random-initialised tiny CLIP built in the browser (src/onnx/clip), or a model folder from a URL the user
+ * confirmed. This module summarises a model folder (config, parameter counts, ONNX ops, tokenizer); loading it into
+ * onnxruntime sessions for attacks and training is the model loader's job (src/models/, in progress):
+ * INTEGRATION POINT — `currentFolder()` hands the folder files over.
+ */
+import { fillTemplate, PROMPT_TEMPLATES, promptGroups, synonymsFor } from '../data/prompts';
+import type { ExperimentConfig } from '../experiment';
+import { isSameOriginPath } from '../experiment/url';
+import { numel } from '../onnx/ir';
+import { decodeModel } from '../onnx/proto';
+import { buildClipFolder, clipConfigFromJson, clipWeightShapes, tinyClipConfig, type ClipConfig } from '../onnx/clip';
+import { ClipTokenizer } from '../text/tokenizer';
+import { useResourceStore, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
+import { useUiStore } from '../state/ui';
+import { fetchCapped, FetchCapError } from './fetchCapped';
+
+/** The bundled model folder, relative to the app's base URL. */
+export const BUNDLED_MODEL_DIR = 'models/tiny-clip/';
+
+/** Classes of all bundled datasets (the random-init tokenizer is trained on their prompts). */
+const ALL_CLASSES = [
+  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  ...'0123456789'.split(''),
+];
+
+export interface ModelFolder {
+  configJson: string;
+  tokenizerJson: string | null;
+  vision: Uint8Array | null;
+  text: Uint8Array | null;
+}
+
+interface Current {
+  key: string;
+  folder: ModelFolder;
+  tokenizer: ClipTokenizer | null;
+}
+
+let current: Current | null = null;
+let remoteAbort: AbortController | null = null;
+
+const message = (e: unknown): string => String((e as Error)?.message ?? e);
+
+function baseUrl(): string {
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
+/** INTEGRATION POINT for the model loader: the folder now shown (null before one is loaded). */
+export function currentFolder(): ModelFolder | null {
+  return current?.folder ?? null;
+}
+
+function summarizeTower(tower: 'vision' | 'text', bytes: Uint8Array, config: ClipConfig): TowerSummary {
+  const m = decodeModel(bytes);
+  const counts = new Map<string, number>();
+  for (const n of m.graph.nodes) counts.set(n.op, (counts.get(n.op) ?? 0) + 1);
+  const initNames = new Set(m.graph.initializers.keys());
+  return {
+    tower,
+    bytes: bytes.length,
+    opset: m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0,
+    nodes: m.graph.nodes.length,
+    ops: [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    inputs: m.graph.inputs.filter((v) => !initNames.has(v.name)).map((v) => v.name),
+    outputs: m.graph.outputs.map((v) => v.name),
+    params: countParams(config, tower),
+  };
+}
+
+function countParams(c: ClipConfig, tower: 'vision' | 'text'): number {
+  let n = 0;
+  for (const dims of clipWeightShapes(c, tower).values()) n += numel(dims);
+  return n;
+}
+
+function summarize(kind: ModelSummary['kind'], title: string, origin: string, folder: ModelFolder, notes: string[]): ModelSummary {
+  const config = clipConfigFromJson(folder.configJson);
+  const towers: TowerSummary[] = [];
+  if (folder.vision) towers.push(summarizeTower('vision', folder.vision, config));
+  if (folder.text) towers.push(summarizeTower('text', folder.text, config));
+  const vision = countParams(config, 'vision'), text = countParams(config, 'text');
+  return { kind, title, origin, config, params: { vision, text, total: vision + text + 1 }, towers, notes };
+}
+
+/** Fetches a same-origin file; null when it is not there (a dev server answers unknown paths with index.html). */
+async function fetchOptional(url: string, cap: number): Promise<Uint8Array | null> {
+  const res = await fetch(url);
+  if (!res.ok) return null;
+  const type = res.headers.get('content-type') ?? '';
+  if (type.includes('text/html')) return null;
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length > cap) throw new Error(`${url}: ${bytes.length} bytes, more than the ${cap} allowed`);
+  return bytes;
+}
+
+async function tryBundled(): Promise<ModelFolder | null> {
+  const dir = baseUrl() + BUNDLED_MODEL_DIR;
+  const cfg = await fetchOptional(`${dir}config.json`, 1 << 20);
+  if (!cfg) return null;
+  const configJson = new TextDecoder().decode(cfg);
+  try {
+    JSON.parse(configJson);
+  } catch {
+    return null;
+  }
+  const cap = 512 << 20;
+  const [tok, vision, text] = await Promise.all([
+    fetchOptional(`${dir}tokenizer.json`, 64 << 20), fetchOptional(`${dir}onnx/vision_model.onnx`, cap), fetchOptional(`${dir}onnx/text_model.onnx`, cap),
+  ]);
+  return { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text };
+}
+
+function randomInit(seed: number): ModelFolder {
+  const texts = promptGroups(ALL_CLASSES).flat();
+  const f = buildClipFolder(tinyClipConfig, { texts, seed, name: 'aos-workbench/tiny-clip-random-init' });
+  return {
+    configJson: f.files['config.json'], tokenizerJson: f.files['tokenizer.json'],
+    vision: f.files['onnx/vision_model.onnx'], text: f.files['onnx/text_model.onnx'],
+  };
+}
+
+function setModel(key: string, folder: ModelFolder, summary: ModelSummary): void {
+  let tokenizer: ClipTokenizer | null = null;
+  if (folder.tokenizerJson) {
+    try {
+      tokenizer = ClipTokenizer.fromJSON(folder.tokenizerJson, { contextLength: summary.config.text.contextLength });
+    } catch (e) {
+      summary.notes.push(`The tokenizer could not be read: ${message(e)}`);
+    }
+  } else summary.notes.push('The folder has no tokenizer.json.');
+  current = { key, folder, tokenizer };
+  useResourceStore.getState().patch({ model: { status: 'ready', value: summary, error: null, key } });
+}
+
+let showRun = 0;
+
+/** Shows the model the configuration asks for. Never fetches a URL model: that waits for `approveModelFetch`. */
+export async function showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
+  const key = model.source === 'url' ? `url:${model.url}` : model.source === 'bundled' ? 'bundled' : `random-init:${seed}`;
+  const st = useResourceStore.getState().model;
+  if (st.key === key && st.status !== 'error' && st.status !== 'idle') return;
+  const run = ++showRun;
+  const patchIfCurrent = (p: Parameters<ReturnType<typeof useResourceStore.getState>['patch']>[0]) => {
+    if (run === showRun) useResourceStore.getState().patch(p);
+  };
+  if (model.source === 'url') {
+    // Nothing is fetched here: the confirmation (ui store) and approveModelFetch do that.
+    patchIfCurrent({ model: { status: 'idle', value: null, error: null, key } });
+    return;
+  }
+  patchIfCurrent({ model: { status: 'loading', value: null, error: null, key, progress: model.source === 'bundled' ? 'looking for the bundled model…' : 'building…' } });
+  try {
+    if (model.source === 'bundled') {
+      const folder = await tryBundled();
+      if (run !== showRun) return;
+      if (folder) {
+        const notes = [];
+        if (!folder.vision || !folder.text) notes.push('The folder lacks one of onnx/vision_model.onnx, onnx/text_model.onnx.');
+        setModel(key, folder, summarize('bundled', 'Bundled tiny CLIP (pre-trained)', `${baseUrl()}${BUNDLED_MODEL_DIR}`, folder, notes));
+        return;
+      }
+      const f = randomInit(seed);
+      if (run !== showRun) return;
+      setModel(key, f, summarize('random-init', 'Random-init tiny CLIP (not trained)', 'built in this browser from src/onnx/clip', f, [
+        `The bundled pre-trained model (${baseUrl()}${BUNDLED_MODEL_DIR}config.json) is not in this build yet: it is being trained. ` +
+        `Shown instead: a tiny CLIP with random CLIP-style initial weights (seed ${seed}); its zero-shot accuracy is chance level.`,
+      ]));
+      return;
+    }
+    const f = randomInit(seed);
+    if (run !== showRun) return;
+    setModel(key, f, summarize('random-init', 'Random-init tiny CLIP (not trained)', 'built in this browser from src/onnx/clip', f, [
+      `Random CLIP-style initial weights (seed ${seed}); its zero-shot accuracy is chance level.`,
+    ]));
+  } catch (e) {
+    patchIfCurrent({ model: { status: 'error', value: null, error: message(e), key } });
+  }
+}
+
+/** Zero-shot prompts of the classes, with their token counts under the current model's tokenizer. */
+export function computePrompts(classes: readonly string[], templates: number, synonyms: number): void {
+  const key = `${current?.key ?? 'none'}|${classes.join('\u0001')}|${templates}|${synonyms}`;
+  if (useResourceStore.getState().prompts.key === key) return;
+  try {
+    const tok = current?.tokenizer ?? null;
+    const rows: PromptRow[] = classes.map((cls) => {
+      const syn = synonymsFor(cls, true).slice(0, synonyms);
+      const texts = PROMPT_TEMPLATES.slice(0, templates).flatMap((t) => syn.map((s) => fillTemplate(t, s)));
+      const b = tok && texts.length ? tok.tokenize(texts) : null;
+      return {
+        className: cls, synonyms: syn,
+        prompts: texts.map((text, j) => ({ text, tokens: b ? b.lengths[j] : 0, truncated: b ? b.truncated[j] : false })),
+      };
+    });
+    useResourceStore.getState().patch({ prompts: { status: 'ready', value: rows, error: null, key } });
+  } catch (e) {
+    useResourceStore.getState().patch({ prompts: { status: 'error', value: null, error: message(e), key } });
+  }
+}
+
+/**
+ * Downloads the model folder the user confirmed (config.json, tokenizer.json, both ONNX towers), all under one size
+ * cap, then summarises it. Called only from the confirmation dialog.
+ */
+export async function approveModelFetch(): Promise<void> {
+  const req = useUiStore.getState().modelFetchRequest;
+  if (!req) return;
+  useUiStore.getState().requestModelFetch(null);
+  remoteAbort?.abort();
+  const abort = (remoteAbort = new AbortController());
+  const capBytes = req.maxMB * 1024 * 1024;
+  const dir = req.resolved.endsWith('/') ? req.resolved : `${req.resolved}/`;
+  const key = `url:${req.url}`;
+  let received = 0;
+  const progress = (extra = 0, note = 'downloading') => useResourceStore.getState().patch({
+    remote: { status: 'fetching', url: req.url, received: received + extra, capBytes, message: note },
+  });
+  useResourceStore.getState().patch({ model: { status: 'loading', value: null, error: null, key, progress: `downloading ${dir}` } });
+  progress();
+  const get = async (name: string, optional: boolean): Promise<Uint8Array | null> => {
+    try {
+      const bytes = await fetchCapped(dir + name, capBytes - received, { signal: abort.signal, onProgress: (n) => progress(n, `downloading ${name}`) });
+      received += bytes.length;
+      return bytes;
+    } catch (e) {
+      if (optional && e instanceof FetchCapError && e.status === 404) return null;
+      throw e;
+    }
+  };
+  try {
+    const cfg = await get('config.json', false);
+    const configJson = new TextDecoder().decode(cfg!);
+    const tok = await get('tokenizer.json', true);
+    const vision = await get('onnx/vision_model.onnx', false);
+    const text = await get('onnx/text_model.onnx', false);
+    const folder: ModelFolder = { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text };
+    const notes = [`Downloaded ${(received / 1048576).toFixed(2)} MB of at most ${req.maxMB} MB.`];
+    if (!isSameOriginPath(req.url)) notes.push('From another site: check you trust it before using its results.');
+    setModel(key, folder, summarize('remote', 'CLIP model folder from a URL', req.resolved, folder, notes));
+    useResourceStore.getState().patch({ remote: { status: 'done', url: req.url, received, capBytes, message: null } });
+  } catch (e) {
+    const aborted = abort.signal.aborted;
+    useResourceStore.getState().patch({
+      remote: { status: aborted ? 'cancelled' : 'error', url: req.url, received, capBytes, message: message(e) },
+      model: { status: 'error', value: null, error: aborted ? 'download cancelled' : message(e), key },
+    });
+  }
+}
+
+export function cancelModelFetch(): void {
+  remoteAbort?.abort();
+}
