@@ -12,6 +12,8 @@
  *    nodes: N" and the node list) for the forward and backward graphs: no forward node runs on the CPU execution
  *    provider; in the backward, only the autodiff's Sum nodes do (onnxruntime-web's WebGPU provider has no Sum
  *    kernel; a known issue, listed in the test's annotations).
+ * The float64-reference gradient self-check (src/models/gradient.check.ts) runs on the self-test page
+ * (e2e/selftest.spec.ts) and in Node (tests/kernels.test.ts).
  */
 import { expect, test, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
@@ -47,16 +49,19 @@ interface Placement {
   lines: string[];
 }
 
+/** An empty page of the dev server (public/fixtures/probe.html): the probes need no UI, only the origin. */
+const PROBE_PAGE = '/fixtures/probe.html';
+
 async function openPage(page: Page, errors: string[]): Promise<void> {
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto('/?selftest=off');
-  await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
+  await page.goto(PROBE_PAGE);
+  expect(await page.evaluate('!!navigator.gpu'), 'navigator.gpu in the probe page').toBe(true);
 }
 
 /**
  * Calls an export of src/models/browser-probe.ts in the page. The first import of the probe can make Vite's dev
- * server discover and pre-bundle a new dependency and reload the page, destroying the evaluation: then reopen
- * and call again (once).
+ * server discover and pre-bundle a new dependency (the import then fails as outdated, or the page reloads): then
+ * reopen the page and call again (once).
  */
 async function probe<T>(page: Page, call: string): Promise<T> {
   const expr = `import('/src/models/browser-probe.ts').then((m) => m.${call})`;
@@ -65,9 +70,7 @@ async function probe<T>(page: Page, call: string): Promise<T> {
   } catch (e) {
     if (!/context was destroyed|navigat|Target closed|dynamically imported module/i.test(String(e))) throw e;
     console.log(`probe retried after a page reload: ${String(e).split('\n')[0]}`);
-    await page.waitForLoadState('load');
-    await page.goto('/?selftest=off');
-    await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
+    await page.goto(PROBE_PAGE);
     return (await page.evaluate(expr)) as T;
   }
 }
@@ -137,3 +140,4 @@ test('no node of the tiny CLIP vision forward and backward graphs falls back to 
   }
   expect(errors).toEqual([]);
 });
+

@@ -112,3 +112,4 @@ export async function visionPlacement(base: string, batch: number): Promise<Plac
   }
   return report;
 }
+
