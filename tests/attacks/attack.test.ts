@@ -92,7 +92,7 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
       // The objective from logits on the CPU (float64), so the finite differences test the whole chain.
       const objectiveOf = async (s: number) => {
         const buf = shifted(s);
-        const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, pixels: buf });
+        const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, labels: task.labels, pixels: buf });
         ctx.release(buf);
         if (c.loss === 'ce') {
           const ce = crossEntropyRef(ev.logits, c.targets ?? task.labels, { batch: BATCH, classes: CLASSES }).sampleLoss;
@@ -162,7 +162,7 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
       expect(trace[trace.length - 1]).toBe(long.robustAccuracy);
       // re-evaluating the kept examples: the fooled ones are misclassified
       const buf = ctx.upload('kept', long.x);
-      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, pixels: buf });
+      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, labels: task.labels, pixels: buf });
       ctx.release(buf);
       for (let b = 0; b < BATCH; b++) if (long.success[b]) expect(ev.predicted[b], `sample ${b}`).not.toBe(task.labels[b]);
       expect(long.robustAccuracy).toBeLessThan(long.cleanAccuracy); // the attack does lower accuracy
@@ -209,7 +209,7 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
       expect(feasibility(r.x, eps, norm).excess).toBeLessThanOrEqual(norm === 'linf' ? 1e-6 : 1e-5);
       // verified: a fresh evaluation of the snapped images gives the reported flags
       const buf = ctx.upload('snapped', r.x);
-      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, pixels: buf });
+      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, labels: task.labels, pixels: buf });
       ctx.release(buf);
       expect(Array.from(s.success)).toEqual(Array.from(ev.predicted, (p, b) => (p !== task.labels[b] ? 1 : 0)));
       expect(s.robustAccuracy).toBeLessThanOrEqual(r.cleanAccuracy);
@@ -222,7 +222,7 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
     for (const [method, loss] of [['pgd', 'ce'], ['apgd', 'margin'], ['apgd', 'dlr']] as const) {
       const r = await attack({ method, loss, eps: 24 / 255, steps: 15, seed, targets }, true);
       const buf = ctx.upload('targeted', r.x);
-      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, pixels: buf });
+      const ev = await evaluateZeroShot(ctx, task.model, { ...inputs, labels: task.labels, pixels: buf });
       ctx.release(buf);
       for (let b = 0; b < BATCH; b++) if (r.success[b]) expect(ev.predicted[b]).toBe(targets[b]);
       console.log(`targeted ${method}-${loss} at 24/255: success ${r.successRate}, robust ${r.robustAccuracy}`);
