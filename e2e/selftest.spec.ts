@@ -1,4 +1,7 @@
-/** The same kernel self-checks as the Node suite, in headless Chromium's WebGPU (SwiftShader), through the page. */
+/**
+ * The same kernel self-checks as the Node suite, in headless Chromium's WebGPU (SwiftShader), through the page's
+ * Self-test panel (`?selftest=run` opens it and runs the checks; `#p=selftest` opens it).
+ */
 import { expect, test } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 
@@ -15,7 +18,7 @@ test('every kernel self-check passes in Chromium WebGPU', async ({ page }) => {
   const seed = (Math.random() * 2 ** 32) >>> 0;
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`/?seed=${seed}`);
+  await page.goto(`/?selftest=run&seed=${seed}`);
   await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
   const json = page.locator('#selftest-json');
   await expect(json).toHaveAttribute('data-status', /done|error/);
@@ -31,7 +34,7 @@ test('every kernel self-check passes in Chromium WebGPU', async ({ page }) => {
 });
 
 test('the page names the adapter and its limits', async ({ page }) => {
-  await page.goto('/?selftest=off');
+  await page.goto('/?selftest=off#p=selftest');
   await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
   await expect(page.getByTestId('adapter-vendor')).not.toHaveText('');
   await expect(page.getByText('maxStorageBufferBindingSize')).toBeVisible();

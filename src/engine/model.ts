@@ -211,7 +211,7 @@ export async function approveModelFetch(): Promise<void> {
   useUiStore.getState().requestModelFetch(null);
   remoteAbort?.abort();
   const abort = (remoteAbort = new AbortController());
-  const capBytes = req.maxMB * 1024 * 1024;
+  const capBytes = req.maxMB * 1_000_000;
   const dir = req.resolved.endsWith('/') ? req.resolved : `${req.resolved}/`;
   const key = `url:${req.url}`;
   let received = 0;
@@ -237,7 +237,7 @@ export async function approveModelFetch(): Promise<void> {
     const vision = await get('onnx/vision_model.onnx', false);
     const text = await get('onnx/text_model.onnx', false);
     const folder: ModelFolder = { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text };
-    const notes = [`Downloaded ${(received / 1048576).toFixed(2)} MB of at most ${req.maxMB} MB.`];
+    const notes = [`Downloaded ${(received / 1e6).toFixed(2)} MB of at most ${req.maxMB} MB.`];
     if (!isSameOriginPath(req.url)) notes.push('From another site: check you trust it before using its results.');
     setModel(key, folder, summarize('remote', 'CLIP model folder from a URL', req.resolved, folder, notes));
     useResourceStore.getState().patch({ remote: { status: 'done', url: req.url, received, capBytes, message: null } });

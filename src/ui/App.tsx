@@ -1,33 +1,67 @@
 import { useEffect } from 'react';
-import { gpuContext, runSelfTest } from '../engine/engine';
-import { AdapterPanel } from './AdapterPanel';
-import { SelfTestPanel } from './SelfTestPanel';
+import { gpuContext } from '../engine/engine';
+import { startLinkSync } from '../engine/linkSync';
+import { useUiStore, type PanelId, type Theme } from '../state/ui';
+import { Header } from './Header';
+import { ImportNotice } from './ImportNotice';
+import { ModelUrlConfirm } from './ModelUrlConfirm';
+import { Nav } from './Nav';
+import { panelInfo } from './panels';
+import { AttackPanel } from './panels/AttackPanel';
+import { DataPanel } from './panels/DataPanel';
+import { FineTunePanel } from './panels/FineTunePanel';
+import { ModelPanel } from './panels/ModelPanel';
+import { RunsPanel } from './panels/RunsPanel';
+import { SelfTestView } from './panels/SelfTestView';
+import { SubspacesPanel } from './panels/SubspacesPanel';
 
-function seedFromUrl(): number {
-  const s = new URLSearchParams(location.search).get('seed');
-  const n = s === null ? NaN : Number(s);
-  return Number.isInteger(n) && n >= 0 && n < 2 ** 32 ? n : (Math.random() * 2 ** 32) >>> 0;
+const VIEWS: Record<PanelId, () => React.ReactNode> = {
+  model: ModelPanel,
+  data: DataPanel,
+  attack: AttackPanel,
+  finetune: FineTunePanel,
+  subspaces: SubspacesPanel,
+  runs: RunsPanel,
+  selftest: SelfTestView,
+};
+
+const THEME_KEY = 'aos-workbench-theme';
+
+function useTheme(): void {
+  const theme = useUiStore((s) => s.theme);
+  useEffect(() => {
+    const saved = localStorage.getItem(THEME_KEY);
+    if (saved === 'light' || saved === 'dark' || saved === 'system') useUiStore.getState().setTheme(saved as Theme);
+  }, []);
+  useEffect(() => {
+    if (theme === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem(THEME_KEY, theme);
+  }, [theme]);
 }
 
 export function App() {
   useEffect(() => {
-    const params = new URLSearchParams(location.search);
     gpuContext().catch(() => undefined);
-    if (params.get('selftest') !== 'off') {
-      const only = params.get('only');
-      void runSelfTest(seedFromUrl(), only ? (n) => n.startsWith(only) : undefined);
-    }
+    return startLinkSync();
   }, []);
+  useTheme();
+  const panel = useUiStore((s) => s.panel);
+  const info = panelInfo(panel);
+  const View = VIEWS[panel];
   return (
-    <div className="app">
-      <header className="app-header">
-        <h1>AoS Workbench</h1>
-        <p className="tagline">Adversarially robust fine-tuning of CLIP-style models by subspace alignment, on your GPU.</p>
-      </header>
-      <main className="grid">
-        <AdapterPanel />
-        <SelfTestPanel />
+    <div className="shell">
+      <Header />
+      <Nav />
+      <main className="content" data-testid={`panel-${panel}`}>
+        <ImportNotice />
+        <div className="panel-head">
+          <h2>{info.title}</h2>
+          <p className="explain">{info.explain}</p>
+        </div>
+        <View />
       </main>
+      <ModelUrlConfirm />
     </div>
   );
 }

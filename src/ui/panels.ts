@@ -1,0 +1,27 @@
+/** The workbench's panels: navigation label, one-line explanation, and whether their engine exists yet. */
+import type { PanelId } from '../state/ui';
+
+export interface PanelInfo {
+  id: PanelId;
+  title: string;
+  /** One line: what the panel shows. */
+  explain: string;
+  /** False while the engine behind the panel is still being written. */
+  ready: boolean;
+  /** A glyph for the navigation. */
+  icon: string;
+}
+
+export const PANELS: readonly PanelInfo[] = [
+  { id: 'model', title: 'Model', icon: '◇', ready: true, explain: 'The CLIP model under study: where it comes from, its sizes, parameters and ONNX ops, and the prompts its text tower reads.' },
+  { id: 'data', title: 'Data', icon: '▦', ready: true, explain: 'The bundled datasets and your own image folders: sizes, licences, and a preview of any split by class.' },
+  { id: 'attack', title: 'Attack', icon: '✕', ready: false, explain: 'Adversarial attacks on the model (PGD L∞/L2, APGD, C&W): settings here, interactive playground to come.' },
+  { id: 'finetune', title: 'Fine-tune', icon: '↻', ready: false, explain: 'Robust fine-tuning with AoS, TeCoA, PMG-AFT or FARE: method, hyper-parameters and budget.' },
+  { id: 'subspaces', title: 'Subspaces', icon: '∠', ready: false, explain: 'Geometry of the features: principal angles between image, adversarial and text subspaces as training runs.' },
+  { id: 'runs', title: 'Runs', icon: '≡', ready: false, explain: 'Past and running experiments: curves, clean and robust accuracy, and their configurations.' },
+  { id: 'selftest', title: 'Self-test', icon: '✓', ready: true, explain: 'The WebGPU adapter and every WGSL kernel checked against its CPU reference on fresh random inputs.' },
+];
+
+export function panelInfo(id: PanelId): PanelInfo {
+  return PANELS.find((p) => p.id === id)!;
+}

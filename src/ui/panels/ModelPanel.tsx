@@ -1,0 +1,48 @@
+import { useEffect } from 'react';
+import { PROMPT_TEMPLATES } from '../../data/prompts';
+import { ensureManifest } from '../../engine/data';
+import { computePrompts, showModel } from '../../engine/model';
+import { useExperimentStore } from '../../state/experiment';
+import { useResourceStore } from '../../state/resources';
+import { FieldGroup } from '../fields/SpecField';
+import { ModelCard } from '../model/ModelCard';
+import { ModelSource } from '../model/ModelSource';
+import { PromptTable } from '../model/PromptTable';
+
+export function ModelPanel() {
+  const model = useExperimentStore((s) => s.config.model);
+  const seed = useExperimentStore((s) => s.config.seed);
+  const datasetId = useExperimentStore((s) => s.config.data.dataset);
+  const templates = useExperimentStore((s) => s.config.method.aos.templates);
+  const synonyms = useExperimentStore((s) => s.config.method.aos.synonyms);
+  const state = useResourceStore((s) => s.model);
+  const prompts = useResourceStore((s) => s.prompts);
+  const manifest = useResourceStore((s) => s.manifest);
+  useEffect(() => { void showModel(model, seed); }, [model, seed]);
+  useEffect(() => { void ensureManifest(); }, []);
+  const dataset = manifest.value?.datasets.find((d) => d.id === datasetId);
+  useEffect(() => {
+    if (dataset && state.status === 'ready') computePrompts(dataset.classes, templates, synonyms);
+  }, [dataset, state, templates, synonyms]);
+  return (
+    <div className="stack">
+      <div className="columns">
+        <ModelSource />
+        <FieldGroup title="Text groups (AoS)" paths={['data.dataset', 'method.aos.templates', 'method.aos.synonyms']} />
+      </div>
+      {state.status === 'loading' && <p className="muted">{state.progress}</p>}
+      {state.status === 'error' && <p className="error" role="alert">Model: {state.error}</p>}
+      {state.status === 'idle' && model.source === 'url' && (
+        <p className="note" data-testid="model-waiting">Waiting for your confirmation: nothing has been downloaded from {model.url || 'the URL'}.</p>
+      )}
+      {state.status === 'ready' && state.value && <ModelCard m={state.value} />}
+      {state.status === 'ready' && state.value && (
+        <section className="card">
+          <h3>Prompts and classes{dataset ? ` — ${dataset.name}` : ''}</h3>
+          {prompts.status === 'error' && <p className="error">{prompts.error}</p>}
+          {prompts.value && <PromptTable rows={prompts.value} contextLength={state.value.config.text.contextLength} templatesAvailable={PROMPT_TEMPLATES.length} />}
+        </section>
+      )}
+    </div>
+  );
+}
