@@ -240,12 +240,19 @@ export function ewUniforms(out: View, operands: View[]): { words: Uint32Array; n
 
 /** An element-wise step: `out = expr(operands)`; operand views are broadcast to the output's dims. */
 export class EwStep implements Step {
+  public expr: Expr;
+  public operands: Val[];
+
   constructor(
     public label: string,
-    public expr: Expr,
-    public operands: Val[],
+    expr: Expr,
+    operands: Val[],
     public out: Val,
   ) {
+    // Identical operands merged, unused ones dropped: every declared binding is used by the kernel.
+    const c = compactOperands(expr, operands);
+    this.expr = c.expr;
+    this.operands = c.operands;
     for (const o of operands) {
       if (o.view.dims.join(',') !== out.view.dims.join(',')) throw new ExecError(`${label}: operand dims [${o.view.dims}] differ from output [${out.view.dims}]`);
     }
@@ -285,6 +292,23 @@ export class EwStep implements Step {
       uniforms: words, bindings: [...allocs, this.out.alloc], workgroups: grid1d(n),
     }];
   }
+}
+
+export const sameView = (a: View, b: View) => a.offset === b.offset && a.dims.join() === b.dims.join() && a.strides.join() === b.strides.join();
+
+/** Merges identical operands and drops unused ones. */
+export function compactOperands(expr: Expr, operands: Val[]): { expr: Expr; operands: Val[] } {
+  const used = [...exprInputs(expr)].sort((a, b) => a - b);
+  const out: Val[] = [];
+  const map = new Map<number, number>();
+  for (const i of used) {
+    const o = operands[i];
+    let j = out.findIndex((q) => q.alloc === o.alloc && sameView(q.view, o.view));
+    if (j < 0) j = out.push(o) - 1;
+    map.set(i, j);
+  }
+  const memo = new Map<number, Expr>();
+  return { expr: substitute(expr, (i) => memo.get(i) ?? (memo.set(i, { k: 'in', i: map.get(i)! }), memo.get(i)!)), operands: out };
 }
 
 /** Replaces operand references: `in i` → `map(i)`. */

@@ -16,7 +16,7 @@ import {
 import { simplify } from '../passes';
 import { convParams, hasShapeRule, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
 import {
-  EwStep, EW_OPS, ewResultType, exprInputs, MAX_EW_BINDINGS, MAX_EW_OPERANDS, substitute, type Expr,
+  compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
 import { REDUCE_OPS, ReduceStep } from './reduce';
 import {
@@ -33,6 +33,8 @@ export interface PlanOptions extends ShapeOptions {
   fuse?: boolean;
   /** Label used in errors. */
   label?: string;
+  /** Give every graph output a whole allocation of its own (copying where it would share or be a view). */
+  dedicatedOutputs?: boolean;
 }
 
 export interface PlanInput {
@@ -543,23 +545,6 @@ function writersOf(steps: Step[]): Map<Alloc, Step[]> {
   return m;
 }
 
-const sameView = (a: View, b: View) => a.offset === b.offset && a.dims.join() === b.dims.join() && a.strides.join() === b.strides.join();
-
-/** Merges identical operands and drops unused ones. */
-function compact(expr: Expr, operands: Val[]): { expr: Expr; operands: Val[] } {
-  const used = [...exprInputs(expr)].sort((a, b) => a - b);
-  const out: Val[] = [];
-  const map = new Map<number, number>();
-  for (const i of used) {
-    const o = operands[i];
-    let j = out.findIndex((q) => q.alloc === o.alloc && sameView(q.view, o.view));
-    if (j < 0) j = out.push(o) - 1;
-    map.set(i, j);
-  }
-  const memo = new Map<number, Expr>();
-  return { expr: substitute(expr, (i) => memo.get(i) ?? (memo.set(i, { k: 'in', i: map.get(i)! }), memo.get(i)!)), operands: out };
-}
-
 /** Element-wise producer → consumer fusion (the producer's result lives only in the consumer's registers). */
 function fuseElementwise(steps: Step[], kept: Set<Alloc>): Step[] {
   let list = steps;
@@ -763,6 +748,15 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
   for (const v of g.outputs) {
     let val = L.val(v.name);
     if (!isContiguous(val.view)) val = L.contiguous(val, `output '${v.name}'`);
+    if (o.dedicatedOutputs) {
+      // Each output alone in a whole temp allocation, so its buffer can be handed out as is.
+      const whole = val.alloc.kind === 'temp' && !kept.has(val.alloc) && val.view.offset === 0 && val.alloc.elems === numelOf(val.view.dims);
+      if (!whole) {
+        const copy = L.temp(val.alloc.type, val.view.dims, `output '${v.name}'`);
+        L.copyInto(`output '${v.name}'.copy`, val, copy);
+        val = copy;
+      }
+    }
     if (val.alloc.kind === 'temp') kept.add(val.alloc);
     const i = info.get(v.name)!;
     outputs.push({ name: v.name, dtype: i.dtype, dims: [...i.dims], val });

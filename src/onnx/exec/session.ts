@@ -19,16 +19,21 @@ import { decodeModel } from '../proto';
 import type { OnnxSession, SessionBackend, SessionFeed, SessionOutput } from '../run/session';
 import { SessionError } from '../run/session';
 import { buildPlan, type Plan, type PlanOptions } from './plan';
-import type { Alloc, Command, ShaderTexts } from './types';
+import type { Alloc, Command, ShaderTexts, Step } from './types';
 import { ExecError } from './types';
 import { numelOf } from './view';
 
 const STORAGE = 0x0080 | 0x0004 | 0x0008;
 const UNIFORM = 0x0040 | 0x0008;
 
-export interface ExecSessionOptions extends PlanOptions {
+export interface ExecSessionOptions extends Omit<PlanOptions, 'dedicatedOutputs'> {
   /** Keep outputs on the GPU (default true): `gpuBuffer` set; else read back to `data`. */
   gpuOutputs?: boolean;
+  /**
+   * GPU outputs are the session's own buffers (no copy; each output has a buffer of its own), valid until the next
+   * `run()` or `release()`; `dispose()` does nothing. Default false: fresh pooled copies, valid until `dispose()`.
+   */
+  reuseOutputBuffers?: boolean;
 }
 
 export interface ExecSession extends OnnxSession {
@@ -40,7 +45,8 @@ export interface ExecSession extends OnnxSession {
   readonly pipelineCount: number;
 }
 
-interface Prepared {
+/** A command with its pipeline, its uniform buffer (written once) and a bind group cached per bound buffer set. */
+export interface Prepared {
   cmd: Command;
   pipeline?: GPUComputePipeline;
   uniform?: GPUBuffer;
@@ -48,9 +54,60 @@ interface Prepared {
   group?: GPUBindGroup;
 }
 
-function shaderTexts(ctx: GpuContext): ShaderTexts {
+export function shaderTexts(ctx: GpuContext): ShaderTexts {
   const s = ctx.shaders;
   return { common: s.exec_common, matmul: s.exec_matmul, norm: s.exec_norm, gather: s.exec_gather, scatter: s.exec_scatter, conv: s.exec_conv };
+}
+
+/** Pipelines (from the context's cache, keyed by shader text) and uniform buffers for `steps`' commands. */
+export function prepareSteps(ctx: GpuContext, label: string, steps: readonly Step[], own: (b: GPUBuffer) => GPUBuffer): Prepared[] {
+  const sh = shaderTexts(ctx);
+  const out: Prepared[] = [];
+  for (const step of steps) {
+    for (const cmd of step.commands(sh)) {
+      const p: Prepared = { cmd };
+      if (cmd.kind === 'dispatch') {
+        p.pipeline = ctx.pipelines.get(`${label}:${cmd.label}`, cmd.code, cmd.entry, cmd.constants);
+        if (cmd.uniforms) {
+          p.uniform = own(ctx.buffer(`${label}:${cmd.label}.params`, cmd.uniforms.byteLength, UNIFORM));
+          ctx.write(p.uniform, cmd.uniforms);
+        }
+      }
+      out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Records prepared commands into `enc`: dispatches share compute passes; clears and copies go between them. */
+export function recordCommands(ctx: GpuContext, label: string, enc: GPUCommandEncoder, commands: readonly Prepared[], bufferOf: (a: Alloc) => GPUBuffer): void {
+  let pass: GPUComputePassEncoder | undefined;
+  const endPass = () => { pass?.end(); pass = undefined; };
+  for (const p of commands) {
+    const c = p.cmd;
+    if (c.kind === 'dispatch') {
+      const bufs = c.bindings.map(bufferOf);
+      if (!p.group || !p.lastBuffers || bufs.some((b, i) => b !== p.lastBuffers![i])) {
+        const entries: GPUBindGroupEntry[] = [];
+        let binding = 0;
+        if (p.uniform) entries.push({ binding: binding++, resource: { buffer: p.uniform } });
+        for (const b of bufs) entries.push({ binding: binding++, resource: { buffer: b } });
+        p.group = ctx.device.createBindGroup({ label: `${label}:${c.label}`, layout: p.pipeline!.getBindGroupLayout(0), entries });
+        p.lastBuffers = bufs;
+      }
+      pass ??= enc.beginComputePass({ label });
+      pass.setPipeline(p.pipeline!);
+      pass.setBindGroup(0, p.group);
+      pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
+    } else if (c.kind === 'clear') {
+      endPass();
+      enc.clearBuffer(bufferOf(c.alloc), c.offset * 4, c.elems * 4);
+    } else {
+      endPass();
+      enc.copyBufferToBuffer(bufferOf(c.src), c.srcOffset * 4, bufferOf(c.dst), c.dstOffset * 4, c.elems * 4);
+    }
+  }
+  endPass();
 }
 
 type HostArray = Float32Array | BigInt64Array | Int32Array | Uint32Array | Uint8Array;
@@ -86,8 +143,8 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
   } catch (e) {
     throw new SessionError(label, `could not decode the model: ${(e as Error).message}`);
   }
-  const plan = buildPlan(ir, { ...options, label });
-  const sh = shaderTexts(ctx);
+  const reuse = !!options.reuseOutputBuffers && (options.gpuOutputs ?? true);
+  const plan = buildPlan(ir, { ...options, label, dedicatedOutputs: reuse });
   const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 134217728;
   const owned: GPUBuffer[] = [];
   const own = (b: GPUBuffer) => (owned.push(b), b);
@@ -107,19 +164,7 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
       if (elems * 4 > maxBinding) throw new ExecError(`${label}: buffer slot ${i} needs ${elems * 4} bytes, above maxStorageBufferBindingSize ${maxBinding}`);
       slotBuf.push(own(ctx.buffer(`${label}:slot${i}`, Math.max(elems * 4, 4))));
     });
-    for (const step of plan.steps) {
-      for (const cmd of step.commands(sh)) {
-        const p: Prepared = { cmd };
-        if (cmd.kind === 'dispatch') {
-          p.pipeline = ctx.pipelines.get(`${label}:${cmd.label}`, cmd.code, cmd.entry, cmd.constants);
-          if (cmd.uniforms) {
-            p.uniform = own(ctx.buffer(`${label}:${cmd.label}.params`, cmd.uniforms.byteLength, UNIFORM));
-            ctx.write(p.uniform, cmd.uniforms);
-          }
-        }
-        commands.push(p);
-      }
-    }
+    commands.push(...prepareSteps(ctx, label, plan.steps, own));
   });
   const pipelineCount = new Set(commands.map((c) => c.pipeline).filter(Boolean)).size;
 
@@ -159,34 +204,9 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
     await ctx.run(label, (rec) => {
       rec.endPass();
       const enc = rec.encoder;
-      let pass: GPUComputePassEncoder | undefined;
-      const endPass = () => { pass?.end(); pass = undefined; };
-      for (const p of commands) {
-        const c = p.cmd;
-        if (c.kind === 'dispatch') {
-          const bufs = c.bindings.map((a) => bufferOf(a, external));
-          if (!p.group || !p.lastBuffers || bufs.some((b, i) => b !== p.lastBuffers![i])) {
-            const entries: GPUBindGroupEntry[] = [];
-            let binding = 0;
-            if (p.uniform) entries.push({ binding: binding++, resource: { buffer: p.uniform } });
-            for (const b of bufs) entries.push({ binding: binding++, resource: { buffer: b } });
-            p.group = ctx.device.createBindGroup({ label: `${label}:${c.label}`, layout: p.pipeline!.getBindGroupLayout(0), entries });
-            p.lastBuffers = bufs;
-          }
-          pass ??= enc.beginComputePass({ label });
-          pass.setPipeline(p.pipeline!);
-          pass.setBindGroup(0, p.group);
-          pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
-        } else if (c.kind === 'clear') {
-          endPass();
-          enc.clearBuffer(bufferOf(c.alloc, external), c.offset * 4, c.elems * 4);
-        } else {
-          endPass();
-          enc.copyBufferToBuffer(bufferOf(c.src, external), c.srcOffset * 4, bufferOf(c.dst, external), c.dstOffset * 4, c.elems * 4);
-        }
-      }
-      endPass();
+      recordCommands(ctx, label, enc, commands, (a) => bufferOf(a, external));
       for (const o of outs) {
+        if (reuse) continue;
         const n = numelOf(o.dims);
         const dst = ctx.buffer(`${label}:output:${o.name}`, Math.max(n * 4, 4));
         gpuOut.set(o.name, dst);
@@ -196,13 +216,13 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
     const result: Record<string, SessionOutput> = {};
     const toGpu = options.gpuOutputs ?? true;
     for (const o of outs) {
-      const buf = gpuOut.get(o.name)!;
+      const buf = reuse ? bufferOf(o.val.alloc, external) : gpuOut.get(o.name)!;
       const n = numelOf(o.dims);
       const type = o.val.alloc.type;
       if (toGpu) {
         result[o.name] = {
           name: o.name, dims: [...o.dims], dtype: type === 'f32' ? 'float32' : type === 'i32' ? 'int32' : 'uint32',
-          gpuBuffer: buf, dispose: () => ctx.release(buf),
+          gpuBuffer: buf, dispose: reuse ? () => undefined : () => ctx.release(buf),
         };
         continue;
       }
