@@ -3,7 +3,8 @@
  * becomes WGSL text: one invocation per output element decomposes its index over the (coalesced) output dims and
  * reads each operand at offset + Σ index·stride. Shapes, strides and offsets live in the uniform, so the text depends
  * only on the expression, operand types and the operand → binding map: one pipeline serves every shape. Chains of
- * element-wise nodes fuse into one expression (plan.ts); scalar constants become literals.
+ * element-wise nodes fuse into one expression (plan.ts). Scalar float constants (ε, scales) are uniforms too, so the
+ * text does not depend on their values either; only a constant exponent of Pow (2, 3, ½, …) specialises the text.
  */
 import type { Alloc, Command, ShaderTexts, Step, Val } from './types';
 import { ExecError, Fields, grid1d } from './types';
@@ -159,13 +160,17 @@ export interface EwLayout {
   outType: ElemType;
 }
 
+const POW_SPECIAL = new Set([1, 2, 3, 0.5, -1, -0.5]);
+
 /**
- * WGSL for `expr` (operand i read as `in i`). Uniform (u32 words): [n, rank, _, _, dims[8], outOffset,
- * outStrides[8], then per operand: offset, strides[8]]. Bindings: 0 uniform, 1.. inputs, last output.
+ * WGSL for `expr` (operand i read as `in i`) and the values of its float constants. Uniform (u32 words): [n, rank,
+ * _, _, dims[8], outOffset, outStrides[8], then per operand: offset, strides[8], then the float constants].
+ * Bindings: 0 uniform, 1.. inputs, last output.
  */
-export function ewShader(common: string, expr: Expr, layout: EwLayout): string {
+export function ewShader(common: string, expr: Expr, layout: EwLayout): { code: string; consts: number[] } {
   const nOps = layout.binding.length;
-  const words = 4 + MAX_RANK + 1 + MAX_RANK + nOps * (1 + MAX_RANK);
+  const constBase = 4 + MAX_RANK + 1 + MAX_RANK + nOps * (1 + MAX_RANK);
+  const consts: number[] = [];
   const lines: string[] = [];
   const memo = new Map<Expr, Arg>();
   let n = 0;
@@ -180,9 +185,14 @@ export function ewShader(common: string, expr: Expr, layout: EwLayout): string {
       const load = `b${layout.binding[e.i]}[o${e.i}]`;
       r = { c: bt === 'bool' ? `(${load} != 0u)` : load, t: bt, e };
     } else if (e.k === 'lit') {
-      r = { c: literal(e.v, e.t), t: e.t, e };
+      if (e.t === 'f32') {
+        let k = consts.findIndex((v) => Object.is(v, e.v) || (Number.isNaN(v) && Number.isNaN(e.v)));
+        if (k < 0) k = consts.push(e.v) - 1;
+        r = { c: `bitcast<f32>(P(${constBase + k}u))`, t: e.t, e };
+      } else r = { c: literal(e.v, e.t), t: e.t, e };
     } else {
-      const args = e.args.map(gen);
+      const special = e.op === 'Pow' && e.t === 'f32' && e.args[1].k === 'lit' && POW_SPECIAL.has(e.args[1].v);
+      const args = special ? [gen(e.args[0]), { c: '', t: 'f32' as ElemType, e: e.args[1] }] : e.args.map(gen);
       const code = opCode(e.op, args, e.t, e.a);
       const name = `v${n++}`;
       lines.push(`  let ${name}: ${e.t === 'bool' ? 'bool' : e.t} = ${code};`);
@@ -198,7 +208,8 @@ export function ewShader(common: string, expr: Expr, layout: EwLayout): string {
   const outBinding = layout.bindingTypes.length + 1;
   const offs = [...used].sort((a, b) => a - b);
   const opBase = (i: number) => 4 + MAX_RANK + 1 + MAX_RANK + i * (1 + MAX_RANK);
-  return `${common}
+  const words = constBase + consts.length;
+  const code = `${common}
 struct Params { v: array<vec4<u32>, ${Math.ceil(words / 4)}> }
 @group(0) @binding(0) var<uniform> p: Params;
 ${decl.join('\n')}
@@ -226,15 +237,17 @@ ${lines.join('\n')}
   out[oo] = ${store};
 }
 `;
+  return { code, consts };
 }
 
 /** Uniform words for an element-wise dispatch (views already broadcast to `out.dims`). */
-export function ewUniforms(out: View, operands: View[]): { words: Uint32Array; n: number } {
+export function ewUniforms(out: View, operands: View[], consts: number[] = []): { words: Uint32Array; n: number } {
   const n = numelOf(out.dims);
   const c = coalesce(out.dims, [out.strides, ...operands.map((v) => v.strides)]);
   if (c.dims.length > MAX_RANK) throw new ExecError(`element-wise kernel: rank ${c.dims.length} after coalescing exceeds ${MAX_RANK}`);
   const f = new Fields().u(n).u(c.dims.length).u(0).u(0).is(c.dims, MAX_RANK, 1).i(out.offset).is(c.strides[0], MAX_RANK);
   operands.forEach((v, i) => f.i(v.offset).is(c.strides[i + 1], MAX_RANK));
+  for (const v of consts) f.f(v);
   return { words: f.done(), n };
 }
 
@@ -286,9 +299,10 @@ export class EwStep implements Step {
     const layout = this.layout();
     const allocs: Alloc[] = [];
     for (const o of this.operands) if (!allocs.includes(o.alloc)) allocs.push(o.alloc);
-    const { words } = ewUniforms(this.out.view, this.operands.map((o) => o.view));
+    const { code, consts } = ewShader(sh.common, this.expr, layout);
+    const { words } = ewUniforms(this.out.view, this.operands.map((o) => o.view), consts);
     return [{
-      kind: 'dispatch', label: this.label, code: ewShader(sh.common, this.expr, layout), entry: 'main',
+      kind: 'dispatch', label: this.label, code, entry: 'main',
       uniforms: words, bindings: [...allocs, this.out.alloc], workgroups: grid1d(n),
     }];
   }
