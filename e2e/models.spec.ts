@@ -24,8 +24,6 @@ import { Rng } from '../src/util/random';
 import { validate } from '../src/util/validate';
 
 const BATCH = 2;
-/** Ops of the backward graph known to fall back to the CPU (see the placement test). */
-const KNOWN_BACKWARD_CPU_OPS = new Set(['Sum']);
 const FIXTURE = '/fixtures/tiny-clip/';
 
 interface ProbeResult {
@@ -132,11 +130,8 @@ test('no node of the tiny CLIP vision forward and backward graphs falls back to 
     const cpu = r.cpuNodes[graph];
     expect(cpu.length, `${graph}: every CPU node is listed`).toBe(cpuCount);
     test.info().annotations.push({ type: 'cpu-fallback', description: `${graph}: ${cpuCount} node(s) on the CPU${cpu.length ? `: ${cpu.join(', ')}` : ''} (${JSON.stringify(eps)})` });
-    // Known exception, backward only: the autodiff sums three or more gradient contributions with one Sum node
-    // (src/onnx/autodiff/build.ts), which onnxruntime-web's WebGPU provider has no kernel for. Any other op on the
-    // CPU fails here; once the autodiff emits Add chains instead, the backward is held to zero CPU nodes as well.
-    const allowed = graph === 'backward' ? KNOWN_BACKWARD_CPU_OPS : new Set<string>();
-    expect(cpu.filter((n) => !allowed.has(n.split(' ')[0])), `${graph} graph: nodes on the CPU execution provider`).toEqual([]);
+    // The autodiff adds gradient contributions with Add trees, never Sum (no WebGPU kernel): nothing may fall back.
+    expect(cpu, `${graph} graph: nodes on the CPU execution provider`).toEqual([]);
   }
   expect(errors).toEqual([]);
 });

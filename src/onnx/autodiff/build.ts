@@ -183,7 +183,15 @@ export function buildGradientGraphs(model: Model, o: GradientOptions): GradientG
   const total = (t: string): string | undefined => {
     const parts = contrib.get(t);
     if (!parts || parts.length === 0) return undefined;
-    if (parts.length > 1) contrib.set(t, [parts.length === 2 ? b.add(parts[0], parts[1]) : b.op('Sum', parts)]);
+    // A balanced tree of Adds, not Sum: onnxruntime-web's WebGPU provider has no Sum kernel (it falls back to the CPU).
+    let level = parts;
+    while (level.length > 1) {
+      const next: string[] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) next.push(b.add(level[i], level[i + 1]));
+      if (level.length % 2) next.push(level[level.length - 1]);
+      level = next;
+    }
+    contrib.set(t, level);
     return contrib.get(t)![0];
   };
   for (let k = activeNodes.length - 1; k >= 0; k--) {
