@@ -3,7 +3,7 @@
  * Nothing is requested before "Download".
  */
 import { useEffect, useRef } from 'react';
-import { approveModelFetch } from '../engine/model';
+import { approveModelFetch } from '../engine/modelLazy';
 import { useExperimentStore } from '../state/experiment';
 import { useUiStore } from '../state/ui';
 

@@ -1,6 +1,6 @@
 /** Where the model comes from; a URL model waits for the user's confirmation before anything is fetched. */
 import { requestModelConfirmation } from '../../engine/linkSync';
-import { cancelModelFetch } from '../../engine/model';
+import { cancelModelFetch } from '../../engine/modelLazy';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
@@ -18,7 +18,7 @@ export function ModelSource() {
           {remote.status === 'fetching' ? (
             <>
               <span className="muted">{remote.message} · {fmtBytes(remote.received)} of at most {fmtBytes(remote.capBytes)}</span>
-              <button type="button" onClick={cancelModelFetch}>Cancel</button>
+              <button type="button" onClick={() => void cancelModelFetch()}>Cancel</button>
             </>
           ) : (
             <button type="button" className="primary" disabled={model.url === ''} onClick={() => requestModelConfirmation(model, 'panel')}>

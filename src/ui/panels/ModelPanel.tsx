@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { PROMPT_TEMPLATES } from '../../data/prompts';
 import { ensureManifest } from '../../engine/data';
-import { computePrompts, showModel } from '../../engine/model';
+import { computePrompts, showModel } from '../../engine/modelLazy';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
@@ -22,7 +22,7 @@ export function ModelPanel() {
   useEffect(() => { void ensureManifest(); }, []);
   const dataset = manifest.value?.datasets.find((d) => d.id === datasetId);
   useEffect(() => {
-    if (dataset && state.status === 'ready') computePrompts(dataset.classes, templates, synonyms);
+    if (dataset && state.status === 'ready') void computePrompts(dataset.classes, templates, synonyms);
   }, [dataset, state, templates, synonyms]);
   return (
     <div className="stack">

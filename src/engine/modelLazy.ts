@@ -1,0 +1,23 @@
+/**
+ * The model engine loaded on first use: it brings the CLIP builder, the ONNX codec and the tokenizer, which the
+ * other panels do not need at start.
+ */
+import type { ExperimentConfig } from '../experiment';
+
+const engine = () => import('./model');
+
+export async function showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
+  return (await engine()).showModel(model, seed);
+}
+
+export async function computePrompts(classes: readonly string[], templates: number, synonyms: number): Promise<void> {
+  (await engine()).computePrompts(classes, templates, synonyms);
+}
+
+export async function approveModelFetch(): Promise<void> {
+  return (await engine()).approveModelFetch();
+}
+
+export async function cancelModelFetch(): Promise<void> {
+  (await engine()).cancelModelFetch();
+}
