@@ -46,7 +46,7 @@ export function FolderImport() {
         <>
           <p className="muted">
             {folder.key}: {folder.value.count} images in {folder.value.classes.length} classes
-            {folder.value.skipped.length > 0 && `; ${folder.value.skipped.length} files skipped (not PNG/JPEG inside a class folder)`}.{' '}
+            {folder.value.skipped.length > 0 && `; ${folder.value.skipped.length} file${folder.value.skipped.length === 1 ? '' : 's'} skipped (not PNG/JPEG inside a class folder)`}.{' '}
             <button type="button" className="link" onClick={clearImageFolder}>remove</button>
           </p>
           <DatasetPreview ds={folder.value} testId="folder-grid" />
