@@ -5,13 +5,23 @@
 //     that interval holds no grid point (eps < 1/510 and x0 off the grid) the grid point nearest x0.
 //   NORM = 1 (L2): nearest grid points; if that leaves the ball, every value is rounded towards x0's grid point
 //     instead (k0 + trunc(255 x - k0), k0 = round(255 x0)), which never leaves the ball when x0 is on the grid.
-// Rounding is WGSL's round() (halves to even); the CPU reference does the same.
+// Rounding is WGSL's round() (halves to even); the CPU reference does the same. The grid values k/255 come from a
+// table (the correctly rounded float32 of k/255, as a PNG decoder produces them): a division on the GPU may be off
+// by an ulp, and then the verified image would not be bit for bit the saved one.
 
 override NORM: u32 = 0u;
 
 struct Params {
   n: u32,
   batch: u32,
+  pad0: u32,
+  pad1: u32,
+  grid: array<vec4<f32>, 64>, // grid[k / 4][k % 4] = f32(k / 255)
+}
+
+fn gridValue(g: f32) -> f32 {
+  let k = u32(clamp(g, 0.0, 255.0));
+  return p.grid[k / 4u][k % 4u];
 }
 
 const WG: u32 = 256u;
@@ -50,7 +60,7 @@ fn snap(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let hi = floor(min(c + e, 1.0) * 255.0 + TOL);
       var g = round(x[base + j] * 255.0);
       if (lo <= hi) { g = clamp(g, lo, hi); } else { g = round(c * 255.0); }
-      outX[base + j] = g / 255.0;
+      outX[base + j] = gridValue(g);
     }
     return;
   }
@@ -66,6 +76,6 @@ fn snap(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let k0 = round(x0[base + j] * 255.0);
       g = clamp(k0 + trunc(x[base + j] * 255.0 - k0), 0.0, 255.0);
     }
-    outX[base + j] = g / 255.0;
+    outX[base + j] = gridValue(g);
   }
 }

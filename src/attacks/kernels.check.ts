@@ -254,27 +254,34 @@ function squareCase(name: string, shape: SquareShape, side: number): KernelCheck
   };
 }
 
-/** Counts snapped values off the 8-bit grid, outside [0, 1] or outside the budget (per-sample norm). */
-function snapFeasibility(x: Float32Array, x0: ArrayLike<number>, eps: ArrayLike<number>, B: number, n: number, norm: AttackNorm, name: string): ValidateResult {
-  let bad = 0;
+/**
+ * Per sample: values off the 8-bit grid or outside [0, 1] (count) and the budget excess (L∞: largest element, L2:
+ * the norm), both must be 0 (slack 1e-7 + 1e-5·ε for the float32 rounding of ε and of the norm).
+ */
+function snapFeasibility(x: Float32Array, x0: ArrayLike<number>, eps: ArrayLike<number>, B: number, n: number, norm: AttackNorm, name: string): ValidateResult[] {
+  const offGrid = new Float64Array(B), excess = new Float64Array(B);
   for (let b = 0; b < B; b++) {
-    let dd = 0;
+    let dd = 0, worst = 0;
     for (let j = b * n; j < (b + 1) * n; j++) {
       const g = x[j] * 255;
-      if (Math.abs(g - Math.round(g)) > 1e-4 || x[j] < 0 || x[j] > 1) bad++;
+      if (Math.abs(g - Math.round(g)) > 1e-4 || x[j] < 0 || x[j] > 1) offGrid[b]++;
       const d = x[j] - x0[j];
-      if (norm === 'linf' && Math.abs(d) > eps[b] + 1e-6) bad++;
+      worst = Math.max(worst, Math.abs(d));
       dd += d * d;
     }
-    if (norm === 'l2' && Math.sqrt(dd) > eps[b] * (1 + 1e-5) + 1e-6) bad++;
+    const size = norm === 'linf' ? worst : Math.sqrt(dd);
+    excess[b] = Math.max(0, size - eps[b] * (1 + 1e-5) - 1e-7);
   }
-  return validate([bad], [0], 0, 0, `${name}: values off the grid or outside the budget`);
+  return [
+    validate(offGrid, new Float64Array(B), 0, 0, `${name}: values off the grid or outside [0, 1], per sample`),
+    validate(excess, new Float64Array(B), 0, 0, `${name}: excess over the budget, per sample`),
+  ];
 }
 
 /**
  * 8-bit snapping of points inside the budget around clean images on the 8-bit grid (as decoded PNGs), with budgets
  * on the grid (k/255) and off it ((k + 0.7)/255: nearest rounding then leaves the budget near its faces and the
- * clamp must act). Values are kept ≥ 0.02 grid units from rounding boundaries, so float32 and float64 round alike:
+ * clamp must act). Values are kept ≥ 0.05 grid units from rounding boundaries, so float32 and float64 round alike:
  * exact comparison.
  */
 function snapCase(name: string, B: number, n: number, norm: AttackNorm): KernelCheck {
@@ -293,17 +300,23 @@ function snapCase(name: string, B: number, n: number, norm: AttackNorm): KernelC
         const s = eps[2] / Math.sqrt(dd);
         for (let j = 2 * n; j < 3 * n; j++) x[j] = x0[j] + s * (x[j] - x0[j]);
       }
+      // Keep 255·(x − x0) away from halves (round) and from non-zero integers (trunc), shrinking |x − x0| only, so
+      // x stays inside the budget and the box.
       for (let i = 0; i < x.length; i++) {
-        const frac = x[i] * 255 - Math.floor(x[i] * 255);
-        if (Math.abs(frac - 0.5) < 0.02 || frac < 0.02 || frac > 0.98) x[i] = Math.min(1, Math.max(0, (Math.floor(x[i] * 255) + 0.25) / 255));
+        const d = (x[i] - x0[i]) * 255, a = Math.abs(d), k = Math.floor(a), frac = a - k;
+        let a2 = a;
+        if (frac < 0.05) a2 = k >= 1 ? k - 0.25 : 0;
+        else if (Math.abs(frac - 0.5) < 0.05) a2 = k + 0.25;
+        else if (frac > 0.95) a2 = k + 0.75;
+        x[i] = x0[i] + (Math.sign(d) * a2) / 255;
       }
       const gx = ctx.upload('snap.x', x), gx0 = ctx.upload('snap.x0', x0), ge = ctx.upload('snap.eps', eps);
       const out = ctx.buffer('snap.out', B * n * 4);
       await ctx.run('snap', (rec) => encodeSnap8bit(rec, gx, gx0, ge, out, { batch: B, n, norm }));
       const got = await ctx.readF32(out, B * n);
       return [
-        validate(got, snap8bitRef(x, x0, eps, { batch: B, n, norm }), 1e-7, 0, `${name} snapped`),
-        snapFeasibility(got, x0, eps, B, n, norm, name),
+        validate(got, snap8bitRef(x, x0, eps, { batch: B, n, norm }), 0, 0, `${name} snapped`),
+        ...snapFeasibility(got, x0, eps, B, n, norm, name),
       ];
     },
   };

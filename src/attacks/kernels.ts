@@ -517,13 +517,22 @@ export function squareProposeRef(x0: ArrayLike<number>, eps: ArrayLike<number>, 
 // ---------------------------------------------------------------------------------------------------------------
 // 8-bit snapping
 
+/** The float32 values of the 8-bit grid, k/255 correctly rounded (what decoding a PNG gives). */
+export const GRID_8BIT: Float32Array = Float32Array.from({ length: 256 }, (_, k) => k / 255);
+
+function snapUniforms(shape: { batch: number; n: number }): Uint8Array<ArrayBuffer> {
+  const w = new UniformWriter(4 + 256).u32(shape.n).u32(shape.batch).u32(0).u32(0);
+  for (const v of GRID_8BIT) w.f32(v);
+  return w.bytes();
+}
+
 export function encodeSnap8bit(
   rec: Recorder, x: GPUBuffer, x0: GPUBuffer, eps: GPUBuffer, out: GPUBuffer, shape: { batch: number; n: number; norm: AttackNorm },
   label = 'attack.snap8bit',
 ): void {
   rec.dispatch({
     shader: 'attack_snap', entryPoint: 'snap', label, constants: { NORM: shape.norm === 'linf' ? 0 : 1 },
-    uniforms: new UniformWriter().u32(shape.n).u32(shape.batch).bytes(),
+    uniforms: snapUniforms(shape),
     buffers: [x, x0, eps, out], workgroups: [shape.batch],
   });
 }
@@ -549,7 +558,7 @@ export function snap8bitRef(
         const lo = Math.ceil(Math.max(x0[j] - e, 0) * 255 - SNAP_TOL), hi = Math.floor(Math.min(x0[j] + e, 1) * 255 + SNAP_TOL);
         let g = roundHalfEven(x[j] * 255);
         g = lo <= hi ? Math.min(hi, Math.max(lo, g)) : roundHalfEven(x0[j] * 255);
-        out[j] = g / 255;
+        out[j] = GRID_8BIT[g];
       }
       continue;
     }
@@ -562,7 +571,7 @@ export function snap8bitRef(
         const k0 = roundHalfEven(x0[j] * 255);
         g = Math.min(255, Math.max(0, k0 + Math.trunc(x[j] * 255 - k0)));
       }
-      out[j] = g / 255;
+      out[j] = GRID_8BIT[g];
     }
   }
   return out;
