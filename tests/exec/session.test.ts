@@ -9,7 +9,8 @@ import { GraphBuilder } from '../../src/onnx/builder';
 import { buildClipVisionModel } from '../../src/onnx/clip/build';
 import { tinyClipConfig } from '../../src/onnx/clip/config';
 import { initClipWeights } from '../../src/onnx/clip/weights';
-import { createExecSession, unsupportedExecOps } from '../../src/onnx/exec';
+import { createEngineSession, createExecSession, unsupportedExecOps } from '../../src/onnx/exec';
+import { outputToF32 } from '../../src/onnx/run/session';
 import { execChecks } from '../../src/onnx/exec/elementwise.check';
 import { tensorFromNumbers, type Tensor } from '../../src/onnx/ir';
 import { encodeModel } from '../../src/onnx/proto';
@@ -95,6 +96,24 @@ describe(`executor session (AOS_SEED=${seed})`, () => {
       ctx.release(xb);
       await s.release();
       await s2.release();
+    });
+  });
+
+  it('is selected per session next to onnxruntime behind the same interface', async () => {
+    const rng = new Rng(seed + 2);
+    const model = chainModel(rng);
+    const x = rng.uniform(3 * 8);
+    await withGpu(async (ctx) => {
+      const outs: Float32Array[] = [];
+      for (const engine of ['onnxruntime', 'exec'] as const) {
+        const s = await createEngineSession(ctx, encodeModel(model), { engine, batch: 3, label: engine });
+        const r = await s.run({ x: { dims: [3, 8], data: x } }, ['y']);
+        outs.push(await outputToF32(ctx, r.y));
+        r.y.dispose();
+        await s.release();
+      }
+      const r = validate(outs[1], outs[0], 1e-5, 1e-5, 'exec vs onnxruntime engine');
+      expect(r.ok, r.message).toBe(true);
     });
   });
 
