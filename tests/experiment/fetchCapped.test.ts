@@ -13,7 +13,7 @@ function fakeFetch(chunks: number[], contentLength?: number, status = 200) {
         if (i < chunks.length) { seen.pulled++; c.enqueue(new Uint8Array(chunks[i++]).fill(7)); } else c.close();
       },
     });
-    const headers = contentLength === undefined ? {} : { 'content-length': String(contentLength) };
+    const headers: Record<string, string> = contentLength === undefined ? {} : { 'content-length': String(contentLength) };
     return new Response(status === 200 ? body : null, { status, headers });
   }) as unknown as typeof fetch;
   return { impl, seen };
