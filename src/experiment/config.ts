@@ -59,7 +59,7 @@ export const experimentSpec = obj({
     aos: obj({
       lambda1: num(1, 0, 100, { label: 'λ1 adv→clean image', help: 'Weight of aligning the adversarial image subspace to the clean image subspace.', step: 0.1 }),
       lambda2: num(1, 0, 100, { label: 'λ2 image↔text', help: 'Weight of aligning image subspaces with the text subspaces of their class.', step: 0.1 }),
-      lambda3: num(1, 0, 100, { label: 'λ3 adv→clean text', help: 'Weight of aligning the adversarial image subspace to the clean text subspace.', step: 0.1 }),
+      lambda3: num(1, 0, 100, { label: 'λ3 adv→clean text', help: 'Weight of aligning the adversarial text subspace (attacked prompts) to the clean text subspace of its class; acts only when the text tower trains.', step: 0.1 }),
       augmentations: int(4, 1, 64, { label: 'Augmentations m', help: 'Augmented views per image forming the image group.' }),
       synonyms: int(3, 1, 16, { label: 'Synonyms', help: 'Class-name synonyms per class in the text group.' }),
       templates: int(8, 1, 32, { label: 'Templates', help: 'Prompt templates per class in the text group.' }),
@@ -82,10 +82,10 @@ export const experimentSpec = obj({
     }, { label: 'FARE' }),
   }, { label: 'Method' }),
   train: obj({
-    towers: enm('vision', ['vision', 'text', 'both'], { label: 'Towers trained', names: { vision: 'Vision only', text: 'Text only', both: 'Both' } }),
+    towers: enm('both', ['vision', 'text', 'both'], { label: 'Towers trained', names: { vision: 'Vision only', text: 'Text only', both: 'Both' } }),
     optimizer: enm('adamw', ['adamw', 'sgd'], { label: 'Optimizer', names: { adamw: 'AdamW', sgd: 'SGD + momentum' } }),
     lr: num(1e-5, 1e-8, 1, { label: 'Learning rate', step: 1e-6 }),
-    textLrMultiplier: num(1, 0, 100, { label: 'Text LR ×', help: 'The text tower trains at learning rate × this factor.', step: 0.1 }),
+    textLrMultiplier: num(0.1, 0, 100, { label: 'Text LR ×', help: 'The text tower trains at learning rate × this factor.', step: 0.1 }),
     weightDecay: num(1e-4, 0, 1, { label: 'Weight decay', step: 1e-4 }),
     batchSize: int(32, 1, 4096, { label: 'Batch size' }),
     advEpsilon: num(1 / 255, 0, 1, { label: 'Training ε (L∞)', help: 'Perturbation budget of the PGD attack used during fine-tuning (pixel scale 0…1).', per255: true, step: 1 / 255 }),

@@ -3,7 +3,7 @@ import { ComingSoon } from '../ComingSoon';
 import { FieldGroup } from '../fields/SpecField';
 
 const METHOD_NOTES: Record<string, string> = {
-  aos: 'Aligns subspaces spanned by groups of features: augmented adversarial vs clean image views (λ1), images vs the text prompts of their class (λ2), adversarial images vs clean text (λ3).',
+  aos: 'Aligns subspaces spanned by groups of features: augmented adversarial vs clean image views (λ1), images vs the text prompts of their class (λ2), adversarial vs clean prompts of a class (λ3, when the text tower trains).',
   tecoa: 'Text-guided contrastive adversarial training: cross-entropy of adversarial images against the class text embeddings.',
   'pmg-aft': 'Adversarial cross-entropy plus KL terms keeping the adversarial output close to the pre-trained model (α) and to the clean output (β).',
   fare: 'Unsupervised: keeps the adversarial image embedding close to the original model’s clean embedding; the text tower is untouched.',
