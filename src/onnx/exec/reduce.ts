@@ -196,12 +196,16 @@ export class ReduceStep implements Step {
     public selectLast = false,
   ) {}
 
-  /** Chunking for a two-pass reduction, or undefined for one pass. */
+  /**
+   * Chunking for a two-pass reduction, or undefined for one pass: when the outputs alone give fewer than ~16K
+   * invocations, the reduced range splits into chunks of at least 64 elements (up to 256 chunks).
+   */
   static split(kind: ReduceKind, outCount: number, R: number): { chunk: number; nChunks: number } | undefined {
     if (kind === 'argmax' || kind === 'argmin' || kind === 'logsumexp') return undefined;
-    if (R < 2048 || outCount >= 8192) return undefined;
-    const nChunks = Math.min(256, Math.ceil(R / 256));
-    return { chunk: Math.ceil(R / nChunks), nChunks };
+    const nChunks = Math.min(256, Math.ceil(16384 / Math.max(outCount, 1)), Math.floor(R / 64));
+    if (nChunks < 4) return undefined;
+    const chunk = Math.ceil(R / nChunks);
+    return { chunk, nChunks: Math.ceil(R / chunk) };
   }
 
   reads(): Alloc[] {
