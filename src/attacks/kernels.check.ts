@@ -293,6 +293,11 @@ function snapCase(name: string, B: number, n: number, norm: AttackNorm): KernelC
         ? Float32Array.from({ length: B }, (_, b) => (b === 0 ? 0 : (rng.int(1, 16) + (b % 2 ? 0 : 0.7)) / 255))
         : Float32Array.from({ length: B }, (_, b) => (b === 0 ? 0 : 0.05 * Math.sqrt(n) * (0.2 + rng.next())));
       const x = insideBall(rng, x0, eps, B, n, norm);
+      // L∞: half the values of the samples with off-grid budgets on the faces of the box x0 ± ε, where PGD iterates
+      // sit and where nearest rounding leaves the budget
+      if (norm === 'linf') {
+        for (let b = 2; b < B; b += 2) for (let j = b * n; j < (b + 1) * n; j += 2) x[j] = Math.min(1, Math.max(0, x0[j] + (rng.next() < 0.5 ? -eps[b] : eps[b])));
+      }
       // sample 2: on the sphere (nearest rounding may leave the ball)
       if (norm === 'l2' && B > 2) {
         let dd = 0;
