@@ -16,6 +16,7 @@ import { promptGroups } from '../../src/data/prompts';
 import { buildClipFolder, withClipConfig, tinyClipConfig, type ClipConfig } from '../../src/onnx/clip';
 import { writeClipFolder } from '../../src/onnx/clip/node';
 import { ClipTrainer } from '../../src/train/trainer';
+import { lrAt } from '../../src/train/schedule';
 import { PretrainData } from '../../src/train/data';
 import { ClipEmbedder } from '../../src/train/zeroshot';
 import { encodeCheckpoint } from '../../src/train/checkpoint';
@@ -90,21 +91,31 @@ async function main(): Promise<void> {
   const tStart = Date.now();
   let ema = NaN, emaAcc = NaN, tWin = Date.now(), nWin = 0;
   const startStep = trainer.step;
-  while (trainer.step < steps && !stopping) {
+  // --deadline-min M: finish this invocation within M minutes of wall time. The schedule then advances by
+  // max(steps done, the time-proportional share of the remaining steps), so the LR decays to its end in time.
+  const deadline = A['deadline-min'] ? Number(A['deadline-min']) * 60_000 : 0;
+  const sched = { peak: hyper.lr, warmupSteps: hyper.warmup, totalSteps: steps };
+  const effectiveStep = (): number => {
+    const next = trainer.step + 1;
+    if (!deadline) return next;
+    return Math.max(next, Math.floor(startStep + ((steps - startStep) * (Date.now() - tStart)) / deadline));
+  };
+  while (effectiveStep() <= steps && !stopping) {
     const b = data.batch(trainer.step + 1, batch);
-    const r = await trainer.trainStep(b);
+    const r = await trainer.trainStep(b, deadline ? { lr: lrAt(effectiveStep(), sched) } : {});
     ema = Number.isNaN(ema) ? r.loss : 0.95 * ema + 0.05 * r.loss;
     emaAcc = Number.isNaN(emaAcc) ? r.accI2T : 0.95 * emaAcc + 0.05 * r.accI2T;
     nWin++;
     if (r.step % logEvery === 0 || r.step === steps) {
       const now = Date.now(), ips = (nWin * batch) / ((now - tWin) / 1000);
-      const eta = ((steps - r.step) * batch) / ips;
+      const eta = deadline ? Math.max(0, (deadline - (now - tStart)) / 1000) : ((steps - r.step) * batch) / ips;
       console.log(`step ${r.step}/${steps} loss ${r.loss.toFixed(4)} (ema ${ema.toFixed(4)}) acc ${emaAcc.toFixed(3)} lr ${r.lr.toExponential(2)} |g| ${(await trainer.lastGradNorm()).toFixed(3)} ${ips.toFixed(0)} img/s ETA ${(eta / 60).toFixed(1)} min`);
       tWin = now;
       nWin = 0;
     }
     if (r.step % ckptEvery === 0) await save();
   }
+  if (deadline) console.log(`deadline schedule: stopped at step ${trainer.step} (schedule position ${Math.min(steps, effectiveStep() - 1)}/${steps})`);
   await save();
   const trainSeconds = elapsedBefore + (Date.now() - tStart) / 1000;
   if (stopping) {
@@ -133,7 +144,7 @@ async function main(): Promise<void> {
   const metrics = {
     model: 'tiny-clip', seed, steps: trainer.step, batch, parameters: params,
     config: { imageSize: cfg.imageSize, patchSize: cfg.patchSize, vision: cfg.vision, text: cfg.text, projectionDim: cfg.projectionDim, logitScale: cfg.logitScale, logitScaleFixed: true },
-    hyper, data: { train: ['fashion-mnist/train', 'mnist/train'], images: data.size, epochs: (trainer.step * batch) / data.size, augment: 'light (src/train/data.ts lightAugment)' },
+    hyper, deadlineMinutes: deadline ? deadline / 60_000 : null, scheduleNote: deadline ? 'LR followed max(step, time share of --deadline-min) on the cosine schedule after resuming' : null, data: { train: ['fashion-mnist/train', 'mnist/train'], images: data.size, epochs: (trainer.step * batch) / data.size, augment: 'light (src/train/data.ts lightAugment)' },
     trainSeconds, wallSeconds: (Date.now() - t0) / 1000, host: `${process.platform} ${process.arch}, onnxruntime-node CPU, ${(await import('node:os')).cpus().length} cores`,
     zeroShot: results, sha256: sha,
   };

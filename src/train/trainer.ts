@@ -216,8 +216,8 @@ export class ClipTrainer {
     for (const o of Object.values(f.outs)) o.dispose();
   }
 
-  /** One optimisation step on a batch; returns the loss before the update. */
-  async trainStep(b: TrainBatch): Promise<StepResult> {
+  /** One optimisation step on a batch; returns the loss before the update. `override.lr` replaces the schedule's LR. */
+  async trainStep(b: TrainBatch, override: { lr?: number } = {}): Promise<StepResult> {
     const B = this.batch, P = this.config.projectionDim;
     const [vision, text] = this.towers;
     const fv = await this.forward(vision, { dims: [B, this.config.channels, this.config.imageSize, this.config.imageSize], data: b.pixels });
@@ -229,7 +229,7 @@ export class ClipTrainer {
     await this.backward(text, ft, Float32Array.from(r.gradText), hostGrads);
     if (hostGrads) this.ctx.write(this.grads, hostGrads);
     const step = this.step + 1;
-    const lr = lrAt(step, this.schedule);
+    const lr = override.lr ?? lrAt(step, this.schedule);
     await this.ctx.run('train.adamw', (rec) => {
       encodeAdamwStep(rec, { params: this.params, grads: this.grads, m: this.m, v: this.v, gradNorm: this.gradNorm }, this.count, step, { ...this.optimizer, lr });
       for (const s of this.layout) {
