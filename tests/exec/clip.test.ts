@@ -28,9 +28,12 @@ const RTOL = 1e-3;
 const B = 2;
 const VERBOSE = !!process.env.EXEC_VERBOSE;
 
-const CASES: { pattern: ClipPattern; activation: ClipActivation }[] = [
-  { pattern: 'opset14', activation: 'quick_gelu' },
-  { pattern: 'opset18', activation: 'gelu' },
+const CASES: { pattern: ClipPattern; activation: ClipActivation; recompute: 'none' | 'all' | 'cheap'; shareConstants: boolean }[] = [
+  { pattern: 'opset14', activation: 'quick_gelu', recompute: 'none', shareConstants: false },
+  { pattern: 'opset18', activation: 'gelu', recompute: 'none', shareConstants: false },
+  // The backward recomputes the forward (every forward op runs in it too) and reads the forward's constants as inputs.
+  { pattern: 'opset14', activation: 'gelu', recompute: 'all', shareConstants: true },
+  { pattern: 'opset18', activation: 'quick_gelu', recompute: 'cheap', shareConstants: false },
 ];
 
 function towers(pattern: ClipPattern, activation: ClipActivation, s: number) {
@@ -67,8 +70,8 @@ function expectOk(rs: ValidateResult[]): void {
 }
 
 describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed})`, () => {
-  CASES.forEach(({ pattern, activation }, k) => {
-    it(`forward: vision and text towers (${pattern}, ${activation})`, async () => {
+  CASES.forEach(({ pattern, activation, recompute, shareConstants }, k) => {
+    if (k < 2) it(`forward: vision and text towers (${pattern}, ${activation})`, async () => {
       const s = (seed + 17 * k) >>> 0;
       const rng = new Rng(s);
       const t = towers(pattern, activation, s);
@@ -85,7 +88,7 @@ describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed}
       });
     });
 
-    it(`forward + backward graphs from GradientGraphCache (${pattern}, ${activation})`, async () => {
+    it(`forward + backward graphs from GradientGraphCache (${pattern}, ${activation}, recompute ${recompute}${shareConstants ? ', shared constants' : ''})`, async () => {
       const s = (seed + 31 * k + 5) >>> 0;
       const rng = new Rng(s);
       const t = towers(pattern, activation, s);
@@ -102,6 +105,8 @@ describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed}
             perturb: tower === 'text' ? [tok!] : [],
             outputs: [model.graph.outputs[0].name],
             batch: B,
+            recompute,
+            shareConstants,
           });
           const feeds: Record<string, Tensor> = { ...inputs(tower, t.cfg, rng), ...Object.fromEntries(pair.initialValues) };
           for (const p of Object.values(pair.perturbations)) {
@@ -111,7 +116,9 @@ describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed}
           const fwdBytes = pair.forwardBytes(), bwdBytes = pair.backwardBytes();
           const fRef = await runOrt(fwdBytes, feeds);
           const fwd = await createExecSession(ctx, fwdBytes, { label: `${tower}-${pattern}-forward` });
-          const bwd = await createExecSession(ctx, bwdBytes, { label: `${tower}-${pattern}-backward` });
+          // Shared constants (shape tensors among them) are fixed when the backward session is built.
+          const constants = new Map(pair.constantInputs.map((n) => [n, pair.forward.graph.initializers.get(n)!]));
+          const bwd = await createExecSession(ctx, bwdBytes, { label: `${tower}-${pattern}-backward`, constants });
           try {
             // Forward: every output (embeddings and the saved activations), read back.
             const ff: Record<string, SessionFeed> = {};
@@ -131,6 +138,7 @@ describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed}
             }
             const bFeeds: Record<string, Tensor> = { ...upstream };
             for (const n of pair.forwardInputsUsed) bFeeds[n] = feeds[n];
+            for (const n of pair.constantInputs) bFeeds[n] = pair.forward.graph.initializers.get(n)!;
             for (const n of pair.savedNames) {
               const info = pair.shapes.get(n)!;
               const d = fRef[n].data;
@@ -139,7 +147,7 @@ describe(`executor on the tiny CLIP towers vs onnxruntime-node (AOS_SEED=${seed}
                 : tensorFromNumbers('float32', d, info.dims);
             }
             const bRef = await runOrt(bwdBytes, bFeeds);
-            const bGot = await runExec(ctx, bwdBytes, bFeeds, { label: `${tower}-${pattern}-backward-cpu` });
+            const bGot = await runExec(ctx, bwdBytes, bFeeds, { label: `${tower}-${pattern}-backward-cpu`, constants });
             rs.push(...compareAll(bGot, bRef, Object.values(pair.gradOutputs), `${tower} ${pattern} backward`));
             // Chained on the GPU: the executor's forward outputs feed its backward as GPU buffers (no readback).
             const bf: Record<string, SessionFeed> = {};

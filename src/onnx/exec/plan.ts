@@ -35,6 +35,11 @@ export interface PlanOptions extends ShapeOptions {
   label?: string;
   /** Give every graph output a whole allocation of its own (copying where it would share or be a view). */
   dedicatedOutputs?: boolean;
+  /**
+   * Values for graph inputs that are fixed for the session (they become initializers before planning), e.g. a
+   * backward graph built with `shareConstants`, whose shape tensors must be known at build time.
+   */
+  constants?: Record<string, Tensor> | Map<string, Tensor>;
 }
 
 export interface PlanInput {
@@ -678,6 +683,14 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
     if (!known || !(execSupports(n.op) || FOLD_ONLY.has(n.op))) {
       throw new ExecError(`${label}: unsupported op ${describeNode(n)}: the executor has no kernel for ${n.domain && known ? `${n.domain}.` : ''}${n.op}`);
     }
+  }
+  if (o.constants) {
+    const given = o.constants instanceof Map ? o.constants : new Map(Object.entries(o.constants));
+    const g0 = model.graph;
+    for (const name of given.keys()) if (!g0.inputs.some((v) => v.name === name)) throw new ExecError(`${label}: constant '${name}' is not a graph input`);
+    const initializers = new Map(g0.initializers);
+    for (const [k, t] of given) initializers.set(k, t);
+    model = { ...model, graph: { ...g0, inputs: g0.inputs.filter((v) => !given.has(v.name)), initializers } };
   }
   let m: Model;
   try {
