@@ -16,6 +16,7 @@ import { sessionChecks } from '../onnx/run/session.check';
 import { modelGradientChecks } from '../models/gradient.check';
 import { subspaceChecks } from '../subspace/subspace.check';
 import { attackChecks } from '../attacks/kernels.check';
+import { execChecks } from '../onnx/exec/elementwise.check';
 
 export const kernelChecks: KernelCheck[] = [
   ...matmulChecks,
@@ -29,6 +30,7 @@ export const kernelChecks: KernelCheck[] = [
   ...modelGradientChecks,
   ...subspaceChecks,
   ...attackChecks,
+  ...execChecks,
 ];
 
 /** Runs one check in its own forked context, so its buffers are freed without touching anyone else's. */

@@ -242,7 +242,7 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
 
   return {
     label,
-    backend: 'webgpu' as SessionBackend,
+    backend: 'exec' as SessionBackend,
     engine: 'exec',
     plan,
     inputNames,

@@ -27,7 +27,8 @@ export interface SessionOutput {
   dispose(): void;
 }
 
-export type SessionBackend = 'webgpu' | 'wasm' | 'node-cpu';
+/** Where a session runs: onnxruntime-web WebGPU or wasm, onnxruntime-node CPU, or our own WGSL executor ('exec'). */
+export type SessionBackend = 'webgpu' | 'wasm' | 'node-cpu' | 'exec';
 
 export interface SessionOptions {
   /** Default: 'webgpu' in the browser, 'node-cpu' in Node. */
