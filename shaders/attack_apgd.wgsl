@@ -54,19 +54,7 @@ const STATE: u32 = 8u;
 @group(0) @binding(5) var<storage, read> sEps: array<f32>;
 @group(0) @binding(6) var<storage, read> sSt: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
 
-fn workgroupSum(v: f32, t: u32) -> f32 {
-  partial[t] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (t < s) { partial[t] = partial[t] + partial[t + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
 
 @compute @workgroup_size(WG)
 fn record(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {

@@ -33,19 +33,7 @@ const TOL: f32 = 1e-3;
 @group(0) @binding(3) var<storage, read> eps: array<f32>;
 @group(0) @binding(4) var<storage, read_write> outX: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
 
-fn workgroupSum(v: f32, t: u32) -> f32 {
-  partial[t] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (t < s) { partial[t] = partial[t] + partial[t + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
 
 @compute @workgroup_size(WG)
 fn snap(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {

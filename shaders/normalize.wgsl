@@ -28,20 +28,7 @@ const WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read> bwdGy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> bwdGx: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
 
-// Sum of `v` over the workgroup; every invocation gets the total. Must be called in uniform control flow.
-fn workgroupSum(t: u32, v: f32) -> f32 {
-  partial[t] = v;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride = stride >> 1u) {
-    if (t < stride) { partial[t] = partial[t] + partial[t + stride]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // `partial` may be reused by the next reduction
-  return total;
-}
 
 @compute @workgroup_size(WG)
 fn forward(
@@ -57,7 +44,7 @@ fn forward(
     let v = fwdX[base + k];
     sumSq = fma(v, v, sumSq);
   }
-  let norm = sqrt(workgroupSum(t, sumSq));
+  let norm = sqrt(workgroupSum(sumSq, t));
   let r = max(norm, p.eps);
   for (var k = t; k < p.d; k = k + WG) {
     fwdY[base + k] = fwdX[base + k] / r;
@@ -78,7 +65,7 @@ fn backward(
   for (var k = t; k < p.d; k = k + WG) {
     dotPart = fma(bwdY[base + k], bwdGy[base + k], dotPart);
   }
-  let yDotGy = workgroupSum(t, dotPart);
+  let yDotGy = workgroupSum(dotPart, t);
   let norm = bwdNorm[row];
   if (norm >= p.eps) {
     for (var k = t; k < p.d; k = k + WG) {

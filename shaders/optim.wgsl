@@ -34,20 +34,7 @@ override NESTEROV: bool = false;
 const WG = 256u;
 const PARTIALS_AT = 4u;
 
-var<workgroup> partial: array<f32, WG>;
 
-// Sum of `x` over the workgroup; every invocation gets the total. Call from uniform control flow.
-fn workgroupSum(x: f32, t: u32) -> f32 {
-  partial[t] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (t < s) { partial[t] = partial[t] + partial[t + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
 
 // Stage 1 of ||g||^2: each of `partials` workgroups grid-strides over the gradient and writes one partial sum.
 @compute @workgroup_size(WG)

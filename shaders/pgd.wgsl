@@ -21,25 +21,12 @@ struct Params {
 
 const WG = 256u;
 
-var<workgroup> partial: array<f32, WG>;
 
 fn boxed(v: f32) -> f32 {
   if (p.box != 0u) { return clamp(v, 0.0, 1.0); }
   return v;
 }
 
-// Sum of `v` over the workgroup; every invocation gets the total. Call from uniform control flow.
-fn workgroupSum(v: f32, t: u32) -> f32 {
-  partial[t] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s >> 1u) {
-    if (t < s) { partial[t] = partial[t] + partial[t + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier(); // everyone has read partial[0] before the next call overwrites it
-  return total;
-}
 
 // L-inf step: x <- clip(x + alpha * sign(g), x0 - eps, x0 + eps), then the box. sign(0) = 0: no move.
 // Elementwise over the flat [batch * n] range, grid-stride so any size fits the dispatch limit.

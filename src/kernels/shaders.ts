@@ -1,6 +1,7 @@
 /** Every WGSL source of the project, by name. Loaded as text the same way by Vite, vitest and the Node runners. */
 import matmul from '../../shaders/matmul.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
+import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import randomFill from '../../shaders/random_fill.wgsl?raw';
 import pgd from '../../shaders/pgd.wgsl?raw';
 import optim from '../../shaders/optim.wgsl?raw';
@@ -29,11 +30,11 @@ import attack_snap from '../../shaders/attack_snap.wgsl?raw';
 export const shaderSources = {
   matmul,
   random: random + '\n' + randomFill, // random.wgsl is a library, prepended to kernels that draw
-  pgd: random + '\n' + pgd,
-  optim,
+  pgd: [random, workgroupSum, pgd].join('\n'), // workgroup_sum.wgsl: the shared tree reduction
+  optim: workgroupSum + '\n' + optim,
   gram,
   crossentropy,
-  normalize,
+  normalize: workgroupSum + '\n' + normalize,
   subspace_basis,
   subspace_cross,
   subspace_angles,
@@ -49,9 +50,9 @@ export const shaderSources = {
   exec_conv,
   attack_margin,
   attack_track,
-  attack_apgd,
+  attack_apgd: workgroupSum + '\n' + attack_apgd,
   attack_square: random + '\n' + attack_square,
-  attack_snap,
+  attack_snap: workgroupSum + '\n' + attack_snap,
 } as const;
 
 export type ShaderName = keyof typeof shaderSources;
