@@ -3,6 +3,7 @@
  * Expand, Slice, Split, Squeeze/Unsqueeze, Reshape (when the strides allow) and constant-index Gather only make new
  * views; kernels read views through strides carried in their uniforms.
  */
+import { strides } from '../ir';
 
 /** Element type of a GPU buffer: float32, int64/int32 as i32, bool as u32 (0/1). */
 export type ElemType = 'f32' | 'i32' | 'bool';
@@ -13,15 +14,8 @@ export interface View {
   offset: number;
 }
 
-export function rowMajor(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i];
-  }
-  return s;
-}
+/** Row-major strides of `dims`. */
+export const rowMajor: (dims: readonly number[]) => number[] = strides;
 
 export function numelOf(dims: readonly number[]): number {
   let n = 1;
