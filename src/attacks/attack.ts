@@ -144,6 +144,12 @@ export interface AttackResult {
 export interface AttackRunOptions {
   onProgress?: (p: AttackProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Steps between progress reports (default 1). Each report reads a few floats back from the GPU; 0 reports only
+   * the clean and the final point, so the step loop itself never waits on a readback (the loss warnings, built from
+   * the reports, then have nothing to go on).
+   */
+  progressEvery?: number;
 }
 
 function perSample(v: number | ArrayLike<number>, batch: number, what: string): Float32Array {
@@ -225,6 +231,8 @@ export async function runAttack(
   const seed = (config.seed ?? 0) >>> 0;
   const randomStart = config.randomStart ?? true;
   const { onProgress, signal } = options;
+  const progressEvery = options.progressEvery ?? 1;
+  if (!Number.isInteger(progressEvery) || progressEvery < 0) throw new RangeError(`attack: progressEvery must be an integer ≥ 0, got ${progressEvery}`);
   throwIfAborted(signal);
 
   const owned: GPUBuffer[] = [];
@@ -282,7 +290,7 @@ export async function runAttack(
   let evaluations = 0;
 
   /** Forward (+ backward into g when `withGrad`) at `point`, objective, bookkeeping; returns the stats. */
-  async function evaluate(point: GPUBuffer, o: { withGrad: boolean; track: boolean; init?: boolean; after?: (rec: Recorder) => void }) {
+  async function evaluate(point: GPUBuffer, o: { withGrad: boolean; track: boolean; read?: boolean; init?: boolean; after?: (rec: Recorder) => void }) {
     throwIfAborted(signal);
     const r = runner!;
     await r.evaluate(point, o.withGrad ? g : undefined, (rec) => {
@@ -293,7 +301,7 @@ export async function runAttack(
       o.after?.(rec);
     });
     evaluations++;
-    return o.track ? ctx.readF32(stats, TRACK_STATS) : undefined;
+    return o.track && o.read !== false ? ctx.readF32(stats, TRACK_STATS) : undefined;
   }
 
   function report(restart: number, step: number, total: number, s: Float32Array): void {
@@ -341,7 +349,9 @@ export async function runAttack(
       });
       for (let k = 0; k <= steps; k++) {
         const withGrad = k < steps;
-        report(r, k, steps, (await evaluate(x, { withGrad, track: true }))!);
+        const read = !withGrad || (progressEvery > 0 && k % progressEvery === 0);
+        const s = await evaluate(x, { withGrad, track: true, read });
+        if (s) report(r, k, steps, s);
         if (!withGrad) break;
         if (method === 'pgd') {
           await ctx.run('attack.pgd.step', (rec) => encodePgdStep(rec, x, x0, g, epsBuf, alphaBuf, pgdShape));

@@ -12,7 +12,8 @@ import type { NormalizationConstants } from '../image/preprocess';
 import { GradientGraphCache } from '../onnx/autodiff/cache';
 import { decodeModel } from '../onnx/proto';
 import type { Model } from '../onnx/ir';
-import { createSession, type OnnxSession, type SessionDType, type SessionFeed, type SessionOptions, type SessionOutput } from '../onnx/run/session';
+import { createEngineSession } from '../onnx/exec/select';
+import { type OnnxSession, type SessionDType, type SessionFeed, type SessionOptions, type SessionOutput } from '../onnx/run/session';
 import { PIXELS01, withPixelNormalization } from './graph';
 
 export interface VisionAttackModelOptions {
@@ -26,6 +27,8 @@ export interface VisionAttackModelOptions {
   output?: string;
   cache?: GradientGraphCache;
   session?: SessionOptions;
+  /** Who runs the graphs: onnxruntime (default) or our own WGSL executor (GPU buffers in and out on every host). */
+  engine?: 'onnxruntime' | 'exec';
 }
 
 /** What the forward with gradients keeps for the backward. Dispose after the backward. */
@@ -75,10 +78,11 @@ export class VisionAttackModel {
     const model = withPixelNormalization(ir, o.constants, { input: o.input ?? 'pixel_values' });
     const pair = (o.cache ?? sharedCache).get(model, { wrt: [PIXELS01], outputs: [output], batch: o.batch });
     if (pair.initialValues.size) throw new Error('attack model: unexpected promoted weights');
-    const fwd = await createSession(ctx, pair.forwardBytes(), { ...o.session, label: `attack ${output} forward` });
+    const open = (bytes: Uint8Array, label: string) => createEngineSession(ctx, bytes, { ...o.session, engine: o.engine, label });
+    const fwd = await open(pair.forwardBytes(), `attack ${output} forward`);
     let bwd: OnnxSession;
     try {
-      bwd = await createSession(ctx, pair.backwardBytes(), { ...o.session, label: `attack ${output} backward` });
+      bwd = await open(pair.backwardBytes(), `attack ${output} backward`);
     } catch (e) {
       await fwd.release();
       throw e;

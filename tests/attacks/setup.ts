@@ -41,11 +41,11 @@ function templates(rng: Rng, classes: number, S: number): Float32Array[] {
   });
 }
 
-export async function tinyTask(ctx: GpuContext, seed: number, batch: number, classes: number, logitScale = 100): Promise<TinyTask> {
+export async function tinyTask(ctx: GpuContext, seed: number, batch: number, classes: number, logitScale = 100, engine: 'onnxruntime' | 'exec' = 'onnxruntime'): Promise<TinyTask> {
   const rng = new Rng(seed);
   const cfg = tinyClipConfig;
   const vision = buildClipVisionModel(cfg, initClipWeights(cfg, { seed, biasStd: 0.02 }));
-  const model = await VisionAttackModel.create(ctx, vision, { batch, constants: CONSTANTS });
+  const model = await VisionAttackModel.create(ctx, vision, { batch, constants: CONSTANTS, engine });
   const S = cfg.imageSize, n = S * S;
   const tpl = templates(rng, classes, S);
   const labels = Uint32Array.from({ length: batch }, (_, b) => b % classes);
