@@ -39,13 +39,13 @@ describe('ClipTrainer', () => {
       const t = await ClipTrainer.create(ctx, options());
       const batch = fixedBatch(new Rng(seed));
       const losses: number[] = [];
-      for (let i = 0; i < 30; i++) losses.push((await t.trainStep(batch)).loss);
+      for (let i = 0; i < 40; i++) losses.push((await t.trainStep(batch)).loss);
       console.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}`);
       expect(losses.every(Number.isFinite)).toBe(true);
       // Below both the start and log B (the loss of collapsed, all-equal embeddings, where training can stall).
       const tail = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
       expect(tail).toBeLessThan(Math.min(losses[0], Math.log(B)) - 0.25);
-      expect(t.step).toBe(30);
+      expect(t.step).toBe(40);
       await t.release();
     });
   });
