@@ -1,7 +1,7 @@
 /**
  * The committed pretrained model (public/models/tiny-clip, `npm run pretrain`): its files match metrics.json's
- * sha256, and zero-shot accuracy on the first 500 test images of Fashion-MNIST and MNIST is at the targets
- * (85 % / 95 % on the full test sets) minus a margin for the subset's sampling noise.
+ * sha256, and zero-shot accuracy on the full bundled test splits of Fashion-MNIST and MNIST (2,000 images each)
+ * meets the targets, 85 % and 95 % top-1, re-measured from the committed files on every run.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { readClipFolder } from '../../src/onnx/clip/node';
 import { ClipEmbedder } from '../../src/train/zeroshot';
 
 const DIR = 'public/models/tiny-clip';
-const SUBSET = 500;
+const SUBSET = 2000;
 
 describe('committed tiny-clip', () => {
   it('files match metrics.json', async () => {
@@ -24,7 +24,7 @@ describe('committed tiny-clip', () => {
     }
   });
 
-  it(`zero-shot top-1 on ${SUBSET} test images: Fashion-MNIST ≥ 82 %, MNIST ≥ 93 %`, async () => {
+  it(`zero-shot top-1 on the ${SUBSET}-image test splits: Fashion-MNIST ≥ 85 %, MNIST ≥ 95 %`, async () => {
     await withGpu(async (ctx) => {
       const emb = await ClipEmbedder.create(ctx, await readClipFolder(DIR));
       const acc: Record<string, number> = {};
@@ -36,8 +36,8 @@ describe('committed tiny-clip', () => {
       }
       await emb.release();
       console.log(`tiny-clip zero-shot top-1 on ${SUBSET} test images: ${JSON.stringify(acc)}`);
-      expect(acc['fashion-mnist']).toBeGreaterThanOrEqual(0.82);
-      expect(acc.mnist).toBeGreaterThanOrEqual(0.93);
+      expect(acc['fashion-mnist']).toBeGreaterThanOrEqual(0.85);
+      expect(acc.mnist).toBeGreaterThanOrEqual(0.95);
     });
   });
 });
