@@ -1,0 +1,187 @@
+/**
+ * AoS — a reconstruction of Dong et al., "Robustifying Zero-Shot Vision Language Models by Subspaces Alignment"
+ * (ICCV 2025). Every choice below is configurable (`AosOptions`) and written down in src/methods/README.md.
+ *
+ * Groups (rows, L2-normalised embeddings):
+ *   per image b:   clean group X_b = φ(view_0 … view_m)   (the image and m augmentations, 1 + m rows)
+ *                  adversarial group A_b = φ(each view + its own PGD perturbation)
+ *   per class c:   text group T_c = ψ(templates × synonyms of c)
+ *                  adversarial text group T̃_c = ψ(same prompts, token embeddings + δ), δ = L2 PGD within
+ *                  ε·‖token embeddings‖ maximising the zero-shot CE of the class's clean images (class c's
+ *                  embedding taken from T̃_c, the others clean)
+ * Loss:
+ *   ceWeight · CE(s·cos(A, t̄), y)                     zero-shot CE on every adversarial view, t̄ = ensemble of T
+ *   + λ1 · mean_b d(A_b, X_b)                           adversarial → clean image group
+ *   + λ2 · mean over (X_b, T_y_b) and (A_b, T_y_b)      image groups ↔ their class's text group
+ *   + λ3 · mean over classes in the batch d(T̃_c, T_c)   adversarial → clean text group (only when text trains)
+ * d = ½‖P_X − P_Y‖²_F with ridge ρ (src/subspace, symmetric, gradients to both groups) or second-moment matching.
+ * Rank-1 ablation = mean-direction alignment: each group replaced by its mean row before d.
+ */
+import { principalAngles, subspaceLoss } from '../subspace';
+import { zeroShotLoss } from '../kernels/zeroShot';
+import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
+import { resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
+import { axpy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
+import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
+import type { PassCounts } from './model';
+import { attackSteps } from './tecoa';
+import type { GpuContext } from '../gpu/context';
+
+/** d over pairs of groups (x [pairs, n, d], y [pairs, m, d]) on the GPU: mean value and its gradients. */
+export async function groupDistance(ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }, a: Pick<AosOptions, 'distance' | 'ridge'>): Promise<{ value: number; gx: Float64Array; gy: Float64Array }> {
+  const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge: a.ridge } : { proj: 0, moment: 1 };
+  const r = await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(y), shape, { ...opts, reduction: 'mean' });
+  return { value: r.value, gx: Float64Array.from(r.gx), gy: Float64Array.from(r.gy) };
+}
+
+/** Mean principal angle in degrees over every pair (finite angles only), on the GPU. */
+async function meanAngle(ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }): Promise<number> {
+  const r = await principalAngles(ctx, Float32Array.from(x), Float32Array.from(y), shape);
+  let s = 0, k = 0;
+  for (const v of r.angles) if (Number.isFinite(v)) { s += v; k++; }
+  return k ? (s / k) * 180 / Math.PI : NaN;
+}
+
+/** Rows [groups · n, d] of chosen groups gathered into [picked, n, d]. */
+function gather(src: ArrayLike<number>, picks: ArrayLike<number>, n: number, d: number): Float64Array {
+  const out = new Float64Array(picks.length * n * d);
+  for (let i = 0; i < picks.length; i++) for (let j = 0; j < n * d; j++) out[i * n * d + j] = src[picks[i] * n * d + j];
+  return out;
+}
+
+/** Adds [picked, n, d] back into the groups they were gathered from. */
+function scatterAdd(dst: Float64Array, g: ArrayLike<number>, picks: ArrayLike<number>, n: number, d: number): void {
+  for (let i = 0; i < picks.length; i++) for (let j = 0; j < n * d; j++) dst[picks[i] * n * d + j] += g[i * n * d + j];
+}
+
+export function createAos(config: FineTuneConfig): FineTuneMethod {
+  const a = config.aos;
+  const V = 1 + a.augmentations;
+  const towers = resolvedTowers(config);
+  const textAttack = towers.text && a.lambda3 > 0;
+  const textSteps = a.textSteps ?? config.attack.steps;
+  return {
+    name: 'aos',
+    config,
+    views: V,
+    passesPerStep(images: number, prompts: number): PassCounts {
+      // Every view: the attack's steps, the adversarial group, the clean group.
+      const vision = (attackSteps(config) + 2) * images * V;
+      const text = !towers.text ? 0 : prompts * (1 + (textAttack ? textSteps + 1 : 0));
+      return { vision, text };
+    },
+    async computeGradients({ ctx, model, batch, text, step, seed, debug, replay }: StepInputs): Promise<StepOutput> {
+      const B = batch.images, N = B * V, D = model.dim, s = model.scale;
+      if (batch.views !== V) throw new RangeError(`AoS: batch has ${batch.views} views per image, the method needs ${V}`);
+      const t = await text.forward();
+      const C = t.ens.classes, G = t.ens.perClass;
+      const n = a.rank1 ? 1 : V, g = a.rank1 ? 1 : G;
+
+      // Adversarial views, then both image groups through the trained tower.
+      const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
+      const X = await model.visionForward(batch.pixels, N, { keep: true });
+      const A = await model.visionForward(xAdv, N, { keep: true });
+
+      const terms: Record<string, number> = {};
+      const ce = await zeroShotLoss(ctx, A.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: D, logitScale: s, textGrad: text.trainable });
+      terms.ce = ce.meanLoss;
+      let loss = a.ceWeight * ce.meanLoss;
+      const gA = Float64Array.from(ce.gradImages, (v) => a.ceWeight * v);
+      const gClassEmb = text.trainable ? Float64Array.from(ce.gradTexts, (v) => a.ceWeight * v) : undefined;
+
+      // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
+      const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D), Tn = normalizeRows(t.prompts, C * G, D);
+      const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
+      const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
+      const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V), Tr = rep(Tn.y, C, G);
+      const gXr = new Float64Array(Xr.length), gAr = new Float64Array(Ar.length), gTr = new Float64Array(Tr.length);
+      const dbg: Record<string, unknown> = {};
+
+      if (a.lambda1 > 0) {
+        const d1 = await groupDistance(ctx, Ar, Xr, { pairs: B, n, m: n, d: D }, a);
+        terms.advClean = d1.value;
+        loss += a.lambda1 * d1.value;
+        axpy(gAr, d1.gx, a.lambda1);
+        axpy(gXr, d1.gy, a.lambda1);
+        if (debug) dbg.advClean = { x: Ar, y: Xr, shape: { pairs: B, n, m: n, d: D }, value: d1.value };
+      }
+
+      if (a.lambda2 > 0) {
+        const sets: Array<[Float64Array, Float64Array]> = [];
+        if (a.imageTextGroups !== 'adversarial') sets.push([Xr, gXr]);
+        if (a.imageTextGroups !== 'clean') sets.push([Ar, gAr]);
+        const imgs = Array.from({ length: B }, (_, b) => b);
+        const x = new Float64Array(sets.length * B * n * D), cls: number[] = [];
+        sets.forEach(([src], k) => {
+          x.set(gather(src, imgs, n, D), k * B * n * D);
+          cls.push(...batch.imageLabels);
+        });
+        const y = gather(Tr, cls, g, D);
+        const d2 = await groupDistance(ctx, x, y, { pairs: cls.length, n, m: g, d: D }, a);
+        terms.imageText = d2.value;
+        loss += a.lambda2 * d2.value;
+        sets.forEach(([, gdst], k) => axpy(gdst, d2.gx.subarray(k * B * n * D, (k + 1) * B * n * D), a.lambda2));
+        scatterAdd(gTr, d2.gy.map((v) => a.lambda2 * v), cls, g, D);
+        if (debug) dbg.imageText = { x, y, shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
+      }
+
+      let advText: { state: NonNullable<Awaited<ReturnType<typeof model.textForward>>['state']>; grad: Float64Array } | undefined;
+      let TAn: ReturnType<typeof normalizeRows> | undefined;
+      const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
+      if (textAttack && text.trainable) {
+        // The prompt attack: class c's prompts maximise the CE of the clean views of class c.
+        const objective: EmbeddingObjective = async (embeds) => {
+          const ens = ensemble(embeds, C, G, D);
+          const gClass = new Float64Array(C * D);
+          const z = new Float64Array(N * C);
+          for (let i = 0; i < N; i++) {
+            const c = batch.labels[i];
+            for (let k = 0; k < C; k++) {
+              const tk = k === c ? ens.classEmb : t.ens.classEmb;
+              let dot = 0;
+              for (let j = 0; j < D; j++) dot += Xn.y[i * D + j] * tk[k * D + j];
+              z[i * C + k] = s * dot;
+            }
+          }
+          const { p } = softmaxRows(z, N, C);
+          for (let i = 0; i < N; i++) {
+            const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
+            for (let j = 0; j < D; j++) gClass[c * D + j] += f * Xn.y[i * D + j];
+          }
+          return ensembleBackward(ens, gClass);
+        };
+        const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
+        const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
+        TAn = normalizeRows(adv.embeds, C * G, D);
+        const TAr = rep(TAn.y, C, G);
+        const x = gather(TAr, present, g, D), y = gather(Tr, present, g, D);
+        const d3 = await groupDistance(ctx, x, y, { pairs: present.length, n: g, m: g, d: D }, a);
+        terms.advText = d3.value;
+        loss += a.lambda3 * d3.value;
+        const gTAr = new Float64Array(TAr.length);
+        scatterAdd(gTAr, d3.gx.map((v) => a.lambda3 * v), present, g, D);
+        scatterAdd(gTr, d3.gy.map((v) => a.lambda3 * v), present, g, D);
+        advText = { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) };
+        if (debug) Object.assign(dbg, { advTextGroups: { x, y, shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
+      }
+
+      // Back through the group representation and the normalisation into the towers.
+      axpy(gA, normalizeRowsBackward(An.y, An.norms, unrep(gAr, B, V), N, D));
+      const gX = normalizeRowsBackward(Xn.y, Xn.norms, unrep(gXr, B, V), N, D);
+      // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: skip its backward.
+      await model.visionBackward(X.state!, gX, { weights: gX.some((v) => v !== 0) });
+      await model.visionBackward(A.state!, gA, { weights: true });
+      const gPrompts = text.trainable ? normalizeRowsBackward(Tn.y, Tn.norms, unrep(gTr, C, G), C * G, D) : undefined;
+      await text.backward(t, { classEmb: gClassEmb, prompts: gPrompts });
+      if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
+
+      const angles: Record<string, number> = {
+        advClean: await meanAngle(ctx, An.y, Xn.y, { pairs: B, n: V, m: V, d: D }),
+        imageText: await meanAngle(ctx, Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D }),
+      };
+      if (TAn) angles.advText = await meanAngle(ctx, gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
+      if (debug) Object.assign(dbg, { xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts });
+      return { loss, terms, trainRobustAccuracy: ce.accuracy, angles, debug: debug ? dbg : undefined };
+    },
+  };
+}

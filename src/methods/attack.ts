@@ -1,0 +1,132 @@
+/**
+ * Attacks inside a training step, on the model being trained (its current weights), with the PGD kernels:
+ *  - `pgdImages`: L∞ PGD on [0, 1] pixels (random start, `steps` sign steps, projection and the box), ascending an
+ *    objective given as "embeddings → ∂objective/∂embeddings" (zero-shot CE for TeCoA / PMG-AFT / AoS, the
+ *    embedding distance for FARE). Returns the last iterate, as the training attacks of TeCoA and FARE do.
+ *  - `pgdPrompts`: L2 PGD on the token-embedding perturbation of prompts (AoS's adversarial text group), per prompt
+ *    ball radius ε·‖token embeddings up to EOS‖, start at 0 (so positions after EOS, which get no gradient, stay 0).
+ * Each gradient evaluation is one forward + backward of the tower (the weight gradients are not fetched).
+ *
+ * `attackView` exposes the current model as a `VisionAttackModel` for `runAttack` (validation robust accuracy with
+ * the attacks' own worst-case bookkeeping).
+ */
+import type { GpuContext } from '../gpu/context';
+import { encodePgdRandomStart, encodePgdStep } from '../kernels/pgd';
+import { zeroShotLoss } from '../kernels/zeroShot';
+import type { ForwardState, VisionAttackModel } from '../attacks/model';
+import type { FineTuneModel, PassKind, TowerState } from './model';
+
+/** embeddings [n, P] → ∂objective/∂embeddings (the attack ascends it). */
+export type EmbeddingObjective = (embeds: Float32Array) => Promise<ArrayLike<number>>;
+
+export interface ImagePgdOptions {
+  eps: number;
+  alpha: number;
+  steps: number;
+  randomStart: boolean;
+  /** Random-start draws: (seed, step) → the same start on every run. */
+  seed: number;
+  step: number;
+  count?: PassKind;
+}
+
+/** L∞ PGD on `batch` images [batch, C, H, W] in [0, 1]; returns the adversarial images (last iterate). */
+export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<Float32Array> {
+  const n = model.pixelsPerImage;
+  if (x0.length !== batch * n) throw new RangeError(`pgdImages: ${x0.length} values for ${batch} images of ${n}`);
+  if (o.eps === 0 || (o.steps === 0 && !o.randomStart)) return Float32Array.from(x0);
+  const shape = { batch, n, norm: 'linf' as const, box: true };
+  const bx0 = ctx.upload('methods.pgd.x0', x0), bx = ctx.buffer('methods.pgd.x', x0.byteLength), bg = ctx.buffer('methods.pgd.g', x0.byteLength);
+  const eps = ctx.upload('methods.pgd.eps', new Float32Array(batch).fill(o.eps)), alpha = ctx.upload('methods.pgd.alpha', new Float32Array(batch).fill(o.alpha));
+  try {
+    await ctx.run('methods.pgd.start', (rec) => {
+      if (o.randomStart) encodePgdRandomStart(rec, bx, bx0, eps, shape, { seed: o.seed, step: o.step });
+      else rec.copy(bx0, 0, bx, 0, x0.byteLength);
+    });
+    for (let k = 0; k < o.steps; k++) {
+      const f = await model.visionForward(bx, batch, { keep: true, count: o.count });
+      const gEmb = await objective(f.embeds);
+      const gPix = await model.visionBackward(f.state!, gEmb, { pixels: true });
+      ctx.write(bg, gPix!);
+      await ctx.run('methods.pgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
+    }
+    return await ctx.readF32(bx, batch * n);
+  } finally {
+    ctx.release(bx0, bx, bg, eps, alpha);
+  }
+}
+
+/** Ascent direction of the mean zero-shot CE of `labels` against `classEmb` [C, P] (the zeroShot kernel). */
+export function zeroShotCeObjective(ctx: GpuContext, model: FineTuneModel, classEmb: Float32Array, labels: Uint32Array): EmbeddingObjective {
+  const C = classEmb.length / model.dim;
+  return async (embeds) => (await zeroShotLoss(ctx, embeds, classEmb, labels, {
+    batch: labels.length, classes: C, dim: model.dim, logitScale: model.scale, textGrad: false,
+  })).gradImages;
+}
+
+export interface PromptPgdOptions {
+  /** Radius per prompt, relative to the norm of its token embeddings up to EOS. */
+  epsRel: number;
+  /** Step size, relative likewise. */
+  alphaRel: number;
+  steps: number;
+  count?: PassKind;
+}
+
+/** L2 PGD on the token-embedding perturbation of `batch` prompts; returns δ [batch, T, width]. */
+export async function pgdPrompts(ctx: GpuContext, model: FineTuneModel, ids: BigInt64Array, batch: number, objective: EmbeddingObjective, o: PromptPgdOptions): Promise<Float32Array> {
+  const T = ids.length / batch, n = T * model.textWidth;
+  const delta = new Float32Array(batch * n);
+  if (o.steps === 0 || o.epsRel === 0) return delta;
+  const norms = model.tokenEmbeddingNorms(ids, batch);
+  const shape = { batch, n, norm: 'l2' as const, box: false };
+  const bx = ctx.upload('methods.textPgd.x', delta), bx0 = ctx.upload('methods.textPgd.x0', delta), bg = ctx.buffer('methods.textPgd.g', delta.byteLength);
+  const eps = ctx.upload('methods.textPgd.eps', Float32Array.from(norms, (v) => o.epsRel * v));
+  const alpha = ctx.upload('methods.textPgd.alpha', Float32Array.from(norms, (v) => o.alphaRel * v));
+  try {
+    let cur: Float32Array = delta;
+    for (let k = 0; k < o.steps; k++) {
+      const f = await model.textForward(ids, batch, cur, { keep: true, count: o.count });
+      const gEmb = await objective(f.embeds);
+      const gDelta = await model.textBackward(f.state!, gEmb, { delta: true });
+      ctx.write(bg, gDelta!);
+      await ctx.run('methods.textPgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
+      cur = await ctx.readF32(bx, batch * n);
+    }
+    return cur;
+  } finally {
+    ctx.release(bx, bx0, bg, eps, alpha);
+  }
+}
+
+/**
+ * The current model as a `VisionAttackModel` for `runAttack` / `evaluateZeroShot` at a fixed batch (passes counted
+ * as 'eval'). `runAttack` reads only the public surface (batch, pixelDims, n, dim, embed, forward, backward); the
+ * class itself cannot be subclassed (private constructor), hence the cast.
+ */
+export function attackView(ctx: GpuContext, model: FineTuneModel, batch: number): VisionAttackModel {
+  const c = model.config;
+  const view = {
+    batch,
+    pixelDims: [batch, c.channels, c.imageSize, c.imageSize],
+    n: model.pixelsPerImage,
+    dim: model.dim,
+    output: 'image_embeds',
+    async embed(pixels: GPUBuffer, embeds: GPUBuffer): Promise<void> {
+      const f = await model.visionForward(pixels, batch, { count: 'eval' });
+      ctx.write(embeds, f.embeds);
+    },
+    async forward(pixels: GPUBuffer, embeds: GPUBuffer): Promise<ForwardState> {
+      const f = await model.visionForward(pixels, batch, { keep: true, count: 'eval' });
+      ctx.write(embeds, f.embeds);
+      return f.state!;
+    },
+    async backward(state: ForwardState, gradEmbeds: GPUBuffer, gradPixels: GPUBuffer): Promise<void> {
+      const g = await ctx.readF32(gradEmbeds, batch * model.dim);
+      const gp = await model.visionBackward(state as TowerState, g, { pixels: true });
+      ctx.write(gradPixels, gp!);
+    },
+    async release(): Promise<void> {},
+  };
+  return view as unknown as VisionAttackModel;
+}

@@ -1,0 +1,212 @@
+/**
+ * The shared fine-tuning loop: one step = the method's batch (with its views) → the method's loss terms and
+ * gradients (the attack runs inside) → one optimiser update (AdamW or SGD, warm-up + cosine schedule, text tower
+ * at lr × textLrMultiplier, global gradient-norm clip) → metrics. Checkpoints hold params, moments, the step and
+ * the pass counters; every random draw derives from (seed, step), so a resumed run repeats the exact next step.
+ *
+ * Budgets are counted in tower passes (`FineTuneModel.passes.train`: images through the vision tower, a forward
+ * with or without its backward counting once): `stepsForBudget` turns a pass budget into the steps each method
+ * can afford, so methods are compared at equal cost (AoS pays 1 + m views per image).
+ */
+import type { GpuContext } from '../gpu/context';
+import { runAttack } from '../attacks/attack';
+import { lrAt } from '../train/schedule';
+import { mixSeed } from '../train/data';
+import { decodeCheckpoint, encodeCheckpoint } from '../train/checkpoint';
+import { attackView } from './attack';
+import { createAos } from './aos';
+import { resolvedTowers, validateFineTuneConfig, type FineTuneConfig } from './config';
+import type { BatchSource } from './data';
+import { createFare } from './fare';
+import type { FineTuneMethod, StepInputs, StepOutput } from './method';
+import type { FineTuneModel, PassCounts } from './model';
+import { createPmgAft } from './pmgAft';
+import { createTecoa } from './tecoa';
+import { ClassText, type ClassPrompts, type PromptSelection } from './text';
+
+export function createMethod(config: FineTuneConfig): FineTuneMethod {
+  validateFineTuneConfig(config);
+  switch (config.method) {
+    case 'tecoa': return createTecoa(config);
+    case 'pmg-aft': return createPmgAft(config);
+    case 'fare': return createFare(config);
+    case 'aos': return createAos(config);
+  }
+}
+
+/** The prompts a method's class embeddings (and AoS's text groups) are made of. */
+export function methodPromptSelection(c: FineTuneConfig): PromptSelection {
+  if (c.method === 'aos') return { templates: c.aos.templates, synonyms: c.aos.synonyms };
+  const ensembleOn = c.method === 'pmg-aft' ? c.pmgAft.promptEnsemble : c.tecoa.promptEnsemble;
+  return ensembleOn ? { synonyms: 1 } : { templates: 1, synonyms: 1 };
+}
+
+/** Steps a method can take within `visionPasses` image passes (its passes per step are constant). */
+export function stepsForBudget(method: FineTuneMethod, images: number, prompts: number, visionPasses: number): number {
+  const per = method.passesPerStep(images, prompts).vision;
+  return Math.max(1, Math.floor(visionPasses / per));
+}
+
+export interface ValidationSet {
+  /** f32 [n, C, H, W] in [0, 1]. */
+  pixels: Float32Array;
+  labels: Uint32Array;
+}
+
+export interface ValidationMetrics {
+  clean: number;
+  robust: number;
+  /** The attack: PGD-k L∞ at the training ε, CE, worst case over the clean point and every iterate. */
+  attack: string;
+  warnings: string[];
+}
+
+export interface StepMetrics {
+  step: number;
+  lr: { vision: number; text: number };
+  loss: number;
+  terms: Record<string, number>;
+  trainRobustAccuracy?: number;
+  angles?: Record<string, number>;
+  /** ‖g‖ over the trained towers before clipping. */
+  gradNorm: number;
+  /** Training passes of this step and cumulative. */
+  stepPasses: PassCounts;
+  passes: PassCounts;
+  val?: ValidationMetrics;
+  seconds: number;
+}
+
+export interface FineTuneLoopOptions {
+  config: FineTuneConfig;
+  model: FineTuneModel;
+  data: BatchSource;
+  /** Tokenised prompts for a selection of templates × synonyms of the training classes. */
+  prompts: (sel: PromptSelection) => ClassPrompts;
+  /** Validation batch (classes = the training data's). */
+  validation?: ValidationSet;
+}
+
+export class FineTuneLoop {
+  readonly method: FineTuneMethod;
+  readonly config: FineTuneConfig;
+  readonly model: FineTuneModel;
+  readonly text: ClassText;
+  /** The zero-shot class prompts of validation: every template × every synonym. */
+  readonly evalText: ClassText;
+  step = 0;
+
+  private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneLoopOptions) {
+    this.config = o.config;
+    this.method = createMethod(o.config);
+    this.model = o.model;
+    const towers = resolvedTowers(o.config);
+    if (towers.text !== o.model.text.trainable || towers.vision !== o.model.vision.trainable) {
+      throw new RangeError(`FineTuneLoop: the config trains ${JSON.stringify(towers)}, the model ${JSON.stringify({ vision: o.model.vision.trainable, text: o.model.text.trainable })}`);
+    }
+    this.text = new ClassText(o.model, o.prompts(methodPromptSelection(o.config)), towers.text);
+    this.evalText = new ClassText(o.model, o.prompts({}), false);
+  }
+
+  static create(ctx: GpuContext, o: FineTuneLoopOptions): FineTuneLoop {
+    return new FineTuneLoop(ctx, o);
+  }
+
+  /** Passes one step costs, by the method's accounting. */
+  get passesPerStep(): PassCounts {
+    return this.method.passesPerStep(this.config.batchSize, this.text.batch);
+  }
+
+  lrAt(step: number): { vision: number; text: number } {
+    const c = this.config;
+    const v = lrAt(step, { peak: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.steps, minRatio: c.minLrRatio });
+    return { vision: v, text: v * c.textLrMultiplier };
+  }
+
+  /** Computes the next step's loss and gradients without updating (tests, diagnostics). Leaves the gradients accumulated. */
+  async computeStep(debug = false, replay?: StepInputs['replay']): Promise<StepOutput> {
+    const step = this.step + 1, c = this.config;
+    const batch = this.o.data.batch(step, c.batchSize, this.method.views);
+    this.model.zeroGrad();
+    return this.method.computeGradients({ ctx: this.ctx, model: this.model, batch, text: this.text, step, seed: c.seed, debug, replay });
+  }
+
+  /** One optimisation step; validation every `evalEvery` steps. */
+  async trainStep(): Promise<StepMetrics> {
+    const t0 = performance.now();
+    const before = { ...this.model.passes.train };
+    const out = await this.computeStep();
+    const step = this.step + 1;
+    const lr = this.lrAt(step);
+    const gradNorm = await this.model.update(step, lr);
+    this.step = step;
+    const p = this.model.passes.train;
+    const m: StepMetrics = {
+      step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, gradNorm,
+      stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
+    };
+    const every = this.config.evalEvery;
+    if (this.o.validation && every > 0 && step % every === 0) m.val = await this.validate();
+    m.seconds = (performance.now() - t0) / 1000;
+    return m;
+  }
+
+  /** Clean and robust zero-shot accuracy of the current model on the validation batch (the attacks' bookkeeping). */
+  async validate(): Promise<ValidationMetrics> {
+    const v = this.o.validation;
+    if (!v) throw new Error('FineTuneLoop.validate: no validation set');
+    const ctx = this.ctx, c = this.config, n = v.labels.length;
+    const classEmb = await this.classEmbeddings();
+    const texts = ctx.upload('methods.val.texts', classEmb);
+    const pixels = ctx.upload('methods.val.pixels', v.pixels);
+    const steps = c.valAttackSteps;
+    try {
+      const r = await runAttack(ctx, attackView(ctx, this.model, n), { pixels, labels: v.labels, texts, classes: this.evalText.prompts.classes, logitScale: this.model.scale },
+        { method: 'pgd', norm: 'linf', eps: c.attack.eps, steps, loss: 'ce', seed: mixSeed(c.seed, 0x7a1) });
+      ctx.release(r.adversarial);
+      return { clean: r.cleanAccuracy, robust: r.robustAccuracy, attack: `PGD-${steps} L∞ ε=${(c.attack.eps * 255).toFixed(2)}/255 CE`, warnings: r.warnings.map((w) => w.code) };
+    } finally {
+      ctx.release(texts, pixels);
+    }
+  }
+
+  /** Zero-shot class embeddings (every template × synonym) from the current text tower. */
+  async classEmbeddings(): Promise<Float32Array> {
+    this.evalText.invalidate();
+    return (await this.evalText.forward('eval')).classEmb;
+  }
+
+  /** Runs `steps` more steps (default: to the config's total). */
+  async run(o: { steps?: number; onStep?: (m: StepMetrics) => void | Promise<void>; signal?: AbortSignal } = {}): Promise<StepMetrics[]> {
+    const out: StepMetrics[] = [];
+    const until = o.steps !== undefined ? this.step + o.steps : this.config.steps;
+    while (this.step < until) {
+      if (o.signal?.aborted) break;
+      const m = await this.trainStep();
+      out.push(m);
+      await o.onStep?.(m);
+    }
+    return out;
+  }
+
+  /** Checkpoint bytes (src/train/checkpoint format: params and moments of both towers, vision first). */
+  async checkpoint(extra: Record<string, unknown> = {}): Promise<Uint8Array> {
+    const state = await this.model.state(this.step);
+    return encodeCheckpoint(state, this.config.seed, { ...extra, method: this.config.method, passes: this.model.passes, config: this.config });
+  }
+
+  /** Restores a checkpoint of the same method and model (built from the same original weights). */
+  async resume(bytes: Uint8Array): Promise<void> {
+    const ck = decodeCheckpoint(bytes);
+    if (ck.meta.extra.method !== this.config.method) throw new RangeError(`resume: checkpoint of '${String(ck.meta.extra.method)}', this loop runs '${this.config.method}'`);
+    if (ck.meta.seed !== this.config.seed) throw new RangeError(`resume: checkpoint seed ${ck.meta.seed}, config seed ${this.config.seed}`);
+    await this.model.loadState(ck.state);
+    this.step = ck.meta.step;
+    const passes = ck.meta.extra.passes as FineTuneModel['passes'] | undefined;
+    if (passes) {
+      Object.assign(this.model.passes.train, passes.train);
+      Object.assign(this.model.passes.eval, passes.eval);
+    }
+    this.text.invalidate();
+  }
+}

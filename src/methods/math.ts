@@ -1,0 +1,193 @@
+/**
+ * Small float64 CPU pieces of the fine-tuning losses, each with its backward: row L2 normalisation, the prompt
+ * ensemble (class embedding = normalised mean of normalised prompt embeddings), cosine logits, softmax
+ * cross-entropy, KL divergence, group means. Sizes are tiny next to the towers (batch × classes × embedding), so
+ * they run on the CPU; the subspace terms and the zero-shot CE run on the GPU kernels.
+ */
+
+/** Rows of x [n, d] scaled to unit L2 norm (norms clamped at 1e-12). */
+export function normalizeRows(x: ArrayLike<number>, n: number, d: number): { y: Float64Array; norms: Float64Array } {
+  const y = new Float64Array(n * d), norms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += x[i * d + k] ** 2;
+    const r = Math.max(Math.sqrt(s), 1e-12);
+    norms[i] = r;
+    for (let k = 0; k < d; k++) y[i * d + k] = x[i * d + k] / r;
+  }
+  return { y, norms };
+}
+
+/** ∂/∂x of a loss given ∂/∂y for y = x / ‖x‖ (row-wise): (gy − y·(y·gy)) / ‖x‖. */
+export function normalizeRowsBackward(y: ArrayLike<number>, norms: ArrayLike<number>, gy: ArrayLike<number>, n: number, d: number): Float64Array {
+  const gx = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let dot = 0;
+    for (let k = 0; k < d; k++) dot += y[i * d + k] * gy[i * d + k];
+    for (let k = 0; k < d; k++) gx[i * d + k] = (gy[i * d + k] - y[i * d + k] * dot) / norms[i];
+  }
+  return gx;
+}
+
+export interface Ensemble {
+  /** [classes, d] unit class embeddings. */
+  classEmb: Float64Array;
+  classes: number;
+  perClass: number;
+  d: number;
+  /** Normalised prompt rows and their norms; normalised means' norms. */
+  unit: Float64Array;
+  norms: Float64Array;
+  meanNorms: Float64Array;
+}
+
+/**
+ * Prompt ensemble: prompts [classes · perClass, d] (class-major) → class embedding c = normalise(mean_g
+ * normalise(prompt_{c,g})), as zero-shot CLIP and `ensembleClassEmbeddings` in src/train/zeroshot.ts.
+ */
+export function ensemble(prompts: ArrayLike<number>, classes: number, perClass: number, d: number): Ensemble {
+  const { y: unit, norms } = normalizeRows(prompts, classes * perClass, d);
+  const mean = new Float64Array(classes * d);
+  for (let c = 0; c < classes; c++) {
+    for (let g = 0; g < perClass; g++) for (let k = 0; k < d; k++) mean[c * d + k] += unit[(c * perClass + g) * d + k] / perClass;
+  }
+  const { y: classEmb, norms: meanNorms } = normalizeRows(mean, classes, d);
+  return { classEmb, classes, perClass, d, unit, norms, meanNorms };
+}
+
+/** ∂/∂prompts from ∂/∂classEmb. */
+export function ensembleBackward(e: Ensemble, gClass: ArrayLike<number>): Float64Array {
+  const { classes: C, perClass: G, d } = e;
+  const gMean = normalizeRowsBackward(e.classEmb, e.meanNorms, gClass, C, d);
+  const gUnit = new Float64Array(C * G * d);
+  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) for (let k = 0; k < d; k++) gUnit[(c * G + g) * d + k] = gMean[c * d + k] / G;
+  return normalizeRowsBackward(e.unit, e.norms, gUnit, C * G, d);
+}
+
+export interface CosLogits {
+  /** [n, classes] = s · cos(image_i, class_k). */
+  logits: Float64Array;
+  n: number;
+  classes: number;
+  d: number;
+  scale: number;
+  imageUnit: Float64Array;
+  imageNorms: Float64Array;
+  textUnit: Float64Array;
+  textNorms: Float64Array;
+}
+
+export function cosLogits(images: ArrayLike<number>, texts: ArrayLike<number>, n: number, classes: number, d: number, scale: number): CosLogits {
+  const im = normalizeRows(images, n, d), tx = normalizeRows(texts, classes, d);
+  const logits = new Float64Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < classes; c++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += im.y[i * d + k] * tx.y[c * d + k];
+      logits[i * classes + c] = scale * s;
+    }
+  }
+  return { logits, n, classes, d, scale, imageUnit: im.y, imageNorms: im.norms, textUnit: tx.y, textNorms: tx.norms };
+}
+
+/** ∂/∂images and ∂/∂texts (raw) from ∂/∂logits. */
+export function cosLogitsBackward(l: CosLogits, dLogits: ArrayLike<number>): { gImages: Float64Array; gTexts: Float64Array } {
+  const { n, classes: C, d, scale } = l;
+  const gIu = new Float64Array(n * d), gTu = new Float64Array(C * d);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < C; c++) {
+      const g = scale * dLogits[i * C + c];
+      if (g === 0) continue;
+      for (let k = 0; k < d; k++) {
+        gIu[i * d + k] += g * l.textUnit[c * d + k];
+        gTu[c * d + k] += g * l.imageUnit[i * d + k];
+      }
+    }
+  }
+  return { gImages: normalizeRowsBackward(l.imageUnit, l.imageNorms, gIu, n, d), gTexts: normalizeRowsBackward(l.textUnit, l.textNorms, gTu, C, d) };
+}
+
+/** Row-wise softmax and log-softmax of [n, C]. */
+export function softmaxRows(z: ArrayLike<number>, n: number, C: number): { p: Float64Array; logp: Float64Array } {
+  const p = new Float64Array(n * C), logp = new Float64Array(n * C);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, z[i * C + c]);
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(z[i * C + c] - max);
+    const lse = max + Math.log(s);
+    for (let c = 0; c < C; c++) {
+      logp[i * C + c] = z[i * C + c] - lse;
+      p[i * C + c] = Math.exp(logp[i * C + c]);
+    }
+  }
+  return { p, logp };
+}
+
+/** Mean over rows of CE(z_i, y_i) and ∂/∂z (of the mean); `perSample` CE values too. */
+export function crossEntropy(z: ArrayLike<number>, labels: ArrayLike<number>, n: number, C: number): { loss: number; perSample: Float64Array; dz: Float64Array; correct: number } {
+  const { p, logp } = softmaxRows(z, n, C);
+  const dz = new Float64Array(n * C), perSample = new Float64Array(n);
+  let loss = 0, correct = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    perSample[i] = -logp[i * C + y];
+    loss += perSample[i] / n;
+    let arg = 0;
+    for (let c = 0; c < C; c++) {
+      dz[i * C + c] = (p[i * C + c] - (c === y ? 1 : 0)) / n;
+      if (z[i * C + c] > z[i * C + arg]) arg = c;
+    }
+    if (arg === y) correct++;
+  }
+  return { loss, perSample, dz, correct };
+}
+
+/**
+ * Mean over rows of KL(softmax(target_i) ‖ softmax(z_i)) — torch's KLDivLoss(log_softmax(z), softmax(target)) with
+ * batch-mean reduction — and its gradients w.r.t. z and the target logits.
+ */
+export function klDivergence(target: ArrayLike<number>, z: ArrayLike<number>, n: number, C: number): { loss: number; dz: Float64Array; dTarget: Float64Array } {
+  const t = softmaxRows(target, n, C), q = softmaxRows(z, n, C);
+  const dz = new Float64Array(n * C), dTarget = new Float64Array(n * C);
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let kl = 0;
+    for (let c = 0; c < C; c++) kl += t.p[i * C + c] * (t.logp[i * C + c] - q.logp[i * C + c]);
+    loss += kl / n;
+    for (let c = 0; c < C; c++) {
+      const j = i * C + c;
+      dz[j] = (q.p[j] - t.p[j]) / n;
+      // ∂KL/∂target_c = p_c (r_c − Σ_j p_j r_j), r = log p − log q, Σ p r = KL.
+      dTarget[j] = (t.p[j] * (t.logp[j] - q.logp[j] - kl)) / n;
+    }
+  }
+  return { loss, dz, dTarget };
+}
+
+/** Means of groups [groups, n, d] → [groups, d]. */
+export function groupMeans(x: ArrayLike<number>, groups: number, n: number, d: number): Float64Array {
+  const out = new Float64Array(groups * d);
+  for (let g = 0; g < groups; g++) for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) out[g * d + k] += x[(g * n + i) * d + k] / n;
+  return out;
+}
+
+/** ∂/∂x [groups, n, d] from ∂/∂means [groups, d]. */
+export function groupMeansBackward(g: ArrayLike<number>, groups: number, n: number, d: number): Float64Array {
+  const out = new Float64Array(groups * n * d);
+  for (let q = 0; q < groups; q++) for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) out[(q * n + i) * d + k] = g[q * d + k] / n;
+  return out;
+}
+
+/** In place a += s·b. */
+export function axpy(a: Float64Array | Float32Array, b: ArrayLike<number>, s = 1): void {
+  if (a.length !== b.length) throw new RangeError(`axpy: lengths ${a.length} and ${b.length}`);
+  for (let i = 0; i < a.length; i++) a[i] += s * b[i];
+}
+
+/** √Σx². */
+export function l2(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}

@@ -1,0 +1,57 @@
+/**
+ * What a fine-tuning method is to the shared loop: how many views per image it needs, how many tower passes a step
+ * costs (the budget unit), and a function that computes the loss terms of one batch and adds the gradients of
+ * their weighted sum into the model's accumulators (the loop zeroes them before and applies the optimiser after).
+ */
+import type { GpuContext } from '../gpu/context';
+import { mixSeed } from '../train/data';
+import type { FineTuneConfig, MethodName } from './config';
+import type { FineTuneBatch } from './data';
+import type { FineTuneModel, PassCounts } from './model';
+import type { ClassText } from './text';
+import type { ImagePgdOptions } from './attack';
+
+export interface StepInputs {
+  ctx: GpuContext;
+  model: FineTuneModel;
+  batch: FineTuneBatch;
+  /** Class prompts of the training classes (class embeddings for the zero-shot CE; AoS's text groups). */
+  text: ClassText;
+  /** 1-based step (seeds the step's random draws together with `seed`). */
+  step: number;
+  seed: number;
+  /** Keep the intermediate arrays in `StepOutput.debug` (tests). */
+  debug?: boolean;
+  /**
+   * Reuse the adversarial inputs of an earlier call (its `debug.xAdv`, `debug.textDelta`) instead of attacking:
+   * the loss is then a plain function of the weights (finite-difference checks).
+   */
+  replay?: { xAdv?: Float32Array; textDelta?: Float32Array };
+}
+
+export interface StepOutput {
+  /** The weighted total that was differentiated. */
+  loss: number;
+  /** Unweighted value of every active term. */
+  terms: Record<string, number>;
+  /** Zero-shot accuracy of the training views under the training attack (for methods that classify). */
+  trainRobustAccuracy?: number;
+  /** Mean principal angle (degrees) per pair type of groups (AoS), computed on the GPU. */
+  angles?: Record<string, number>;
+  debug?: Record<string, unknown>;
+}
+
+export interface FineTuneMethod {
+  readonly name: MethodName;
+  readonly config: FineTuneConfig;
+  /** Views per image the method needs (AoS: 1 + m). */
+  readonly views: number;
+  /** Tower passes (samples through a tower, forward with or without backward) one step costs. */
+  passesPerStep(images: number, prompts: number): PassCounts;
+  computeGradients(s: StepInputs): Promise<StepOutput>;
+}
+
+/** The training attack's PGD options for a step. */
+export function trainAttackOptions(c: FineTuneConfig, seed: number, step: number): ImagePgdOptions {
+  return { eps: c.attack.eps, alpha: c.attack.alpha ?? c.attack.eps, steps: c.attack.steps, randomStart: c.attack.randomStart, seed: mixSeed(seed, 0xa77a), step };
+}

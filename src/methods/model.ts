@@ -1,0 +1,402 @@
+/**
+ * `FineTuneModel`: both CLIP towers as gradient-graph pairs whose weights are graph inputs, so one pair serves
+ * every use:
+ *   vision: withPixelNormalization(tower) — wrt = [pixels01, every vision weight], output image_embeds. The same
+ *           forward/backward sessions give the attack's ∂/∂pixels (weight gradients not fetched) and the training
+ *           ∂/∂weights, with the current weights or the frozen original ones (FARE's and PMG-AFT's reference model
+ *           is this forward fed with the initial weights: no second model).
+ *   text:   wrt = [token-embedding perturbation (GradientGraphCache `perturb` at the token-embedding Gather output),
+ *           every text weight], output text_embeds: the same pair gives the prompt attack's ∂/∂δ and ∂/∂weights.
+ * Graphs have a fixed batch; a pair and its sessions are built per batch size on first use (backward sessions
+ * only when a backward is asked for).
+ *
+ * Weights: per tower one flat f32 buffer with AdamW/SGD moments on the GPU (`TowerParams`), one optimiser step over
+ * the trained towers with a learning rate per tower and a global gradient-norm clip (`TowerOptimizer`). Node
+ * (onnxruntime-node CPU): weights are fed from the host copy, refreshed by one readback per tower after each
+ * update; gradients come back on the CPU and are summed into the tower's host accumulator. Browser (WebGPU
+ * sessions): weights are fed as per-tensor GPU buffers copied from the flat buffer; gradient outputs on the GPU
+ * are read back into the same host accumulator (the embeddings and gradients of these tiny towers are small; a
+ * GPU-side accumulation is future work). The browser path is written but not exercised yet.
+ *
+ * Passes are counted per sample and tower (`passes`), so budgets can be compared across methods.
+ */
+import type { GpuContext } from '../gpu/context';
+import type { NormalizationConstants } from '../image/preprocess';
+import { PIXELS01, withPixelNormalization } from '../attacks/graph';
+import { GradientGraphCache, type CachedGradientGraphs } from '../onnx/autodiff/cache';
+import { buildClipTextModel, buildClipVisionModel } from '../onnx/clip/build';
+import { clipWeightShapes, type ClipWeights } from '../onnx/clip/weights';
+import type { ClipConfig } from '../onnx/clip/config';
+import { numel } from '../onnx/ir';
+import { createSession, outputToF32, type OnnxSession, type SessionBackend, type SessionFeed, type SessionOutput } from '../onnx/run/session';
+import type { TrainerState } from '../train/trainer';
+import { TowerOptimizer, TowerParams, type OptimizerOptions, type ParamSlot } from './optim';
+
+/** The tensor the text perturbation is added to: the token-embedding lookup [B, T, width]. */
+export const TOKEN_EMBEDDING_TENSOR = '/text_model/embeddings/token_embedding/Gather_output_0';
+export const TOKEN_EMBEDDING_WEIGHT = 'text_model.embeddings.token_embedding.weight';
+
+export type Tower = 'vision' | 'text';
+
+export interface FineTuneModelOptions {
+  config: ClipConfig;
+  /** Initial weights (HF names): also the frozen reference. */
+  weights: ClipWeights;
+  /** Normalisation of [0, 1] pixels (the preprocessor's). */
+  constants: NormalizationConstants;
+  /** Which towers the optimiser updates. */
+  train: { vision: boolean; text: boolean };
+  optimizer: OptimizerOptions;
+  /** Log logit scale (default the config's). */
+  logitScale?: number;
+  backend?: SessionBackend;
+  recompute?: 'none' | 'all' | 'cheap';
+}
+
+/** Which pass counter a call adds to: training cost (the budget), evaluation, or none. */
+export type PassKind = 'train' | 'eval' | 'none';
+
+export interface PassCounts {
+  /** Images through the vision tower (a forward, with or without its backward, counts once per image). */
+  vision: number;
+  /** Prompts through the text tower (same convention). */
+  text: number;
+}
+
+interface Runner {
+  tower: Tower;
+  batch: number;
+  pair: CachedGradientGraphs;
+  fwd: OnnxSession;
+  bwd?: OnnxSession;
+  input: string;
+  output: string;
+  /** Text: the perturbation input. */
+  perturbation?: string;
+  /** Text: [B, T, width]. */
+  perturbationDims?: number[];
+}
+
+/** What a forward keeps for its backward (shape compatible with the attacks' ForwardState). */
+export interface TowerState {
+  outputs: Record<string, SessionOutput>;
+  feeds: Record<string, SessionFeed>;
+  runner: Runner;
+}
+
+export interface ForwardResult {
+  /** [batch, projectionDim]. */
+  embeds: Float32Array;
+  /** With `keep`: pass to the backward (which disposes it). */
+  state?: TowerState;
+}
+
+export class FineTuneModel {
+  readonly config: ClipConfig;
+  readonly dim: number;
+  readonly logitScale: number;
+  readonly constants: NormalizationConstants;
+  readonly vision: TowerParams;
+  readonly text: TowerParams;
+  readonly optimizer: TowerOptimizer;
+  readonly passes: Record<'train' | 'eval', PassCounts> = { train: { vision: 0, text: 0 }, eval: { vision: 0, text: 0 } };
+  private readonly runners = new Map<string, Promise<Runner>>();
+  private readonly cache = new GradientGraphCache(16);
+  private readonly feedCache = new Map<string, { version: number; feeds: Record<string, SessionFeed> }>();
+  private readonly tensorBuffers = new Map<string, GPUBuffer>();
+  private tensorVersion = new Map<Tower, number>();
+  private released = false;
+
+  private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneModelOptions, vision: TowerParams, text: TowerParams) {
+    this.config = o.config;
+    this.dim = o.config.projectionDim;
+    this.logitScale = o.logitScale ?? o.config.logitScale;
+    this.constants = o.constants;
+    this.vision = vision;
+    this.text = text;
+    this.optimizer = new TowerOptimizer(ctx, [vision, text].filter((t) => t.trainable), o.optimizer);
+  }
+
+  static async create(ctx: GpuContext, o: FineTuneModelOptions): Promise<FineTuneModel> {
+    const tower = (t: Tower) => {
+      const slots: ParamSlot[] = [];
+      let off = 0;
+      for (const [name, dims] of clipWeightShapes(o.config, t)) {
+        const count = numel(dims);
+        slots.push({ name, dims, offset: off, count });
+        off += count;
+      }
+      const flat = new Float32Array(off);
+      for (const s of slots) {
+        const w = o.weights.get(s.name);
+        if (!w || numel(w.dims) !== s.count || !(w.data instanceof Float32Array)) throw new RangeError(`FineTuneModel: weight '${s.name}' missing, not float32 or of the wrong size`);
+        flat.set(w.data, s.offset);
+      }
+      return new TowerParams(ctx, t, slots, flat, t === 'vision' ? o.train.vision : o.train.text);
+    };
+    return new FineTuneModel(ctx, o, tower('vision'), tower('text'));
+  }
+
+  /** exp(logitScale). */
+  get scale(): number {
+    return Math.exp(this.logitScale);
+  }
+
+  tower(t: Tower): TowerParams {
+    return t === 'vision' ? this.vision : this.text;
+  }
+
+  /** Elements per image (C·H·W). */
+  get pixelsPerImage(): number {
+    return this.config.channels * this.config.imageSize * this.config.imageSize;
+  }
+
+  private runner(t: Tower, batch: number): Promise<Runner> {
+    const key = `${t}:${batch}`;
+    let r = this.runners.get(key);
+    if (!r) {
+      r = this.buildRunner(t, batch);
+      this.runners.set(key, r);
+      r.catch(() => this.runners.delete(key));
+    }
+    return r;
+  }
+
+  private async buildRunner(t: Tower, batch: number): Promise<Runner> {
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`FineTuneModel: batch must be a positive integer, got ${batch}`);
+    const c = this.config, w = this.o.weights, names = this.tower(t).slots.map((s) => s.name);
+    const recompute = this.o.recompute ?? 'none';
+    let pair: CachedGradientGraphs;
+    if (t === 'vision') {
+      const model = withPixelNormalization(buildClipVisionModel(c, w, { batch, lastHiddenState: false }), this.constants);
+      pair = this.cache.get(model, { wrt: [PIXELS01, ...names], outputs: ['image_embeds'], batch, recompute });
+    } else {
+      const model = buildClipTextModel(c, w, { batch, lastHiddenState: false });
+      pair = this.cache.get(model, { wrt: [TOKEN_EMBEDDING_TENSOR, ...names], perturb: [TOKEN_EMBEDDING_TENSOR], outputs: ['text_embeds'], batch, recompute });
+    }
+    const fwd = await createSession(this.ctx, pair.forwardBytes(), { backend: this.o.backend, label: `methods.${t}[${batch}].forward` });
+    const perturbation = t === 'text' ? pair.perturbations[TOKEN_EMBEDDING_TENSOR] : undefined;
+    return {
+      tower: t, batch, pair, fwd, input: t === 'vision' ? PIXELS01 : 'input_ids', output: t === 'vision' ? 'image_embeds' : 'text_embeds',
+      perturbation, perturbationDims: perturbation ? [...pair.shapes.get(perturbation)!.dims as number[]] : undefined,
+    };
+  }
+
+  private async backwardSession(r: Runner): Promise<OnnxSession> {
+    r.bwd ??= await createSession(this.ctx, r.pair.backwardBytes(), { backend: this.o.backend, label: `methods.${r.tower}[${r.batch}].backward` });
+    return r.bwd;
+  }
+
+  /** Weight feeds of a tower: current (GPU per-tensor buffers on WebGPU, host slices otherwise) or original. */
+  private weightFeeds(r: Runner, original: boolean): Record<string, SessionFeed> {
+    const tp = this.tower(r.tower);
+    if (!original && r.fwd.backend === 'webgpu') {
+      this.syncTensorBuffers(tp);
+      const feeds: Record<string, SessionFeed> = {};
+      for (const s of tp.slots) feeds[s.name] = { dims: s.dims, gpuBuffer: this.tensorBuffers.get(`${tp.tower}:${s.name}`)!, dtype: 'float32' };
+      return feeds;
+    }
+    const key = `${r.tower}:${original ? 'original' : 'current'}`;
+    const version = original ? -1 : tp.version;
+    const hit = this.feedCache.get(key);
+    if (hit && hit.version === version) return hit.feeds;
+    const src = original ? tp.original : tp.host;
+    const feeds: Record<string, SessionFeed> = {};
+    for (const s of tp.slots) feeds[s.name] = { dims: s.dims, data: src.slice(s.offset, s.offset + s.count) };
+    this.feedCache.set(key, { version, feeds });
+    return feeds;
+  }
+
+  private syncTensorBuffers(tp: TowerParams): void {
+    if (this.tensorVersion.get(tp.tower) === tp.version && this.tensorBuffers.size) return;
+    for (const s of tp.slots) {
+      const key = `${tp.tower}:${s.name}`;
+      if (!this.tensorBuffers.has(key)) this.tensorBuffers.set(key, this.ctx.buffer(`methods.w.${key}`, s.count * 4));
+      // Host and GPU params agree after every update and load; writing the host slice keeps one code path.
+      this.ctx.write(this.tensorBuffers.get(key)!, tp.host.subarray(s.offset, s.offset + s.count));
+    }
+    this.tensorVersion.set(tp.tower, tp.version);
+  }
+
+  private count(kind: PassKind, t: Tower, n: number): void {
+    if (kind !== 'none') this.passes[kind][t] += n;
+  }
+
+  private async forward(r: Runner, input: SessionFeed, extra: Record<string, SessionFeed>, o: { original?: boolean; keep?: boolean; count?: PassKind }): Promise<ForwardResult> {
+    this.assertLive();
+    const feeds: Record<string, SessionFeed> = { ...this.weightFeeds(r, !!o.original), [r.input]: input, ...extra };
+    const outputs = await r.fwd.run(feeds, o.keep ? undefined : [r.output]);
+    this.count(o.count ?? 'train', r.tower, r.batch);
+    let embeds: Float32Array;
+    try {
+      embeds = Float32Array.from(await outputToF32(this.ctx, outputs[r.output]));
+    } catch (e) {
+      for (const v of Object.values(outputs)) v.dispose();
+      throw e;
+    }
+    if (!o.keep) {
+      for (const v of Object.values(outputs)) v.dispose();
+      return { embeds };
+    }
+    return { embeds, state: { outputs, feeds, runner: r } };
+  }
+
+  /** Backward from ∂/∂embeds; with `weights`, adds ∂/∂weights into the tower's accumulator (trained towers only). */
+  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
+    this.assertLive();
+    const r = state.runner, p = r.pair, tp = this.tower(r.tower);
+    const wantWeights = !!o.weights && tp.trainable;
+    const wrtInput = r.tower === 'vision' ? PIXELS01 : r.perturbation!;
+    let res: Record<string, SessionOutput> | undefined;
+    try {
+      const bwd = await this.backwardSession(r);
+      const feeds: Record<string, SessionFeed> = {};
+      for (const n of p.savedNames) {
+        const v = state.outputs[n];
+        feeds[n] = v.gpuBuffer ? { dims: v.dims, gpuBuffer: v.gpuBuffer, dtype: v.dtype as 'float32' } : { dims: v.dims, data: v.data! };
+      }
+      for (const n of p.forwardInputsUsed) feeds[n] = state.feeds[n];
+      if (gEmbeds.length !== r.batch * this.dim) throw new RangeError(`FineTuneModel: ${gEmbeds.length} gradient values for [${r.batch}, ${this.dim}]`);
+      feeds[p.gradInputs[r.output]] = { dims: [r.batch, this.dim], data: gEmbeds instanceof Float32Array ? gEmbeds : Float32Array.from(gEmbeds) };
+      const fetch: string[] = [];
+      if (o.input) fetch.push(p.gradOutputs[wrtInput]);
+      if (wantWeights) for (const s of tp.slots) fetch.push(p.gradOutputs[s.name]);
+      if (!fetch.length) return undefined;
+      res = await bwd.run(feeds, fetch);
+      if (wantWeights) {
+        for (const s of tp.slots) {
+          const g = await outputToF32(this.ctx, res[p.gradOutputs[s.name]]);
+          const acc = tp.grads;
+          for (let i = 0; i < s.count; i++) acc[s.offset + i] += g[i];
+        }
+      }
+      return o.input ? Float32Array.from(await outputToF32(this.ctx, res[p.gradOutputs[wrtInput]])) : undefined;
+    } finally {
+      for (const v of Object.values(res ?? {})) v.dispose();
+      for (const v of Object.values(state.outputs)) v.dispose();
+    }
+  }
+
+  /** image_embeds of [0, 1] pixels [batch, C, H, W] (host array or GPU buffer). */
+  async visionForward(pixels01: Float32Array | GPUBuffer, batch: number, o: { original?: boolean; keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+    const r = await this.runner('vision', batch);
+    const dims = [batch, this.config.channels, this.config.imageSize, this.config.imageSize];
+    if (pixels01 instanceof Float32Array && pixels01.length !== batch * this.pixelsPerImage) throw new RangeError(`FineTuneModel: ${pixels01.length} pixel values for [${dims}]`);
+    const input: SessionFeed = pixels01 instanceof Float32Array ? { dims, data: pixels01 } : { dims, gpuBuffer: pixels01, dtype: 'float32' };
+    return this.forward(r, input, {}, o);
+  }
+
+  /** Vision backward: returns ∂/∂pixels01 with `pixels`; accumulates ∂/∂weights with `weights`. Disposes the state. */
+  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
+    return this.backward(state, gEmbeds, { input: o.pixels, weights: o.weights });
+  }
+
+  /** text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0). */
+  async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array, o: { keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+    const r = await this.runner('text', batch);
+    const T = ids.length / batch;
+    const pd = r.perturbationDims!;
+    if (!Number.isInteger(T) || T !== pd[1]) throw new RangeError(`FineTuneModel: ${ids.length} token ids for batch ${batch} × context ${pd[1]}`);
+    const n = numel(pd);
+    if (delta && delta.length !== n) throw new RangeError(`FineTuneModel: perturbation has ${delta.length} values, [${pd}] needs ${n}`);
+    return this.forward(r, { dims: [batch, T], data: ids, dtype: 'int64' }, { [r.perturbation!]: { dims: pd, data: delta ?? new Float32Array(n) } }, o);
+  }
+
+  /** Text backward: returns ∂/∂δ with `delta`; accumulates ∂/∂weights with `weights`. Disposes the state. */
+  async textBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { delta?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
+    return this.backward(state, gEmbeds, { input: o.delta, weights: o.weights });
+  }
+
+  /** Width of the token embeddings (the perturbation's last dim). */
+  get textWidth(): number {
+    return this.config.text.width;
+  }
+
+  /**
+   * Per prompt, the L2 norm of its token embeddings up to and including EOS (the ArgMax of the ids, where the text
+   * tower pools; later positions cannot change the output), from the current weights.
+   */
+  tokenEmbeddingNorms(ids: BigInt64Array, batch: number): Float64Array {
+    const T = ids.length / batch, W = this.textWidth;
+    const s = this.text.slot(TOKEN_EMBEDDING_WEIGHT), w = this.text.host;
+    const out = new Float64Array(batch);
+    for (let b = 0; b < batch; b++) {
+      let eos = 0;
+      for (let t = 1; t < T; t++) if (ids[b * T + t] > ids[b * T + eos]) eos = t;
+      let ss = 0;
+      for (let t = 0; t <= eos; t++) {
+        const row = s.offset + Number(ids[b * T + t]) * W;
+        for (let k = 0; k < W; k++) ss += w[row + k] ** 2;
+      }
+      out[b] = Math.sqrt(ss);
+    }
+    return out;
+  }
+
+  zeroGrad(): void {
+    this.vision.zeroGrad();
+    this.text.zeroGrad();
+  }
+
+  /** ‖accumulated gradient‖ of a tower (host, float64). */
+  gradNorm(t: Tower): number {
+    let s = 0;
+    for (const g of this.tower(t).grads) s += g * g;
+    return Math.sqrt(s);
+  }
+
+  /** One optimiser step (1-based) from the accumulated gradients; returns ‖g‖ before clipping. */
+  async update(step: number, lr: { vision: number; text: number }): Promise<number> {
+    this.assertLive();
+    return this.optimizer.step(step, new Map([[this.vision, lr.vision], [this.text, lr.text]]));
+  }
+
+  /** The current weights by HF name (plus `logit_scale`), for `buildClipFolder` / `withNewWeights`. */
+  weights(which: 'current' | 'original' = 'current'): ClipWeights {
+    const out: ClipWeights = new Map();
+    for (const tp of [this.text, this.vision]) {
+      const src = which === 'current' ? tp.host : tp.original;
+      for (const s of tp.slots) out.set(s.name, { dtype: 'float32', dims: [...s.dims], data: src.slice(s.offset, s.offset + s.count) });
+    }
+    out.set('logit_scale', { dtype: 'float32', dims: [], data: Float32Array.of(this.logitScale) });
+    return out;
+  }
+
+  /** Params and moments of both towers (vision then text), for checkpoints. */
+  async state(step: number): Promise<TrainerState> {
+    const vm = await this.vision.moments(), tm = await this.text.moments();
+    const cat = (a: Float32Array, b: Float32Array) => {
+      const o = new Float32Array(a.length + b.length);
+      o.set(a);
+      o.set(b, a.length);
+      return o;
+    };
+    return { step, params: cat(this.vision.host, this.text.host), m: cat(vm.m, tm.m), v: cat(vm.v, tm.v) };
+  }
+
+  async loadState(s: TrainerState): Promise<void> {
+    const nv = this.vision.count, n = nv + this.text.count;
+    if (s.params.length !== n) throw new RangeError(`FineTuneModel.loadState: ${s.params.length} parameters, the model has ${n}`);
+    await this.vision.load(s.params.slice(0, nv), s.m.slice(0, nv), s.v.slice(0, nv));
+    await this.text.load(s.params.slice(nv), s.m.slice(nv), s.v.slice(nv));
+  }
+
+  private assertLive(): void {
+    if (this.released) throw new Error('FineTuneModel: used after release()');
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    for (const p of this.runners.values()) {
+      const r = await p.catch(() => undefined);
+      if (!r) continue;
+      await r.fwd.release();
+      await r.bwd?.release();
+    }
+    this.optimizer.release();
+    this.vision.release();
+    this.text.release();
+    this.ctx.release(...this.tensorBuffers.values());
+  }
+}

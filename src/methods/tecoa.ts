@@ -1,0 +1,38 @@
+/**
+ * TeCoA (Mao et al., ICLR 2023, "Understanding Zero-Shot Adversarial Robustness for Large-Scale Models"): the
+ * zero-shot cross-entropy of adversarial images against the class-prompt embeddings,
+ *   L = CE(s · cos(φ(x + δ), t_y)),   δ = PGD maximising the same CE (current model, class embeddings fixed).
+ * Class embeddings: the prompt ensemble (every template with the canonical synonym), or the first template only.
+ * The vision tower trains (as published); with a trained text tower the CE also reaches the text weights.
+ */
+import { zeroShotLoss } from '../kernels/zeroShot';
+import { pgdImages, zeroShotCeObjective } from './attack';
+import { resolvedTowers, type FineTuneConfig } from './config';
+import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
+import type { PassCounts } from './model';
+
+export function attackSteps(c: FineTuneConfig): number {
+  return c.attack.eps > 0 ? c.attack.steps : 0;
+}
+
+export function createTecoa(config: FineTuneConfig): FineTuneMethod {
+  return {
+    name: 'tecoa',
+    config,
+    views: 1,
+    passesPerStep(images: number, prompts: number): PassCounts {
+      return { vision: (attackSteps(config) + 1) * images, text: resolvedTowers(config).text ? prompts : 0 };
+    },
+    async computeGradients({ ctx, model, batch, text, step, seed, replay, debug }: StepInputs): Promise<StepOutput> {
+      const N = batch.images * batch.views;
+      const t = await text.forward();
+      const C = t.ens.classes;
+      const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
+      const a = await model.visionForward(xAdv, N, { keep: true });
+      const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable });
+      await model.visionBackward(a.state!, ce.gradImages, { weights: true });
+      await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
+      return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };
+    },
+  };
+}
