@@ -180,7 +180,7 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
         imageText: await meanAngle(ctx, Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D }),
       };
       if (TAn) angles.advText = await meanAngle(ctx, gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
-      if (debug) Object.assign(dbg, { xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts });
+      if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts });
       return { loss, terms, trainRobustAccuracy: ce.accuracy, angles, debug: debug ? dbg : undefined };
     },
   };

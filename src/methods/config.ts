@@ -154,7 +154,7 @@ export function validateFineTuneConfig(c: FineTuneConfig): void {
   if (!Number.isInteger(c.attack.steps) || c.attack.steps < 0) throw new RangeError(`fine-tune config: attack.steps must be an integer ≥ 0, got ${c.attack.steps}`);
   const a = c.aos;
   for (const k of ['lambda1', 'lambda2', 'lambda3', 'ceWeight', 'textEps'] as const) nonneg(a[k], `aos.${k}`);
-  pos(a.augmentations, 'aos.augmentations', true);
+  if (!Number.isInteger(a.augmentations) || a.augmentations < 0) throw new RangeError(`fine-tune config: aos.augmentations must be an integer ≥ 0, got ${a.augmentations}`);
   pos(a.templates, 'aos.templates', true);
   pos(a.synonyms, 'aos.synonyms', true);
   pos(a.ridge, 'aos.ridge');

@@ -1,0 +1,122 @@
+/**
+ * The shared loop: each method lowers its own loss on a fixed small batch; checkpoint → resume gives the identical
+ * next step; two runs with one seed are identical; the pass accounting (the budget unit) matches what the loop
+ * counts, with AoS paying 1 + m views per image; the robust validation metric keeps the attacks' worst case.
+ */
+import { describe, expect, it } from 'vitest';
+import { withGpu } from '../helpers/gpu';
+import { runAttack } from '../../src/attacks/attack';
+import { attackView } from '../../src/methods/attack';
+import { createMethod, stepsForBudget } from '../../src/methods/loop';
+import { freshSeed } from '../../src/util/random';
+import { testConfig, testLoop } from './setup';
+
+const seed = freshSeed();
+console.log(`methods/loop seed ${seed} (AOS_SEED=${seed} replays)`);
+
+describe('fine-tuning loop', () => {
+  it('each method lowers its own loss on a fixed small batch', async () => {
+    await withGpu(async (ctx) => {
+      const cases = [
+        ['tecoa', testConfig('tecoa', { seed }), 0.9],
+        ['pmg-aft', testConfig('pmg-aft', { seed }), 0.95],
+        // At the first step FARE's reference is the model itself: a large ε makes the adversarial part dominate.
+        ['fare', testConfig('fare', { seed, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 } }), 0.6],
+        ['aos', testConfig('aos', { seed }), 0.85],
+      ] as const;
+      for (const [name, config, ratio] of cases) {
+        const loop = await testLoop(ctx, { ...config, steps: 10 }, { weightsSeed: seed, fixedBatch: true });
+        const losses: number[] = [];
+        for (let i = 0; i < 10; i++) losses.push((await loop.trainStep()).loss);
+        console.log(`${name}: ${losses.map((l) => l.toFixed(4)).join(' ')}`);
+        expect(losses.every(Number.isFinite)).toBe(true);
+        const tail = (losses[7] + losses[8] + losses[9]) / 3;
+        expect(tail, name).toBeLessThan(ratio * losses[0]);
+        await loop.model.release();
+      }
+    });
+  });
+
+  it('checkpoint → resume gives the identical next step; the same seed gives the same run', async () => {
+    await withGpu(async (ctx) => {
+      const config = testConfig('aos', { seed, evalEvery: 0 });
+      const a = await testLoop(ctx, config, { weightsSeed: seed });
+      await a.trainStep();
+      await a.trainStep();
+      const bytes = await a.checkpoint();
+      const ra = await a.trainStep();
+      const wa = a.model.weights();
+      // A fresh loop from the same original weights, resumed.
+      const b = await testLoop(ctx, config, { weightsSeed: seed });
+      await b.resume(bytes);
+      expect(b.step).toBe(2);
+      const rb = await b.trainStep();
+      const wb = b.model.weights();
+      expect(rb.step).toBe(3);
+      expect(rb.loss).toBe(ra.loss);
+      expect(rb.terms).toEqual(ra.terms);
+      expect(rb.passes).toEqual(ra.passes);
+      for (const [name, t] of wa) expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from((wb.get(name)!.data as Float32Array).buffer)), name).toBe(true);
+      // A third run from scratch reaches the same step 3.
+      const c = await testLoop(ctx, config, { weightsSeed: seed });
+      await c.run({ steps: 3 });
+      for (const [name, t] of wa) expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from((c.model.weights().get(name)!.data as Float32Array).buffer)), name).toBe(true);
+      await expect(b.resume(await (await testLoop(ctx, testConfig('tecoa', { seed }), { weightsSeed: seed })).checkpoint())).rejects.toThrow(/tecoa/);
+      for (const l of [a, b, c]) await l.model.release();
+    });
+  });
+
+  it('equal-budget accounting: counted passes = the method\'s passes per step; AoS with m views pays (1 + m)×', async () => {
+    await withGpu(async (ctx) => {
+      const B = 4, k = 1, m = 2;
+      const expected = { tecoa: (k + 1) * B, 'pmg-aft': (k + 3) * B, fare: (k + 2) * B, aos: (1 + m) * (k + 2) * B } as const;
+      for (const name of ['tecoa', 'pmg-aft', 'fare', 'aos'] as const) {
+        const config = testConfig(name, { seed, attack: { steps: k }, aos: { augmentations: m } });
+        const loop = await testLoop(ctx, config, { weightsSeed: seed });
+        const r = await loop.trainStep();
+        expect(loop.passesPerStep.vision, name).toBe(expected[name]);
+        expect(r.stepPasses, name).toEqual(loop.passesPerStep);
+        expect(loop.model.passes.eval.vision, name).toBe(0);
+        await loop.model.release();
+      }
+      // One view of AoS costs what TeCoA plus the clean group does: the ratio to a one-view AoS is exactly 1 + m.
+      const one = createMethod(testConfig('aos', { attack: { steps: k }, aos: { augmentations: 0 } })).passesPerStep(B, 16);
+      const many = createMethod(testConfig('aos', { attack: { steps: k }, aos: { augmentations: m } })).passesPerStep(B, 16);
+      expect(many.vision).toBe((1 + m) * one.vision);
+      // At one budget, AoS gets 1/(1 + m) of one-view AoS's steps, and nobody exceeds the budget.
+      const budget = 10 * many.vision;
+      expect(stepsForBudget(createMethod(testConfig('aos', { attack: { steps: k }, aos: { augmentations: m } })), B, 16, budget)).toBe(10);
+      expect(stepsForBudget(createMethod(testConfig('aos', { attack: { steps: k }, aos: { augmentations: 0 } })), B, 16, budget)).toBe(10 * (1 + m));
+      for (const name of ['tecoa', 'pmg-aft', 'fare'] as const) {
+        const meth = createMethod(testConfig(name, { attack: { steps: k } }));
+        expect(stepsForBudget(meth, B, 16, budget) * meth.passesPerStep(B, 16).vision).toBeLessThanOrEqual(budget);
+      }
+    });
+  });
+
+  it('the robust validation metric keeps the worst case: robust ≤ clean per sample, more steps never raise it', async () => {
+    await withGpu(async (ctx) => {
+      const config = testConfig('tecoa', { seed, evalEvery: 1, valAttackSteps: 3 });
+      const loop = await testLoop(ctx, config, { weightsSeed: seed });
+      const r = await loop.trainStep();
+      expect(r.val).toBeDefined();
+      expect(r.val!.robust).toBeLessThanOrEqual(r.val!.clean);
+      expect(loop.model.passes.eval.vision).toBeGreaterThan(0);
+      // Per sample, on a batch the trained model classifies: a stronger ε and 1 vs 4 steps from the same start.
+      const n = 4, view = attackView(ctx, loop.model, n);
+      const val = (loop as unknown as { o: { validation: { pixels: Float32Array; labels: Uint32Array } } }).o.validation;
+      const texts = ctx.upload('test.texts', await loop.classEmbeddings()), pixels = ctx.upload('test.pixels', val.pixels);
+      const inputs = { pixels, labels: val.labels, texts, classes: 4, logitScale: loop.model.scale };
+      const runs = [];
+      for (const steps of [1, 4]) {
+        const res = await runAttack(ctx, view, inputs, { method: 'pgd', eps: 16 / 255, alpha: 4 / 255, steps, seed: 5 });
+        ctx.release(res.adversarial);
+        runs.push(res);
+        for (let b = 0; b < n; b++) expect(res.robustCorrect[b]).toBeLessThanOrEqual(res.cleanCorrect[b]);
+      }
+      for (let b = 0; b < n; b++) expect(runs[1].robustCorrect[b]).toBeLessThanOrEqual(runs[0].robustCorrect[b]);
+      expect(runs[0].cleanAccuracy).toBe(r.val!.clean);
+      await loop.model.release();
+    });
+  });
+});
