@@ -21,7 +21,7 @@ function checkGrad(f: (x: Float64Array) => number, x: Float64Array, g: ArrayLike
 
 /** A fixed random linear functional w·y turns a vector-valued map into a scalar one. */
 function dotWith(w: Float64Array) {
-  return (y: ArrayLike<number>) => y.reduce((a: number, v, i) => a + v * w[i], 0);
+  return (y: ArrayLike<number>) => Array.from(y).reduce((a, v, i) => a + v * w[i], 0);
 }
 
 describe('fine-tuning losses on the CPU', () => {
