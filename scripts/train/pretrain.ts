@@ -37,7 +37,8 @@ function args(): Record<string, string> {
 
 const A = args();
 const num = (k: string, d: number): number => (A[k] !== undefined ? Number(A[k]) : d);
-const steps = num('steps', 3000), batch = num('batch', 128), seed = num('seed', 1234);
+// Defaults are the committed public/models/tiny-clip run (its metrics.json records them).
+const steps = num('steps', 2600), batch = num('batch', 128), seed = num('seed', 1234);
 const out = A.out ?? 'public/models/tiny-clip';
 const ckptPath = A.ckpt ?? `/tmp/aos-pretrain/${out.replace(/[^a-zA-Z0-9]+/g, '_')}.ckpt`;
 const ckptEvery = num('ckpt-every', 200), logEvery = num('log-every', 20);
@@ -45,11 +46,11 @@ const evalLimit = num('eval-limit', 0);
 
 const config: ClipConfig = withClipConfig(tinyClipConfig, {
   projectionDim: num('proj', 64),
-  vision: { width: num('vision-width', 96), layers: num('vision-layers', 3), heads: num('vision-heads', 4), mlpRatio: 2 },
-  text: { width: num('text-width', 64), layers: num('text-layers', 1), heads: 2, mlpRatio: 2, contextLength: num('context', 16) },
+  vision: { width: num('vision-width', 96), layers: num('vision-layers', 4), heads: num('vision-heads', 4), mlpRatio: 2 },
+  text: { width: num('text-width', 64), layers: num('text-layers', 2), heads: 2, mlpRatio: 2, contextLength: num('context', 16) },
   logitScale: Math.log(num('scale', 20)),
 });
-const hyper = { lr: num('lr', 2e-3), warmup: num('warmup', 100), weightDecay: num('wd', 0.05), maxGradNorm: num('clip', 1) };
+const hyper = { lr: num('lr', 1.5e-3), warmup: num('warmup', 200), weightDecay: num('wd', 0.05), maxGradNorm: num('clip', 1) };
 
 async function main(): Promise<void> {
   const t0 = Date.now();
