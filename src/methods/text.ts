@@ -63,11 +63,14 @@ export class ClassText {
     return this.prompts.classes * this.prompts.perClass;
   }
 
-  /** Prompt and class embeddings with the current (trained) or fixed (frozen) text tower. */
-  async forward(count: PassKind = 'train'): Promise<TextForward> {
+  /**
+   * Prompt and class embeddings with the current (trained) or fixed (frozen) text tower. Passes count as `count`
+   * (default: 'train' for a trained tower; 'none' for a frozen one, computed once).
+   */
+  async forward(count: PassKind = this.trainable ? 'train' : 'none'): Promise<TextForward> {
     if (!this.trainable && this.frozen) return this.frozen;
     const p = this.prompts, D = this.model.dim;
-    const f = await this.model.textForward(p.ids, this.batch, undefined, { keep: this.trainable, count: this.trainable ? count : 'none' });
+    const f = await this.model.textForward(p.ids, this.batch, undefined, { keep: this.trainable, count });
     const ens = ensemble(f.embeds, p.classes, p.perClass, D);
     const out: TextForward = { prompts: f.embeds, ens, classEmb: Float32Array.from(ens.classEmb), state: f.state };
     if (!this.trainable) this.frozen = out;
