@@ -1,0 +1,62 @@
+/**
+ * Robust evaluation of a model folder (a tiny random-init CLIP built in memory): accuracies are fractions of the
+ * counted images, the padded last chunk is ignored, robust ≤ clean, the per-sample worst case ≤ every attack, and
+ * a larger ε never helps. Plus the mapping of the UI's experiment config onto the fine-tuning config.
+ */
+import { describe, expect, it } from 'vitest';
+import { withGpu } from '../helpers/gpu';
+import { buildClipFolder } from '../../src/onnx/clip';
+import { evaluateRobust, robustTable } from '../../src/methods/evaluate';
+import { fromExperimentConfig, resolvedTowers } from '../../src/methods/config';
+import { methodPromptSelection } from '../../src/methods/loop';
+import { promptTexts } from '../../src/methods/text';
+import { defaultConfig } from '../../src/experiment/config';
+import { cfg, syntheticDataset, CLASSES } from './setup';
+
+describe('robust evaluation', () => {
+  it('clean ≥ each attack ≥ worst case; monotone in ε; padding ignored', async () => {
+    await withGpu(async (ctx) => {
+      const files = buildClipFolder(cfg, { texts: promptTexts(CLASSES).flat(), seed: 3, biasStd: 0.02 }).files;
+      const data = syntheticDataset(5, 7);
+      const res = await evaluateRobust(ctx, files, [{ dataset: 'synthetic', split: 'train', data }], {
+        epsilons: [2 / 255, 32 / 255], batch: 4, limit: 7, seed: 1,
+        attacks: [{ name: 'PGD-2', method: 'pgd', steps: 2, loss: 'ce' }, { name: 'APGD-2', method: 'apgd', steps: 2, loss: 'ce' }],
+      });
+      const r = res[0];
+      expect(r.count).toBe(7);
+      for (const v of [r.clean, ...r.robust.flatMap((e) => [e.worst, ...Object.values(e.attacks)])]) expect(Number.isInteger(Math.round(v * 7 * 1e6) / 1e6)).toBe(true);
+      for (const e of r.robust) {
+        for (const a of Object.values(e.attacks)) {
+          expect(a).toBeLessThanOrEqual(r.clean);
+          expect(e.worst).toBeLessThanOrEqual(a);
+        }
+      }
+      expect(r.robust[1].worst).toBeLessThanOrEqual(r.robust[0].worst);
+      expect(robustTable(res).split('\n')).toHaveLength(2 + 3);
+    });
+  });
+});
+
+describe('experiment config → fine-tuning config', () => {
+  it('takes the UI names; the baselines train the vision tower, AoS both (text at 0.1× LR)', () => {
+    const e = defaultConfig();
+    e.method.aos.lambda1 = 0.5;
+    e.method.aos.rank1Ablation = true;
+    e.train.advEpsilon = 2 / 255;
+    const { config, notes } = fromExperimentConfig(e);
+    expect(config.method).toBe('aos');
+    expect(config.aos.lambda1).toBe(0.5);
+    expect(config.aos.rank1).toBe(true);
+    expect(config.attack).toMatchObject({ eps: 2 / 255, steps: 2 });
+    expect(config.textLrMultiplier).toBe(0.1);
+    expect(resolvedTowers(config)).toEqual({ vision: true, text: true });
+    expect(methodPromptSelection(config)).toEqual({ templates: 8, synonyms: 3 });
+    expect(notes).toEqual([]);
+    e.method.kind = 'tecoa';
+    const t = fromExperimentConfig(e);
+    expect(resolvedTowers(t.config)).toEqual({ vision: true, text: false });
+    expect(t.notes.join(' ')).toMatch(/vision tower/);
+    e.method.kind = 'fare';
+    expect(resolvedTowers({ ...fromExperimentConfig(e).config, towers: 'both' })).toEqual({ vision: true, text: false });
+  });
+});
