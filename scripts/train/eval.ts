@@ -9,20 +9,11 @@ import { GpuContext } from '../../src/gpu/context';
 import { loadSplitFromDir } from '../../src/data/node';
 import { readClipFolder } from '../../src/onnx/clip/node';
 import { ClipEmbedder } from '../../src/train/zeroshot';
+import { parseFlags } from '../cli';
 
-function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    if (!a[i].startsWith('--')) continue;
-    const [k, v] = a[i].slice(2).split('=');
-    out[k] = v ?? (i + 1 < a.length && !a[i + 1].startsWith('--') ? a[++i] : 'true');
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
-  const A = args();
+  const A = parseFlags();
   const model = A.model ?? 'public/models/tiny-clip', dataset = A.dataset ?? 'fashion-mnist', split = A.split ?? 'test';
   const { data } = await loadSplitFromDir(dataset, split);
   const ctx = await GpuContext.create({ label: 'eval' });

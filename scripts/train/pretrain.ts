@@ -21,22 +21,11 @@ import { PretrainData } from '../../src/train/data';
 import { ClipEmbedder } from '../../src/train/zeroshot';
 import { encodeCheckpoint } from '../../src/train/checkpoint';
 import { loadCheckpointFile, saveCheckpointFile } from '../../src/train/checkpoint.node.js';
+import { parseFlags, numberFlag } from '../cli';
 
-function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    if (!a[i].startsWith('--')) continue;
-    const [k, v] = a[i].slice(2).split('=');
-    if (v !== undefined) out[k] = v;
-    else if (i + 1 < a.length && !a[i + 1].startsWith('--')) out[k] = a[++i];
-    else out[k] = 'true';
-  }
-  return out;
-}
 
-const A = args();
-const num = (k: string, d: number): number => (A[k] !== undefined ? Number(A[k]) : d);
+const A = parseFlags();
+const num = (k: string, d: number): number => numberFlag(A, k, d);
 // Defaults are the committed public/models/tiny-clip run (its metrics.json records them).
 const steps = num('steps', 2600), batch = num('batch', 128), seed = num('seed', 1234);
 const out = A.out ?? 'public/models/tiny-clip';
