@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
-import { subspaceLossRef } from '../../src/subspace';
+import { subspaceLoss, subspaceLossRef } from '../../src/subspace';
 import { groupMeans, normalizeRows } from '../../src/methods/math';
 import type { FineTuneBatch } from '../../src/methods/data';
 import type { FineTuneLoop } from '../../src/methods/loop';
@@ -86,14 +86,20 @@ describe('AoS', () => {
         const Xr = rep(X, B, V), Ar = rep(A, B, V), Tr = rep(T, C, G), TAr = rep(TA, C, G);
         const labels = Array.from(d.batch.imageLabels);
         const present = [...new Set(labels)].sort((x, y) => x - y);
-        const ref = {
-          advClean: subspaceLossRef(Ar, Xr, { pairs: B, n, m: n, d: D }, opts).value,
-          imageText: subspaceLossRef(Float64Array.from([...Xr, ...Ar]), pick(Tr, [...labels, ...labels], g), { pairs: 2 * B, n, m: g, d: D }, opts).value,
-          advText: subspaceLossRef(pick(TAr, present, g), pick(Tr, present, g), { pairs: present.length, n: g, m: g, d: D }, opts).value,
-        };
-        for (const [term, v] of Object.entries(ref)) {
-          console.log(`${name} ${term}: GPU ${out.terms[term]} reference ${v}`);
-          expect(Math.abs(out.terms[term] - v), `${name} ${term}`).toBeLessThan(2e-4 + 2e-3 * Math.abs(v));
+        const pairs = {
+          advClean: [Ar, Xr, { pairs: B, n, m: n, d: D }],
+          imageText: [Float64Array.from([...Xr, ...Ar]), pick(Tr, [...labels, ...labels], g), { pairs: 2 * B, n, m: g, d: D }],
+          advText: [pick(TAr, present, g), pick(Tr, present, g), { pairs: present.length, n: g, m: g, d: D }],
+        } as const;
+        for (const [term, [x, y, shape]] of Object.entries(pairs)) {
+          const ref = subspaceLossRef(x, y, shape, opts).value;
+          // The same kernel on the recomputed groups gives the training value exactly (the grouping is right) …
+          const again = (await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(y), shape, opts)).value;
+          console.log(`${name} ${term}: training ${out.terms[term]} recomputed ${again} float64 reference ${ref}`);
+          expect(again, `${name} ${term}`).toBe(out.terms[term]);
+          // … and the float64 reference within fp32 accuracy: ½‖P_X − P_Y‖² cancels traces of size ~n, with an error
+          // ~ ε32·κ(G + ρI) (src/subspace's README): 1e-3 absolute covers κ up to ~1e4.
+          expect(Math.abs(out.terms[term] - ref), `${name} ${term}`).toBeLessThan(1e-3 + 2e-3 * Math.abs(ref));
         }
         await m.release();
       }

@@ -18,11 +18,11 @@ describe('fine-tuning loop', () => {
   it('each method lowers its own loss on a fixed small batch', async () => {
     await withGpu(async (ctx) => {
       const cases = [
-        ['tecoa', testConfig('tecoa', { seed }), 0.9],
-        ['pmg-aft', testConfig('pmg-aft', { seed }), 0.95],
+        ['tecoa', testConfig('tecoa', { seed }), 0.93],
+        ['pmg-aft', testConfig('pmg-aft', { seed }), 0.97],
         // At the first step FARE's reference is the model itself: a large ε makes the adversarial part dominate.
         ['fare', testConfig('fare', { seed, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 } }), 0.6],
-        ['aos', testConfig('aos', { seed }), 0.85],
+        ['aos', testConfig('aos', { seed }), 0.9],
       ] as const;
       for (const [name, config, ratio] of cases) {
         const loop = await testLoop(ctx, { ...config, steps: 10 }, { weightsSeed: seed, fixedBatch: true });
