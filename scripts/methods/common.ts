@@ -8,16 +8,11 @@ import { promptGroups } from '../../src/data/prompts';
 import { buildClipFolder, tinyClipConfig, type ClipFolderFiles } from '../../src/onnx/clip';
 import { readClipFolder } from '../../src/onnx/clip/node';
 import type { EvalSet } from '../../src/methods/evaluate';
+import { parseFlags } from '../cli';
 
+/** The command line's flags (scripts/cli.ts, the one parser of every script). */
 export function args(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    if (!a[i].startsWith('--')) continue;
-    const [k, v] = a[i].slice(2).split('=');
-    out[k] = v ?? (i + 1 < a.length && !a[i + 1].startsWith('--') ? a[++i] : 'true');
-  }
-  return out;
+  return parseFlags();
 }
 
 export const BUNDLED_MODEL = 'public/models/tiny-clip';

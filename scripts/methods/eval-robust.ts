@@ -9,6 +9,7 @@
  */
 import { GpuContext } from '../../src/gpu/context';
 import { evaluateRobust, robustTable, type EvalAttack } from '../../src/methods/evaluate';
+import { numberFlag } from '../cli';
 import { args, chooseModel, evalSets, numberList, writeOutputs } from './common';
 
 async function main(): Promise<void> {
@@ -17,14 +18,14 @@ async function main(): Promise<void> {
   const model = await chooseModel(A.model, false);
   const sets = await evalSets(A.sets);
   const eps = numberList(A.eps, [1, 2, 4, 8, 16]).map((e) => e / 255);
-  const pgdSteps = Number(A['pgd-steps'] ?? 10), apgdSteps = Number(A['apgd-steps'] ?? 20);
+  const pgdSteps = numberFlag(A, 'pgd-steps', 10), apgdSteps = numberFlag(A, 'apgd-steps', 20);
   const attacks: EvalAttack[] = [];
   if (pgdSteps > 0) attacks.push({ name: `PGD-${pgdSteps}`, method: 'pgd', steps: pgdSteps, loss: 'ce' });
   if (apgdSteps > 0) {
     const loss = (A['apgd-loss'] ?? 'ce') as 'ce' | 'dlr';
     attacks.push({ name: `APGD-${loss.toUpperCase()}-${apgdSteps}`, method: 'apgd', steps: apgdSteps, loss });
   }
-  const options = { epsilons: eps, attacks, batch: Number(A.batch ?? 50), limit: Number(A.limit ?? 500), seed: Number(A.seed ?? 0) };
+  const options = { epsilons: eps, attacks, batch: numberFlag(A, 'batch', 50), limit: numberFlag(A, 'limit', 500), seed: numberFlag(A, 'seed', 0) };
   console.log(`eval-robust: model ${model.source}; ${sets.map((s) => `${s.dataset}/${s.split}`).join(', ')}; ε ${eps.map((e) => (e * 255).toFixed(0)).join(',')}/255; ${attacks.map((a) => a.name).join(', ')}; limit ${options.limit}`);
   const ctx = await GpuContext.create({ label: 'eval-robust' });
   const results = await evaluateRobust(ctx, model.files, sets, { ...options, onProgress: (m) => console.log(m) });

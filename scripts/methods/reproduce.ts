@@ -24,6 +24,7 @@ import { defaultFineTuneConfig, withFineTuneConfig, type AosOptions, type FineTu
 import { FineTuneData, splitBatch } from '../../src/methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts } from '../../src/methods/load';
 import { createMethod, FineTuneLoop, methodPromptSelection, stepsForBudget, type StepMetrics } from '../../src/methods/loop';
+import { numberFlag } from '../cli';
 import { args, chooseModel, manifest, numberList, writeOutputs } from './common';
 
 interface Row {
@@ -59,7 +60,7 @@ const fmt = (x: { mean: number; ci: number }) => `${(100 * x.mean).toFixed(1)}${
 async function main(): Promise<void> {
   const A = args();
   const quick = A.quick === 'true';
-  const num = (k: string, full: number, q: number): number => Number(A[k] ?? (quick ? q : full));
+  const num = (k: string, full: number, q: number): number => numberFlag(A, k, quick ? q : full);
   const seeds = numberList(A.seeds, quick ? [0] : [0, 1, 2]);
   const B = num('batch', 32, 4), m = num('m', 4, 2), aosSteps = num('aos-steps', 200, 2);
   const evalEps = numberList(A.eps, quick ? [1, 4] : [1, 2, 4, 8, 16]).map((e) => e / 255);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const evalBatch = Math.min(num('eval-batch', 50, 8), limit);
 
   const base = (method: MethodName, seed: number, patch: Partial<AosOptions> = {}): FineTuneConfig => withFineTuneConfig(defaultFineTuneConfig(method), {
-    seed, batchSize: B, lr: Number(A.lr ?? 1e-4), textLrMultiplier: Number(A['text-lr-mult'] ?? 0.1), warmupSteps: num('warmup', 10, 0),
+    seed, batchSize: B, lr: numberFlag(A, 'lr', 1e-4), textLrMultiplier: numberFlag(A, 'text-lr-mult', 0.1), warmupSteps: num('warmup', 10, 0),
     evalEvery: valEvery, valBatch: num('val-batch', 64, 4), valAttackSteps: num('val-attack-steps', 10, 2),
     attack: { eps: num('train-eps', 4, 4) / 255, steps: num('train-steps', 2, 1) },
     aos: { augmentations: m, templates: num('templates', 8, 2), synonyms: num('synonyms', 3, 2), ...patch },
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       const steps = stepsForBudget(createMethod(config), B, promptCount(config), budget);
       config = withFineTuneConfig(config, { steps });
       const ft = await fineTuneModelFor(ctx, clip, config);
-      const data = new FineTuneData(train, { seed, hflip: fm.hflip, augment: config.augment, limit: A['train-limit'] ? Number(A['train-limit']) : undefined });
+      const data = new FineTuneData(train, { seed, hflip: fm.hflip, augment: config.augment, limit: A['train-limit'] ? numberFlag(A, 'train-limit', 0) : undefined });
       const loop = FineTuneLoop.create(ctx, { config, model: ft, data, prompts, validation: valEvery > 0 ? valSet : undefined });
       const tTrain = Date.now();
       let last: StepMetrics | undefined;
