@@ -1,11 +1,17 @@
 /**
  * `npm run bench`: prints one JSON document with the adapter and the median time of each case.
- * Flags: --only=NAME[,NAME] (case prefixes), --quick (fewer sizes and runs), --dawn=FLAG (Dawn create() flag).
+ * Flags: --only=NAME[,NAME] (case prefixes), --quick (fewer sizes and runs), --dawn=FLAG (Dawn create() flag),
+ * --clip=SHAPE[,SHAPE] (CLIP cases: tiny, mid, vit-b32; default by adapter), --engines=E[,E] (CLIP cases: exec,
+ * ort-cpu, ort-webgpu; default all that run here), --out=FILE (also write the JSON there).
  */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { GpuContext } from '../src/gpu/context';
 import type { BenchOptions, BenchResult } from './harness';
 import { benchAdamw, benchGram, benchMatmul, benchPgd, benchZeroShot } from './kernels';
 import { benchSubspace } from './subspace';
+import { adapterName, benchClipForward, benchClipPgd, planClipBench, type ClipBenchPlan } from './clip';
+import { benchClipTecoa } from './tecoa';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -13,6 +19,17 @@ const quick = args.includes('--quick');
 const only = flag('only')?.split(',') ?? [];
 const dawnFlags = args.filter((a) => a.startsWith('--dawn=')).map((a) => a.slice('--dawn='.length));
 const selected = (name: string) => only.length === 0 || only.some((o) => name.startsWith(o));
+
+// The CLIP cases share one plan (shapes, batches, engines), made on first use; its skip notes are recorded once.
+let clipPlan: ClipBenchPlan | undefined;
+async function withClipPlan(ctx: GpuContext, f: (plan: ClipBenchPlan) => Promise<BenchResult[]>): Promise<BenchResult[]> {
+  const notes: BenchResult[] = [];
+  if (!clipPlan) {
+    clipPlan = await planClipBench(ctx, { quick, shapesFlag: flag('clip'), enginesFlag: flag('engines') });
+    notes.push(...clipPlan.skipped);
+  }
+  return [...notes, ...(await f(clipPlan))];
+}
 
 type Case = { name: string; run: (ctx: GpuContext, opts: BenchOptions) => Promise<BenchResult[]> };
 
@@ -30,6 +47,9 @@ const cases: Case[] = [
   { name: 'pgd', run: benchPgd },
   { name: 'adamw', run: benchAdamw },
   { name: 'subspace', run: (ctx, opts) => benchSubspace(ctx, opts) },
+  { name: 'clip-forward', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipForward(ctx, plan, opts)) },
+  { name: 'clip-pgd10', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipPgd(ctx, plan, opts)) },
+  { name: 'clip-tecoa', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipTecoa(ctx, plan, opts)) },
 ];
 
 async function main() {
@@ -44,15 +64,26 @@ async function main() {
   const doc = {
     date: new Date().toISOString(),
     adapter: { ...ctx.adapter, features: undefined, limits: undefined },
+    adapterName: adapterName(ctx),
+    limits: { maxStorageBufferBindingSize: ctx.limits.maxStorageBufferBindingSize, maxBufferSize: ctx.limits.maxBufferSize },
     features: ctx.adapter.features,
+    host: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1) },
     quick,
+    args,
     results,
   };
-  console.log(JSON.stringify(doc, null, 2));
+  const text = JSON.stringify(doc, null, 2);
+  console.log(text);
+  const out = flag('out');
+  if (out) writeFileSync(out, text + '\n');
   ctx.destroy();
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  // Exit explicitly: onnxruntime-node's WebGPU EP, once used, can keep the process alive for many seconds.
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
