@@ -1,10 +1,15 @@
 import { useEffect } from 'react';
 import { ensureManifest } from '../../engine/data';
+import { preparePlayground, setAttackEngine } from '../../engine/attackLazy';
 import { ATTACKS } from '../../experiment';
 import { useExperimentStore } from '../../state/experiment';
-import { useResourceStore } from '../../state/resources';
-import { ComingSoon } from '../ComingSoon';
-import { FieldGroup } from '../fields/SpecField';
+import { BatchCard } from '../attack/BatchCard';
+import { ClassesCard } from '../attack/ClassesCard';
+import { ImagePicker } from '../attack/ImagePicker';
+import { LiveView } from '../attack/LiveView';
+import { ModelStrip } from '../attack/ModelStrip';
+import { SettingsCard } from '../attack/SettingsCard';
+import '../attack/attack.css';
 
 const NOTES: Record<string, { name: string; text: string; uses: string }> = {
   'pgd-linf': { name: 'PGD L∞', text: 'Projected gradient ascent on the cross-entropy in an L∞ ball of radius ε, sign steps of size α, a random start per restart.', uses: 'ε, α, steps, restarts' },
@@ -14,46 +19,46 @@ const NOTES: Record<string, { name: string; text: string; uses: string }> = {
   cw: { name: 'C&W', text: 'Carlini–Wagner margin loss with confidence κ, optimised by PGD within ε.', uses: 'ε, α, steps, restarts, κ' },
 };
 
-function TargetHint() {
-  const target = useExperimentStore((s) => s.config.attack.targetClass);
-  const datasetId = useExperimentStore((s) => s.config.data.dataset);
-  const classes = useResourceStore((s) => s.manifest.value?.datasets.find((d) => d.id === datasetId)?.classes);
-  if (target === null || !classes) return null;
+function AttackNotes() {
+  const type = useExperimentStore((s) => s.config.attack.type);
   return (
-    <p className="hint-block">
-      {target < classes.length ? <>Target: class {target} = “{classes[target]}”.</> : <span className="warn-text">The dataset has only {classes.length} classes.</span>}
-    </p>
+    <section className="card">
+      <h3>The attacks</h3>
+      <p className="atk-sub">What each attack does and which settings it reads (the selected one is highlighted).</p>
+      <table className="data-table static">
+        <tbody>
+          {ATTACKS.map((a) => (
+            <tr key={a} className={a === type ? 'selected' : undefined}>
+              <th>{NOTES[a].name}</th>
+              <td>{NOTES[a].text} <span className="muted">Uses {NOTES[a].uses}.</span></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="hint-block">Images are in 0…1; budgets are entered in 1/255 units, as papers quote them. Every attack keeps, per image, the worst case over the clean image and every step, and its result is rounded to 8 bits and classified again.</p>
+    </section>
   );
 }
 
 export function AttackPanel() {
-  const type = useExperimentStore((s) => s.config.attack.type);
+  const model = useExperimentStore((s) => s.config.model);
+  const seed = useExperimentStore((s) => s.config.seed);
+  const datasetId = useExperimentStore((s) => s.config.data.dataset);
   useEffect(() => { void ensureManifest(); }, []);
+  useEffect(() => { void preparePlayground({ model, seed, datasetId }); }, [model, seed, datasetId]);
   return (
     <div className="stack">
-      <div className="columns">
-        <FieldGroup title="Attack settings" paths={['attack.type', 'attack.epsilon', 'attack.alpha', 'attack.steps', 'attack.restarts', 'attack.targetClass', ...(type === 'cw' ? ['attack.cwConfidence'] : [])]}>
-          <TargetHint />
-        </FieldGroup>
-        <section className="card">
-          <h3>The attacks</h3>
-          <table className="data-table static">
-            <tbody>
-              {ATTACKS.map((a) => (
-                <tr key={a} className={a === type ? 'selected' : undefined}>
-                  <th>{NOTES[a].name}</th>
-                  <td>{NOTES[a].text} <span className="muted">Uses {NOTES[a].uses}.</span></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="hint-block">Images are in 0…1; budgets are entered in 1/255 units, as papers quote them.</p>
-        </section>
+      <ModelStrip onEngine={(e) => void setAttackEngine(e, { model, seed, datasetId })} />
+      <div className="atk-grid-2">
+        <ImagePicker />
+        <div className="stack">
+          <SettingsCard />
+          <ClassesCard />
+        </div>
       </div>
-      <ComingSoon
-        what="Attack playground: pick an image, run the attack on the model step by step, see the perturbation, the adversarial image and how the zero-shot prediction and its confidence change; robust accuracy over a split."
-        where="src/attacks/" engine="attack engine"
-      />
+      <LiveView />
+      <BatchCard />
+      <AttackNotes />
     </div>
   );
 }
