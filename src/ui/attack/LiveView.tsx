@@ -58,7 +58,8 @@ export function LiveView() {
   const heatMax = single.norm === 'linf' && single.eps > 0 ? single.eps : Math.max(delta?.maxAbs ?? 0, 1 / 255);
   const truth = runHere ? single.trueClass : trueClass;
   const target = runHere ? single.target : null;
-  const evaluations = runHere && single.steps ? 1 + single.restarts * (single.steps + 1) : 11;
+  // The whole run's range while it runs (the curve grows to the right); a stopped run is shown as far as it got.
+  const evaluations = !runHere || !single.steps ? 11 : single.status === 'stopped' ? single.trace.length : 1 + single.restarts * (single.steps + 1);
   const lossName = `${target !== null && LOSS_NAMES[attackType] === 'cross-entropy' ? '−' : ''}${LOSS_NAMES[attackType]}`;
   const at = runHere && single.at && single.at.step >= 0 ? `restart ${single.at.restart + 1}, step ${single.at.step}` : null;
   const trace = runHere ? single.trace : [];
