@@ -2,7 +2,8 @@
  * `npm run bench`: prints one JSON document with the adapter and the median time of each case.
  * Flags: --only=NAME[,NAME] (case prefixes), --quick (fewer sizes and runs), --dawn=FLAG (Dawn create() flag),
  * --clip=SHAPE[,SHAPE] (CLIP cases: tiny, mid, vit-b32; default by adapter), --engines=E[,E] (CLIP cases: exec,
- * ort-cpu, ort-webgpu; default all that run here), --out=FILE (also write the JSON there).
+ * ort-cpu, ort-webgpu; default all that run here), --max-seconds=S (CLIP cases: time budget per combination; default
+ * 20 on software adapters, 30 on hardware), --out=FILE (also write the JSON there, after every case).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -25,7 +26,8 @@ let clipPlan: ClipBenchPlan | undefined;
 async function withClipPlan(ctx: GpuContext, f: (plan: ClipBenchPlan) => Promise<BenchResult[]>): Promise<BenchResult[]> {
   const notes: BenchResult[] = [];
   if (!clipPlan) {
-    clipPlan = await planClipBench(ctx, { quick, shapesFlag: flag('clip'), enginesFlag: flag('engines') });
+    const maxSeconds = flag('max-seconds');
+    clipPlan = await planClipBench(ctx, { quick, shapesFlag: flag('clip'), enginesFlag: flag('engines'), maxSeconds: maxSeconds ? Number(maxSeconds) : undefined });
     notes.push(...clipPlan.skipped);
   }
   return [...notes, ...(await f(clipPlan))];
@@ -56,12 +58,8 @@ async function main() {
   const ctx = await GpuContext.create({ dawnFlags, label: 'bench' });
   const opts: BenchOptions = quick ? { warmup: 1, runs: 3 } : { warmup: 2, runs: 7 };
   const results: BenchResult[] = [];
-  for (const c of cases) {
-    if (!selected(c.name)) continue;
-    results.push(...(await c.run(ctx, opts)));
-    ctx.disposeBuffers();
-  }
-  const doc = {
+  const out = flag('out');
+  const doc = (complete: boolean) => ({
     date: new Date().toISOString(),
     adapter: { ...ctx.adapter, features: undefined, limits: undefined },
     adapterName: adapterName(ctx),
@@ -70,11 +68,18 @@ async function main() {
     host: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1) },
     quick,
     args,
+    complete,
     results,
-  };
-  const text = JSON.stringify(doc, null, 2);
+  });
+  for (const c of cases) {
+    if (!selected(c.name)) continue;
+    results.push(...(await c.run(ctx, opts)));
+    ctx.disposeBuffers();
+    // Written after every case, so a run stopped at a time limit still leaves what it measured.
+    if (out) writeFileSync(out, JSON.stringify(doc(false), null, 2) + '\n');
+  }
+  const text = JSON.stringify(doc(true), null, 2);
   console.log(text);
-  const out = flag('out');
   if (out) writeFileSync(out, text + '\n');
   ctx.destroy();
 }

@@ -46,9 +46,11 @@ export function isSoftwareAdapter(ctx: GpuContext): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${a.description} ${a.architecture} ${a.device}`);
 }
 
+/** e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) (mesa software, software adapter)". */
 export function adapterName(ctx: GpuContext): string {
   const a = ctx.adapter;
-  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') + (isSoftwareAdapter(ctx) ? ' (software)' : '');
+  const kind = [a.vendor, a.architecture].filter(Boolean).join(' ');
+  return `${a.description || a.device || 'unknown adapter'} (${[kind, isSoftwareAdapter(ctx) ? 'software adapter' : ''].filter(Boolean).join(', ')})`;
 }
 
 function skip(name: string, params: BenchResult['params'], note: string): BenchResult {
@@ -60,7 +62,7 @@ function skip(name: string, params: BenchResult['params'], note: string): BenchR
  * (--engines=exec,ort-cpu,ort-webgpu) override the defaults: ViT-B/32 at batch 64 and 256 (TeCoA 128) on hardware
  * adapters; on software adapters tiny at 64 and 256 and mid at 64 (TeCoA: 128 and 64), only tiny with --quick.
  */
-export async function planClipBench(ctx: GpuContext, o: { quick: boolean; shapesFlag?: string; enginesFlag?: string }): Promise<ClipBenchPlan> {
+export async function planClipBench(ctx: GpuContext, o: { quick: boolean; shapesFlag?: string; enginesFlag?: string; maxSeconds?: number }): Promise<ClipBenchPlan> {
   const software = isSoftwareAdapter(ctx);
   const skipped: BenchResult[] = [];
   let names: string[];
@@ -104,7 +106,7 @@ export async function planClipBench(ctx: GpuContext, o: { quick: boolean; shapes
       skipped.push(skip('clip/*', { engine: 'ort-webgpu' }, `skipped: ${problem}`));
     }
   }
-  return { shapes, batches: batchesOf, tecoaBatch: tecoaOf, engines, skipped, maxSeconds: software ? 20 : 60 };
+  return { shapes, batches: batchesOf, tecoaBatch: tecoaOf, engines, skipped, maxSeconds: o.maxSeconds ?? (software ? 20 : 30) };
 }
 
 /** Random-init vision weights of a shape (cached: ViT-B/32 takes seconds to draw). */

@@ -52,12 +52,12 @@ export async function ortVersion(): Promise<string> {
   return ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown';
 }
 
-/** Exact names of the engines, for the JSON. */
+/** Exact names of the engines, for the JSON (no ';': results' notes continue after one). */
 export async function engineDescription(engine: 'exec' | 'ort-cpu' | 'ort-webgpu', adapter: string): Promise<string> {
   if (engine === 'exec') return `our WGSL executor (src/onnx/exec) on ${adapter}`;
   const v = await ortVersion();
-  if (engine === 'ort-cpu') return `onnxruntime-node ${v} CPU execution provider (default threads; ${os.cpus().length} logical CPUs)`;
-  return `onnxruntime-node ${v} WebGPU execution provider (its own Dawn device, adapter chosen by onnxruntime; host↔GPU copies of inputs and outputs included)`;
+  if (engine === 'ort-cpu') return `onnxruntime-node ${v} CPU execution provider (default threads, ${os.cpus().length} logical CPUs)`;
+  return `onnxruntime-node ${v} WebGPU execution provider (its own Dawn device and adapter choice, host↔GPU copies of inputs and outputs included)`;
 }
 
 export const WEBGPU_EP = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' } as const;
