@@ -723,6 +723,7 @@ export async function runSingleAttack(): Promise<void> {
       if (offGrid) warnings.push(`${offGrid} values of the result are not on the 8-bit grid`);
       const res: SingleResult = {
         bytes, pixels: Float32Array.from(bytes, (b) => b / 255), probs, pred, success, linf255: linf, l2,
+        alreadyAtGoal: target === null ? clean.pred !== trueClass : clean.pred === target,
         lostBySnapping: result.snapped?.lost ?? 0, withinBudget, warnings, ms: performance.now() - t0, evaluations: result.evaluations,
       };
       patchSingle({

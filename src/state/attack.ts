@@ -87,6 +87,8 @@ export interface SingleResult {
   /** ‖δ‖∞ in 1/255 units and ‖δ‖₂ in pixel units, of the 8-bit image. */
   linf255: number;
   l2: number;
+  /** The clean image already reached the goal (misclassified, or already the target): the kept point is the clean image. */
+  alreadyAtGoal: boolean;
   /** Samples lost by rounding to 8 bits (0 or 1). */
   lostBySnapping: number;
   /** Budget check of the 8-bit image (true = inside ε). */

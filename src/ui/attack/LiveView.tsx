@@ -129,6 +129,11 @@ export function LiveView() {
           <span>‖δ‖∞ = <code>{result.linf255}/255</code>{single.norm === 'linf' ? (result.withinBudget ? ' ≤ ε ✓' : ' > ε ✗') : ''}</span>
           <span>‖δ‖₂ = <code>{result.l2.toFixed(3)}</code>{single.norm === 'l2' ? (result.withinBudget ? ' ≤ ε ✓' : ' > ε ✗') : ''}</span>
           {result.lostBySnapping > 0 && <span className="warn-text">the float attack succeeded but the 8-bit rounding undid it</span>}
+          {result.alreadyAtGoal && (
+            <span className="warn-text" data-testid="attack-already">
+              the clean image already {target === null ? `is not classified as ${names[truth ?? 0]}` : `is classified as ${names[target]}`}: the worst case is the clean image itself (choose the clean prediction as the attacked class to attack it)
+            </span>
+          )}
           <span className="spacer" />
           <button type="button" className="primary" data-testid="attack-download" onClick={() => { setDlError(null); download().catch((e: unknown) => setDlError(String((e as Error)?.message ?? e))); }}>
             Download PNG
