@@ -32,8 +32,8 @@ export interface ClipBenchPlan {
   shapes: ClipBenchShape[];
   /** Batches of the forward and PGD cases, per shape. */
   batches: (shape: ClipBenchShape) => number[];
-  /** Batch of the TeCoA step, per shape. */
-  tecoaBatch: (shape: ClipBenchShape) => number;
+  /** Batch of the TeCoA step, per shape (undefined: skipped, with a note in `skipped`). */
+  tecoaBatch: (shape: ClipBenchShape) => number | undefined;
   engines: ClipEngine[];
   /** Notes recorded as results (skipped shapes and engines, with the reason). */
   skipped: BenchResult[];
@@ -76,26 +76,29 @@ export async function planClipBench(ctx: GpuContext, o: { quick: boolean; shapes
   } else {
     names = ['vit-b32'];
   }
-  const shapes: ClipBenchShape[] = [];
   const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 134217728;
-  const maxBuffer = ctx.limits.maxBufferSize ?? maxBinding;
-  const batchesOf = (s: ClipBenchShape): number[] => {
-    if (s.name === 'vit-b32') return o.quick ? [64] : [64, 256];
-    if (s.name === 'mid') return [64];
-    return o.quick ? [64] : [64, 256];
-  };
-  const tecoaOf = (s: ClipBenchShape): number => (s.name === 'mid' ? 64 : 128);
+  const limit = Math.min(maxBinding, ctx.limits.maxBufferSize ?? maxBinding);
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const limitText = `this adapter's maxStorageBufferBindingSize / maxBufferSize (${mib(limit)})`;
+  const shapes: ClipBenchShape[] = [];
+  const batches = new Map<string, number[]>();
+  const tecoa = new Map<string, number | undefined>();
   for (const n of names) {
     const s = CLIP_SHAPES[n];
-    const limit = Math.min(maxBinding, maxBuffer);
-    const need = largestTensorBytes(s.config, Math.max(...batchesOf(s), tecoaOf(s)));
-    // The TeCoA step keeps the tower's parameters in one flat buffer (AdamW over all of them at once).
-    const params = 4 * [...clipWeightShapes(s.config, 'vision').values()].reduce((a, d) => a + numel(d), 0);
-    if (need > limit || params > limit) {
-      skipped.push(skip('clip/*', { shape: n }, `skipped: the largest tensor (${(need / 2 ** 20).toFixed(0)} MiB) or the flat parameters (${(params / 2 ** 20).toFixed(0)} MiB) exceed this adapter's maxStorageBufferBindingSize / maxBufferSize (${(limit / 2 ** 20).toFixed(0)} MiB)`));
-      continue;
+    const wanted = s.name === 'mid' ? [64] : o.quick ? [64] : [64, 256];
+    const fits = wanted.filter((b) => largestTensorBytes(s.config, b) <= limit);
+    for (const b of wanted) {
+      if (!fits.includes(b)) skipped.push(skip('clip/forward+pgd10', { shape: n, batch: b }, `skipped: its largest tensor (${mib(largestTensorBytes(s.config, b))}) exceeds ${limitText}`));
     }
+    // The TeCoA step keeps the tower's parameters in one flat buffer (AdamW over all of them at once), both engines.
+    const tb = s.name === 'mid' ? 64 : 128;
+    const params = 4 * [...clipWeightShapes(s.config, 'vision').values()].reduce((a, d) => a + numel(d), 0);
+    const tecoaFits = params <= limit && largestTensorBytes(s.config, tb) <= limit;
+    if (!tecoaFits) skipped.push(skip('clip/tecoa-step', { shape: n, batch: tb }, `skipped: its flat parameters (${mib(params)}) or largest tensor (${mib(largestTensorBytes(s.config, tb))}) exceed ${limitText}`));
+    if (!fits.length && !tecoaFits) continue;
     shapes.push(s);
+    batches.set(n, fits);
+    tecoa.set(n, tecoaFits ? tb : undefined);
   }
   let engines: ClipEngine[] = o.enginesFlag ? (o.enginesFlag.split(',').filter(Boolean) as ClipEngine[]) : [...CLIP_ENGINES];
   for (const e of engines) if (!CLIP_ENGINES.includes(e)) throw new RangeError(`--engines: unknown engine '${e}' (known: ${CLIP_ENGINES.join(', ')})`);
@@ -106,7 +109,7 @@ export async function planClipBench(ctx: GpuContext, o: { quick: boolean; shapes
       skipped.push(skip('clip/*', { engine: 'ort-webgpu' }, `skipped: ${problem}`));
     }
   }
-  return { shapes, batches: batchesOf, tecoaBatch: tecoaOf, engines, skipped, maxSeconds: o.maxSeconds ?? (software ? 20 : 30) };
+  return { shapes, batches: (s) => batches.get(s.name) ?? [], tecoaBatch: (s) => tecoa.get(s.name), engines, skipped, maxSeconds: o.maxSeconds ?? (software ? 20 : 30) };
 }
 
 /** Random-init vision weights of a shape (cached: ViT-B/32 takes seconds to draw). */

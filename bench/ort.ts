@@ -57,7 +57,10 @@ export async function engineDescription(engine: 'exec' | 'ort-cpu' | 'ort-webgpu
   if (engine === 'exec') return `our WGSL executor (src/onnx/exec) on ${adapter}`;
   const v = await ortVersion();
   if (engine === 'ort-cpu') return `onnxruntime-node ${v} CPU execution provider (default threads, ${os.cpus().length} logical CPUs)`;
-  return `onnxruntime-node ${v} WebGPU execution provider (its own Dawn device and adapter choice, host↔GPU copies of inputs and outputs included)`;
+  // onnxruntime-node does not report the adapter its Dawn picked; the Vulkan drivers both Dawns can see say which.
+  const icd = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES;
+  const which = icd ? `Vulkan drivers limited to ${icd}, so the same GPU as ours` : `adapter not reported by onnxruntime, the same as ours where one Vulkan device exists`;
+  return `onnxruntime-node ${v} WebGPU execution provider (its own Dawn device, ${which}, host↔GPU copies of inputs and outputs included)`;
 }
 
 export const WEBGPU_EP = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' } as const;

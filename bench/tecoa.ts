@@ -191,6 +191,7 @@ export async function benchClipTecoa(ctx: GpuContext, plan: ClipBenchPlan, opts:
   const adapter = adapterName(ctx);
   for (const s of plan.shapes) {
     const batch = plan.tecoaBatch(s);
+    if (batch === undefined) continue;
     for (const engine of plan.engines) {
       try {
         out.push(await tecoaCase(ctx, s, batch, engine, plan, opts, adapter));
