@@ -564,6 +564,13 @@ export async function selectImageFile(file: File): Promise<void> {
   }
 }
 
+/** Batch size (8–16) and the position in each class's test images the batch starts from. */
+export function setBatchOptions(o: { size?: number; from?: number }): void {
+  const size = o.size === undefined ? store().batchSize : Math.min(16, Math.max(8, Math.round(o.size)));
+  const from = o.from === undefined ? store().batchFrom : Math.min(999, Math.max(0, Math.floor(o.from) || 0));
+  patch({ batchSize: size, batchFrom: from });
+}
+
 export function setTrueClass(k: number): void {
   patch({ trueClass: k });
 }

@@ -25,6 +25,10 @@ export async function setCustomClasses(text: string | null): Promise<void> {
   return (await engine()).setCustomClasses(text);
 }
 
+export async function setBatchOptions(o: { size?: number; from?: number }): Promise<void> {
+  (await engine()).setBatchOptions(o);
+}
+
 export async function setTrueClass(k: number): Promise<void> {
   (await engine()).setTrueClass(k);
 }

@@ -1,5 +1,5 @@
 /** Robust accuracy of a small batch of test images: clean vs attacked, with every image's prediction. */
-import { runBatchAttack, stopAttack } from '../../engine/attackLazy';
+import { runBatchAttack, setBatchOptions, stopAttack } from '../../engine/attackLazy';
 import { useAttackStore } from '../../state/attack';
 import { PixelCanvas } from './Canvases';
 import { pct } from './draw';
@@ -21,7 +21,6 @@ export function BatchCard() {
   const batch = useAttackStore((s) => s.batch);
   const size = useAttackStore((s) => s.batchSize);
   const from = useAttackStore((s) => s.batchFrom);
-  const patch = useAttackStore((s) => s.patch);
   const ds = useAttackStore((s) => s.picker.value);
   const modelReady = useAttackStore((s) => s.model.status === 'ready');
   const busy = batch.status === 'running' || batch.status === 'waiting';
@@ -35,13 +34,13 @@ export function BatchCard() {
       <p className="atk-sub">The same attack on several test images at once (balanced over the dataset’s classes): accuracy on the clean images against accuracy under attack.</p>
       <div className="atk-run">
         <label className="inline">Images{' '}
-          <select value={size} onChange={(e) => patch({ batchSize: Number(e.target.value) })} disabled={busy} data-testid="attack-batch-size">
+          <select value={size} onChange={(e) => void setBatchOptions({ size: Number(e.target.value) })} disabled={busy} data-testid="attack-batch-size">
             {SIZES.map((n) => <option key={n} value={n}>{n}</option>)}
           </select>
         </label>
         <label className="inline">from image{' '}
           <input type="number" min={0} max={999} value={from} style={{ width: '5em' }} disabled={busy}
-            onChange={(e) => patch({ batchFrom: Math.max(0, Math.min(999, Math.floor(Number(e.target.value) || 0))) })} />
+            onChange={(e) => void setBatchOptions({ from: Number(e.target.value) })} />
           {' '}of each class
         </label>
         <button type="button" className="primary" disabled={!modelReady || !ds || busy} onClick={() => void runBatchAttack()} data-testid="attack-batch-run">Run on batch</button>

@@ -79,7 +79,7 @@ export function LiveView() {
           <div className="frame">{current ? <PixelCanvas pixels={current} dims={dims} label="adversarial image" testId="attack-adv-canvas" /> : <div className="empty">adversarial image: run the attack</div>}</div>
           <figcaption>
             <b>Adversarial</b> · {result ? '8-bit result' : at ?? '—'}
-            <Pred names={names} probs={runHere ? single.currentProbs : null} truth={target ?? truth} />
+            <Pred names={names} probs={runHere ? single.currentProbs : null} truth={truth} />
           </figcaption>
         </figure>
         <figure className="atk-fig">

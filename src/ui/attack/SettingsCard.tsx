@@ -46,6 +46,7 @@ export function SettingsCard() {
         <p className="hint-block">ε, α in 1/255 of the pixel range (for PGD L2, ε is the L2 radius); {usesAlpha ? 'α is the step size' : 'APGD adapts its own step size'}; results are rounded to 8 bits and checked again.</p>
       </FieldGroup>
       <section className="card">
+        <p className="atk-sub">Runs the attack above on the selected image; the live view below updates after every step.</p>
         <div className="atk-run">
           <button type="button" className="primary" disabled={!ready || busy} onClick={() => void runSingleAttack()} data-testid="attack-run">Run attack</button>
           <button type="button" disabled={!busy} onClick={() => void stopAttack('single')} data-testid="attack-stop">Stop</button>
