@@ -26,7 +26,7 @@ function linkFor(config: ExperimentConfig, panel = 'model'): string {
 }
 
 const PANELS: Array<[string, string, boolean]> = [
-  ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', false], ['finetune', 'Fine-tune', false],
+  ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', false],
   ['subspaces', 'Subspaces', false], ['runs', 'Runs', false], ['selftest', 'Self-test', true],
 ];
 
@@ -44,7 +44,8 @@ test('the shell renders, every panel is reachable from the navigation, and each 
     await expect(main.getByRole('heading', { level: 2, name: title, exact: true })).toBeVisible();
     await expect(main.locator('.panel-head .explain')).not.toBeEmpty();
     if (id !== 'model') expect(new URL(page.url()).hash).toContain(`p=${id}`); // model is the default: no entry needed
-    if (ready) await expect(main.getByTestId('coming-soon')).toHaveCount(0);
+    // A ready panel may still hold a placeholder for a later engine inside a slot of its own (attack: the compare slot).
+    if (ready) await expect(main.locator('[data-testid="coming-soon"]:not([data-testid="attack-compare-slot"] *)')).toHaveCount(0);
     else await expect(main.getByTestId('coming-soon')).toContainText('coming soon — engine in progress', { ignoreCase: true });
     if (id === 'data') await expect(page.getByTestId('preview-grid').locator('canvas')).toHaveCount(60, { timeout: 60_000 });
     if (id === 'selftest') await expect(page.getByTestId('gpu-status')).toHaveText('ready', { timeout: 60_000 });
