@@ -4,30 +4,9 @@
  * cross-entropy, KL divergence, group means. Sizes are tiny next to the towers (batch × classes × embedding), so
  * they run on the CPU; the subspace terms and the zero-shot CE run on the GPU kernels.
  */
+import { normalizeRows, normalizeRowsBackward } from '../util/cosine';
 
-/** Rows of x [n, d] scaled to unit L2 norm (norms clamped at 1e-12). */
-export function normalizeRows(x: ArrayLike<number>, n: number, d: number): { y: Float64Array; norms: Float64Array } {
-  const y = new Float64Array(n * d), norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x[i * d + k] ** 2;
-    const r = Math.max(Math.sqrt(s), 1e-12);
-    norms[i] = r;
-    for (let k = 0; k < d; k++) y[i * d + k] = x[i * d + k] / r;
-  }
-  return { y, norms };
-}
-
-/** ∂/∂x of a loss given ∂/∂y for y = x / ‖x‖ (row-wise): (gy − y·(y·gy)) / ‖x‖. */
-export function normalizeRowsBackward(y: ArrayLike<number>, norms: ArrayLike<number>, gy: ArrayLike<number>, n: number, d: number): Float64Array {
-  const gx = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let dot = 0;
-    for (let k = 0; k < d; k++) dot += y[i * d + k] * gy[i * d + k];
-    for (let k = 0; k < d; k++) gx[i * d + k] = (gy[i * d + k] - y[i * d + k] * dot) / norms[i];
-  }
-  return gx;
-}
+export { cosLogits, cosLogitsBackward, normalizeRows, normalizeRowsBackward, type CosLogits } from '../util/cosine';
 
 export interface Ensemble {
   /** [classes, d] unit class embeddings. */
@@ -62,49 +41,6 @@ export function ensembleBackward(e: Ensemble, gClass: ArrayLike<number>): Float6
   const gUnit = new Float64Array(C * G * d);
   for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) for (let k = 0; k < d; k++) gUnit[(c * G + g) * d + k] = gMean[c * d + k] / G;
   return normalizeRowsBackward(e.unit, e.norms, gUnit, C * G, d);
-}
-
-export interface CosLogits {
-  /** [n, classes] = s · cos(image_i, class_k). */
-  logits: Float64Array;
-  n: number;
-  classes: number;
-  d: number;
-  scale: number;
-  imageUnit: Float64Array;
-  imageNorms: Float64Array;
-  textUnit: Float64Array;
-  textNorms: Float64Array;
-}
-
-export function cosLogits(images: ArrayLike<number>, texts: ArrayLike<number>, n: number, classes: number, d: number, scale: number): CosLogits {
-  const im = normalizeRows(images, n, d), tx = normalizeRows(texts, classes, d);
-  const logits = new Float64Array(n * classes);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < classes; c++) {
-      let s = 0;
-      for (let k = 0; k < d; k++) s += im.y[i * d + k] * tx.y[c * d + k];
-      logits[i * classes + c] = scale * s;
-    }
-  }
-  return { logits, n, classes, d, scale, imageUnit: im.y, imageNorms: im.norms, textUnit: tx.y, textNorms: tx.norms };
-}
-
-/** ∂/∂images and ∂/∂texts (raw) from ∂/∂logits. */
-export function cosLogitsBackward(l: CosLogits, dLogits: ArrayLike<number>): { gImages: Float64Array; gTexts: Float64Array } {
-  const { n, classes: C, d, scale } = l;
-  const gIu = new Float64Array(n * d), gTu = new Float64Array(C * d);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < C; c++) {
-      const g = scale * dLogits[i * C + c];
-      if (g === 0) continue;
-      for (let k = 0; k < d; k++) {
-        gIu[i * d + k] += g * l.textUnit[c * d + k];
-        gTu[c * d + k] += g * l.imageUnit[i * d + k];
-      }
-    }
-  }
-  return { gImages: normalizeRowsBackward(l.imageUnit, l.imageNorms, gIu, n, d), gTexts: normalizeRowsBackward(l.textUnit, l.textNorms, gTu, C, d) };
 }
 
 /** Row-wise softmax and log-softmax of [n, C]. */

@@ -10,6 +10,7 @@
  *   ∂loss/∂L_ij = (1/2B) · [(softmax_row(L)_ij − T_ij) + (softmax_col(L)_ij − T'_ji)]
  *   ∂u_i = s Σ_j G_ij w_j, ∂w_j = s Σ_i G_ij u_i;  ∂x = (∂u − u (u·∂u)) / ‖x‖ (same for y)
  */
+import { cosLogits, cosLogitsBackward } from '../util/cosine';
 
 export interface ContrastiveInputs {
   /** [B, P] raw image embeddings. */
@@ -36,44 +37,13 @@ export interface ContrastiveResult {
   accI2T: number;
 }
 
-const NORM_EPS = 1e-12;
-
-function normalizeRows(x: ArrayLike<number>, n: number, d: number): { y: Float64Array; norms: Float64Array } {
-  const y = new Float64Array(n * d), norms = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
-    const r = Math.max(Math.sqrt(s), NORM_EPS);
-    norms[i] = r;
-    for (let k = 0; k < d; k++) y[i * d + k] = x[i * d + k] / r;
-  }
-  return { y, norms };
-}
-
-/** Back through y = x/‖x‖: gx = (gy − y (y·gy)) / ‖x‖, in place into a new array. */
-function normalizeBackward(y: Float64Array, norms: Float64Array, gy: Float64Array, n: number, d: number): Float64Array {
-  const gx = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let dot = 0;
-    for (let k = 0; k < d; k++) dot += y[i * d + k] * gy[i * d + k];
-    for (let k = 0; k < d; k++) gx[i * d + k] = (gy[i * d + k] - y[i * d + k] * dot) / norms[i];
-  }
-  return gx;
-}
-
 export function contrastiveLoss(inp: ContrastiveInputs): ContrastiveResult {
   const { batch: B, dim: P, scale: s, classes } = inp;
   if (inp.image.length !== B * P || inp.text.length !== B * P) throw new RangeError(`contrastiveLoss: embeddings must be [${B}, ${P}]`);
   if (classes.length !== B) throw new RangeError(`contrastiveLoss: ${classes.length} classes for batch ${B}`);
-  const u = normalizeRows(inp.image, B, P), w = normalizeRows(inp.text, B, P);
-  const L = new Float64Array(B * B);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < B; j++) {
-      let dot = 0;
-      for (let k = 0; k < P; k++) dot += u.y[i * P + k] * w.y[j * P + k];
-      L[i * B + j] = s * dot;
-    }
-  }
+  // Captions play the classes of cosLogits: L[i, j] = s · cos(image_i, caption_j).
+  const cos = cosLogits(inp.image, inp.text, B, B, P, s);
+  const L = cos.logits;
   // Positives per class (rows and columns have the same count since the pos matrix is symmetric).
   const count = new Map<number, number>();
   for (let i = 0; i < B; i++) count.set(classes[i], (count.get(classes[i]) ?? 0) + 1);
@@ -111,21 +81,11 @@ export function contrastiveLoss(inp: ContrastiveInputs): ContrastiveResult {
   }
   lossI2T /= B;
   lossT2I /= B;
-  const gu = new Float64Array(B * P), gw = new Float64Array(B * P);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < B; j++) {
-      const g = s * G[i * B + j];
-      if (g === 0) continue;
-      for (let k = 0; k < P; k++) {
-        gu[i * P + k] += g * w.y[j * P + k];
-        gw[j * P + k] += g * u.y[i * P + k];
-      }
-    }
-  }
+  const { gImages, gTexts } = cosLogitsBackward(cos, G);
   return {
     loss: 0.5 * (lossI2T + lossT2I), lossI2T, lossT2I,
-    gradImage: normalizeBackward(u.y, u.norms, gu, B, P),
-    gradText: normalizeBackward(w.y, w.norms, gw, B, P),
+    gradImage: gImages,
+    gradText: gTexts,
     accI2T: hits / B,
   };
 }
