@@ -9,9 +9,8 @@
  *    Tolerance: |web − node| ≤ 1e-4 · max|node| + 1e-3 · |node| elementwise, for the gradient and image_embeds
  *    (both float32; measured differences are ~1e-7 of the scale).
  * 2. onnxruntime's node placement (its verbose session log, logSeverityLevel 0: "Node(s) placed on [EP]. Number of
- *    nodes: N" and the node list) for the forward and backward graphs: no forward node runs on the CPU execution
- *    provider; in the backward, only the autodiff's Sum nodes do (onnxruntime-web's WebGPU provider has no Sum
- *    kernel; a known issue, listed in the test's annotations).
+ *    nodes: N" and the node list) for the forward and backward graphs: no node of either runs on the CPU execution
+ *    provider (the autodiff sums gradient contributions with Add trees: onnxruntime-web's WebGPU provider has no Sum).
  * The float64-reference gradient self-check (src/models/gradient.check.ts) runs on the self-test page
  * (e2e/selftest.spec.ts) and in Node (tests/kernels.test.ts).
  */
@@ -22,30 +21,13 @@ import { towerInputGradientNode } from '../src/models/gradient.node';
 import { loadClipModel } from '../src/models/load';
 import { Rng } from '../src/util/random';
 import { validate } from '../src/util/validate';
+// The page-side result types (erased at run time: the probe itself runs in the page).
+import type { PlacementReport as Placement, ProbeGradientResult as ProbeResult } from '../src/models/browser-probe';
 
 const BATCH = 2;
 const FIXTURE = '/fixtures/tiny-clip/';
 
-interface ProbeResult {
-  backend: string;
-  output: number[];
-  grad: number[];
-  outputDims: number[];
-  inputDims: number[];
-  files: { name: string; bytes: number; sha256: string }[];
-  progress: { file: string; loaded: number; total: number | null }[];
-  warnings: string[];
-  forwardNodes: number;
-  backwardNodes: number;
-  ms: number;
-}
 
-interface Placement {
-  placements: Record<string, Record<string, number>>;
-  cpuNodes: Record<string, string[]>;
-  observed: boolean;
-  lines: string[];
-}
 
 /** An empty page of the dev server (public/fixtures/probe.html): the probes need no UI, only the origin. */
 const PROBE_PAGE = '/fixtures/probe.html';

@@ -1,3 +1,4 @@
+import type { GpuContext } from '../gpu/context';
 import type { KernelCheck } from '../selftest/types';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
@@ -32,42 +33,39 @@ function compare(name: string, got: Record<string, Float32Array>, want: Record<s
   return Object.keys(want).map((k) => validate(got[k], want[k], tol[0], tol[1], `${name} ${k}`));
 }
 
-function adamwCase(name: string, count: number, steps: number, opts: AdamwOptions, clip: boolean): KernelCheck {
+/**
+ * `steps` updates of one optimiser against its float64 reference: params, logged gradient norms and the state
+ * (AdamW's m and v always; SGD's momentum buffer only when momentum is on — plain SGD never touches it).
+ */
+function optimCase<O extends AdamwOptions | SgdOptions>(
+  name: string, count: number, steps: number, opts: O, clip: boolean,
+  gpu: (ctx: GpuContext, params: Float32Array, grads: Float32Array[], o: O) => Promise<{ params: Float32Array; gradNorms: Float32Array; state: Record<string, Float32Array> }>,
+  ref: (params: Float32Array, grads: Float32Array[], o: O) => { params: Float64Array; gradNorms: Float64Array; state: Record<string, Float64Array> },
+  compareState: (o: O) => boolean,
+): KernelCheck {
   return {
     name: `optim/${name}`,
     async run(ctx, rng) {
       const params = rng.normal(count, 0.5);
       const grads = packedGradients(rng, count, steps);
       const o = { ...opts, maxGradNorm: clip ? activeClip(grads) : undefined };
-      const got = await adamwStep(ctx, params, grads, o);
-      const want = adamwStepRef(params, grads, o);
-      return [
-        validate(got.params, want.params, PARAM_TOL[0], PARAM_TOL[1], `${name} params (${steps} steps)`),
-        ...compare(name, got.state, want.state, STATE_TOL),
-        validate(got.gradNorms, want.gradNorms, NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
-      ];
-    },
-  };
-}
-
-function sgdCase(name: string, count: number, steps: number, opts: SgdOptions, clip: boolean): KernelCheck {
-  return {
-    name: `optim/${name}`,
-    async run(ctx, rng) {
-      const params = rng.normal(count, 0.5);
-      const grads = packedGradients(rng, count, steps);
-      const o = { ...opts, maxGradNorm: clip ? activeClip(grads) : undefined };
-      const got = await sgdStep(ctx, params, grads, o);
-      const want = sgdStepRef(params, grads, o);
+      const got = await gpu(ctx, params, grads, o);
+      const want = ref(params, grads, o);
       const results = [
         validate(got.params, want.params, PARAM_TOL[0], PARAM_TOL[1], `${name} params (${steps} steps)`),
         validate(got.gradNorms, want.gradNorms, NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
       ];
-      if (o.momentum) results.push(...compare(name, got.state, want.state, STATE_TOL));
+      if (compareState(o)) results.push(...compare(name, got.state, want.state, STATE_TOL));
       return results;
     },
   };
 }
+
+const adamwCase = (name: string, count: number, steps: number, opts: AdamwOptions, clip: boolean) =>
+  optimCase(name, count, steps, opts, clip, adamwStep, adamwStepRef, () => true);
+
+const sgdCase = (name: string, count: number, steps: number, opts: SgdOptions, clip: boolean) =>
+  optimCase(name, count, steps, opts, clip, sgdStep, sgdStepRef, (o) => !!o.momentum);
 
 /** The norm buffer itself: ‖g‖ over more than GRAD_NORM_PARTIALS·256 elements (stage 1 loops) and the clip scale. */
 const gradNormCase: KernelCheck = {
