@@ -17,7 +17,7 @@
  * d = ½‖P_X − P_Y‖²_F with ridge ρ (src/subspace, symmetric, gradients to both groups) or second-moment matching.
  * Rank-1 ablation = mean-direction alignment: each group replaced by its mean row before d.
  */
-import { principalAngles, subspaceLoss } from '../subspace';
+import { subspaceLoss } from '../subspace';
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
 import { resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
@@ -25,6 +25,7 @@ import { axpy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, norma
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
+import { groupSpectrum, type Spectra } from './geometry';
 import type { GpuContext } from '../gpu/context';
 
 /** d over pairs of groups (x [pairs, n, d], y [pairs, m, d]) on the GPU: mean value and its gradients. */
@@ -34,13 +35,6 @@ export async function groupDistance(ctx: GpuContext, x: ArrayLike<number>, y: Ar
   return { value: r.value, gx: Float64Array.from(r.gx), gy: Float64Array.from(r.gy) };
 }
 
-/** Mean principal angle in degrees over every pair (finite angles only), on the GPU. */
-async function meanAngle(ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }): Promise<number> {
-  const r = await principalAngles(ctx, Float32Array.from(x), Float32Array.from(y), shape);
-  let s = 0, k = 0;
-  for (const v of r.angles) if (Number.isFinite(v)) { s += v; k++; }
-  return k ? (s / k) * 180 / Math.PI : NaN;
-}
 
 /** Rows [groups · n, d] of chosen groups gathered into [picked, n, d]. */
 function gather(src: ArrayLike<number>, picks: ArrayLike<number>, n: number, d: number): Float64Array {
@@ -175,13 +169,19 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       await text.backward(t, { classEmb: gClassEmb, prompts: gPrompts });
       if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
 
-      const angles: Record<string, number> = {
-        advClean: await meanAngle(ctx, An.y, Xn.y, { pairs: B, n: V, m: V, d: D }),
-        imageText: await meanAngle(ctx, Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D }),
+      // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
+      // the spectrum (mean over the groups, index by index).
+      const angles: Record<string, number> = {}, spectra: Spectra = {};
+      const measure = async (k: 'advClean' | 'imageText' | 'advText', x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }) => {
+        const r = await groupSpectrum(ctx, x, y, shape);
+        angles[k] = r.mean;
+        spectra[k] = r.spectrum;
       };
-      if (TAn) angles.advText = await meanAngle(ctx, gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
+      await measure('advClean', An.y, Xn.y, { pairs: B, n: V, m: V, d: D });
+      await measure('imageText', Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D });
+      if (TAn) await measure('advText', gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
       if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts });
-      return { loss, terms, trainRobustAccuracy: ce.accuracy, angles, debug: debug ? dbg : undefined };
+      return { loss, terms, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
     },
   };
 }

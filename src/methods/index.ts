@@ -13,3 +13,4 @@ export * from './fare';
 export * from './aos';
 export * from './loop';
 export * from './load';
+export * from './geometry';

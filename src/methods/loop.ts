@@ -23,6 +23,7 @@ import type { FineTuneModel, PassCounts } from './model';
 import { createPmgAft } from './pmgAft';
 import { createTecoa } from './tecoa';
 import { ClassText, type ClassPrompts, type PromptSelection } from './text';
+import { computeGeometry, type GeometryProbe, type GeometrySnapshot, type ProjectionBasis, type Spectra } from './geometry';
 
 export function createMethod(config: FineTuneConfig): FineTuneMethod {
   validateFineTuneConfig(config);
@@ -68,6 +69,13 @@ export interface StepMetrics {
   terms: Record<string, number>;
   trainRobustAccuracy?: number;
   angles?: Record<string, number>;
+  /**
+   * Principal-angle spectra (degrees, index = angle index, mean over the groups): AoS's training batch every step
+   * (GPU); for the other methods, the geometry probe's at the steps it is measured (`geometry` option).
+   */
+  spectra?: Spectra;
+  /** The geometry probe measured after this step's update (every `geometry.every` steps). */
+  geometry?: GeometrySnapshot;
   /** ‖g‖ over the trained towers before clipping. */
   gradNorm: number;
   /** Training passes of this step and cumulative. */
@@ -85,6 +93,12 @@ export interface FineTuneLoopOptions {
   prompts: (sel: PromptSelection) => ClassPrompts;
   /** Validation batch (classes = the training data's). */
   validation?: ValidationSet;
+  /**
+   * Measure the geometry of a fixed probe (src/methods/geometry.ts) every `every` steps (after the update) into
+   * `StepMetrics.geometry`. The projection plane is fixed by the loop's first snapshot (`measureGeometry()` before
+   * the first step gives the step-0 one). Not counted as training or evaluation passes; not in `seconds`.
+   */
+  geometry?: { every: number; probe: GeometryProbe };
 }
 
 export class FineTuneLoop {
@@ -95,6 +109,8 @@ export class FineTuneLoop {
   /** The zero-shot class prompts of validation: every template × every synonym. */
   readonly evalText: ClassText;
   step = 0;
+  /** The projection plane of the first geometry snapshot (kept for every later one). */
+  geometryBasis: ProjectionBasis | undefined;
 
   private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneLoopOptions) {
     this.config = o.config;
@@ -104,6 +120,7 @@ export class FineTuneLoop {
     if (towers.text !== o.model.text.trainable || towers.vision !== o.model.vision.trainable) {
       throw new RangeError(`FineTuneLoop: the config trains ${JSON.stringify(towers)}, the model ${JSON.stringify({ vision: o.model.vision.trainable, text: o.model.text.trainable })}`);
     }
+    if (o.geometry && !(Number.isInteger(o.geometry.every) && o.geometry.every >= 1)) throw new RangeError(`FineTuneLoop: geometry.every must be a positive integer, got ${o.geometry.every}`);
     this.text = new ClassText(o.model, o.prompts(methodPromptSelection(o.config)), towers.text);
     this.evalText = new ClassText(o.model, o.prompts({}), false);
   }
@@ -142,13 +159,28 @@ export class FineTuneLoop {
     this.step = step;
     const p = this.model.passes.train;
     const m: StepMetrics = {
-      step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, gradNorm,
+      step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
       stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
     };
     const every = this.config.evalEvery;
     if (this.o.validation && every > 0 && step % every === 0) m.val = await this.validate();
     m.seconds = (performance.now() - t0) / 1000;
+    const g = this.o.geometry;
+    if (g && step % g.every === 0) {
+      m.geometry = await this.measureGeometry();
+      if (!m.spectra) m.spectra = m.geometry.spectra;
+    }
+    if (!m.spectra) delete m.spectra;
     return m;
+  }
+
+  /** The geometry probe's snapshot of the current model (step = steps taken); the first one fixes the plane. */
+  async measureGeometry(): Promise<GeometrySnapshot> {
+    const g = this.o.geometry;
+    if (!g) throw new Error('FineTuneLoop.measureGeometry: no geometry probe configured');
+    const snap = await computeGeometry(this.ctx, this.model, g.probe, { step: this.step, basis: this.geometryBasis });
+    this.geometryBasis ??= { mean: snap.projection.mean, axes: snap.projection.axes, step: snap.projection.step, explained: snap.projection.explained };
+    return snap;
   }
 
   /** Clean and robust zero-shot accuracy of the current model on the validation batch (the attacks' bookkeeping). */

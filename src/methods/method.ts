@@ -10,6 +10,7 @@ import type { FineTuneBatch } from './data';
 import type { FineTuneModel, PassCounts } from './model';
 import type { ClassText } from './text';
 import type { ImagePgdOptions } from './attack';
+import type { Spectra } from './geometry';
 
 export interface StepInputs {
   ctx: GpuContext;
@@ -38,6 +39,8 @@ export interface StepOutput {
   trainRobustAccuracy?: number;
   /** Mean principal angle (degrees) per pair type of groups (AoS), computed on the GPU. */
   angles?: Record<string, number>;
+  /** Principal-angle spectrum (degrees, index = angle index, mean over the batch's groups) per pair type (AoS), on the GPU. */
+  spectra?: Spectra;
   debug?: Record<string, unknown>;
 }
 
