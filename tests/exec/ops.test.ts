@@ -103,6 +103,10 @@ const COMPUTE: OpCase[] = [
   { name: 'matmul-1d-left', op: 'MatMul', inputs: [f(4), f(2, 4, 3)] },
   { name: 'matmul-1d-right', op: 'MatMul', inputs: [f(2, 3, 4), f(4)] },
   { name: 'matmul-const-weight', op: 'MatMul', inputs: [f(3, 66, 9), { dims: [9, 70], const: true }] },
+  // A weight shared by the batch folds the batch into the rows (one-row items, small and large tiles).
+  { name: 'matmul-shared-weight-one-row', op: 'MatMul', inputs: [f(5, 1, 4), f(4, 3)] },
+  { name: 'matmul-shared-weight-2-batch-dims', op: 'MatMul', inputs: [f(2, 3, 5, 6), f(6, 70)] },
+  { name: 'matmul-per-batch-small', op: 'MatMul', inputs: [f(6, 17, 16), f(6, 16, 17)] },
   { name: 'gemm-transB-bias', op: 'Gemm', inputs: [f(5, 8), f(6, 8), f(6)], attrs: { transB: 1 } },
   { name: 'gemm-transA-alpha-beta-col', op: 'Gemm', inputs: [f(8, 5), f(8, 6), f(5, 1)], attrs: { transA: 1, alpha: 0.5, beta: 2 } },
   { name: 'gemm-no-c', op: 'Gemm', inputs: [f(3, 4), f(4, 5)], attrs: { alpha: -1.5 } },

@@ -162,12 +162,19 @@ export interface EwLayout {
 
 const POW_SPECIAL = new Set([1, 2, 3, 0.5, -1, -0.5]);
 
+/** Consecutive elements of the innermost (coalesced) dim each invocation computes. */
+export const EW_PER_THREAD = 4;
+
 /**
- * WGSL for `expr` (operand i read as `in i`) and the values of its float constants. Uniform (u32 words): [n, rank,
- * _, _, dims[8], outOffset, outStrides[8], then per operand: offset, strides[8], then the float constants].
- * Bindings: 0 uniform, 1.. inputs, last output.
+ * WGSL for `expr` (operand i read as `in i`) over outputs of coalesced rank `rank` (1…8, part of the text: the
+ * index decomposition is unrolled, no loop over a runtime rank — on software adapters that loop cost 3×), and the
+ * values of its float constants. Each invocation computes up to EW_PER_THREAD consecutive elements of the innermost
+ * dim, stepping every offset by its innermost stride (one index decomposition per EW_PER_THREAD elements).
+ * Uniform (u32 words): [n, rank, chunksPerRow, threads, dims[8], outOffset, outStrides[8], then per operand:
+ * offset, strides[8], then the float constants]. Bindings: 0 uniform, 1.. inputs, last output.
  */
-export function ewShader(common: string, expr: Expr, layout: EwLayout): { code: string; consts: number[] } {
+export function ewShader(common: string, expr: Expr, layout: EwLayout, rank = MAX_RANK): { code: string; consts: number[] } {
+  const R = Math.max(1, Math.min(rank, MAX_RANK));
   const nOps = layout.binding.length;
   const constBase = 4 + MAX_RANK + 1 + MAX_RANK + nOps * (1 + MAX_RANK);
   const consts: number[] = [];
@@ -188,14 +195,14 @@ export function ewShader(common: string, expr: Expr, layout: EwLayout): { code: 
       if (e.t === 'f32') {
         let k = consts.findIndex((v) => Object.is(v, e.v) || (Number.isNaN(v) && Number.isNaN(e.v)));
         if (k < 0) k = consts.push(e.v) - 1;
-        r = { c: `bitcast<f32>(P(${constBase + k}u))`, t: e.t, e };
+        r = { c: `k${k}`, t: e.t, e };
       } else r = { c: literal(e.v, e.t), t: e.t, e };
     } else {
       const special = e.op === 'Pow' && e.t === 'f32' && e.args[1].k === 'lit' && POW_SPECIAL.has(e.args[1].v);
       const args = special ? [gen(e.args[0]), { c: '', t: 'f32' as ElemType, e: e.args[1] }] : e.args.map(gen);
       const code = opCode(e.op, args, e.t, e.a);
       const name = `v${n++}`;
-      lines.push(`  let ${name}: ${e.t === 'bool' ? 'bool' : e.t} = ${code};`);
+      lines.push(`    let ${name}: ${e.t === 'bool' ? 'bool' : e.t} = ${code};`);
       r = { c: name, t: e.t, e };
     }
     memo.set(e, r);
@@ -208,7 +215,18 @@ export function ewShader(common: string, expr: Expr, layout: EwLayout): { code: 
   const outBinding = layout.bindingTypes.length + 1;
   const offs = [...used].sort((a, b) => a - b);
   const opBase = (i: number) => 4 + MAX_RANK + 1 + MAX_RANK + i * (1 + MAX_RANK);
+  const OS = 4 + MAX_RANK + 1;
   const words = constBase + consts.length;
+  const last = R - 1;
+  // Index decomposition of the row (dims 0 … R-2), innermost first, unrolled.
+  const dec: string[] = [];
+  for (let d = R - 2; d >= 0; d--) {
+    const c = d === 0 ? 'rem' : `(rem % P(${4 + d}u))`;
+    dec.push(`  let c${d} = i32(${c});`);
+    if (d > 0) dec.push(`  rem = rem / P(${4 + d}u);`);
+    dec.push(`  oo = oo + c${d} * S(${OS + d}u);`);
+    for (const i of offs) dec.push(`  o${i} = o${i} + c${d} * S(${opBase(i) + 1 + d}u);`);
+  }
   const code = `${common}
 struct Params { v: array<vec4<u32>, ${Math.ceil(words / 4)}> }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -219,36 +237,48 @@ fn S(i: u32) -> i32 { return bitcast<i32>(p.v[i >> 2u][i & 3u]); }
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let idx = gid.x + gid.y * nwg.x * 256u;
-  if (idx >= P(0u)) { return; }
-  let rank = P(1u);
-  var oo: i32 = S(${4 + MAX_RANK}u);
-${offs.map((i) => `  var o${i}: i32 = S(${opBase(i)}u);`).join('\n')}
-  var rem: u32 = idx;
-  for (var k: u32 = 0u; k < rank; k = k + 1u) {
-    let d = rank - 1u - k;
-    let size = P(4u + d);
-    let c = i32(rem % size);
-    rem = rem / size;
-    oo = oo + c * S(${4 + MAX_RANK + 1}u + d);
-${offs.map((i) => `    o${i} = o${i} + c * S(${opBase(i) + 1}u + d);`).join('\n')}
-  }
+  let t = gid.x + gid.y * nwg.x * 256u;
+  if (t >= P(3u)) { return; }
+  let chunks = P(2u);
+  let inner = P(${4 + last}u);
+  let j0 = (t % chunks) * ${EW_PER_THREAD}u;
+  var rem: u32 = t / chunks;
+  var oo: i32 = S(${OS - 1}u) + i32(j0) * S(${OS + last}u);
+${offs.map((i) => `  var o${i}: i32 = S(${opBase(i)}u) + i32(j0) * S(${opBase(i) + 1 + last}u);`).join('\n')}
+${dec.join('\n')}
+${consts.map((_, k) => `  let k${k} = bitcast<f32>(P(${constBase + k}u));`).join('\n')}
+  let so = S(${OS + last}u);
+${offs.map((i) => `  let s${i} = S(${opBase(i) + 1 + last}u);`).join('\n')}
+  let e = min(${EW_PER_THREAD}u, inner - j0);
+  for (var j: u32 = 0u; j < e; j = j + 1u) {
 ${lines.join('\n')}
-  out[oo] = ${store};
+    out[oo] = ${store};
+    oo = oo + so;
+${offs.map((i) => `    o${i} = o${i} + s${i};`).join('\n')}
+  }
 }
 `;
   return { code, consts };
 }
 
-/** Uniform words for an element-wise dispatch (views already broadcast to `out.dims`). */
-export function ewUniforms(out: View, operands: View[], consts: number[] = []): { words: Uint32Array; n: number } {
+/** Uniform words for an element-wise dispatch (views already broadcast to `out.dims`), its rank and thread count. */
+export function ewUniforms(out: View, operands: View[], consts: number[] = []): { words: Uint32Array; n: number; rank: number; threads: number } {
   const n = numelOf(out.dims);
   const c = coalesce(out.dims, [out.strides, ...operands.map((v) => v.strides)]);
   if (c.dims.length > MAX_RANK) throw new ExecError(`element-wise kernel: rank ${c.dims.length} after coalescing exceeds ${MAX_RANK}`);
-  const f = new Fields().u(n).u(c.dims.length).u(0).u(0).is(c.dims, MAX_RANK, 1).i(out.offset).is(c.strides[0], MAX_RANK);
+  if (c.dims.length === 0) {
+    // A single element: one dim of 1.
+    c.dims.push(1);
+    c.strides.forEach((s) => s.push(0));
+  }
+  const rank = c.dims.length;
+  const inner = c.dims[rank - 1];
+  const chunks = Math.ceil(inner / EW_PER_THREAD);
+  const threads = (n / inner) * chunks;
+  const f = new Fields().u(n).u(rank).u(chunks).u(threads).is(c.dims, MAX_RANK, 1).i(out.offset).is(c.strides[0], MAX_RANK);
   operands.forEach((v, i) => f.i(v.offset).is(c.strides[i + 1], MAX_RANK));
   for (const v of consts) f.f(v);
-  return { words: f.done(), n };
+  return { words: f.done(), n, rank, threads };
 }
 
 /** An element-wise step: `out = expr(operands)`; operand views are broadcast to the output's dims. */
@@ -299,11 +329,13 @@ export class EwStep implements Step {
     const layout = this.layout();
     const allocs: Alloc[] = [];
     for (const o of this.operands) if (!allocs.includes(o.alloc)) allocs.push(o.alloc);
-    const { code, consts } = ewShader(sh.common, this.expr, layout);
-    const { words } = ewUniforms(this.out.view, this.operands.map((o) => o.view), consts);
+    // The rank (part of the text) and the constants' count (which the uniform layout depends on) come first.
+    const probe = ewUniforms(this.out.view, this.operands.map((o) => o.view));
+    const { code, consts } = ewShader(sh.common, this.expr, layout, probe.rank);
+    const { words, threads } = ewUniforms(this.out.view, this.operands.map((o) => o.view), consts);
     return [{
       kind: 'dispatch', label: this.label, code, entry: 'main',
-      uniforms: words, bindings: [...allocs, this.out.alloc], workgroups: grid1d(n),
+      uniforms: words, bindings: [...allocs, this.out.alloc], workgroups: grid1d(threads),
     }];
   }
 }

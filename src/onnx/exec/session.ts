@@ -43,6 +43,11 @@ export interface ExecSession extends OnnxSession {
   readonly commandCount: number;
   /** Distinct pipelines the session uses. */
   readonly pipelineCount: number;
+  /**
+   * One run with a GPU timestamp pair around every dispatch (each in its own pass), for finding the kernels that
+   * dominate; needs the adapter's 'timestamp-query'. Outputs are not returned.
+   */
+  profile(feeds: Record<string, SessionFeed>): Promise<{ label: string; ns: number }[]>;
 }
 
 /** A command with its pipeline, its uniform buffer (written once) and a bind group cached per bound buffer set. */
@@ -80,7 +85,10 @@ export function prepareSteps(ctx: GpuContext, label: string, steps: readonly Ste
 }
 
 /** Records prepared commands into `enc`: dispatches share compute passes; clears and copies go between them. */
-export function recordCommands(ctx: GpuContext, label: string, enc: GPUCommandEncoder, commands: readonly Prepared[], bufferOf: (a: Alloc) => GPUBuffer): void {
+export function recordCommands(
+  ctx: GpuContext, label: string, enc: GPUCommandEncoder, commands: readonly Prepared[], bufferOf: (a: Alloc) => GPUBuffer,
+  timed?: { querySet: GPUQuerySet; labels: string[] },
+): void {
   let pass: GPUComputePassEncoder | undefined;
   const endPass = () => { pass?.end(); pass = undefined; };
   for (const p of commands) {
@@ -95,10 +103,17 @@ export function recordCommands(ctx: GpuContext, label: string, enc: GPUCommandEn
         p.group = ctx.device.createBindGroup({ label: `${label}:${c.label}`, layout: p.pipeline!.getBindGroupLayout(0), entries });
         p.lastBuffers = bufs;
       }
+      if (timed) {
+        // Profiling: one pass per dispatch, each with its own pair of timestamps.
+        endPass();
+        const i = timed.labels.push(`${c.label} [${c.entry}]`) - 1;
+        pass = enc.beginComputePass({ label, timestampWrites: { querySet: timed.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      }
       pass ??= enc.beginComputePass({ label });
       pass.setPipeline(p.pipeline!);
       pass.setBindGroup(0, p.group);
       pass.dispatchWorkgroups(c.workgroups[0], c.workgroups[1], c.workgroups[2]);
+      if (timed) endPass();
     } else if (c.kind === 'clear') {
       endPass();
       enc.clearBuffer(bufferOf(c.alloc), c.offset * 4, c.elems * 4);
@@ -178,7 +193,7 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
     return slotBuf[a.slot!];
   }
 
-  async function run(feeds: Record<string, SessionFeed>, wanted?: string[]): Promise<Record<string, SessionOutput>> {
+  function bindFeeds(feeds: Record<string, SessionFeed>, wanted?: string[]): Map<Alloc, GPUBuffer> {
     if (released) throw new SessionError(label, 'session was released');
     for (const name of inputNames) if (!(name in feeds)) throw new SessionError(label, `missing input '${name}' (model inputs: ${inputNames.join(', ')})`);
     for (const name of Object.keys(feeds)) if (!inputNames.includes(name)) throw new SessionError(label, `unknown input '${name}' (model inputs: ${inputNames.join(', ')})`);
@@ -199,6 +214,38 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
         if (inp.alloc.elems) ctx.write(inputBuf.get(inp.alloc)!, feedToGpu(label, inp.name, inp.alloc, feed.data));
       }
     }
+    return external;
+  }
+
+  async function profile(feeds: Record<string, SessionFeed>): Promise<{ label: string; ns: number }[]> {
+    if (!ctx.hasTimestamps) throw new SessionError(label, "profile needs the adapter's 'timestamp-query'");
+    const external = bindFeeds(feeds);
+    const n = commands.filter((c) => c.cmd.kind === 'dispatch').length;
+    const querySet = ctx.device.createQuerySet({ label: `${label}.profile`, type: 'timestamp', count: Math.max(2, 2 * n) });
+    const resolve = ctx.device.createBuffer({ label: `${label}.profile.resolve`, size: Math.max(16, 16 * n), usage: 0x0200 | 0x0004 });
+    const read = ctx.device.createBuffer({ label: `${label}.profile.read`, size: Math.max(16, 16 * n), usage: 0x0001 | 0x0008 });
+    const labels: string[] = [];
+    try {
+      await ctx.run(`${label}.profile`, (rec) => {
+        rec.endPass();
+        recordCommands(ctx, label, rec.encoder, commands, (a) => bufferOf(a, external), { querySet, labels });
+        if (labels.length) {
+          rec.encoder.resolveQuerySet(querySet, 0, 2 * labels.length, resolve, 0);
+          rec.encoder.copyBufferToBuffer(resolve, 0, read, 0, 16 * labels.length);
+        }
+      });
+      await read.mapAsync(0x0001);
+      const t = new BigUint64Array(read.getMappedRange().slice(0));
+      return labels.map((l, i) => ({ label: l, ns: Number(t[2 * i + 1] - t[2 * i]) }));
+    } finally {
+      querySet.destroy();
+      resolve.destroy();
+      read.destroy();
+    }
+  }
+
+  async function run(feeds: Record<string, SessionFeed>, wanted?: string[]): Promise<Record<string, SessionOutput>> {
+    const external = bindFeeds(feeds, wanted);
     const outs = plan.outputs.filter((o) => !wanted || wanted.includes(o.name));
     const gpuOut = new Map<string, GPUBuffer>();
     await ctx.run(label, (rec) => {
@@ -250,6 +297,7 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
     commandCount: commands.length,
     pipelineCount,
     run,
+    profile,
     async release() {
       if (released) return;
       released = true;

@@ -35,28 +35,45 @@ export class MatmulStep implements Step {
   commands(sh: ShaderTexts): Command[] {
     const od = this.out.view.dims;
     const r = od.length;
-    const M = od[r - 2], N = od[r - 1], K = this.a.view.dims[r - 1];
+    let M = od[r - 2];
+    const N = od[r - 1], K = this.a.view.dims[r - 1];
     const batchDims = od.slice(0, r - 2);
-    const batch = numelOf(batchDims);
+    let batch = numelOf(batchDims);
     if (M === 0 || N === 0 || batch === 0) return [];
     const av = this.a.view, bv = this.b.view, cv = this.c?.view;
     const outStrides = rowMajor(od).slice(0, r - 2);
     const lists = [av.strides.slice(0, r - 2), bv.strides.slice(0, r - 2), cv ? cv.strides.slice(0, r - 2) : batchDims.map(() => 0), outStrides];
-    const co = coalesce(batchDims, lists);
+    let co = coalesce(batchDims, lists);
+    let sAm = av.strides[r - 2], sCm = cv?.strides[r - 2] ?? 0;
+    // A weight shared by the whole batch (B's batch strides 0) with rows that continue across the batch in A (and
+    // in the addend): one [batch·M, K] · [K, N] product — a few rows per batch item would leave most of each
+    // workgroup's tile idle.
+    if (co.dims.length === 1 && co.strides[1][0] === 0) {
+      const [aBS, , cBS] = co.strides.map((s) => s[0]);
+      if (M === 1 || (aBS === M * sAm && cBS === M * sCm)) {
+        if (M === 1) { sAm = aBS; sCm = cBS; }
+        M *= batch;
+        batch = 1;
+        co = { dims: [], strides: co.strides.map(() => []) };
+      }
+    }
     if (co.dims.length > MAX_BATCH_RANK) throw new ExecError(`${this.label}: more than ${MAX_BATCH_RANK} independent batch dims`);
     if (batch > 65535) throw new ExecError(`${this.label}: batch ${batch} exceeds 65535`);
     const f = new Fields().u(M).u(N).u(K).u(batch).u(co.dims.length)
       .i(av.offset).i(bv.offset).i(cv?.offset ?? 0)
-      .i(av.strides[r - 2]).i(av.strides[r - 1]).i(bv.strides[r - 2]).i(bv.strides[r - 1])
-      .i(cv?.strides[r - 2] ?? 0).i(cv?.strides[r - 1] ?? 0)
+      .i(sAm).i(av.strides[r - 1]).i(bv.strides[r - 2]).i(bv.strides[r - 1])
+      .i(sCm).i(cv?.strides[r - 1] ?? 0)
       .f(this.alpha).f(this.beta)
       .is(co.dims, 4, 1).is(co.strides[0], 4).is(co.strides[1], 4).is(co.strides[2], 4)
       .u(this.out.view.offset);
     const withC = !!this.c && this.beta !== 0;
+    // 16 x 16 invocations of 4 x 4 outputs (64 x 64 per workgroup), or 8 x 8 (32 x 32) for small matrices.
+    const small = M <= 32 || N <= 32;
+    const tile = small ? 32 : 64;
     return [{
-      kind: 'dispatch', label: this.label, code: sh.matmul, entry: withC ? 'main_c' : 'main', uniforms: f.done(36),
+      kind: 'dispatch', label: `${this.label} (${batch}×${M}×${N}×${K})`, code: sh.matmul, entry: `${withC ? 'main_c' : 'main'}${small ? '8' : ''}`, uniforms: f.done(36),
       bindings: withC ? [this.a.alloc, this.b.alloc, this.out.alloc, this.c!.alloc] : [this.a.alloc, this.b.alloc, this.out.alloc],
-      workgroups: [Math.ceil(N / 64), Math.ceil(M / 64), batch],
+      workgroups: [Math.ceil(N / tile), Math.ceil(M / tile), batch],
     }];
   }
 }
