@@ -16,9 +16,9 @@ export const PANELS: readonly PanelInfo[] = [
   { id: 'model', title: 'Model', icon: '◇', ready: true, explain: 'The CLIP model under study: where it comes from, its sizes, parameters and ONNX ops, and the prompts its text tower reads.' },
   { id: 'data', title: 'Data', icon: '▦', ready: true, explain: 'The bundled datasets and your own image folders: sizes, licences, and a preview of any split by class.' },
   { id: 'attack', title: 'Attack', icon: '✕', ready: true, explain: 'Attack the model interactively (PGD L∞/L2, APGD, C&W): live adversarial image, perturbation, probabilities and loss; batch robust accuracy; verified 8-bit PNG.' },
-  { id: 'finetune', title: 'Fine-tune', icon: '↻', ready: false, explain: 'Robust fine-tuning with AoS, TeCoA, PMG-AFT or FARE: method, hyper-parameters and budget.' },
+  { id: 'finetune', title: 'Fine-tune', icon: '↻', ready: true, explain: 'Robust fine-tuning with AoS, TeCoA, PMG-AFT or FARE on your GPU: start, pause, resume, stop; live loss terms, clean and robust accuracy, throughput.' },
   { id: 'subspaces', title: 'Subspaces', icon: '∠', ready: false, explain: 'Geometry of the features: principal angles between image, adversarial and text subspaces as training runs.' },
-  { id: 'runs', title: 'Runs', icon: '≡', ready: false, explain: 'Past and running experiments: curves, clean and robust accuracy, and their configurations.' },
+  { id: 'runs', title: 'Runs', icon: '≡', ready: true, explain: 'Fine-tuning runs kept in this browser: status, clean and robust accuracy, curves compared on one chart, metrics as JSON/CSV, the fine-tuned model as ONNX.' },
   { id: 'selftest', title: 'Self-test', icon: '✓', ready: true, explain: 'The WebGPU adapter and every WGSL kernel checked against its CPU reference on fresh random inputs.' },
 ];
 

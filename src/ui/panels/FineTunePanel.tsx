@@ -1,6 +1,12 @@
+import { useEffect } from 'react';
+import { ensureRunsLoaded } from '../../engine/runs';
 import { useExperimentStore } from '../../state/experiment';
-import { ComingSoon } from '../ComingSoon';
+import { activeRun, useRunsStore } from '../../state/runs';
 import { FieldGroup } from '../fields/SpecField';
+import { LiveCharts } from '../finetune/LiveCharts';
+import { RunControls } from '../finetune/RunControls';
+import { RunOptionsCard } from '../finetune/RunOptionsCard';
+import '../finetune/finetune.css';
 
 const METHOD_NOTES: Record<string, string> = {
   aos: 'Aligns subspaces spanned by groups of features: augmented adversarial vs clean image views (λ1), images vs the text prompts of their class (λ2), adversarial vs clean prompts of a class (λ3, when the text tower trains).',
@@ -30,21 +36,25 @@ function MethodParams() {
 
 export function FineTunePanel() {
   const kind = useExperimentStore((s) => s.config.method.kind);
+  const run = useRunsStore(activeRun);
+  useEffect(() => { void ensureRunsLoaded(); }, []);
   return (
     <div className="stack">
-      <div className="columns">
-        <FieldGroup title="Experiment" paths={['name', 'method.kind', 'seed']}>
-          <p className="hint-block">{METHOD_NOTES[kind]}</p>
-        </FieldGroup>
-        <MethodParams />
-        <FieldGroup title="Optimisation" paths={['train.towers', 'train.optimizer', 'train.lr', 'train.textLrMultiplier', 'train.weightDecay', 'train.batchSize']} />
-        <FieldGroup title="Adversarial training" paths={['train.advEpsilon', 'train.advSteps']} />
-        <FieldGroup title="Budget" paths={['budget.steps', 'budget.evalEvery', 'budget.maxMinutes', 'data.trainLimit']} />
-      </div>
-      <ComingSoon
-        what="Start, pause and stop fine-tuning on your GPU with these settings; live loss terms, learning rate, clean and robust accuracy, and checkpoints to download."
-        where="src/train/" engine="training engine"
-      />
+      <RunControls />
+      {run && <LiveCharts run={run} />}
+      <details className="ft-settings" open>
+        <summary>Settings of the next run</summary>
+        <div className="columns">
+          <FieldGroup title="Experiment" paths={['name', 'method.kind', 'seed', 'data.dataset', 'data.evalSplit']}>
+            <p className="hint-block">{METHOD_NOTES[kind]}</p>
+          </FieldGroup>
+          <MethodParams />
+          <FieldGroup title="Optimisation" paths={['train.towers', 'train.optimizer', 'train.lr', 'train.textLrMultiplier', 'train.weightDecay', 'train.batchSize']} />
+          <FieldGroup title="Adversarial training" paths={['train.advEpsilon', 'train.advSteps']} />
+          <FieldGroup title="Budget" paths={['budget.steps', 'budget.evalEvery', 'budget.maxMinutes', 'data.trainLimit']} />
+          <RunOptionsCard />
+        </div>
+      </details>
     </div>
   );
 }

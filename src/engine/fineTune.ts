@@ -1,0 +1,486 @@
+/**
+ * The fine-tuning engine of the page (no React): runs src/methods' FineTuneLoop on the model the workbench shows
+ * and the chosen bundled dataset, with the Fine-tune panel's settings, and reports through the runs store
+ * (src/state/runs.ts). Runs persist through src/engine/runs.ts (IndexedDB): record and metrics after every step,
+ * the latest checkpoint every `checkpointSeconds` and at every pause, stop and the end.
+ *
+ *  - start: maps the experiment configuration (`fromExperimentConfig`), loads the model folder, the train split and
+ *    the validation batch, builds the loop, and steps it; the page gets a turn between steps.
+ *  - pause: the step in flight finishes, a checkpoint is written, the live loop is kept; resume continues it.
+ *  - stop: ends the run after the step in flight (checkpoint kept for the model export).
+ *  - resume of a run without a live loop (after a reload, a lost GPU device, or an error): a loop is rebuilt from
+ *    the original model and the stored checkpoint; metrics after the checkpoint's step are dropped, so the next
+ *    step is exactly the one the run would have taken (checkpoints resume bit-identically on one adapter).
+ *  - a lost GPU device makes the run 'interrupted'.
+ *
+ * Extra loop options (e.g. geometry snapshots for the Subspaces panel) go through `setExtraLoopOptions`: the one
+ * place where every loop this engine builds gets its options.
+ */
+import { decodeCheckpoint } from '../train/checkpoint';
+import type { ImageDataset } from '../data/bundle';
+import type { GpuContext } from '../gpu/context';
+import { clipPreprocessorConfigJson, clipConfigFromJson } from '../onnx/clip/folder';
+import { clipWeightShapes, type ClipWeights } from '../onnx/clip/weights';
+import { numel } from '../onnx/ir';
+import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
+import { FineTuneData, splitBatch } from '../methods/data';
+import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
+import { FineTuneLoop, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
+import type { FineTuneModel } from '../methods/model';
+import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
+import { useAppStore } from '../state/store';
+import { useExperimentStore } from '../state/experiment';
+import { useResourceStore } from '../state/resources';
+import { activeRun, useRunsStore, type LiveState } from '../state/runs';
+import { ensureManifest, getSplit } from './data';
+import { gpuContext } from './engine';
+import { BUNDLED_MODEL_DIR, currentFolder, showModel } from './model';
+import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpoint, saveRun, showRun } from './runs';
+
+const message = (e: unknown): string => String((e as Error)?.message ?? e);
+const runs = () => useRunsStore.getState();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Extra loop options: one place
+
+/** Options of FineTuneLoop beyond what this engine builds (config, model, data, prompts, validation). */
+export type ExtraLoopOptions = Partial<Omit<FineTuneLoopOptions, 'config' | 'model' | 'data' | 'prompts' | 'validation'>>;
+
+let extraLoopOptions: ExtraLoopOptions = {};
+
+/** Sets options passed to every loop built from now on (merged over the engine's own). */
+export function setExtraLoopOptions(o: ExtraLoopOptions): void {
+  extraLoopOptions = { ...extraLoopOptions, ...o };
+}
+
+/** The loop options of a run: the engine's, then the extra ones. */
+export function loopOptions(base: FineTuneLoopOptions): FineTuneLoopOptions {
+  return { ...base, ...extraLoopOptions } as FineTuneLoopOptions;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model and data
+
+interface ClipEntry {
+  key: string;
+  title: string;
+  kind: string;
+  clip: LoadedClip;
+}
+
+let clipCache: ClipEntry | null = null;
+
+function baseUrl(): string {
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
+function settledModel(): Promise<ReturnType<typeof useResourceStore.getState>['model']> {
+  const now = useResourceStore.getState().model;
+  if (now.status !== 'loading') return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const stop = useResourceStore.subscribe((s) => {
+      if (s.model.status !== 'loading') {
+        stop();
+        resolve(s.model);
+      }
+    });
+  });
+}
+
+async function fetchText(url: string): Promise<string | null> {
+  try {
+    const res = await fetch(url);
+    if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) return null;
+    return await res.text();
+  } catch {
+    return null;
+  }
+}
+
+/** The model of an experiment configuration as fine-tuning needs it (the Model panel's folder). */
+async function loadClip(model: RunRecord['config']['model'], seed: number): Promise<ClipEntry> {
+  await showModel(model, seed);
+  const st = await settledModel();
+  if (st.status === 'idle') throw new Error('the model URL is waiting for your confirmation in the Model panel: nothing is downloaded before that');
+  if (st.status === 'error' || !st.value) throw new Error(`the model could not be loaded: ${st.error ?? 'unknown error'}`);
+  const key = st.key ?? 'unknown';
+  if (clipCache?.key === key) return clipCache;
+  const folder = currentFolder();
+  if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
+  if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
+  let pre = st.value.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null;
+  pre ??= JSON.stringify(clipPreprocessorConfigJson(clipConfigFromJson(folder.configJson)));
+  const clip = loadClipFiles({
+    'config.json': folder.configJson, 'preprocessor_config.json': pre, 'tokenizer.json': folder.tokenizerJson,
+    'onnx/vision_model.onnx': folder.vision, 'onnx/text_model.onnx': folder.text,
+  });
+  clipCache = { key, title: st.value.title, kind: st.value.kind, clip };
+  return clipCache;
+}
+
+interface RunData {
+  train: ImageDataset;
+  val: ImageDataset;
+  hflip: boolean;
+  name: string;
+  valSplit: string;
+}
+
+async function loadData(datasetId: string, evalSplit: string): Promise<RunData> {
+  const m = await ensureManifest();
+  if (!m) throw new Error('the data manifest could not be loaded');
+  const d = m.datasets.find((x) => x.id === datasetId);
+  if (!d) throw new Error(`no bundled dataset '${datasetId}'`);
+  if (!d.splits.train) throw new Error(`${d.name} has no training split (it is an evaluation-only set): choose Fashion-MNIST or MNIST in the Data settings`);
+  const valSplit = d.splits[evalSplit] ? evalSplit : d.splits.val ? 'val' : 'test';
+  const [train, val] = await Promise.all([getSplit(datasetId, 'train'), getSplit(datasetId, valSplit)]);
+  return { train, val, hflip: d.hflip, name: d.name, valSplit };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The live run
+
+interface Live {
+  id: string;
+  ctx: GpuContext;
+  loop: FineTuneLoop;
+  model: FineTuneModel;
+  lost: boolean;
+  stopLost: () => void;
+  releaseLock: () => void;
+}
+
+let live: Live | null = null;
+/** The driving promise while steps run (one at a time). */
+let driving: Promise<void> | null = null;
+
+function setLive(p: Partial<LiveState> | null, id?: string): void {
+  if (p === null) return runs().patch({ live: null });
+  const cur = runs().live;
+  const base: LiveState = cur && cur.runId === (id ?? cur.runId) ? cur : { runId: id!, phase: 'idle', pauseRequested: false, stopRequested: false, note: null };
+  runs().patch({ live: { ...base, ...p } });
+}
+
+function recordOf(id: string): RunRecord {
+  const r = runs().runs.find((x) => x.id === id);
+  if (!r) throw new Error(`no run ${id}`);
+  return r;
+}
+
+function withEvent(r: RunRecord, event: RunEvent, p: Partial<RunRecord> = {}): RunRecord {
+  return { ...r, ...p, status: nextStatus(r.status, event), updatedAt: Date.now() };
+}
+
+async function releaseLive(): Promise<void> {
+  const l = live;
+  live = null;
+  if (!l) return;
+  l.stopLost();
+  l.releaseLock();
+  if (!l.lost) await l.model.release().catch(() => undefined);
+}
+
+function yieldToPage(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
+function newId(): string {
+  const rnd = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, '0');
+  return `run-${Date.now().toString(36)}-${rnd}`;
+}
+
+/** Whether this page is running (or preparing) a run now. */
+export function isBusy(): boolean {
+  return driving !== null;
+}
+
+/** Builds a live loop for a record (fresh, or resumed from `checkpoint`). */
+async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<Live> {
+  const note = (n: string) => setLive({ phase: 'preparing', note: n }, r.id);
+  note('loading the model folder…');
+  const entry = await loadClip(r.config.model, r.config.seed);
+  if (entry.key !== r.model.key) throw new Error(`this run fine-tunes '${r.model.title}' (${r.model.key}); the workbench now loads '${entry.title}' (${entry.key})`);
+  note('loading and verifying the dataset…');
+  const data = await loadData(r.dataset.id, r.config.data.evalSplit);
+  const ctx = await gpuContext();
+  note('building the gradient graphs of the towers (forward + backward ONNX)…');
+  const model = await fineTuneModelFor(ctx, entry.clip, r.fineTune);
+  try {
+    const validation = r.fineTune.evalEvery > 0 ? splitBatch(data.val, 0, r.options.valImages) : undefined;
+    const loop = FineTuneLoop.create(ctx, loopOptions({
+      config: r.fineTune, model, prompts: tokenizerPrompts(entry.clip.tokenizer, data.train.classes), validation,
+      data: new FineTuneData(data.train, { seed: r.fineTune.seed, hflip: data.hflip, augment: r.fineTune.augment, limit: r.config.data.trainLimit || undefined }),
+    }));
+    if (checkpoint) {
+      note('restoring the checkpoint…');
+      await loop.resume(checkpoint);
+    }
+    const l: Live = { id: r.id, ctx, loop, model, lost: false, stopLost: () => undefined, releaseLock: holdRunLock(r.id) };
+    l.stopLost = ctx.onLost(() => { l.lost = true; });
+    return l;
+  } catch (e) {
+    await model.release().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Writes the loop's checkpoint and records its step. */
+async function checkpointNow(l: Live): Promise<void> {
+  setLive({ phase: 'checkpointing' }, l.id);
+  const bytes = await l.loop.checkpoint({ runId: l.id });
+  await saveCheckpoint({ id: l.id, step: l.loop.step, bytes });
+  const r = recordOf(l.id);
+  await saveRun({ ...r, checkpointStep: l.loop.step, checkpointBytes: bytes.length, updatedAt: Date.now() });
+  setLive({ phase: 'training' }, l.id);
+}
+
+function describeFailure(l: Live | null, e: unknown): { event: RunEvent; text: string } {
+  const lost = l?.lost || useAppStore.getState().gpuStatus === 'lost' || /device (was )?lost|DeviceLost/i.test(message(e));
+  return lost
+    ? { event: 'interrupt', text: `the GPU device was lost (${message(e)}); resume continues from the last checkpoint` }
+    : { event: 'fail', text: message(e) };
+}
+
+/** Steps the live loop until the budget, a time limit, a pause or a stop. */
+async function drive(l: Live): Promise<void> {
+  const id = l.id;
+  let lastCheckpoint = performance.now();
+  let lastPersist = 0;
+  setLive({ phase: 'training', note: null }, id);
+  try {
+    const r0 = recordOf(id);
+    const limitSeconds = r0.config.budget.maxMinutes > 0 ? r0.config.budget.maxMinutes * 60 : Infinity;
+    while (l.loop.step < l.loop.config.steps) {
+      const lv = runs().live;
+      if (lv?.pauseRequested || lv?.stopRequested) break;
+      if (recordOf(id).trainSeconds >= limitSeconds) break;
+      const m: StepMetrics = await l.loop.trainStep();
+      const r = recordOf(id);
+      const next: RunRecord = {
+        ...r, metrics: [...r.metrics, m], step: m.step, trainSeconds: r.trainSeconds + m.seconds, updatedAt: Date.now(),
+        message: `step ${m.step} of ${r.totalSteps}`,
+      };
+      const now = performance.now();
+      showRun(next, now - lastPersist > 2000);
+      if (now - lastPersist > 2000) lastPersist = now;
+      if ((now - lastCheckpoint) / 1000 >= recordOf(id).options.checkpointSeconds) {
+        await checkpointNow(l);
+        lastCheckpoint = performance.now();
+      }
+      await yieldToPage();
+    }
+    const lv = runs().live;
+    await checkpointNow(l);
+    const r = recordOf(id);
+    if (l.loop.step >= l.loop.config.steps) {
+      await saveRun(withEvent(r, 'finish', { message: `done: ${r.step} steps in ${r.trainSeconds.toFixed(0)} s` }));
+      await releaseLive();
+    } else if (lv?.stopRequested) {
+      await saveRun(withEvent(r, 'stop', { message: `stopped by you at step ${r.step} of ${r.totalSteps}` }));
+      await releaseLive();
+    } else if (lv?.pauseRequested) {
+      await saveRun(withEvent(r, 'pause', { message: `paused at step ${r.step} of ${r.totalSteps}; resume continues from here` }));
+    } else {
+      await saveRun(withEvent(r, 'finish', { message: `time limit of ${r.config.budget.maxMinutes} min reached at step ${r.step} of ${r.totalSteps}` }));
+      await releaseLive();
+    }
+  } catch (e) {
+    const f = describeFailure(l, e);
+    const r = recordOf(id);
+    await saveRun(withEvent(r, f.event, { error: f.text, message: f.event === 'interrupt' ? 'interrupted: the GPU device was lost' : `failed at step ${r.step + 1}` })).catch(() => undefined);
+    await releaseLive();
+  } finally {
+    setLive(null);
+  }
+}
+
+function runDriven(job: () => Promise<void>): Promise<void> {
+  const p = job().finally(() => { if (driving === p) driving = null; });
+  driving = p;
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Actions
+
+/** Starts a new run with the experiment configuration the panel shows. */
+export async function startRun(): Promise<void> {
+  if (driving) {
+    runs().patch({ error: 'a run is already running here: pause or stop it first' });
+    return;
+  }
+  runs().patch({ error: null });
+  await ensureRunsLoaded();
+  const exp = structuredClone(useExperimentStore.getState().config);
+  const opts: RunOptions = { ...runs().options };
+  let fineTune: FineTuneConfig, notes: string[];
+  try {
+    const mapped = fromExperimentConfig(exp);
+    fineTune = withFineTuneConfig(mapped.config, { valBatch: opts.valImages, valAttackSteps: opts.valAttackSteps });
+    notes = mapped.notes;
+    validateFineTuneConfig(fineTune);
+    if (!Number.isInteger(opts.valImages) || opts.valImages < 1 || opts.valImages > 512) throw new RangeError('validation images must be 1–512');
+    if (!Number.isInteger(opts.valAttackSteps) || opts.valAttackSteps < 0 || opts.valAttackSteps > 100) throw new RangeError('validation PGD steps must be 0–100');
+  } catch (e) {
+    runs().patch({ error: `the settings cannot be used: ${message(e)}` });
+    return;
+  }
+  const gpu = useAppStore.getState();
+  const now = Date.now();
+  const id = newId();
+  const record: RunRecord = {
+    id, name: exp.name || `${exp.method.kind} ${new Date(now).toISOString().slice(5, 16).replace('T', ' ')}`, method: fineTune.method,
+    config: exp, fineTune, notes, options: opts,
+    dataset: { id: exp.data.dataset, name: exp.data.dataset, trainSplit: 'train', valSplit: exp.data.evalSplit, trainImages: 0, valImages: 0, classes: [] },
+    model: { key: '', title: '', kind: '' }, status: 'running', message: 'preparing…', error: null, metrics: [], thinned: 0,
+    step: 0, totalSteps: fineTune.steps, checkpointStep: null, checkpointBytes: 0, trainSeconds: 0, createdAt: now, updatedAt: now,
+    adapter: gpu.adapter ? [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' ') || null : null,
+  };
+  runs().patch({ activeRunId: id });
+  setLive({ phase: 'preparing', note: 'loading the model and the dataset…' }, id);
+  await runDriven(async () => {
+    try {
+      await saveRun(record);
+      const entry = await loadClip(exp.model, exp.seed);
+      const data = await loadData(exp.data.dataset, exp.data.evalSplit);
+      const trainImages = exp.data.trainLimit ? Math.min(exp.data.trainLimit, data.train.count) : data.train.count;
+      await saveRun({
+        ...recordOf(id), model: { key: entry.key, title: entry.title, kind: entry.kind },
+        dataset: { id: exp.data.dataset, name: data.name, trainSplit: 'train', valSplit: data.valSplit, trainImages, valImages: Math.min(opts.valImages, data.val.count), classes: [...data.train.classes] },
+      });
+      live = await buildLive(recordOf(id), null);
+    } catch (e) {
+      const f = describeFailure(null, e);
+      await saveRun(withEvent(recordOf(id), f.event, { error: f.text, message: 'could not start' })).catch(() => undefined);
+      setLive(null);
+      return;
+    }
+    await drive(live);
+  });
+}
+
+/** Asks the running run to pause after the step in flight. */
+export function pauseRun(): void {
+  const lv = runs().live;
+  if (lv && driving) setLive({ pauseRequested: true, note: 'pausing after the step in flight…' });
+}
+
+/** Stops a run: the running one after its step in flight; a paused or interrupted one now. */
+export async function stopRun(id?: string): Promise<void> {
+  const lv = runs().live;
+  const target = id ?? runs().activeRunId;
+  if (!target) return;
+  if (lv && driving && lv.runId === target) {
+    setLive({ stopRequested: true, note: 'stopping after the step in flight…' });
+    return;
+  }
+  const r = recordOf(target);
+  if (!canApply(r, 'stop')) return;
+  if (live?.id === target) await releaseLive();
+  await saveRun(withEvent(r, 'stop', { message: `stopped by you at step ${r.step} of ${r.totalSteps}` }));
+}
+
+/** Resumes a paused, interrupted or failed run from its checkpoint (the live loop when this page still has it). */
+export async function resumeRun(id?: string): Promise<void> {
+  const target = id ?? runs().activeRunId;
+  if (!target) return;
+  if (driving) {
+    runs().patch({ error: 'a run is already running here: pause or stop it first' });
+    return;
+  }
+  runs().patch({ error: null, activeRunId: target });
+  const r = recordOf(target);
+  if (!canApply(r, 'resume')) {
+    runs().patch({ error: r.checkpointStep === null ? 'this run has no checkpoint to resume from' : `a ${r.status} run cannot be resumed` });
+    return;
+  }
+  setLive({ phase: 'preparing', note: 'resuming…' }, target);
+  await runDriven(async () => {
+    try {
+      if (!live || live.id !== target || live.lost || live.loop.step !== r.checkpointStep) {
+        await releaseLive();
+        const ck = await loadCheckpoint(target);
+        if (!ck) throw new Error('the checkpoint of this run is not in the browser storage any more');
+        live = await buildLive(r, ck.bytes);
+      }
+      const step = live.loop.step;
+      await saveRun(withEvent(recordOf(target), 'resume', {
+        metrics: metricsUpTo(recordOf(target).metrics, step), step, error: null, message: `resumed at step ${step}`,
+      }));
+    } catch (e) {
+      const f = describeFailure(null, e);
+      const cur = recordOf(target);
+      runs().patch({ error: `could not resume: ${f.text}` });
+      if (canApply(cur, f.event)) await saveRun(withEvent(cur, f.event, { error: f.text })).catch(() => undefined);
+      setLive(null);
+      return;
+    }
+    await drive(live);
+  });
+}
+
+/** Makes a stored run the one the Fine-tune panel shows. */
+export function selectRun(id: string): void {
+  runs().patch({ activeRunId: id });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fine-tuned model
+
+/** The fine-tuned weights of a checkpoint (HF names, vision then text as FineTuneModel stores them). */
+export function checkpointWeights(clip: LoadedClip, bytes: Uint8Array): { weights: ClipWeights; step: number } {
+  const ck = decodeCheckpoint(bytes);
+  const out: ClipWeights = new Map();
+  let off = 0;
+  for (const tower of ['vision', 'text'] as const) {
+    for (const [name, dims] of clipWeightShapes(clip.config, tower)) {
+      const n = numel(dims);
+      out.set(name, { dtype: 'float32', dims: [...dims], data: ck.state.params.slice(off, off + n) });
+      off += n;
+    }
+  }
+  if (off !== ck.state.params.length) throw new Error(`the checkpoint holds ${ck.state.params.length} parameters, the model ${off}`);
+  out.set('logit_scale', { dtype: 'float32', dims: [], data: Float32Array.of(clip.config.logitScale) });
+  return { weights: out, step: ck.meta.step };
+}
+
+/** The fine-tuned model folder of a run (from its stored checkpoint). */
+export async function fineTunedModelFiles(id: string): Promise<{ files: ReturnType<typeof fineTunedFolder>; step: number }> {
+  const r = recordOf(id);
+  const ck = await loadCheckpoint(id);
+  if (!ck) throw new Error('this run has no checkpoint: nothing to export');
+  const entry = await loadClip(r.config.model, r.config.seed);
+  if (entry.key !== r.model.key) throw new Error(`this run fine-tuned '${r.model.title}'; the workbench now loads '${entry.title}'`);
+  const { weights, step } = checkpointWeights(entry.clip, ck.bytes);
+  return { files: fineTunedFolder(entry.clip, weights, `aos-workbench/${runFileBase(r)}-step${step}`), step };
+}
+
+/** Downloads the fine-tuned towers of a run as ONNX (vision_model.onnx, text_model.onnx). */
+export async function exportRunOnnx(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<void> {
+  const r = recordOf(id);
+  const { files, step } = await fineTunedModelFiles(id);
+  const base = `${runFileBase(r)}-step${step}`;
+  if (which !== 'text') download(new Blob([files['onnx/vision_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), `${base}-vision_model.onnx`);
+  if (which !== 'vision') download(new Blob([files['onnx/text_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), `${base}-text_model.onnx`);
+}
+
+/**
+ * INTEGRATION POINT for comparing models (e.g. the Attack panel's fine-tuned slot): runs whose fine-tuned weights
+ * can be used — a checkpoint is stored and the run is not running. `fineTunedModelFiles(id)` gives the folder.
+ */
+export function fineTunedAvailable(): { available: boolean; runs: Array<{ id: string; name: string; method: string; step: number }>; reason: string } {
+  const list = runs().runs.filter((r) => r.checkpointStep !== null && r.status !== 'running')
+    .map((r) => ({ id: r.id, name: r.name, method: r.method, step: r.checkpointStep! }));
+  return { available: list.length > 0, runs: list, reason: list.length ? `${list.length} fine-tuned model${list.length === 1 ? '' : 's'}` : 'no fine-tuning run has a checkpoint yet' };
+}
+
+export { activeRun };

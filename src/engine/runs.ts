@@ -1,0 +1,108 @@
+/**
+ * Run persistence for the page (no React, no GPU): opens the run storage once (IndexedDB, else memory), marks
+ * runs left 'running' by a closed or reloaded page as 'interrupted', and keeps the runs store (src/state/runs.ts)
+ * and the storage in step. The fine-tuning engine (fineTune.ts) writes through here; the panels call
+ * `ensureRunsLoaded`, `deleteRun` and the exports.
+ */
+import { metricsToCsv, runFileBase, runToJson, type RunRecord } from '../storage/runRecord';
+import { openRunStorage, recoverInterrupted, type RunStorage, type StoredCheckpoint } from '../storage/runs';
+import { useRunsStore } from '../state/runs';
+
+let storageP: Promise<RunStorage> | undefined;
+
+const LOCK_PREFIX = 'aos-workbench-run:';
+
+/** Run ids another tab of this browser is running now (they hold a Web Lock while they run). */
+async function runsHeldElsewhere(): Promise<Set<string>> {
+  const locks = typeof navigator !== 'undefined' ? (navigator as Navigator & { locks?: LockManager }).locks : undefined;
+  if (!locks?.query) return new Set();
+  try {
+    const q = await locks.query();
+    return new Set((q.held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith(LOCK_PREFIX)).map((n) => n.slice(LOCK_PREFIX.length)));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Holds this run's lock while it runs here (other tabs then do not mark it interrupted); returns the release. */
+export function holdRunLock(id: string): () => void {
+  const locks = typeof navigator !== 'undefined' ? (navigator as Navigator & { locks?: LockManager }).locks : undefined;
+  if (!locks?.request) return () => undefined;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  locks.request(LOCK_PREFIX + id, () => held).catch(() => undefined);
+  return release;
+}
+
+/** Opens the storage and loads every run into the store (once per page). */
+export function ensureRunsLoaded(): Promise<RunStorage> {
+  storageP ??= (async () => {
+    const { storage, note } = await openRunStorage();
+    const elsewhere = await runsHeldElsewhere();
+    let runs: RunRecord[];
+    try {
+      runs = await recoverInterrupted(storage, Date.now(), (id) => elsewhere.has(id));
+    } catch (e) {
+      runs = [];
+      useRunsStore.getState().patch({ error: `stored runs could not be read: ${String((e as Error)?.message ?? e)}` });
+    }
+    const s = useRunsStore.getState();
+    // Records this page made before the storage opened stay (they are newer).
+    const mine = new Map(s.runs.map((r) => [r.id, r]));
+    for (const r of runs) if (!mine.has(r.id)) s.upsert(r);
+    s.patch({ storage: { status: 'ready', kind: storage.kind, note } });
+    return storage;
+  })();
+  return storageP;
+}
+
+/** Stores a record and shows it (returns the stored, bounded record). */
+export async function saveRun(r: RunRecord): Promise<RunRecord> {
+  const st = await ensureRunsLoaded();
+  const stored = await st.put(r);
+  useRunsStore.getState().upsert(stored);
+  return stored;
+}
+
+/** Shows a record now and stores it without waiting (live steps). Storage errors go to the store. */
+export function showRun(r: RunRecord, persist: boolean): void {
+  useRunsStore.getState().upsert(r);
+  if (persist) {
+    void ensureRunsLoaded().then((st) => st.put(r)).catch((e: unknown) => {
+      useRunsStore.getState().patch({ error: `the run could not be stored: ${String((e as Error)?.message ?? e)}` });
+    });
+  }
+}
+
+export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
+  await (await ensureRunsLoaded()).putCheckpoint(c);
+}
+
+export async function loadCheckpoint(id: string): Promise<StoredCheckpoint | null> {
+  return (await ensureRunsLoaded()).getCheckpoint(id);
+}
+
+export async function deleteStoredRun(id: string): Promise<void> {
+  await (await ensureRunsLoaded()).delete(id);
+  useRunsStore.getState().remove(id);
+}
+
+/** Triggers a browser download of a blob. */
+export function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function exportRunJson(r: RunRecord): void {
+  download(new Blob([runToJson(r)], { type: 'application/json' }), `${runFileBase(r)}.json`);
+}
+
+export function exportRunCsv(r: RunRecord): void {
+  download(new Blob([metricsToCsv(r.metrics)], { type: 'text/csv' }), `${runFileBase(r)}.csv`);
+}

@@ -1,0 +1,79 @@
+/**
+ * Fine-tuning runs (zustand; written by src/engine/fineTune.ts, read by the Fine-tune, Runs and Subspaces panels):
+ * every run record of this browser (src/storage/runRecord.ts: experiment config, status, the whole StepMetrics of
+ * every step), the run this page drives, what the engine is doing right now, and the run options.
+ *
+ *   const runs = useRunsStore((s) => s.runs);                 // newest first
+ *   const active = useRunsStore((s) => s.runs.find((r) => r.id === s.activeRunId));
+ *   active?.metrics.at(-1)?.angles                              // StepMetrics as the loop reported them
+ */
+import { create } from 'zustand';
+import { DEFAULT_RUN_OPTIONS, type RunOptions, type RunRecord } from '../storage/runRecord';
+
+export type { RunOptions, RunRecord, RunStatus } from '../storage/runRecord';
+
+/** What the engine does for the active run now (not persisted). */
+export interface LiveState {
+  runId: string;
+  phase: 'preparing' | 'training' | 'checkpointing' | 'idle';
+  /** Pause or stop asked for: acts after the step in flight. */
+  pauseRequested: boolean;
+  stopRequested: boolean;
+  note: string | null;
+}
+
+export interface RunsState {
+  /** Every run, newest first. */
+  runs: RunRecord[];
+  /** The run this page is driving or drove last (shown by the Fine-tune panel). */
+  activeRunId: string | null;
+  live: LiveState | null;
+  /** Runs ticked for comparison in the Runs panel. */
+  compare: string[];
+  options: RunOptions;
+  /** Where runs are kept: 'indexeddb', 'memory' (with why), or not loaded yet. */
+  storage: { status: 'loading' | 'ready'; kind: 'indexeddb' | 'memory' | null; note: string | null };
+  /** An error of the last action that did not belong to a run (e.g. start refused). */
+  error: string | null;
+  patch: (p: Partial<Omit<RunsState, 'patch' | 'upsert' | 'remove' | 'toggleCompare' | 'setOptions'>>) => void;
+  /** Adds or replaces a record (kept newest first). */
+  upsert: (r: RunRecord) => void;
+  remove: (id: string) => void;
+  toggleCompare: (id: string, on?: boolean) => void;
+  setOptions: (o: Partial<RunOptions>) => void;
+}
+
+const newestFirst = (a: RunRecord, b: RunRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+
+export const useRunsStore = create<RunsState>()((set) => ({
+  runs: [],
+  activeRunId: null,
+  live: null,
+  compare: [],
+  options: { ...DEFAULT_RUN_OPTIONS },
+  storage: { status: 'loading', kind: null, note: null },
+  error: null,
+  patch: (p) => set(p),
+  upsert: (r) => set((s) => {
+    const i = s.runs.findIndex((x) => x.id === r.id);
+    if (i < 0) return { runs: [...s.runs, r].sort(newestFirst) };
+    const runs = s.runs.slice();
+    runs[i] = r;
+    return { runs };
+  }),
+  remove: (id) => set((s) => ({
+    runs: s.runs.filter((r) => r.id !== id), compare: s.compare.filter((c) => c !== id),
+    activeRunId: s.activeRunId === id ? null : s.activeRunId,
+  })),
+  toggleCompare: (id, on) => set((s) => {
+    const has = s.compare.includes(id), want = on ?? !has;
+    if (want === has) return {};
+    return { compare: want ? [...s.compare, id] : s.compare.filter((c) => c !== id) };
+  }),
+  setOptions: (o) => set((s) => ({ options: { ...s.options, ...o } })),
+}));
+
+/** The active run's record (or null). */
+export function activeRun(s: Pick<RunsState, 'runs' | 'activeRunId'>): RunRecord | null {
+  return s.activeRunId ? s.runs.find((r) => r.id === s.activeRunId) ?? null : null;
+}

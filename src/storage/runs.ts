@@ -1,0 +1,176 @@
+/**
+ * Persistence of fine-tuning runs (no React): records (configuration, status, metrics) and the latest checkpoint
+ * of each run, in IndexedDB in the browser and in memory elsewhere (Node tests). Bounded: one checkpoint per run
+ * (a new one replaces the old), metrics bounded by `boundMetrics` before each write.
+ *
+ * IndexedDB layout: database `aos-workbench-runs` v1, object stores `runs` (RunRecord, key `id`) and
+ * `checkpoints` ({ id, step, bytes }, key `id`): listing runs never reads checkpoint bytes.
+ */
+import { boundMetrics, type RunRecord } from './runRecord';
+
+export interface StoredCheckpoint {
+  id: string;
+  step: number;
+  bytes: Uint8Array;
+}
+
+export interface RunStorage {
+  readonly kind: 'indexeddb' | 'memory';
+  /** Every run, newest first. */
+  list(): Promise<RunRecord[]>;
+  get(id: string): Promise<RunRecord | null>;
+  /** Writes a record (its metrics bounded first). Returns what was stored. */
+  put(r: RunRecord): Promise<RunRecord>;
+  /** Replaces the run's checkpoint. */
+  putCheckpoint(c: StoredCheckpoint): Promise<void>;
+  getCheckpoint(id: string): Promise<StoredCheckpoint | null>;
+  /** Removes the record and its checkpoint. */
+  delete(id: string): Promise<void>;
+}
+
+function bounded(r: RunRecord): RunRecord {
+  const { metrics, dropped } = boundMetrics(r.metrics);
+  return dropped || metrics !== r.metrics ? { ...r, metrics, thinned: r.thinned + dropped } : r;
+}
+
+const newestFirst = (a: RunRecord, b: RunRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+
+/** Runs kept in memory (structured copies, as IndexedDB would give back). */
+export class MemoryRunStorage implements RunStorage {
+  readonly kind = 'memory' as const;
+  private readonly runs = new Map<string, RunRecord>();
+  private readonly checkpoints = new Map<string, StoredCheckpoint>();
+
+  async list(): Promise<RunRecord[]> {
+    return [...this.runs.values()].map((r) => structuredClone(r)).sort(newestFirst);
+  }
+
+  async get(id: string): Promise<RunRecord | null> {
+    const r = this.runs.get(id);
+    return r ? structuredClone(r) : null;
+  }
+
+  async put(r: RunRecord): Promise<RunRecord> {
+    const b = bounded(r);
+    this.runs.set(r.id, structuredClone(b));
+    return b;
+  }
+
+  async putCheckpoint(c: StoredCheckpoint): Promise<void> {
+    if (!this.runs.has(c.id)) throw new Error(`no run ${c.id} to keep a checkpoint for`);
+    this.checkpoints.set(c.id, { id: c.id, step: c.step, bytes: c.bytes.slice() });
+  }
+
+  async getCheckpoint(id: string): Promise<StoredCheckpoint | null> {
+    const c = this.checkpoints.get(id);
+    return c ? { id: c.id, step: c.step, bytes: c.bytes.slice() } : null;
+  }
+
+  async delete(id: string): Promise<void> {
+    this.runs.delete(id);
+    this.checkpoints.delete(id);
+  }
+}
+
+const DB_NAME = 'aos-workbench-runs';
+const RUNS = 'runs', CHECKPOINTS = 'checkpoints';
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted (storage full?)'));
+  });
+}
+
+/** Runs in the browser's IndexedDB. */
+export class IdbRunStorage implements RunStorage {
+  readonly kind = 'indexeddb' as const;
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static async open(factory: IDBFactory = indexedDB, name = DB_NAME): Promise<IdbRunStorage> {
+    const req = factory.open(name, 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(RUNS)) db.createObjectStore(RUNS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(CHECKPOINTS)) db.createObjectStore(CHECKPOINTS, { keyPath: 'id' });
+    };
+    return new IdbRunStorage(await request(req));
+  }
+
+  async list(): Promise<RunRecord[]> {
+    const tx = this.db.transaction(RUNS, 'readonly');
+    const all = await request(tx.objectStore(RUNS).getAll() as IDBRequest<RunRecord[]>);
+    return all.sort(newestFirst);
+  }
+
+  async get(id: string): Promise<RunRecord | null> {
+    const tx = this.db.transaction(RUNS, 'readonly');
+    return (await request(tx.objectStore(RUNS).get(id) as IDBRequest<RunRecord | undefined>)) ?? null;
+  }
+
+  async put(r: RunRecord): Promise<RunRecord> {
+    const b = bounded(r);
+    const tx = this.db.transaction(RUNS, 'readwrite');
+    tx.objectStore(RUNS).put(b);
+    await done(tx);
+    return b;
+  }
+
+  async putCheckpoint(c: StoredCheckpoint): Promise<void> {
+    const tx = this.db.transaction(CHECKPOINTS, 'readwrite');
+    tx.objectStore(CHECKPOINTS).put({ id: c.id, step: c.step, bytes: c.bytes });
+    await done(tx);
+  }
+
+  async getCheckpoint(id: string): Promise<StoredCheckpoint | null> {
+    const tx = this.db.transaction(CHECKPOINTS, 'readonly');
+    const c = await request(tx.objectStore(CHECKPOINTS).get(id) as IDBRequest<StoredCheckpoint | undefined>);
+    return c ? { id: c.id, step: c.step, bytes: new Uint8Array(c.bytes) } : null;
+  }
+
+  async delete(id: string): Promise<void> {
+    const tx = this.db.transaction([RUNS, CHECKPOINTS], 'readwrite');
+    tx.objectStore(RUNS).delete(id);
+    tx.objectStore(CHECKPOINTS).delete(id);
+    await done(tx);
+  }
+}
+
+/** IndexedDB when the host has it (and it opens), else memory; `note` says why memory was used. */
+export async function openRunStorage(): Promise<{ storage: RunStorage; note: string | null }> {
+  if (typeof indexedDB === 'undefined') return { storage: new MemoryRunStorage(), note: 'no IndexedDB here: runs last until the page closes' };
+  try {
+    return { storage: await IdbRunStorage.open(), note: null };
+  } catch (e) {
+    return { storage: new MemoryRunStorage(), note: `IndexedDB could not be opened (${String((e as Error)?.message ?? e)}): runs last until the page closes` };
+  }
+}
+
+/**
+ * Marks runs that were running when their page went away as interrupted (a 'running' record found at start-up
+ * has no page running it, unless `runningElsewhere` says another tab holds it). Returns the records after the change.
+ */
+export async function recoverInterrupted(storage: RunStorage, now = Date.now(), runningElsewhere: (id: string) => boolean = () => false): Promise<RunRecord[]> {
+  const runs = await storage.list();
+  const out: RunRecord[] = [];
+  for (const r of runs) {
+    if (r.status === 'running' && !runningElsewhere(r.id)) {
+      const fixed: RunRecord = {
+        ...r, status: 'interrupted', updatedAt: now,
+        message: r.checkpointStep !== null
+          ? `interrupted (the page was closed or reloaded at step ${r.step}); resume continues from the checkpoint of step ${r.checkpointStep}`
+          : `interrupted (the page was closed or reloaded at step ${r.step}) before a checkpoint was written: it cannot be resumed`,
+      };
+      out.push(await storage.put(fixed));
+    } else out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * A uPlot chart in React: built once per series layout (labels, colours, axes), updated in place with `setData`
+ * when the data change, resized with its container. uPlot draws on a canvas, so thousands of steps stay cheap.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  /** Dashed line. */
+  dash?: boolean;
+  /** Points only at the data (sparse series such as validation). */
+  points?: boolean;
+  /** The right-hand axis (its scale `y2`). */
+  right?: boolean;
+  /** Value formatting in the legend. */
+  fmt?: (v: number) => string;
+  width?: number;
+}
+
+export interface ChartProps {
+  /** x values then one array per series (null = no value at that x). */
+  data: Array<Array<number | null>>;
+  series: ChartSeries[];
+  xLabel: string;
+  yLabel: string;
+  y2Label?: string;
+  /** Fixed y range (e.g. [0, 1] for accuracies). */
+  yRange?: [number, number];
+  y2Range?: [number, number];
+  height?: number;
+  testId?: string;
+  /** Shown over the plot when there are no points. */
+  empty?: string;
+}
+
+const css = (name: string, fallback: string): string => {
+  if (typeof document === 'undefined') return fallback;
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+};
+
+export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Range, height = 200, testId, empty }: ChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const layout = useMemo(
+    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, height }),
+    [series, xLabel, yLabel, y2Label, yRange, y2Range, height],
+  );
+  const points = data[0]?.length ?? 0;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ink = css('--muted', '#5b6470'), grid = css('--line', '#dfe3e8');
+    const axis = (label: string, side?: number, scale?: string): uPlot.Axis => ({
+      label, stroke: ink, scale, side, labelSize: 18, labelFont: '12px system-ui, sans-serif', font: '11px system-ui, sans-serif',
+      grid: { stroke: grid, width: 1, show: side !== 1 }, ticks: { stroke: grid, width: 1, size: 4 }, size: 46,
+    });
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth), height,
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false }, points: { size: 6 } },
+      scales: {
+        x: { time: false },
+        y: yRange ? { range: yRange } : {},
+        ...(series.some((s) => s.right) ? { y2: y2Range ? { range: y2Range } : {} } : {}),
+      },
+      axes: [axis(xLabel), axis(yLabel), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', 1, 'y2')] : [])],
+      series: [
+        { label: xLabel },
+        ...series.map((s): uPlot.Series => ({
+          label: s.label, stroke: s.color, width: s.width ?? 1.6, dash: s.dash ? [5, 4] : undefined, scale: s.right ? 'y2' : 'y',
+          spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: false },
+          value: (_u, v) => (v === null || v === undefined ? '–' : s.fmt ? s.fmt(v) : String(Number(v.toPrecision(4)))),
+        })),
+      ],
+    };
+    const u = new uPlot(opts, data as uPlot.AlignedData, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+    // Rebuilt only when the layout changes; data changes go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [layout]);
+
+  useEffect(() => {
+    plot.current?.setData(data as uPlot.AlignedData);
+  }, [data]);
+
+  return (
+    <div className="ft-chart" data-testid={testId} data-points={points}>
+      <div ref={box} />
+      {points === 0 && empty && <div className="ft-chart-empty">{empty}</div>}
+    </div>
+  );
+}
