@@ -3,6 +3,9 @@
 //    Out[n, m, P] = Σ_(c,ky,kx) W[m, c, ky, kx] · X[n, c, gy·KH + ky, gx·KW + kx], P = gy·OW + gx; each invocation
 //    owns 4 output channels × 4 patches, no workgroup memory.
 //  - conv_direct: any stride, padding, dilation, group: one invocation per output element.
+//  - convt_patch: ConvTranspose with stride = kernel, no padding at the start, dilation 1, group 1 (the gradient of
+//    the patch embedding w.r.t. its input): each output pixel gets exactly one input pixel, Out[n, m, y, x] =
+//    Σ_c X[n, c, y / KH, x / KW] · W[c, m, y % KH, x % KW]; each invocation owns 4 output channels of one pixel.
 //  - convt_direct: ConvTranspose (W [C, M/group, KH, KW]), one invocation per output element gathering the inputs
 //    that reach it.
 // Entry points ending in _bias add Bias[bOff + m].
@@ -207,4 +210,71 @@ fn convt_direct_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
   if (o >= P(0u) * P(4u) * P(5u) * P(6u)) { return; }
   let m = (o / (P(5u) * P(6u))) % P(4u);
   O[o] = transposeAt(o) + Bias[P(18u) + m];
+}
+
+fn convtPatch(t: u32) -> vec4<f32> {
+  let C = P(1u);
+  let H = P(2u);
+  let W = P(3u);
+  let M = P(4u);
+  let OH = P(5u);
+  let OW = P(6u);
+  let KH = P(7u);
+  let KW = P(8u);
+  let mq = (M + 3u) / 4u;
+  let ox = t % OW;
+  let oy = (t / OW) % OH;
+  let m0 = ((t / (OW * OH)) % mq) * 4u;
+  let n = t / (OW * OH * mq);
+  let iy = oy / KH;
+  let ix = ox / KW;
+  var acc = vec4<f32>(0.0);
+  if (iy >= H || ix >= W) { return acc; }
+  let kk = KH * KW;
+  let plane = H * W;
+  let xb = P(16u) + (n * C * H + iy) * W + ix;
+  let wb = P(17u) + (oy % KH) * KW + ox % KW;
+  let w0 = wb + min(m0, M - 1u) * kk;
+  let w1 = wb + min(m0 + 1u, M - 1u) * kk;
+  let w2 = wb + min(m0 + 2u, M - 1u) * kk;
+  let w3 = wb + min(m0 + 3u, M - 1u) * kk;
+  for (var c: u32 = 0u; c < C; c = c + 1u) {
+    let xv = X[xb + c * plane];
+    let wr = c * M * kk;
+    acc = fma(vec4<f32>(xv), vec4<f32>(Wt[w0 + wr], Wt[w1 + wr], Wt[w2 + wr], Wt[w3 + wr]), acc);
+  }
+  return acc;
+}
+
+fn storeConvtPatch(t: u32, acc: vec4<f32>, b: vec4<f32>) {
+  let M = P(4u);
+  let OH = P(5u);
+  let OW = P(6u);
+  let mq = (M + 3u) / 4u;
+  let pix = t % (OW * OH);
+  let m0 = ((t / (OW * OH)) % mq) * 4u;
+  let n = t / (OW * OH * mq);
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    let m = m0 + i;
+    if (m >= M) { break; }
+    O[(n * M + m) * OH * OW + pix] = acc[i] + b[i];
+  }
+}
+
+@compute @workgroup_size(64)
+fn convt_patch(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = outIndex(gid, nwg);
+  if (t >= P(0u) * ((P(4u) + 3u) / 4u) * P(5u) * P(6u)) { return; }
+  storeConvtPatch(t, convtPatch(t), vec4<f32>(0.0));
+}
+
+@compute @workgroup_size(64)
+fn convt_patch_bias(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = outIndex(gid, nwg);
+  if (t >= P(0u) * ((P(4u) + 3u) / 4u) * P(5u) * P(6u)) { return; }
+  let M = P(4u);
+  let m0 = ((t / (P(5u) * P(6u))) % ((M + 3u) / 4u)) * 4u;
+  var b = vec4<f32>(0.0);
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) { b[i] = Bias[P(18u) + min(m0 + i, M - 1u)]; }
+  storeConvtPatch(t, convtPatch(t), b);
 }

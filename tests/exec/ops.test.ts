@@ -143,6 +143,10 @@ const COMPUTE: OpCase[] = [
   { name: 'conv-dilation-group', op: 'Conv', inputs: [f(1, 4, 9, 9), f(6, 2, 2, 3)], attrs: { dilations: [2, 3], group: 2 } },
   { name: 'conv-1d', op: 'Conv', inputs: [f(2, 3, 11), f(4, 3, 3)], attrs: { pads: [1, 1] } },
   { name: 'convtranspose-patch', op: 'ConvTranspose', inputs: [f(2, 5, 2, 3), f(5, 3, 4, 4)], attrs: { strides: [4, 4] } },
+  // The patch path (stride = kernel, no leading padding): bias, output_padding past the patches, trailing crop, 1-D.
+  { name: 'convtranspose-patch-bias-outpad', op: 'ConvTranspose', inputs: [f(2, 6, 2, 3), f(6, 5, 3, 3), f(5)], attrs: { strides: [3, 3], output_padding: [1, 2] } },
+  { name: 'convtranspose-patch-end-pads', op: 'ConvTranspose', inputs: [f(1, 3, 3, 3), f(3, 2, 2, 2)], attrs: { strides: [2, 2], pads: [0, 0, 1, 1] } },
+  { name: 'convtranspose-patch-1d', op: 'ConvTranspose', inputs: [f(2, 3, 5), f(3, 2, 4)], attrs: { strides: [4] } },
   { name: 'convtranspose-pads-outpad-group', op: 'ConvTranspose', inputs: [f(1, 4, 3, 4), f(4, 3, 3, 3), f(6)], attrs: { strides: [2, 2], pads: [1, 0, 1, 1], output_padding: [1, 0], group: 2 } },
   { name: 'trilu-upper', op: 'Trilu', inputs: [f(2, 4, 5)], opset: 14 },
   { name: 'trilu-lower-k', op: 'Trilu', inputs: [f(4, 5), i64([], [-1], true)], attrs: { upper: 0 }, opset: 14 },

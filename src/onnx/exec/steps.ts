@@ -200,6 +200,12 @@ export class ConvStep implements Step {
       && p.group === 1 && p.OH * p.KH <= p.H && p.OW * p.KW <= p.W;
   }
 
+  /** ConvTranspose with stride = kernel, no leading padding, dilation 1, group 1: one input pixel per output. */
+  get isPatchTranspose(): boolean {
+    const p = this.p;
+    return this.mode === 'transpose' && p.sH === p.KH && p.sW === p.KW && p.padT === 0 && p.padL === 0 && p.dH === 1 && p.dW === 1 && p.group === 1;
+  }
+
   commands(sh: ShaderTexts): Command[] {
     for (const [w, v] of [['input', this.x], ['weight', this.w], ...(this.bias ? [['bias', this.bias] as const] : [])] as const) requireContiguous(this.label, w, v);
     const p = this.p;
@@ -209,6 +215,9 @@ export class ConvStep implements Step {
       .u(p.padT).u(p.padL).u(p.dH).u(p.dW).u(p.group).u(this.x.view.offset).u(this.w.view.offset).u(this.bias?.view.offset ?? 0).done(20);
     const bindings = [this.x.alloc, this.w.alloc, this.out.alloc, ...(this.bias ? [this.bias.alloc] : [])];
     const suffix = this.bias ? '_bias' : '';
+    if (this.isPatchTranspose) {
+      return [{ kind: 'dispatch', label: this.label, code: sh.conv, entry: `convt_patch${suffix}`, uniforms: u, bindings, workgroups: grid1d(p.N * Math.ceil(p.M / 4) * p.OH * p.OW, 64) }];
+    }
     if (this.isPatch) {
       if (p.N > 65535) throw new ExecError(`${this.label}: batch ${p.N} exceeds 65535`);
       return [{ kind: 'dispatch', label: this.label, code: sh.conv, entry: `conv_patch${suffix}`, uniforms: u, bindings, workgroups: [Math.ceil((p.OH * p.OW) / 64), Math.ceil(p.M / 64), p.N] }];
