@@ -32,7 +32,7 @@
  */
 import type { GpuContext } from '../gpu/context';
 import type { ImageDataset } from '../data/bundle';
-import { applyAugment, NO_AUGMENT, sampleAugmentParams, type AugmentConfig } from '../data/augment';
+import { applyAugment, defaultAugmentConfig, NO_AUGMENT, sampleAugmentParams, type AugmentConfig } from '../data/augment';
 import { principalAngles, principalAnglesRef } from '../subspace';
 import { mixSeed } from '../train/data';
 import { Rng } from '../util/random';
@@ -196,6 +196,45 @@ export function makeGeometryProbe(o: ProbeOptions): GeometryProbe {
     classNames: [...data.classes], prompts: o.prompts, images: B, views, pixels, labels, indices: [...o.indices],
     attack: o.attack, textAttack: o.textAttack,
   };
+}
+
+/** What a probe is made of, as the workbench's settings (plain data). */
+export interface ProbeSettings {
+  /** Class indices of the probe images. */
+  classes: number[];
+  /** Images per class (the first ones of the split). */
+  perClass: number;
+  /** Views per image (1 + m augmentations). */
+  views: number;
+  /** Text groups: the first `templates` templates × the first `synonyms` synonyms (≤ 32 prompts). */
+  templates: number;
+  synonyms: number;
+  /** Image attack (L∞ PGD on [0, 1] pixels, CE). */
+  eps: number;
+  alpha: number;
+  steps: number;
+  /** Prompt attack (L2 on token embeddings, relative radius; 0 steps: no adversarial text group). */
+  textEps: number;
+  textSteps: number;
+  seed: number;
+}
+
+export const DEFAULT_PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({
+  classes: [0, 2, 5, 7], perClass: 1, views: 5, templates: 8, synonyms: 3,
+  eps: 4 / 255, alpha: 2 / 255, steps: 3, textEps: 0.1, textSteps: 2, seed: 1,
+});
+
+/** The probe of settings on a split (classes missing from the split are left out; at least one must remain). */
+export function probeFromSettings(data: ImageDataset, prompts: (sel: { templates?: number; synonyms?: number }) => ClassPrompts, s: ProbeSettings, hflip: boolean): GeometryProbe {
+  const classes = [...new Set(s.classes)].filter((c) => Number.isInteger(c) && c >= 0 && c < data.classes.length);
+  if (!classes.length) throw new RangeError(`geometry probe: none of the classes ${JSON.stringify(s.classes)} is in ${data.dataset} (${data.classes.length} classes)`);
+  const indices = pickProbeImages(data, classes, s.perClass);
+  return makeGeometryProbe({
+    data, indices, views: s.views, augment: defaultAugmentConfig(hflip), seed: s.seed,
+    prompts: prompts({ templates: s.templates, synonyms: s.synonyms }),
+    attack: { eps: s.eps, alpha: s.alpha, steps: s.steps, seed: s.seed },
+    textAttack: s.textSteps > 0 && s.textEps > 0 ? { epsRel: s.textEps, alphaRel: s.textEps / 2, steps: s.textSteps } : null,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

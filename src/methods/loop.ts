@@ -76,6 +76,10 @@ export interface StepMetrics {
   spectra?: Spectra;
   /** The geometry probe measured after this step's update (every `geometry.every` steps). */
   geometry?: GeometrySnapshot;
+  /** Its spectra alone (small: kept when a run's store drops old snapshots). */
+  probeSpectra?: Spectra;
+  /** The probe measured before this step's update: on the first step of a loop that starts at step 0 (the step-0 snapshot). */
+  geometryBefore?: GeometrySnapshot;
   /** ‖g‖ over the trained towers before clipping. */
   gradNorm: number;
   /** Training passes of this step and cumulative. */
@@ -97,8 +101,15 @@ export interface FineTuneLoopOptions {
    * Measure the geometry of a fixed probe (src/methods/geometry.ts) every `every` steps (after the update) into
    * `StepMetrics.geometry`. The projection plane is fixed by the loop's first snapshot (`measureGeometry()` before
    * the first step gives the step-0 one). Not counted as training or evaluation passes; not in `seconds`.
+   * A function is called once, when the loop is built, with these options (e.g. to build the probe from `data`
+   * and `prompts`); undefined: no geometry.
    */
-  geometry?: { every: number; probe: GeometryProbe };
+  geometry?: GeometryOption | ((o: FineTuneLoopOptions) => GeometryOption | undefined);
+}
+
+export interface GeometryOption {
+  every: number;
+  probe: GeometryProbe;
 }
 
 export class FineTuneLoop {
@@ -111,6 +122,8 @@ export class FineTuneLoop {
   step = 0;
   /** The projection plane of the first geometry snapshot (kept for every later one). */
   geometryBasis: ProjectionBasis | undefined;
+  /** The resolved geometry option (undefined: none). */
+  readonly geometry: GeometryOption | undefined;
 
   private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneLoopOptions) {
     this.config = o.config;
@@ -120,7 +133,8 @@ export class FineTuneLoop {
     if (towers.text !== o.model.text.trainable || towers.vision !== o.model.vision.trainable) {
       throw new RangeError(`FineTuneLoop: the config trains ${JSON.stringify(towers)}, the model ${JSON.stringify({ vision: o.model.vision.trainable, text: o.model.text.trainable })}`);
     }
-    if (o.geometry && !(Number.isInteger(o.geometry.every) && o.geometry.every >= 1)) throw new RangeError(`FineTuneLoop: geometry.every must be a positive integer, got ${o.geometry.every}`);
+    this.geometry = typeof o.geometry === 'function' ? o.geometry(o) : o.geometry;
+    if (this.geometry && !(Number.isInteger(this.geometry.every) && this.geometry.every >= 1)) throw new RangeError(`FineTuneLoop: geometry.every must be a positive integer, got ${this.geometry.every}`);
     this.text = new ClassText(o.model, o.prompts(methodPromptSelection(o.config)), towers.text);
     this.evalText = new ClassText(o.model, o.prompts({}), false);
   }
@@ -150,6 +164,7 @@ export class FineTuneLoop {
 
   /** One optimisation step; validation every `evalEvery` steps. */
   async trainStep(): Promise<StepMetrics> {
+    const before0 = this.geometry && this.step === 0 && !this.geometryBasis ? await this.measureGeometry() : undefined;
     const t0 = performance.now();
     const before = { ...this.model.passes.train };
     const out = await this.computeStep();
@@ -165,9 +180,11 @@ export class FineTuneLoop {
     const every = this.config.evalEvery;
     if (this.o.validation && every > 0 && step % every === 0) m.val = await this.validate();
     m.seconds = (performance.now() - t0) / 1000;
-    const g = this.o.geometry;
+    const g = this.geometry;
+    if (before0) m.geometryBefore = before0;
     if (g && step % g.every === 0) {
       m.geometry = await this.measureGeometry();
+      m.probeSpectra = m.geometry.spectra;
       if (!m.spectra) m.spectra = m.geometry.spectra;
     }
     if (!m.spectra) delete m.spectra;
@@ -176,7 +193,7 @@ export class FineTuneLoop {
 
   /** The geometry probe's snapshot of the current model (step = steps taken); the first one fixes the plane. */
   async measureGeometry(): Promise<GeometrySnapshot> {
-    const g = this.o.geometry;
+    const g = this.geometry;
     if (!g) throw new Error('FineTuneLoop.measureGeometry: no geometry probe configured');
     const snap = await computeGeometry(this.ctx, this.model, g.probe, { step: this.step, basis: this.geometryBasis });
     this.geometryBasis ??= { mean: snap.projection.mean, axes: snap.projection.axes, step: snap.projection.step, explained: snap.projection.explained };

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import {
-  computeGeometry, geometryFeatures, groupSpectrum, groupSpectrumRef, makeGeometryProbe, pca2, pickProbeImages,
+  computeGeometry, DEFAULT_PROBE_SETTINGS, geometryFeatures, probeFromSettings, groupSpectrum, groupSpectrumRef, makeGeometryProbe, pca2, pickProbeImages,
   snapshotFromFeatures, snapshotFromFeaturesRef, type GeometryFeatures, type GeometryProbe, type GeometrySnapshot,
 } from '../../src/methods/geometry';
 import { normalizeRows } from '../../src/methods/math';
@@ -15,6 +15,7 @@ import { defaultAugmentConfig } from '../../src/data/augment';
 import { freshSeed, Rng } from '../../src/util/random';
 import { FineTuneLoop, type FineTuneLoopOptions } from '../../src/methods/loop';
 import type { GpuContext } from '../../src/gpu/context';
+import type { FineTuneData } from '../../src/methods/data';
 import { cfg, syntheticDataset, syntheticPrompts, testConfig, testLoop } from './setup';
 
 const seed = freshSeed();
@@ -185,11 +186,14 @@ describe('geometry: probe, model, loop', () => {
     await withGpu(async (ctx) => {
       const probe = probeFor({ steps: 1 });
       const loop = withGeometry(ctx, await testLoop(ctx, testConfig('tecoa', { seed, lr: 5e-3 }), { weightsSeed: seed }), { every: 2, probe });
-      const s0 = await loop.measureGeometry();
-      expect(s0.step).toBe(0);
       const ms = await loop.run({ steps: 4 });
+      // The first step of a loop from step 0 carries the step-0 snapshot (measured before its update).
+      const s0 = ms[0].geometryBefore!;
+      expect(s0.step).toBe(0);
+      expect(ms.slice(1).some((m) => m.geometryBefore)).toBe(false);
       expect(ms.map((m) => m.geometry?.step ?? null)).toEqual([null, 2, null, 4]);
       expect(ms.map((m) => !!m.spectra)).toEqual([false, true, false, true]);
+      expect(ms[3].probeSpectra).toEqual(ms[3].geometry!.spectra);
       const snaps = [s0, ms[1].geometry!, ms[3].geometry!] as GeometrySnapshot[];
       for (const s of snaps) {
         expect(s.projection.mean).toEqual(s0.projection.mean);
@@ -215,6 +219,32 @@ describe('geometry: probe, model, loop', () => {
       }
       expect(m.geometry).toBeUndefined();
       await aos.model.release();
+    });
+  });
+
+  it('the option as a function of the loop options: a probe from the training split by settings', async () => {
+    await withGpu(async (ctx) => {
+      const base = await testLoop(ctx, testConfig('tecoa', { seed }), { weightsSeed: seed });
+      let calls = 0;
+      const loop = withGeometry(ctx, base, (o) => {
+        calls++;
+        const data = (o.data as FineTuneData).data;
+        return { every: 3, probe: probeFromSettings(data, o.prompts, { ...DEFAULT_PROBE_SETTINGS, classes: [1, 3, 17], views: 2, templates: 1, synonyms: 2 }, false) };
+      });
+      expect(calls).toBe(1);
+      const p = loop.geometry!.probe;
+      expect(loop.geometry!.every).toBe(3);
+      // Class 17 does not exist and is left out; the first image of classes 1 and 3, 2 views each.
+      expect(Array.from(p.labels)).toEqual([1, 3]);
+      expect(p.pixels.length).toBe(2 * 2 * 28 * 28);
+      expect(p.prompts.perClass).toBe(2);
+      // View 0 is the stored image.
+      const data = (base as unknown as { o: FineTuneLoopOptions }).o.data as FineTuneData;
+      const i0 = p.indices![0];
+      for (let k = 0; k < 28 * 28; k++) expect(p.pixels[k]).toBeCloseTo(data.data.images[i0 * 784 + k] / 255, 6);
+      expect(() => probeFromSettings(data.data, syntheticPrompts, { ...DEFAULT_PROBE_SETTINGS, classes: [9] }, false)).toThrow(/none of the classes/);
+      expect(withGeometry(ctx, base, () => undefined).geometry).toBeUndefined();
+      await base.model.release();
     });
   });
 
