@@ -100,3 +100,30 @@ fn ex_softplus(x: f32) -> f32 {
   if (x > 20.0) { return x; }
   return log(1.0 + exp(x));
 }
+
+// sin / cos with our own accuracy (WGSL promises only 2^-11 absolute and SwiftShader uses that latitude): Cody-Waite
+// reduction by pi/2 in three parts with few significant bits each (cephes' constants: k·part is exact for |k| < 2^13,
+// and no fused multiply-add is needed — software adapters may not fuse), then Taylor polynomials on [-pi/4, pi/4]
+// (truncation < 3e-8); the quadrant picks sin or cos and the sign. Within ~1e-7 of 1 while |x| < ~1e4.
+fn ex_sincos_q(x: f32, shift: i32) -> f32 {
+  let k = round(x * 0.636619772);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+  let q = (i32(k) + shift) & 3;
+  let z = r * r;
+  var v: f32 = 0.0;
+  if ((q & 1) == 0) {
+    v = r + r * z * (-0.166666667 + z * (0.00833333333 + z * (-0.000198412698 + z * 0.00000275573192)));
+  } else {
+    v = 1.0 + z * (-0.5 + z * (0.0416666667 + z * (-0.00138888889 + z * (0.0000248015873 + z * -0.000000275573192))));
+  }
+  if (q >= 2) { v = -v; }
+  return v;
+}
+
+fn ex_sin(x: f32) -> f32 {
+  return ex_sincos_q(x, 0);
+}
+
+fn ex_cos(x: f32) -> f32 {
+  return ex_sincos_q(x, 1);
+}

@@ -5,6 +5,8 @@
 //
 // gather uniform:    0 outCount, 1 axisDim, 2 nIdx, 3 post, 4 srcOff, 5 idxOff
 // gathernd uniform:  0 outCount, 1 slice, 2 k, 3 perBatch, 4 srcOff, 5 idxOff, 6 batchStride, 7 -, 8-15 dims, 16-23 strides
+// gather_elements uniform: 0 outCount, 1 rank, 2 axis, 3 axisDim, 4 srcOff, 5 idxOff, 6-7 -, 8-15 out (= indices)
+//                   dims, 16-23 data strides (the axis's coordinate comes from the index)
 // scatter uniform:   0 nUpd * slice, 1 slice, 2 k, 3 -, 4 srcOff (updates), 5 idxOff, 6 -, 7 -, 8-15 dims, 16-23 strides
 
 struct Params { v: array<vec4<u32>, 6> }
@@ -70,4 +72,23 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let q = o % slice;
   let u = o / slice;
   Dst[rowOffset(u) + q] = Src[P(4u) + o];
+}
+
+@compute @workgroup_size(256)
+fn gather_elements(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = threadIndex(gid, nwg);
+  if (o >= P(0u)) { return; }
+  let rank = P(1u);
+  let axis = P(2u);
+  var rem: u32 = o;
+  var off: u32 = P(4u);
+  for (var k: u32 = 0u; k < rank; k = k + 1u) {
+    let d = rank - 1u - k;
+    let size = P(8u + d);
+    var c: u32 = rem % size;
+    rem = rem / size;
+    if (d == axis) { c = wrap(Idx[P(5u) + o], P(3u)); }
+    off = off + c * P(16u + d);
+  }
+  Dst[o] = Src[off];
 }

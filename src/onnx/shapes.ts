@@ -152,9 +152,9 @@ export function convParams(node: Node, xDims: number[], wDims: number[]): ConvPa
 const SHAPES: Record<string, ShapeFn> = {
   Identity: same, Neg: same, Abs: same, Sqrt: same, Exp: same, Log: same, Tanh: same, Erf: same, Sigmoid: same,
   Relu: same, Softmax: same, LogSoftmax: same, Gelu: same, Floor: same, Ceil: same, Round: same, Reciprocal: same,
-  Sign: same, Trilu: same, LeakyRelu: same, Clip: same, Softplus: same, Elu: same, HardSigmoid: same,
+  Sign: same, Sin: same, Cos: same, Trilu: same, LeakyRelu: same, Clip: same, Softplus: same, Elu: same, HardSigmoid: same,
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast, Pow: (c) => [{ dtype: c.x(0).dtype, dims: broadcastShapes(c.x(0).dims, c.x(1).dims) }],
-  Max: broadcast, Min: broadcast, Sum: broadcast, Mod: broadcast,
+  Max: broadcast, Min: broadcast, Sum: broadcast, Mean: broadcast, Mod: broadcast,
   Equal: compare, Less: compare, Greater: compare, LessOrEqual: compare, GreaterOrEqual: compare, And: compare, Or: compare, Xor: compare,
   Not: boolSame, IsNaN: boolSame, IsInf: boolSame,
   Where: (c) => [{ dtype: c.x(1).dtype, dims: broadcastShapes(c.x(0).dims, c.x(1).dims, c.x(2).dims) }],
@@ -211,7 +211,8 @@ const SHAPES: Record<string, ShapeFn> = {
     return [{ dtype: x.dtype, dims: [...x.dims] }, { dtype: statType, dims: stat }, { dtype: statType, dims: [...stat] }];
   },
   ReduceMean: reduce, ReduceSum: reduce, ReduceMax: reduce, ReduceMin: reduce, ReduceProd: reduce, ReduceL2: reduce,
-  ReduceSumSquare: reduce, ReduceLogSumExp: reduce,
+  ReduceSumSquare: reduce, ReduceLogSumExp: reduce, ReduceL1: reduce,
+  ArgMin: (c) => SHAPES.ArgMax(c),
   ArgMax: (c) => {
     const x = c.x(0).dims;
     const a = normAxis(c.attr('axis', 0), x.length);

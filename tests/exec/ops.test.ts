@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng, freshSeed } from '../../src/util/random';
+import { shaderSources } from '../../src/kernels/shaders';
 import { withGpu } from '../helpers/gpu';
 import { compareWithOrt, oneNode, type InSpec, type OpCase } from './helpers';
 
@@ -152,6 +153,25 @@ const COMPUTE: OpCase[] = [
   { name: 'trilu-lower-k', op: 'Trilu', inputs: [f(4, 5), i64([], [-1], true)], attrs: { upper: 0 }, opset: 14 },
 ];
 
+/** Ops that had no shape rule or no kernel before (issue 9): each vs onnxruntime-node. */
+const ADDED: OpCase[] = [
+  { name: 'sin', op: 'Sin', inputs: [{ dims: [256], gen: (rng, n) => rng.uniform(n, -20, 20) }], atol: 1e-6, rtol: 1e-5 },
+  { name: 'cos', op: 'Cos', inputs: [{ dims: [256], gen: (rng, n) => rng.uniform(n, -20, 20) }], atol: 1e-6, rtol: 1e-5 },
+  { name: 'sin-large-args', op: 'Sin', inputs: [{ dims: [64], gen: (rng, n) => rng.uniform(n, -2000, 2000) }], atol: 2e-6, rtol: 0 },
+  { name: 'cos-quadrant-edges', op: 'Cos', inputs: [{ dims: [9], values: [0, Math.PI / 4, Math.PI / 2, (3 * Math.PI) / 4, Math.PI, -Math.PI / 2, -Math.PI, 2 * Math.PI, 1e-3] }], atol: 1e-6, rtol: 1e-5 },
+  { name: 'mean-variadic-broadcast', op: 'Mean', inputs: [f(2, 3), f(3), f(2, 1)] },
+  { name: 'reducel1', op: 'ReduceL1', inputs: [f(3, 4, 5), i64([1], [1], true)] },
+  { name: 'reducel1-all-nokeep', op: 'ReduceL1', inputs: [f(3, 4)], attrs: { keepdims: 0 } },
+  { name: 'argmin', op: 'ArgMin', inputs: [f(3, 7)], attrs: { axis: 1 } },
+  { name: 'argmin-ties-last-nokeep', op: 'ArgMin', inputs: [i64([2, 6], [1, 0, 4, 0, 4, 2, 3, 3, 1, 0, 0, 3])], attrs: { axis: -1, keepdims: 0, select_last_index: 1 } },
+  { name: 'tile', op: 'Tile', inputs: [f(2, 3), i64([2], [3, 2], true)] },
+  { name: 'tile-3d-ones', op: 'Tile', inputs: [f(2, 1, 3), i64([3], [1, 4, 1], true)] },
+  { name: 'tile-int64', op: 'Tile', inputs: [i64([3]), i64([1], [2], true)] },
+  { name: 'gatherelements-axis0', op: 'GatherElements', inputs: [f(4, 3), i64([2, 3], [0, 3, -1, 2, 1, -4])] },
+  { name: 'gatherelements-axis1-3d', op: 'GatherElements', inputs: [f(2, 5, 3), i64([2, 2, 3], [4, 0, 1, -1, 2, 2, 0, 0, 0, 3, 4, -5])], attrs: { axis: 1 } },
+  { name: 'gatherelements-last-axis-int64', op: 'GatherElements', inputs: [i64([3, 4]), i64([3, 2], [3, 0, 1, 1, -1, 2])], attrs: { axis: -1 } },
+];
+
 async function runCases(cases: OpCase[], group: number) {
   const rng = new Rng((seed + group * 7919) >>> 0);
   const failures: string[] = [];
@@ -173,4 +193,19 @@ describe(`executor ops vs onnxruntime-node (AOS_SEED=${seed})`, () => {
   it('element-wise ops with broadcasting, integer and boolean types', () => runCases(ELEMENTWISE, 1));
   it('shape and view ops', () => runCases(SHAPES, 2));
   it('matmul, Gemm, softmax, LayerNorm, reductions, gathers, scatters, convolutions, Trilu', () => runCases(COMPUTE, 3));
+  it('Sin, Cos, Mean, ReduceL1, ArgMin, Tile, GatherElements', () => runCases(ADDED, 4));
+  it('a broken sin polynomial and a broken GatherElements kernel fail the comparison', async () => {
+    const rng = new Rng(seed);
+    const common = shaderSources.exec_common.replace('-0.166666667 + z', '-0.166 + z');
+    const gather = shaderSources.exec_gather.replace('if (d == axis) { c = wrap(', 'if (d != axis) { c = wrap(');
+    expect(common).not.toBe(shaderSources.exec_common);
+    expect(gather).not.toBe(shaderSources.exec_gather);
+    await withGpu(async (ctx) => {
+      for (const name of ['sin', 'gatherelements-axis1-3d']) {
+        const { model, feeds } = oneNode(ADDED.find((c) => c.name === name)!, rng);
+        const rs = await compareWithOrt(ctx, model, feeds, 1e-5, 1e-5, name);
+        expect(rs.some((r) => !r.ok), `${name} passed with a broken kernel`).toBe(true);
+      }
+    }, { exec_common: common, exec_gather: gather });
+  });
 });

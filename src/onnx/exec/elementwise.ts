@@ -88,8 +88,8 @@ function opCode(op: string, args: Arg[], t: ElemType, a: Record<string, number> 
     case 'Floor': return `floor(${x.c})`;
     case 'Ceil': return `ceil(${x.c})`;
     case 'Round': return `ex_round(${x.c})`;
-    case 'Sin': return `sin(${x.c})`;
-    case 'Cos': return `cos(${x.c})`;
+    case 'Sin': return `ex_sin(${x.c})`;
+    case 'Cos': return `ex_cos(${x.c})`;
     case 'Softplus': return `ex_softplus(${x.c})`;
     case 'Softsign': return `(${x.c} / (1.0 + abs(${x.c})))`;
     case 'Elu': return `select(${f32Lit(num('alpha', 1))} * (exp(${x.c}) - 1.0), ${x.c}, ${x.c} > 0.0)`;

@@ -20,7 +20,7 @@ import {
 } from './elementwise';
 import { REDUCE_OPS, ReduceStep } from './reduce';
 import {
-  ClearStep, ConvStep, GatherNDStep, GatherStep, LayerNormStep, MatmulStep, ScatterStep, SoftmaxStep, type Conv2d,
+  ClearStep, ConvStep, GatherElementsStep, GatherNDStep, GatherStep, LayerNormStep, MatmulStep, ScatterStep, SoftmaxStep, type Conv2d,
 } from './steps';
 import { ExecError, type Alloc, type Step, type Val } from './types';
 import {
@@ -72,7 +72,7 @@ export interface Plan {
 /** Ops lowered to kernels or views. */
 const VIEW_OPS = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Expand', 'Slice', 'Split']);
 const KERNEL_OPS = new Set(['MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'Gather', 'GatherND',
-  'ScatterND', 'Concat', 'Pad', 'Conv', 'ConvTranspose', 'Trilu', ...Object.keys(REDUCE_OPS)]);
+  'ScatterND', 'Concat', 'Pad', 'Conv', 'ConvTranspose', 'Trilu', 'Tile', 'GatherElements', ...Object.keys(REDUCE_OPS)]);
 /** Ops whose outputs only ever come from constant folding here (static shapes). */
 const FOLD_ONLY = new Set(['Shape', 'Size', 'Constant', 'ConstantOfShape', 'Range']);
 
@@ -500,6 +500,30 @@ function triluLower(c: LowerCtx): Val[] {
   return [c.L.ew(c.label, 'Where', [{ alloc: m, view: contiguousView([R, C]) }, x, zero], dims, x.alloc.type)];
 }
 
+function tileLower(c: LowerCtx): Val[] {
+  // x [d0, d1, …] read as [r0, d0, r1, d1, …] with stride 0 over each repeat, copied out contiguous.
+  const x = c.x(0);
+  const reps = c.ints(1)!;
+  const dims = x.view.dims;
+  if (reps.length !== dims.length) c.fail(`repeats has ${reps.length} entries for rank ${dims.length}`);
+  if (reps.some((r) => r < 0)) c.fail('negative repeats');
+  const view: View = { dims: dims.flatMap((d, i) => [reps[i], d]), strides: x.view.strides.flatMap((s) => [0, s]), offset: x.view.offset };
+  const out = c.L.temp(x.alloc.type, c.outDims(0), c.label);
+  c.L.steps.push(new EwStep(c.label, { k: 'in', i: 0 }, [{ alloc: x.alloc, view }], { alloc: out.alloc, view: contiguousView(view.dims) }));
+  return [out];
+}
+
+function gatherElementsLower(c: LowerCtx): Val[] {
+  const data = c.L.contiguous(c.x(0), `${c.label}.data`);
+  const idx = c.L.contiguous(c.x(1), `${c.label}.indices`);
+  const rank = data.view.dims.length;
+  if (idx.view.dims.length !== rank) c.fail('indices must have the rank of the data');
+  const axis = norm(c.attr('axis', 0), rank);
+  const out = c.L.temp(data.alloc.type, c.outDims(0), c.label);
+  c.L.steps.push(new GatherElementsStep(c.label, data, idx, out, axis));
+  return [out];
+}
+
 const LOWER: Record<string, Lower> = {
   Identity: (c) => [c.x(0)],
   Reshape: reshapeLike, Flatten: reshapeLike, Squeeze: reshapeLike, Unsqueeze: reshapeLike,
@@ -524,6 +548,8 @@ const LOWER: Record<string, Lower> = {
   Conv: convLower,
   ConvTranspose: convLower,
   Trilu: triluLower,
+  Tile: tileLower,
+  GatherElements: gatherElementsLower,
 };
 for (const op of Object.keys(REDUCE_OPS)) LOWER[op] = reduceLower;
 

@@ -130,6 +130,24 @@ export class GatherStep implements Step {
   }
 }
 
+/** GatherElements along `axis` over contiguous data and indices (the output has the indices' dims). */
+export class GatherElementsStep implements Step {
+  constructor(public label: string, public data: Val, public idx: Val, public out: Val, public axis: number) {}
+  reads() { return [this.data.alloc, this.idx.alloc]; }
+  writes() { return [this.out.alloc]; }
+  commands(sh: ShaderTexts): Command[] {
+    requireContiguous(this.label, 'data', this.data);
+    requireContiguous(this.label, 'indices', this.idx);
+    const D = this.data.view.dims, I = this.idx.view.dims;
+    const n = numelOf(I);
+    if (n === 0) return [];
+    if (D.length > 8) throw new ExecError(`${this.label}: rank above 8`);
+    const f = new Fields().u(n).u(I.length).u(this.axis).u(D[this.axis]).u(this.data.view.offset).u(this.idx.view.offset).u(0).u(0);
+    indexFields(f, I, rowMajor(D));
+    return [{ kind: 'dispatch', label: this.label, code: sh.gather, entry: 'gather_elements', uniforms: f.done(24), bindings: [this.data.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n) }];
+  }
+}
+
 function indexFields(f: Fields, dims: number[], strides: number[]): Fields {
   if (dims.length > 8) throw new ExecError('index rank above 8');
   for (let k = 0; k < 8; k++) f.u(k < dims.length ? dims[k] : 1);
