@@ -35,6 +35,8 @@ export interface VisionAttackModelOptions {
 export interface ForwardState {
   outputs: Record<string, SessionOutput>;
   feeds: Record<string, SessionFeed>;
+  /** The model's forward count when this state was made (exec: the saved activations live in reused buffers). */
+  generation?: number;
 }
 
 const sharedCache = new GradientGraphCache(4);
@@ -53,6 +55,11 @@ export class VisionAttackModel {
   readonly dim: number;
   readonly output: string;
   private released = false;
+  /**
+   * Forwards run so far. With our executor the forward's outputs (the saved activations) stay in the session's own
+   * buffers (no copies per step), so a backward must follow its forward with no other forward between them.
+   */
+  private generation = 0;
 
   private constructor(
     private readonly ctx: GpuContext,
@@ -60,6 +67,7 @@ export class VisionAttackModel {
     private readonly bwd: OnnxSession,
     private readonly pair: ReturnType<GradientGraphCache['get']>,
     output: string,
+    private readonly reusesOutputs = false,
   ) {
     this.output = output;
     const pd = pair.shapes.get(PIXELS01)!.dims;
@@ -78,7 +86,9 @@ export class VisionAttackModel {
     const model = withPixelNormalization(ir, o.constants, { input: o.input ?? 'pixel_values' });
     const pair = (o.cache ?? sharedCache).get(model, { wrt: [PIXELS01], outputs: [output], batch: o.batch });
     if (pair.initialValues.size) throw new Error('attack model: unexpected promoted weights');
-    const open = (bytes: Uint8Array, label: string) => createEngineSession(ctx, bytes, { ...o.session, engine: o.engine, label });
+    // Our executor hands out its own output buffers (valid until its next run): no copy of every saved activation.
+    const reuse = o.engine === 'exec';
+    const open = (bytes: Uint8Array, label: string) => createEngineSession(ctx, bytes, { ...o.session, engine: o.engine, label, reuseOutputBuffers: reuse });
     const fwd = await open(pair.forwardBytes(), `attack ${output} forward`);
     let bwd: OnnxSession;
     try {
@@ -87,7 +97,7 @@ export class VisionAttackModel {
       await fwd.release();
       throw e;
     }
-    return new VisionAttackModel(ctx, fwd, bwd, pair, output);
+    return new VisionAttackModel(ctx, fwd, bwd, pair, output, reuse);
   }
 
   private pixelFeed(pixels: GPUBuffer): SessionFeed {
@@ -110,6 +120,7 @@ export class VisionAttackModel {
   /** image_embeds [batch, dim] of `pixels` into `embeds` (no gradient state kept). */
   async embed(pixels: GPUBuffer, embeds: GPUBuffer): Promise<void> {
     this.assertLive();
+    this.generation++;
     const out = await this.fwd.run({ [PIXELS01]: this.pixelFeed(pixels) }, [this.output]);
     try {
       await this.into(out[this.output], embeds);
@@ -122,6 +133,7 @@ export class VisionAttackModel {
   async forward(pixels: GPUBuffer, embeds: GPUBuffer): Promise<ForwardState> {
     this.assertLive();
     const feeds = { [PIXELS01]: this.pixelFeed(pixels) };
+    const generation = ++this.generation;
     const outputs = await this.fwd.run(feeds);
     try {
       await this.into(outputs[this.output], embeds);
@@ -129,12 +141,16 @@ export class VisionAttackModel {
       for (const v of Object.values(outputs)) v.dispose();
       throw e;
     }
-    return { outputs, feeds };
+    return { outputs, feeds, generation };
   }
 
   /** ∂⟨gradEmbeds, image_embeds⟩/∂pixels01 into `gradPixels`; disposes the forward state. */
   async backward(state: ForwardState, gradEmbeds: GPUBuffer, gradPixels: GPUBuffer): Promise<void> {
     this.assertLive();
+    if (this.reusesOutputs && state.generation !== this.generation) {
+      for (const v of Object.values(state.outputs)) v.dispose();
+      throw new Error('attack model: another forward ran between this forward and its backward (the executor reuses the saved activations\' buffers)');
+    }
     const { pair } = this;
     let res: Record<string, SessionOutput> | undefined;
     try {
