@@ -36,6 +36,7 @@ import { ensureManifest, getSplit } from './data';
 import { gpuContext } from './engine';
 import { BUNDLED_MODEL_DIR, currentFolder, showModel } from './model';
 import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpoint, saveRun, showRun } from './runs';
+import { runGeometryOption } from './geometry';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const runs = () => useRunsStore.getState();
@@ -46,7 +47,8 @@ const runs = () => useRunsStore.getState();
 /** Options of FineTuneLoop beyond what this engine builds (config, model, data, prompts, validation). */
 export type ExtraLoopOptions = Partial<Omit<FineTuneLoopOptions, 'config' | 'model' | 'data' | 'prompts' | 'validation'>>;
 
-let extraLoopOptions: ExtraLoopOptions = {};
+// Geometry snapshots of the Subspaces panel's probe (src/engine/geometry.ts: its settings, the run's training split).
+let extraLoopOptions: ExtraLoopOptions = { geometry: runGeometryOption };
 
 /** Sets options passed to every loop built from now on (merged over the engine's own). */
 export function setExtraLoopOptions(o: ExtraLoopOptions): void {

@@ -17,7 +17,7 @@ export const PANELS: readonly PanelInfo[] = [
   { id: 'data', title: 'Data', icon: '▦', ready: true, explain: 'The bundled datasets and your own image folders: sizes, licences, and a preview of any split by class.' },
   { id: 'attack', title: 'Attack', icon: '✕', ready: true, explain: 'Attack the model interactively (PGD L∞/L2, APGD, C&W): live adversarial image, perturbation, probabilities and loss; batch robust accuracy; verified 8-bit PNG.' },
   { id: 'finetune', title: 'Fine-tune', icon: '↻', ready: true, explain: 'Robust fine-tuning with AoS, TeCoA, PMG-AFT or FARE on your GPU: start, pause, resume, stop; live loss terms, clean and robust accuracy, throughput.' },
-  { id: 'subspaces', title: 'Subspaces', icon: '∠', ready: false, explain: 'Geometry of the features: principal angles between image, adversarial and text subspaces as training runs.' },
+  { id: 'subspaces', title: 'Subspaces', icon: '∠', ready: true, explain: 'Geometry of the features AoS aligns: principal angles between clean and adversarial image groups, image and text groups, clean and adversarial text groups; their evolution over a run; the features in 2-D.' },
   { id: 'runs', title: 'Runs', icon: '≡', ready: true, explain: 'Fine-tuning runs kept in this browser: status, clean and robust accuracy, curves compared on one chart, metrics as JSON/CSV, the fine-tuned model as ONNX.' },
   { id: 'selftest', title: 'Self-test', icon: '✓', ready: true, explain: 'The WebGPU adapter and every WGSL kernel checked against its CPU reference on fresh random inputs.' },
 ];
