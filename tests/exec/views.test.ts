@@ -11,6 +11,7 @@ import { inferShapes } from '../../src/onnx/shapes';
 import { buildPlan } from '../../src/onnx/exec';
 import { EwStep } from '../../src/onnx/exec/elementwise';
 import { MatmulStep } from '../../src/onnx/exec/steps';
+import { RowNormStep } from '../../src/onnx/exec/rownorm';
 import { Rng, freshSeed } from '../../src/util/random';
 import { validate } from '../../src/util/validate';
 import { withGpu } from '../helpers/gpu';
@@ -84,6 +85,36 @@ const GRAPHS: Graph[] = [
       const sm = b.softmax(t, -1);
       const ln = b.op('LayerNormalization', [t, 's', 'bb'], { axis: -1, epsilon: 1e-5 });
       return [sm, ln, b.reduceMean(t, [0, 2], false), b.reduceSum(b.mul(t, t), [1], true)];
+    },
+  },
+  {
+    name: 'decomposed LayerNorm (opset-14 export pattern) as one kernel, intermediates read elsewhere',
+    inputs: { x: [3, 4, 8], s: [8], bb: [8] },
+    build: (b) => {
+      const d = b.sub('x', b.reduceMean('x', [-1]));
+      const std = b.sqrt(b.add(b.reduceMean(b.pow(d, b.scalar(2)), [-1]), b.scalar(1e-5)));
+      const y = b.add(b.mul(b.div(d, std), 's'), 'bb');
+      return [y, std, b.mul(d, b.scalar(3))];
+    },
+    check: (m) => {
+      const rn = buildPlan(m).steps.filter((s) => s instanceof RowNormStep) as RowNormStep[];
+      expect(rn.map((s) => s.exported)).toEqual([['d', 'std', 'y']]);
+      expect(buildPlan(m, { fuse: false }).steps.some((s) => s instanceof RowNormStep)).toBe(false);
+    },
+  },
+  {
+    name: 'decomposed LayerNorm with d·d and no bias; the same over a middle axis stays unfused',
+    inputs: { x: [2, 6, 5], s: [1, 5] },
+    build: (b) => {
+      const d = b.sub('x', b.reduceMean('x', [2]));
+      const n = b.div(d, b.sqrt(b.add(b.scalar(1e-3), b.reduceMean(b.mul(d, d), [-1]))));
+      const d1 = b.sub('x', b.reduceMean('x', [1]));
+      const n1 = b.div(d1, b.sqrt(b.add(b.reduceMean(b.mul(d1, d1), [1]), b.scalar(1e-5))));
+      return [b.mul('s', n), n1];
+    },
+    check: (m) => {
+      const rn = buildPlan(m).steps.filter((s) => s instanceof RowNormStep) as RowNormStep[];
+      expect(rn.map((s) => s.exported)).toEqual([['ys']]);
     },
   },
 ];

@@ -19,6 +19,7 @@ import {
   compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
 import { REDUCE_OPS, ReduceStep } from './reduce';
+import { matchRowNorm, RowNormStep, type RowNormMatch, type RowStage } from './rownorm';
 import {
   ClearStep, ConvStep, GatherElementsStep, GatherNDStep, GatherStep, LayerNormStep, MatmulStep, ScatterStep, SoftmaxStep, type Conv2d,
 } from './steps';
@@ -742,7 +743,27 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
     L.vals.set(v.name, { alloc: a, view: contiguousView(i.dims) });
     inputs.push({ name: v.name, dtype: i.dtype, dims: [...i.dims], alloc: a });
   }
+  // Decomposed LayerNorms (ReduceMean … Sqrt, Div [, Mul scale, Add bias]) run as one kernel each.
+  const fusedAway = new Set<Node>();
+  const consumers = new Map<string, Node[]>();
+  for (const n of order) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const env = {
+    opset, consumers, graphOutputs: new Set(g.outputs.map((v) => v.name)),
+    dims: (name: string) => info.get(name)?.dims,
+    isFloat: (name: string) => info.get(name)?.dtype === 'float32',
+    constValue: (name: string) => values.get(name),
+    available: (name: string) => L.vals.has(name) || values.has(name),
+  };
   for (const node of order) {
+    if (fusedAway.has(node)) continue;
+    if ((o.fuse ?? true) && node.op === 'ReduceMean') {
+      const match = matchRowNorm(env, node);
+      if (match) {
+        lowerRowNorm(L, match);
+        for (const n of match.nodes) fusedAway.add(n);
+        continue;
+      }
+    }
     const lbl = `${node.op} '${node.name || node.outputs[0]}'`;
     const fail = (msg: string): never => { throw new ExecError(`${label}: ${describeNode(node)}: ${msg}`); };
     const c: LowerCtx = {
@@ -814,6 +835,17 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
   const allocs = L.allocs.filter((a) => live.has(a));
   const mem = planMemory(steps, allocs, kept);
   return { inputs, outputs, steps, allocs, slots: mem.slots, ops, memory: { naive: mem.naive, planned: mem.planned, kept: mem.kept } };
+}
+
+function lowerRowNorm(L: Lowering, m: RowNormMatch): void {
+  const label = `LayerNorm pattern '${m.nodes[0].name || m.names.mean}'…'${m.nodes.at(-1)!.name || m.nodes.at(-1)!.outputs[0]}'`;
+  const x = L.contiguous(L.val(m.x), label);
+  const len = x.view.dims[x.view.dims.length - 1];
+  const param = (name: string | undefined, what: string) => (name ? L.contiguous(L.val(name), `${label}.${what}`) : undefined);
+  const outs: Partial<Record<RowStage, Val>> = {};
+  for (const s of m.exported) outs[s] = L.temp('f32', L.dims(m.names[s]!), `${label}.${s}`);
+  L.steps.push(new RowNormStep(label, x, len, m.eps, outs, param(m.scale, 'scale'), param(m.bias, 'bias')));
+  for (const s of m.exported) L.vals.set(m.names[s]!, outs[s]!);
 }
 
 function op2lower(op: string): Lower | undefined {
