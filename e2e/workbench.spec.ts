@@ -26,8 +26,8 @@ function linkFor(config: ExperimentConfig, panel = 'model'): string {
 }
 
 const PANELS: Array<[string, string, boolean]> = [
-  ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', false],
-  ['subspaces', 'Subspaces', false], ['runs', 'Runs', false], ['selftest', 'Self-test', true],
+  ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', true],
+  ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['selftest', 'Self-test', true],
 ];
 
 test('the shell renders, every panel is reachable from the navigation, and each is photographed', async ({ page }) => {

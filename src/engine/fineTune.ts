@@ -16,17 +16,15 @@
  * Extra loop options (e.g. geometry snapshots for the Subspaces panel) go through `setExtraLoopOptions`: the one
  * place where every loop this engine builds gets its options.
  */
-import { decodeCheckpoint } from '../train/checkpoint';
 import type { ImageDataset } from '../data/bundle';
 import type { GpuContext } from '../gpu/context';
 import { clipPreprocessorConfigJson, clipConfigFromJson } from '../onnx/clip/folder';
-import { clipWeightShapes, type ClipWeights } from '../onnx/clip/weights';
-import { numel } from '../onnx/ir';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
 import { FineTuneLoop, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
 import type { FineTuneModel } from '../methods/model';
+import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
 import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
@@ -149,6 +147,8 @@ interface Live {
   loop: FineTuneLoop;
   model: FineTuneModel;
   lost: boolean;
+  /** No step taken yet by this loop (its first step builds the sessions). */
+  fresh: boolean;
   stopLost: () => void;
   releaseLock: () => void;
 }
@@ -226,7 +226,7 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
       note('restoring the checkpoint…');
       await loop.resume(checkpoint);
     }
-    const l: Live = { id: r.id, ctx, loop, model, lost: false, stopLost: () => undefined, releaseLock: holdRunLock(r.id) };
+    const l: Live = { id: r.id, ctx, loop, model, lost: false, fresh: true, stopLost: () => undefined, releaseLock: holdRunLock(r.id) };
     l.stopLost = ctx.onLost(() => { l.lost = true; });
     return l;
   } catch (e) {
@@ -265,7 +265,12 @@ async function drive(l: Live): Promise<void> {
       const lv = runs().live;
       if (lv?.pauseRequested || lv?.stopRequested) break;
       if (recordOf(id).trainSeconds >= limitSeconds) break;
+      if (l.fresh) setLive({ note: `step ${l.loop.step + 1}: the first step also builds the ONNX sessions (slow on a software adapter)…` }, id);
       const m: StepMetrics = await l.loop.trainStep();
+      if (l.fresh) {
+        l.fresh = false;
+        if (!runs().live?.pauseRequested && !runs().live?.stopRequested) setLive({ note: null }, id);
+      }
       const r = recordOf(id);
       const next: RunRecord = {
         ...r, metrics: [...r.metrics, m], step: m.step, trainSeconds: r.trainSeconds + m.seconds, updatedAt: Date.now(),
@@ -438,23 +443,6 @@ export function selectRun(id: string): void {
 // ---------------------------------------------------------------------------------------------------------------
 // The fine-tuned model
 
-/** The fine-tuned weights of a checkpoint (HF names, vision then text as FineTuneModel stores them). */
-export function checkpointWeights(clip: LoadedClip, bytes: Uint8Array): { weights: ClipWeights; step: number } {
-  const ck = decodeCheckpoint(bytes);
-  const out: ClipWeights = new Map();
-  let off = 0;
-  for (const tower of ['vision', 'text'] as const) {
-    for (const [name, dims] of clipWeightShapes(clip.config, tower)) {
-      const n = numel(dims);
-      out.set(name, { dtype: 'float32', dims: [...dims], data: ck.state.params.slice(off, off + n) });
-      off += n;
-    }
-  }
-  if (off !== ck.state.params.length) throw new Error(`the checkpoint holds ${ck.state.params.length} parameters, the model ${off}`);
-  out.set('logit_scale', { dtype: 'float32', dims: [], data: Float32Array.of(clip.config.logitScale) });
-  return { weights: out, step: ck.meta.step };
-}
-
 /** The fine-tuned model folder of a run (from its stored checkpoint). */
 export async function fineTunedModelFiles(id: string): Promise<{ files: ReturnType<typeof fineTunedFolder>; step: number }> {
   const r = recordOf(id);
@@ -462,7 +450,7 @@ export async function fineTunedModelFiles(id: string): Promise<{ files: ReturnTy
   if (!ck) throw new Error('this run has no checkpoint: nothing to export');
   const entry = await loadClip(r.config.model, r.config.seed);
   if (entry.key !== r.model.key) throw new Error(`this run fine-tuned '${r.model.title}'; the workbench now loads '${entry.title}'`);
-  const { weights, step } = checkpointWeights(entry.clip, ck.bytes);
+  const { weights, step } = checkpointWeights(entry.clip.config, ck.bytes);
   return { files: fineTunedFolder(entry.clip, weights, `aos-workbench/${runFileBase(r)}-step${step}`), step };
 }
 

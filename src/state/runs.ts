@@ -77,3 +77,6 @@ export const useRunsStore = create<RunsState>()((set) => ({
 export function activeRun(s: Pick<RunsState, 'runs' | 'activeRunId'>): RunRecord | null {
   return s.activeRunId ? s.runs.find((r) => r.id === s.activeRunId) ?? null : null;
 }
+
+// Development builds: the store on `window.__aosRuns` for inspection (devtools, e2e diagnostics).
+if (typeof window !== 'undefined' && import.meta.env?.DEV) (window as unknown as { __aosRuns: typeof useRunsStore }).__aosRuns = useRunsStore;

@@ -39,7 +39,7 @@ export function LiveCharts({ run }: { run: RunRecord }) {
       <section className="card">
         <h4 className="ft-chart-title">Clean and robust accuracy</h4>
         <p className="ft-chart-sub">Zero-shot, {val}; dashed: the training views under the training attack.</p>
-        <UPlotChart testId="ft-chart-acc" data={acc} series={accSeries} xLabel="step" yLabel="accuracy" yRange={[0, 1]} empty="accuracies appear at the first validation" />
+        <UPlotChart testId="ft-chart-acc" attrs={{ 'val-points': metrics.filter((m) => m.val).length }} data={acc} series={accSeries} xLabel="step" yLabel="accuracy" yRange={[0, 1]} empty="accuracies appear at the first validation" />
       </section>
       <section className="card">
         <h4 className="ft-chart-title">Throughput</h4>

@@ -34,6 +34,8 @@ export interface ChartProps {
   testId?: string;
   /** Shown over the plot when there are no points. */
   empty?: string;
+  /** Extra data attributes on the chart element (tests read counts from them). */
+  attrs?: Record<string, string | number>;
 }
 
 const css = (name: string, fallback: string): string => {
@@ -41,7 +43,7 @@ const css = (name: string, fallback: string): string => {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 };
 
-export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Range, height = 200, testId, empty }: ChartProps) {
+export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Range, height = 200, testId, empty, attrs }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const layout = useMemo(
@@ -95,7 +97,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Ra
   }, [data]);
 
   return (
-    <div className="ft-chart" data-testid={testId} data-points={points}>
+    <div className="ft-chart" data-testid={testId} data-points={points} {...Object.fromEntries(Object.entries(attrs ?? {}).map(([k, v]) => [`data-${k}`, v]))}>
       <div ref={box} />
       {points === 0 && empty && <div className="ft-chart-empty">{empty}</div>}
     </div>
