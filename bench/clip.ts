@@ -11,6 +11,7 @@
  * images/s and TFLOP/s of the matrix products.
  */
 import type { GpuContext } from '../src/gpu/context';
+import { isSoftwareAdapter as isSoftware } from '../src/gpu/device';
 import { runAttack } from '../src/attacks/attack';
 import { VisionAttackModel } from '../src/attacks/model';
 import { GradientGraphCache } from '../src/onnx/autodiff/cache';
@@ -42,8 +43,7 @@ export interface ClipBenchPlan {
 }
 
 export function isSoftwareAdapter(ctx: GpuContext): boolean {
-  const a = ctx.adapter;
-  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${a.description} ${a.architecture} ${a.device}`);
+  return isSoftware(ctx.adapter);
 }
 
 /** e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) (mesa software, software adapter)". */

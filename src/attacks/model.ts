@@ -3,8 +3,9 @@
  *  - graph surgery puts the normalisation (x − mean) / std in front of the tower (input `pixels01`), so it is part
  *    of the differentiated graph;
  *  - `GradientGraphCache` gives the forward (+ saved activations) and backward graphs for ∂/∂pixels01 of
- *    image_embeds; both run as long-lived `OnnxSession`s (onnxruntime-web WebGPU on our device in the browser, with
- *    GPU-buffer feeds and outputs; onnxruntime-node in Node, where GPU feeds are read back and outputs uploaded).
+ *    image_embeds; both run as long-lived `OnnxSession`s: our WGSL executor (GPU buffers in and out) or onnxruntime
+ *    (onnxruntime-web WebGPU on our device in the browser; onnxruntime-node in Node, where GPU feeds are read back
+ *    and outputs uploaded), by default as `defaultEngine` picks for the adapter.
  * Callers hand in and get back our GPU buffers only.
  */
 import type { GpuContext } from '../gpu/context';
@@ -12,7 +13,7 @@ import type { NormalizationConstants } from '../image/preprocess';
 import { GradientGraphCache } from '../onnx/autodiff/cache';
 import { decodeModel } from '../onnx/proto';
 import type { Model } from '../onnx/ir';
-import { createEngineSession } from '../onnx/exec/select';
+import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { type OnnxSession, type SessionDType, type SessionFeed, type SessionOptions, type SessionOutput } from '../onnx/run/session';
 import { PIXELS01, withPixelNormalization } from './graph';
 
@@ -27,7 +28,11 @@ export interface VisionAttackModelOptions {
   output?: string;
   cache?: GradientGraphCache;
   session?: SessionOptions;
-  /** Who runs the graphs: onnxruntime (default) or our own WGSL executor (GPU buffers in and out on every host). */
+  /**
+   * Who runs the graphs: our own WGSL executor (GPU buffers in and out on every host) or onnxruntime. Default:
+   * `defaultEngine(ctx.adapter)` (src/onnx/exec/select.ts: the executor on hardware GPUs and in the browser,
+   * onnxruntime-node's CPU EP on a software adapter in Node).
+   */
   engine?: 'onnxruntime' | 'exec';
 }
 
@@ -87,8 +92,9 @@ export class VisionAttackModel {
     const pair = (o.cache ?? sharedCache).get(model, { wrt: [PIXELS01], outputs: [output], batch: o.batch });
     if (pair.initialValues.size) throw new Error('attack model: unexpected promoted weights');
     // Our executor hands out its own output buffers (valid until its next run): no copy of every saved activation.
-    const reuse = o.engine === 'exec';
-    const open = (bytes: Uint8Array, label: string) => createEngineSession(ctx, bytes, { ...o.session, engine: o.engine, label, reuseOutputBuffers: reuse });
+    const engine = o.engine ?? defaultEngine(ctx.adapter).engine;
+    const reuse = engine === 'exec';
+    const open = (bytes: Uint8Array, label: string) => createEngineSession(ctx, bytes, { ...o.session, engine, label, reuseOutputBuffers: reuse });
     const fwd = await open(pair.forwardBytes(), `attack ${output} forward`);
     let bwd: OnnxSession;
     try {

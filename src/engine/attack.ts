@@ -27,7 +27,7 @@ import type { GpuContext } from '../gpu/context';
 import { normalizationConstants, preprocessImage, type ClipPreprocessorConfig } from '../image/preprocess';
 import { loadClipModel, type LoadedClipModel } from '../models/load';
 import { clipConfigFromJson, clipPreprocessorConfigJson } from '../onnx/clip/folder';
-import { createEngineSession } from '../onnx/exec/select';
+import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../onnx/run/session';
 import {
   emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type AttackModelInfo, type BatchRun, type BatchTile,
@@ -369,6 +369,8 @@ export interface PlaygroundRequest {
 }
 
 let generation = 0;
+/** Whether the engine was set (by the user, or to the adapter's default once). */
+let engineChosen = false;
 
 /** The class names in use now: typed ones, else the dataset's. */
 function classNamesNow(ds: ImageDataset | null): { names: string[]; source: ClassSet['source'] } | { error: string } {
@@ -388,6 +390,13 @@ function classNamesNow(ds: ImageDataset | null): { names: string[]; source: Clas
 export async function preparePlayground(req: PlaygroundRequest): Promise<void> {
   const gen = ++generation;
   const live = () => gen === generation;
+  if (!engineChosen) {
+    // Until the user picks one, the engine is the measured default for this adapter (src/onnx/exec/select.ts).
+    engineChosen = true;
+    const d = defaultEngine((await gpuContext()).adapter);
+    if (store().engine !== d.engine) patch({ engine: d.engine });
+    if (!live()) return;
+  }
   const engine = store().engine;
   // Test split for the picker (independent of the model).
   const splitKey = `${req.datasetId}/test`;
@@ -576,6 +585,7 @@ export function setTrueClass(k: number): void {
 }
 
 export async function setEngine(engine: AttackEngineKind, req: PlaygroundRequest): Promise<void> {
+  engineChosen = true;
   if (store().engine === engine) return;
   patch({ engine });
   await preparePlayground(req);

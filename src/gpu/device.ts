@@ -30,6 +30,15 @@ export interface AdapterSummary {
   limits: Record<string, number>;
 }
 
+/**
+ * A CPU-emulated adapter: the fallback adapter, or Mesa's lavapipe/llvmpipe/softpipe or Google's SwiftShader by
+ * name (Dawn in Node reports lavapipe as a fallback adapter; Chromium reports SwiftShader as vendor 'google',
+ * architecture 'swiftshader').
+ */
+export function isSoftwareAdapter(a: Pick<AdapterSummary, 'isFallbackAdapter' | 'description' | 'architecture' | 'device' | 'vendor'>): boolean {
+  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${a.description} ${a.architecture} ${a.device} ${a.vendor}`);
+}
+
 // Dawn's GPU object must outlive every device it made: a collected one crashes the process
 // (seen as a segfault in CallbackTaskManager::Flush). Held here for the process lifetime.
 let dawnInstance: GPU | undefined;

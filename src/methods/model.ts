@@ -28,6 +28,8 @@ import { buildClipTextModel, buildClipVisionModel } from '../onnx/clip/build';
 import { clipWeightShapes, type ClipWeights } from '../onnx/clip/weights';
 import type { ClipConfig } from '../onnx/clip/config';
 import { numel } from '../onnx/ir';
+import { createExecSession } from '../onnx/exec/session';
+import { defaultEngine } from '../onnx/exec/select';
 import { createSession, outputToF32, type OnnxSession, type SessionBackend, type SessionFeed, type SessionOutput } from '../onnx/run/session';
 import type { TrainerState } from '../train/trainer';
 import { TowerOptimizer, TowerParams, type OptimizerOptions, type ParamSlot } from './optim';
@@ -49,6 +51,11 @@ export interface FineTuneModelOptions {
   optimizer: OptimizerOptions;
   /** Log logit scale (default the config's). */
   logitScale?: number;
+  /**
+   * Who runs the graphs: 'exec' (our WGSL executor: weights fed as per-tensor GPU buffers, no host round trip of
+   * activations), an onnxruntime backend, or (default) `defaultEngine(ctx.adapter)`: the executor on hardware GPUs
+   * and in the browser, onnxruntime's default backend (onnxruntime-node CPU in Node) on a software adapter in Node.
+   */
   backend?: SessionBackend;
   recompute?: 'none' | 'all' | 'cheap';
 }
@@ -174,7 +181,7 @@ export class FineTuneModel {
       const model = buildClipTextModel(c, w, { batch, lastHiddenState: false });
       pair = this.cache.get(model, { wrt: [TOKEN_EMBEDDING_TENSOR, ...names], perturb: [TOKEN_EMBEDDING_TENSOR], outputs: ['text_embeds'], batch, recompute });
     }
-    const fwd = await createSession(this.ctx, pair.forwardBytes(), { backend: this.o.backend, label: `methods.${t}[${batch}].forward` });
+    const fwd = await this.open(pair.forwardBytes(), `methods.${t}[${batch}].forward`);
     const perturbation = t === 'text' ? pair.perturbations[TOKEN_EMBEDDING_TENSOR] : undefined;
     return {
       tower: t, batch, pair, fwd, input: t === 'vision' ? PIXELS01 : 'input_ids', output: t === 'vision' ? 'image_embeds' : 'text_embeds',
@@ -182,15 +189,25 @@ export class FineTuneModel {
     };
   }
 
+  /** The backend sessions use: the option, else 'exec' where `defaultEngine` picks our executor. */
+  get backend(): SessionBackend | undefined {
+    return this.o.backend ?? (defaultEngine(this.ctx.adapter).engine === 'exec' ? 'exec' : undefined);
+  }
+
+  private open(bytes: Uint8Array, label: string): Promise<OnnxSession> {
+    const backend = this.backend;
+    return backend === 'exec' ? createExecSession(this.ctx, bytes, { label }) : createSession(this.ctx, bytes, { backend, label });
+  }
+
   private async backwardSession(r: Runner): Promise<OnnxSession> {
-    r.bwd ??= await createSession(this.ctx, r.pair.backwardBytes(), { backend: this.o.backend, label: `methods.${r.tower}[${r.batch}].backward` });
+    r.bwd ??= await this.open(r.pair.backwardBytes(), `methods.${r.tower}[${r.batch}].backward`);
     return r.bwd;
   }
 
   /** Weight feeds of a tower: current (GPU per-tensor buffers on WebGPU, host slices otherwise) or original. */
   private weightFeeds(r: Runner, original: boolean): Record<string, SessionFeed> {
     const tp = this.tower(r.tower);
-    if (!original && r.fwd.backend === 'webgpu') {
+    if (!original && (r.fwd.backend === 'webgpu' || r.fwd.backend === 'exec')) {
       this.syncTensorBuffers(tp);
       const feeds: Record<string, SessionFeed> = {};
       for (const s of tp.slots) feeds[s.name] = { dims: s.dims, gpuBuffer: this.tensorBuffers.get(`${tp.tower}:${s.name}`)!, dtype: 'float32' };

@@ -1,0 +1,56 @@
+/**
+ * The fine-tuning model on our executor ('exec': weights as per-tensor GPU buffers) against onnxruntime-node
+ * ('node-cpu'), from the same weights: vision and text embeddings, input gradients and the accumulated weight
+ * gradients of both towers agree, before and after an optimiser update (which must reach the executor's weights).
+ */
+import { describe, expect, it } from 'vitest';
+import { FineTuneModel } from '../../src/methods/model';
+import { initClipWeights } from '../../src/onnx/clip/weights';
+import { Rng, freshSeed } from '../../src/util/random';
+import { validate } from '../../src/util/validate';
+import { withGpu } from '../helpers/gpu';
+import { CONSTANTS, cfg } from './setup';
+
+const seed = freshSeed();
+
+describe(`FineTuneModel on exec vs onnxruntime-node (AOS_SEED=${seed})`, () => {
+  it('embeddings, input gradients and weight gradients agree; updates reach the executor', async () => {
+    await withGpu(async (ctx) => {
+      const rng = new Rng(seed);
+      const weights = initClipWeights(cfg, { seed: seed % 1000, biasStd: 0.02 });
+      const make = (backend: 'exec' | 'node-cpu') => FineTuneModel.create(ctx, {
+        config: cfg, weights, constants: CONSTANTS, train: { vision: true, text: true }, optimizer: { kind: 'adamw', weightDecay: 0, maxGradNorm: 1 }, backend,
+      });
+      const ort = await make('node-cpu'), exec = await make('exec');
+      expect(exec.backend).toBe('exec');
+      const B = 3, T = cfg.text.contextLength;
+      const pixels = rng.uniform(B * exec.pixelsPerImage, 0, 1);
+      const ids = BigInt64Array.from({ length: B * T }, (_, i) => BigInt(i % T === T - 1 ? cfg.text.vocabSize - 1 : rng.int(1, cfg.text.vocabSize - 2)));
+      const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+        const scale = Math.max(...Array.from(b, Math.abs), 1e-12);
+        const r = validate(a, b, 1e-4 * scale, 1e-3, what);
+        expect(r.ok, r.message).toBe(true);
+      };
+      for (const step of [1, 2]) {
+        const g = rng.normal(B * cfg.projectionDim);
+        const per: Record<string, Float32Array | undefined> = {};
+        for (const [name, m] of [['ort', ort], ['exec', exec]] as const) {
+          m.zeroGrad();
+          const v = await m.visionForward(pixels, B, { keep: true });
+          per[`${name}.ve`] = v.embeds;
+          per[`${name}.vg`] = await m.visionBackward(v.state!, g, { pixels: true, weights: true });
+          const t = await m.textForward(ids, B, undefined, { keep: true });
+          per[`${name}.te`] = t.embeds;
+          per[`${name}.tg`] = await m.textBackward(t.state!, g, { delta: true, weights: true });
+          per[`${name}.wv`] = Float32Array.from(m.tower('vision').grads);
+          per[`${name}.wt`] = Float32Array.from(m.tower('text').grads);
+        }
+        for (const k of ['ve', 'vg', 'te', 'tg', 'wv', 'wt']) close(per[`exec.${k}`]!, per[`ort.${k}`]!, `step ${step} ${k}`);
+        await ort.update(step, { vision: 1e-2, text: 1e-2 });
+        await exec.update(step, { vision: 1e-2, text: 1e-2 });
+      }
+      await ort.release();
+      await exec.release();
+    });
+  });
+});
