@@ -7,3 +7,4 @@ export * from './towers';
 export * from './onnxfile';
 export * from './sha256';
 export * from './load';
+export * from './cache';

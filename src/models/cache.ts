@@ -1,0 +1,426 @@
+/**
+ * A content-addressed cache of model files in the browser (Cache Storage), with an in-memory store for Node and for
+ * pages without Cache Storage. React-free.
+ *
+ *  - Blobs are keyed by the sha256 of their bytes; a blob is verified (re-hashed) every time it is read, and a blob
+ *    whose bytes no longer hash to its key is dropped with a message saying so (the caller then downloads again).
+ *  - An index maps a source (a URL, or a local file's name + size + lastModified) to the hash of the bytes it gave
+ *    last time and the HTTP validators it came with (ETag, Last-Modified, Content-Length).
+ *  - The cache is bounded: least-recently-used blobs are evicted until the total is under the cap (and the sources
+ *    pointing at them forgotten). A file larger than the cap is not stored.
+ *
+ * `cachedFetch(url, …)` is the URL path: with a cached copy whose validators a HEAD request confirms, the bytes come
+ * from the cache (no body is downloaded); otherwise the file is downloaded (streamed, capped, progress) and its hash
+ * says whether it changed since the cached copy.
+ */
+import { ModelLoadError } from './errors';
+import { sha256Hex } from './sha256';
+import { formatBytes, readStream } from './source';
+
+export interface CacheValidators {
+  etag: string | null;
+  lastModified: string | null;
+  contentLength: number | null;
+}
+
+export interface SourceRecord {
+  /** `url:<url>` or `file:<name>|<size>|<lastModified>`. */
+  key: string;
+  hash: string;
+  size: number;
+  validators: CacheValidators;
+  /** Clock value when stored (monotone counter of the index). */
+  storedAt: number;
+}
+
+export interface BlobRecord {
+  hash: string;
+  size: number;
+  /** Clock value of the last read or write (least recently used = smallest). */
+  lastUsed: number;
+}
+
+export interface CacheIndex {
+  version: 1;
+  clock: number;
+  blobs: Record<string, BlobRecord>;
+  sources: Record<string, SourceRecord>;
+}
+
+/** Where the bytes and the index live. */
+export interface CacheStore {
+  readonly kind: 'cache-storage' | 'memory';
+  getBlob(hash: string): Promise<Uint8Array | null>;
+  putBlob(hash: string, bytes: Uint8Array): Promise<void>;
+  deleteBlob(hash: string): Promise<void>;
+  readIndex(): Promise<string | null>;
+  writeIndex(json: string): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** Blobs in a Map (tests reach in to corrupt one). */
+export interface MemoryStore extends CacheStore {
+  readonly blobs: Map<string, Uint8Array>;
+  index: string | null;
+}
+
+export function memoryStore(): MemoryStore {
+  const blobs = new Map<string, Uint8Array>();
+  const s: MemoryStore = {
+    kind: 'memory',
+    blobs,
+    index: null,
+    async getBlob(hash) { return blobs.get(hash) ?? null; },
+    async putBlob(hash, bytes) { blobs.set(hash, bytes.slice()); },
+    async deleteBlob(hash) { blobs.delete(hash); },
+    async readIndex() { return s.index; },
+    async writeIndex(json) { s.index = json; },
+    async clear() { blobs.clear(); s.index = null; },
+  };
+  return s;
+}
+
+export const CACHE_STORAGE_NAME = 'aos-model-cache-v1';
+
+/**
+ * Cache Storage (window or worker; secure contexts only). Entries live under synthetic same-origin URLs that no
+ * server answers: `/__aos-model-cache/blob/<sha256>` and `/__aos-model-cache/index.json`.
+ */
+export function cacheStorageStore(name = CACHE_STORAGE_NAME): CacheStore {
+  const origin = (globalThis as { location?: Location }).location?.origin ?? 'http://localhost';
+  const url = (p: string) => `${origin}/__aos-model-cache/${p}`;
+  const open = () => caches.open(name);
+  return {
+    kind: 'cache-storage',
+    async getBlob(hash) {
+      const r = await (await open()).match(url(`blob/${hash}`));
+      return r ? new Uint8Array(await r.arrayBuffer()) : null;
+    },
+    async putBlob(hash, bytes) {
+      await (await open()).put(url(`blob/${hash}`), new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-type': 'application/octet-stream' } }));
+    },
+    async deleteBlob(hash) { await (await open()).delete(url(`blob/${hash}`)); },
+    async readIndex() {
+      const r = await (await open()).match(url('index.json'));
+      return r ? r.text() : null;
+    },
+    async writeIndex(json) {
+      await (await open()).put(url('index.json'), new Response(json, { headers: { 'content-type': 'application/json' } }));
+    },
+    async clear() { await caches.delete(name); },
+  };
+}
+
+/** Cache Storage where the page has it, else memory (lost on reload; the UI says which). */
+export function defaultStore(): CacheStore {
+  return typeof caches !== 'undefined' && typeof caches.open === 'function' ? cacheStorageStore() : memoryStore();
+}
+
+export const DEFAULT_CACHE_BYTES = 1024 ** 3;
+
+export const urlSourceKey = (url: string): string => `url:${url}`;
+export const fileSourceKey = (name: string, f: { size: number; lastModified: number }): string => `file:${name}|${f.size}|${f.lastModified}`;
+
+export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+
+export interface PutResult {
+  hash: string;
+  stored: boolean;
+  /** Hashes evicted to make room. */
+  evicted: string[];
+  /** Why the bytes were not stored (larger than the cap, storage refused them). */
+  note?: string;
+}
+
+export interface CacheUsage {
+  kind: CacheStore['kind'];
+  bytes: number;
+  blobs: number;
+  sources: number;
+  maxBytes: number;
+}
+
+const emptyIndex = (): CacheIndex => ({ version: 1, clock: 0, blobs: {}, sources: {} });
+
+function parseIndex(json: string | null): CacheIndex {
+  if (!json) return emptyIndex();
+  try {
+    const x = JSON.parse(json) as CacheIndex;
+    if (x && x.version === 1 && typeof x.clock === 'number' && x.blobs && x.sources) return x;
+  } catch { /* a broken index is replaced */ }
+  return emptyIndex();
+}
+
+export class ModelCache {
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(readonly store: CacheStore, private index: CacheIndex, private cap: number) {}
+
+  static async open(store: CacheStore = defaultStore(), options: { maxBytes?: number } = {}): Promise<ModelCache> {
+    const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
+    if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be ≥ 0, got ${maxBytes}`);
+    const c = new ModelCache(store, parseIndex(await store.readIndex()), maxBytes);
+    if (c.totalBytes() > maxBytes) await c.evict(maxBytes, null);
+    return c;
+  }
+
+  get maxBytes(): number { return this.cap; }
+
+  private totalBytes(): number {
+    let n = 0;
+    for (const b of Object.values(this.index.blobs)) n += b.size;
+    return n;
+  }
+
+  usage(): CacheUsage {
+    return { kind: this.store.kind, bytes: this.totalBytes(), blobs: Object.keys(this.index.blobs).length, sources: Object.keys(this.index.sources).length, maxBytes: this.cap };
+  }
+
+  /** Blob hashes from least to most recently used. */
+  lruOrder(): string[] {
+    return Object.values(this.index.blobs).sort((a, b) => a.lastUsed - b.lastUsed).map((b) => b.hash);
+  }
+
+  source(key: string): SourceRecord | null {
+    const r = this.index.sources[key];
+    return r && this.index.blobs[r.hash] ? r : null;
+  }
+
+  has(hash: string): boolean { return !!this.index.blobs[hash]; }
+
+  private persist(): Promise<void> {
+    const json = JSON.stringify(this.index);
+    this.writes = this.writes.then(() => this.store.writeIndex(json)).catch(() => undefined);
+    return this.writes;
+  }
+
+  private async drop(hash: string): Promise<void> {
+    delete this.index.blobs[hash];
+    for (const [k, s] of Object.entries(this.index.sources)) if (s.hash === hash) delete this.index.sources[k];
+    await this.store.deleteBlob(hash).catch(() => undefined);
+  }
+
+  /** Evicts least-recently-used blobs (never `keep`) until the total is at most `limit`. */
+  private async evict(limit: number, keep: string | null): Promise<string[]> {
+    const out: string[] = [];
+    let total = this.totalBytes();
+    for (const hash of this.lruOrder()) {
+      if (total <= limit) break;
+      if (hash === keep) continue;
+      total -= this.index.blobs[hash].size;
+      await this.drop(hash);
+      out.push(hash);
+    }
+    if (out.length) await this.persist();
+    return out;
+  }
+
+  /** A new cap; evicts down to it. */
+  async setMaxBytes(maxBytes: number): Promise<string[]> {
+    if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be ≥ 0, got ${maxBytes}`);
+    this.cap = maxBytes;
+    return this.evict(maxBytes, null);
+  }
+
+  /** The bytes of a blob, verified against their hash; a corrupted or missing blob is dropped and said so. */
+  async read(hash: string): Promise<ReadResult> {
+    const rec = this.index.blobs[hash];
+    if (!rec) return { ok: false, reason: `sha256 ${hash.slice(0, 12)}… is not in the cache` };
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await this.store.getBlob(hash);
+    } catch (e) {
+      bytes = null;
+      await this.drop(hash);
+      await this.persist();
+      return { ok: false, reason: `the cached copy (sha256 ${hash.slice(0, 12)}…) could not be read (${(e as Error)?.message ?? e})` };
+    }
+    if (!bytes) {
+      await this.drop(hash);
+      await this.persist();
+      return { ok: false, reason: `the cached copy (sha256 ${hash.slice(0, 12)}…) has disappeared from browser storage` };
+    }
+    const actual = await sha256Hex(bytes);
+    if (actual !== hash || bytes.byteLength !== rec.size) {
+      await this.drop(hash);
+      await this.persist();
+      return { ok: false, reason: `the cached copy is corrupted: its ${formatBytes(bytes.byteLength)} hash to sha256 ${actual.slice(0, 12)}…, not the ${hash.slice(0, 12)}… they were stored under (${formatBytes(rec.size)}); it was removed` };
+    }
+    rec.lastUsed = ++this.index.clock;
+    await this.persist();
+    return { ok: true, bytes };
+  }
+
+  /** Stores bytes under their hash and points `key` at them (evicting least-recently-used blobs to fit). */
+  async put(key: string, bytes: Uint8Array, validators: Partial<CacheValidators> = {}, hash?: string): Promise<PutResult> {
+    const h = hash ?? await sha256Hex(bytes);
+    const v: CacheValidators = { etag: validators.etag ?? null, lastModified: validators.lastModified ?? null, contentLength: validators.contentLength ?? null };
+    if (bytes.byteLength > this.cap) {
+      // Not stored; an older copy under this key is stale now.
+      if (this.index.sources[key]) { delete this.index.sources[key]; await this.persist(); }
+      return { hash: h, stored: false, evicted: [], note: `not cached: ${formatBytes(bytes.byteLength)} is more than the cache cap of ${formatBytes(this.cap)}` };
+    }
+    const clock = ++this.index.clock;
+    if (!this.index.blobs[h]) {
+      try {
+        await this.store.putBlob(h, bytes);
+      } catch (e) {
+        return { hash: h, stored: false, evicted: [], note: `not cached: browser storage refused ${formatBytes(bytes.byteLength)} (${(e as Error)?.message ?? e})` };
+      }
+      this.index.blobs[h] = { hash: h, size: bytes.byteLength, lastUsed: clock };
+    } else {
+      this.index.blobs[h].lastUsed = clock;
+    }
+    this.index.sources[key] = { key, hash: h, size: bytes.byteLength, validators: v, storedAt: clock };
+    const evicted = await this.evict(this.cap, h);
+    await this.persist();
+    return { hash: h, stored: true, evicted };
+  }
+
+  async forget(key: string): Promise<void> {
+    if (this.index.sources[key]) {
+      delete this.index.sources[key];
+      await this.persist();
+    }
+  }
+
+  /** Empties the cache (blobs and index). */
+  async clear(): Promise<void> {
+    this.index = emptyIndex();
+    await this.writes;
+    await this.store.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The URL path
+
+export function validatorsOf(res: Response): CacheValidators {
+  const n = res.headers.get('content-encoding') ? NaN : Number(res.headers.get('content-length') ?? NaN);
+  return {
+    etag: res.headers.get('etag'),
+    lastModified: res.headers.get('last-modified'),
+    contentLength: Number.isFinite(n) && n >= 0 ? n : null,
+  };
+}
+
+/**
+ * Whether a HEAD response describes the same version of the file as the cached copy: the same ETag when both have
+ * one, else the same Last-Modified and Content-Length. Null: the validators cannot tell.
+ */
+export function sameVersion(cached: CacheValidators, now: CacheValidators): boolean | null {
+  if (cached.etag && now.etag) return cached.etag === now.etag && (cached.contentLength === null || now.contentLength === null || cached.contentLength === now.contentLength);
+  if (cached.lastModified && now.lastModified) {
+    return cached.lastModified === now.lastModified && (cached.contentLength === null || now.contentLength === null || cached.contentLength === now.contentLength);
+  }
+  return null;
+}
+
+export type CachedFetchStatus =
+  /** From the cache: the server confirmed the cached version (HEAD validators). */
+  | 'hit'
+  /** Not cached before: downloaded. */
+  | 'miss'
+  /** Downloaded; its bytes differ from the cached copy (a new hash). */
+  | 'changed'
+  /** Downloaded (the validators could not confirm the cached copy), and the bytes are the cached ones. */
+  | 'unchanged'
+  /** The cached copy failed its check: downloaded again. */
+  | 'corrupted';
+
+export interface CachedFetchResult {
+  url: string;
+  bytes: Uint8Array;
+  sha256: string;
+  from: 'cache' | 'network';
+  status: CachedFetchStatus;
+  /** Hash of the cached copy this replaced ('changed') or that failed ('corrupted'). */
+  previousHash?: string;
+  /** One line for the user (changed, corrupted, not cached, evicted). */
+  message?: string;
+  /** Requests made: 'HEAD' and/or 'GET'. */
+  requests: Array<'HEAD' | 'GET'>;
+}
+
+export interface CachedFetchOptions {
+  /** Null: no cache (plain download). */
+  cache: ModelCache | null;
+  /** Size cap for this file (bytes). */
+  maxBytes: number;
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  onProgress?: (loaded: number, total: number | null) => void;
+  /** Name for messages (default: the URL's last path segments). */
+  name?: string;
+}
+
+/**
+ * Fetches `url` through the cache: HEAD to revalidate a cached copy (kept when its ETag, or Last-Modified and size,
+ * are unchanged), else GET (streamed, capped, no credentials) and store under the bytes' hash. 404/410 throw
+ * ModelLoadError('missing-file'), other statuses 'http'.
+ */
+export async function cachedFetch(url: string, o: CachedFetchOptions): Promise<CachedFetchResult> {
+  const f = o.fetch ?? globalThis.fetch.bind(globalThis);
+  const name = o.name ?? url;
+  const init: RequestInit = { credentials: 'omit', redirect: 'follow', referrerPolicy: 'no-referrer', cache: 'no-store', signal: o.signal };
+  const key = urlSourceKey(url);
+  const rec = o.cache?.source(key) ?? null;
+  const requests: CachedFetchResult['requests'] = [];
+  let corrupted: string | null = null;
+  const call = async (method: 'HEAD' | 'GET'): Promise<Response> => {
+    requests.push(method);
+    try {
+      return await f(url, { ...init, method });
+    } catch (e) {
+      if (o.signal?.aborted) throw new ModelLoadError('aborted', `${name}: aborted`, name);
+      throw new ModelLoadError('http', `${name}: could not reach ${url} (${(e as Error)?.message ?? e})`, name);
+    }
+  };
+
+  if (rec && o.cache && (rec.validators.etag || rec.validators.lastModified)) {
+    const head = await call('HEAD');
+    if (head.ok && sameVersion(rec.validators, validatorsOf(head))) {
+      const r = await o.cache.read(rec.hash);
+      if (r.ok) {
+        if (r.bytes.byteLength > o.maxBytes) throw new ModelLoadError('too-large', `${name} is ${formatBytes(r.bytes.byteLength)}, over the size cap of ${formatBytes(o.maxBytes)}`, name);
+        o.onProgress?.(r.bytes.byteLength, r.bytes.byteLength);
+        return { url, bytes: r.bytes, sha256: rec.hash, from: 'cache', status: 'hit', requests };
+      }
+      corrupted = r.reason;
+    }
+  }
+
+  const res = await call('GET');
+  if (res.status === 404 || res.status === 410) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ModelLoadError('missing-file', `${name} is missing: ${url} answered ${res.status}`, name);
+  }
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new ModelLoadError('http', `${name}: ${url} answered HTTP ${res.status} ${res.statusText}`.trim(), name);
+  }
+  const v = validatorsOf(res);
+  const bytes = res.body
+    ? await readStream(res.body, name, url, v.contentLength, { maxBytes: o.maxBytes, signal: o.signal, onProgress: o.onProgress })
+    : new Uint8Array(await res.arrayBuffer());
+  if (bytes.byteLength > o.maxBytes) throw new ModelLoadError('too-large', `${name} is ${formatBytes(bytes.byteLength)}, over the size cap of ${formatBytes(o.maxBytes)}`, name);
+  const hash = await sha256Hex(bytes);
+  const notes: string[] = [];
+  let status: CachedFetchStatus = 'miss';
+  let previousHash: string | undefined;
+  if (corrupted) {
+    status = 'corrupted';
+    previousHash = rec!.hash;
+    notes.push(`${name}: ${corrupted}; downloaded again`);
+  } else if (rec) {
+    previousHash = rec.hash;
+    status = rec.hash === hash ? 'unchanged' : 'changed';
+    if (status === 'changed') notes.push(`${name} changed on the server since it was cached: sha256 ${rec.hash.slice(0, 12)}… → ${hash.slice(0, 12)}…`);
+  }
+  if (o.cache) {
+    const put = await o.cache.put(key, bytes, v, hash);
+    if (put.note) notes.push(`${name}: ${put.note}`);
+    if (put.evicted.length) notes.push(`${put.evicted.length} older cached file${put.evicted.length === 1 ? '' : 's'} evicted to stay under the cache cap`);
+  }
+  return { url, bytes, sha256: hash, from: 'network', status, previousHash, message: notes.length ? notes.join('; ') : undefined, requests };
+}
