@@ -46,16 +46,29 @@ const runs = () => useRunsStore.getState();
 export type ExtraLoopOptions = Partial<Omit<FineTuneLoopOptions, 'config' | 'model' | 'data' | 'prompts' | 'validation'>>;
 
 // Geometry snapshots of the Subspaces panel's probe (src/engine/geometry.ts: its settings, the run's training split).
-let extraLoopOptions: ExtraLoopOptions = { geometry: runGeometryOption };
+const DEFAULT_EXTRA: ExtraLoopOptions = { geometry: runGeometryOption };
+
+/**
+ * The engine's state lives on one global object, so a second evaluation of this module (a dev server's hot update
+ * of it or of anything it imports) sees the run the first one is driving instead of losing it.
+ */
+interface EngineState {
+  extra: ExtraLoopOptions;
+  clipCache: ClipEntry | null;
+  live: Live | null;
+  /** The driving promise while steps run (one at a time). */
+  driving: Promise<void> | null;
+}
+const S: EngineState = ((globalThis as unknown as { __aosFineTuneEngine?: EngineState }).__aosFineTuneEngine ??= { extra: {}, clipCache: null, live: null, driving: null });
 
 /** Sets options passed to every loop built from now on (merged over the engine's own). */
 export function setExtraLoopOptions(o: ExtraLoopOptions): void {
-  extraLoopOptions = { ...extraLoopOptions, ...o };
+  S.extra = { ...S.extra, ...o };
 }
 
 /** The loop options of a run: the engine's, then the extra ones. */
 export function loopOptions(base: FineTuneLoopOptions): FineTuneLoopOptions {
-  return { ...base, ...extraLoopOptions } as FineTuneLoopOptions;
+  return { ...base, ...DEFAULT_EXTRA, ...S.extra } as FineTuneLoopOptions;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -68,7 +81,6 @@ interface ClipEntry {
   clip: LoadedClip;
 }
 
-let clipCache: ClipEntry | null = null;
 
 function baseUrl(): string {
   const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
@@ -105,7 +117,7 @@ async function loadClip(model: RunRecord['config']['model'], seed: number): Prom
   if (st.status === 'idle') throw new Error('the model URL is waiting for your confirmation in the Model panel: nothing is downloaded before that');
   if (st.status === 'error' || !st.value) throw new Error(`the model could not be loaded: ${st.error ?? 'unknown error'}`);
   const key = st.key ?? 'unknown';
-  if (clipCache?.key === key) return clipCache;
+  if (S.clipCache?.key === key) return S.clipCache;
   const folder = currentFolder();
   if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
   if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
@@ -115,8 +127,8 @@ async function loadClip(model: RunRecord['config']['model'], seed: number): Prom
     'config.json': folder.configJson, 'preprocessor_config.json': pre, 'tokenizer.json': folder.tokenizerJson,
     'onnx/vision_model.onnx': folder.vision, 'onnx/text_model.onnx': folder.text,
   });
-  clipCache = { key, title: st.value.title, kind: st.value.kind, clip };
-  return clipCache;
+  S.clipCache = { key, title: st.value.title, kind: st.value.kind, clip };
+  return S.clipCache;
 }
 
 interface RunData {
@@ -153,9 +165,6 @@ interface Live {
   releaseLock: () => void;
 }
 
-let live: Live | null = null;
-/** The driving promise while steps run (one at a time). */
-let driving: Promise<void> | null = null;
 
 function setLive(p: Partial<LiveState> | null, id?: string): void {
   if (p === null) return runs().patch({ live: null });
@@ -175,8 +184,8 @@ function withEvent(r: RunRecord, event: RunEvent, p: Partial<RunRecord> = {}): R
 }
 
 async function releaseLive(): Promise<void> {
-  const l = live;
-  live = null;
+  const l = S.live;
+  S.live = null;
   if (!l) return;
   l.stopLost();
   l.releaseLock();
@@ -202,7 +211,7 @@ function newId(): string {
 
 /** Whether this page is running (or preparing) a run now. */
 export function isBusy(): boolean {
-  return driving !== null;
+  return S.driving !== null;
 }
 
 /** Builds a live loop for a record (fresh, or resumed from `checkpoint`). */
@@ -226,6 +235,7 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
       note('restoring the checkpoint…');
       await loop.resume(checkpoint);
     }
+    if (recordOf(r.id).backend !== (model.backend ?? 'onnxruntime')) await saveRun({ ...recordOf(r.id), backend: model.backend ?? 'onnxruntime' });
     const l: Live = { id: r.id, ctx, loop, model, lost: false, fresh: true, stopLost: () => undefined, releaseLock: holdRunLock(r.id) };
     l.stopLost = ctx.onLost(() => { l.lost = true; });
     return l;
@@ -311,8 +321,8 @@ async function drive(l: Live): Promise<void> {
 }
 
 function runDriven(job: () => Promise<void>): Promise<void> {
-  const p = job().finally(() => { if (driving === p) driving = null; });
-  driving = p;
+  const p = job().finally(() => { if (S.driving === p) S.driving = null; });
+  S.driving = p;
   return p;
 }
 
@@ -321,7 +331,7 @@ function runDriven(job: () => Promise<void>): Promise<void> {
 
 /** Starts a new run with the experiment configuration the panel shows. */
 export async function startRun(): Promise<void> {
-  if (driving) {
+  if (S.driving) {
     runs().patch({ error: 'a run is already running here: pause or stop it first' });
     return;
   }
@@ -364,21 +374,21 @@ export async function startRun(): Promise<void> {
         ...recordOf(id), model: { key: entry.key, title: entry.title, kind: entry.kind },
         dataset: { id: exp.data.dataset, name: data.name, trainSplit: 'train', valSplit: data.valSplit, trainImages, valImages: Math.min(opts.valImages, data.val.count), classes: [...data.train.classes] },
       });
-      live = await buildLive(recordOf(id), null);
+      S.live = await buildLive(recordOf(id), null);
     } catch (e) {
       const f = describeFailure(null, e);
       await saveRun(withEvent(recordOf(id), f.event, { error: f.text, message: 'could not start' })).catch(() => undefined);
       setLive(null);
       return;
     }
-    await drive(live);
+    await drive(S.live);
   });
 }
 
 /** Asks the running run to pause after the step in flight. */
 export function pauseRun(): void {
   const lv = runs().live;
-  if (lv && driving) setLive({ pauseRequested: true, note: 'pausing after the step in flight…' });
+  if (lv && S.driving) setLive({ pauseRequested: true, note: 'pausing after the step in flight…' });
 }
 
 /** Stops a run: the running one after its step in flight; a paused or interrupted one now. */
@@ -386,13 +396,13 @@ export async function stopRun(id?: string): Promise<void> {
   const lv = runs().live;
   const target = id ?? runs().activeRunId;
   if (!target) return;
-  if (lv && driving && lv.runId === target) {
+  if (lv && S.driving && lv.runId === target) {
     setLive({ stopRequested: true, note: 'stopping after the step in flight…' });
     return;
   }
   const r = recordOf(target);
   if (!canApply(r, 'stop')) return;
-  if (live?.id === target) await releaseLive();
+  if (S.live?.id === target) await releaseLive();
   await saveRun(withEvent(r, 'stop', { message: `stopped by you at step ${r.step} of ${r.totalSteps}` }));
 }
 
@@ -400,7 +410,7 @@ export async function stopRun(id?: string): Promise<void> {
 export async function resumeRun(id?: string): Promise<void> {
   const target = id ?? runs().activeRunId;
   if (!target) return;
-  if (driving) {
+  if (S.driving) {
     runs().patch({ error: 'a run is already running here: pause or stop it first' });
     return;
   }
@@ -413,13 +423,13 @@ export async function resumeRun(id?: string): Promise<void> {
   setLive({ phase: 'preparing', note: 'resuming…' }, target);
   await runDriven(async () => {
     try {
-      if (!live || live.id !== target || live.lost || live.loop.step !== r.checkpointStep) {
+      if (!S.live || S.live.id !== target || S.live.lost || S.live.loop.step !== r.checkpointStep) {
         await releaseLive();
         const ck = await loadCheckpoint(target);
         if (!ck) throw new Error('the checkpoint of this run is not in the browser storage any more');
-        live = await buildLive(r, ck.bytes);
+        S.live = await buildLive(r, ck.bytes);
       }
-      const step = live.loop.step;
+      const step = S.live.loop.step;
       await saveRun(withEvent(recordOf(target), 'resume', {
         metrics: metricsUpTo(recordOf(target).metrics, step), step, error: null, message: `resumed at step ${step}`,
       }));
@@ -431,7 +441,7 @@ export async function resumeRun(id?: string): Promise<void> {
       setLive(null);
       return;
     }
-    await drive(live);
+    await drive(S.live);
   });
 }
 

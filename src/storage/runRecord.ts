@@ -96,6 +96,8 @@ export interface RunRecord {
   updatedAt: number;
   /** The adapter it ran on (determinism holds per adapter). */
   adapter: string | null;
+  /** Who ran the towers' graphs ('exec': our WGSL executor; 'webgpu', 'wasm', 'node-cpu': onnxruntime). */
+  backend?: string;
 }
 
 /** At most this many metric entries per run; older entries are thinned (every validated step is kept). */

@@ -109,7 +109,7 @@ describe('run storage (in memory)', () => {
 
   it('bounds stored metrics: thinned past the cap keeping the first, the newest cap/2 and validated steps; heavy fields only on the newest', async () => {
     const val = { clean: 0.5, robust: 0.2, attack: 'PGD', warnings: [] };
-    const metrics = Array.from({ length: 1000 }, (_, i) => ({ ...metric(i + 1, i % 50 === 0 ? { val } : {}), geometry: { points: [i] } }) as StepMetrics);
+    const metrics = Array.from({ length: 1000 }, (_, i) => ({ ...metric(i + 1, i % 50 === 0 ? { val } : {}), geometry: { points: [i] } }) as unknown as StepMetrics);
     const { metrics: kept, dropped } = boundMetrics(metrics, 600, 20);
     expect(kept.length).toBeLessThanOrEqual(600);
     expect(kept.length + dropped).toBe(1000);

@@ -66,6 +66,7 @@ export function RunControls() {
             <span><b>{p.imagesPerSecond === null ? '–' : p.imagesPerSecond.toFixed(1)}</b> img/s</span>
             <span><b>{p.passesPerSecond === null ? '–' : p.passesPerSecond.toFixed(1)}</b> vision passes/s</span>
             <span>trained {duration(run.trainSeconds)}</span>
+            {run.backend && <span title="who runs the towers' forward and backward graphs">graphs on {run.backend === 'exec' ? 'our WGSL executor' : run.backend === 'onnxruntime' ? 'onnxruntime' : `onnxruntime (${run.backend})`}</span>}
             <span>checkpoint {run.checkpointStep === null ? 'none yet' : `at step ${run.checkpointStep} (${(run.checkpointBytes / 1e6).toFixed(1)} MB)`}</span>
           </div>
           {run.message && <p className="ft-message muted small" data-testid="ft-message">{run.message}</p>}
