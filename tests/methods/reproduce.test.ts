@@ -1,0 +1,42 @@
+/**
+ * `npm run reproduce -- --smoke` end to end on the bundled model (a handful of steps and images): the λ search on
+ * the validation split runs and picks one of its grid values, every requested row appears in the tables with its
+ * seed count, the cost section is written, and the JSON records each run's evaluation with robust ≤ clean.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const out = mkdtempSync(join(tmpdir(), 'reproduce-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('reproduce --smoke', () => {
+  it('selects λ on val, fine-tunes, evaluates and writes the tables', () => {
+    const grid = [0.5, 2];
+    execFileSync(process.execPath, ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'scripts/methods/reproduce.ts',
+      '--smoke', '--rows', 'no-defence,aos,aos-rank1', '--seeds', '0,1', '--lambda-grid', grid.join(','), '--out', out], { stdio: 'pipe', timeout: 600_000 });
+    const md = readFileSync(join(out, 'reproduce-smoke.md'), 'utf8');
+    const json = JSON.parse(readFileSync(join(out, 'reproduce-smoke.json'), 'utf8')) as {
+      lambdaTrials: Array<{ scale: number; clean: number; robust: number }>;
+      lambdaScale: number;
+      runs: Array<{ row: string; seed: number; config?: { aos: { lambda1: number; rank1: boolean } }; eval: Array<{ clean: number; robust: Array<{ worst: number }> }> }>;
+      cpuSeconds: number;
+    };
+    expect(json.lambdaTrials.map((t) => t.scale)).toEqual(grid);
+    expect(grid).toContain(json.lambdaScale);
+    const best = Math.max(...json.lambdaTrials.map((t) => t.robust));
+    expect(json.lambdaTrials.find((t) => t.scale === json.lambdaScale)!.robust).toBe(best);
+    // Main rows every seed, ablations the first; the AoS rows use the chosen λ.
+    expect(json.runs.map((r) => `${r.row}:${r.seed}`)).toEqual(['no-defence:0', 'no-defence:1', 'aos:0', 'aos:1', 'aos-rank1:0']);
+    for (const r of json.runs.filter((x) => x.config)) expect(r.config!.aos.lambda1).toBe(json.lambdaScale);
+    expect(json.runs.find((r) => r.row === 'aos-rank1')!.config!.aos.rank1).toBe(true);
+    for (const r of json.runs) for (const e of r.eval) for (const x of e.robust) expect(x.worst).toBeLessThanOrEqual(e.clean);
+    expect(json.cpuSeconds).toBeGreaterThan(0);
+    expect(md).toContain('λ chosen on the validation split');
+    expect(md).toMatch(/\| AoS rank 1 \(mean-direction alignment\) \| 1 \|/);
+    expect(md).toMatch(/\| AoS \| 2 \|/);
+    expect(md).toContain('### Cost');
+  }, 600_000);
+});
