@@ -4,6 +4,10 @@
  * confirmed. This module summarises a model folder (config, parameter counts, ONNX ops, tokenizer); loading it into
  * onnxruntime sessions for attacks and training is the model loader's job (src/models/, in progress):
  * INTEGRATION POINT — `currentFolder()` hands the folder files over.
+ *
+ * URL folders go through the browser's model cache (src/models/cache.ts via ./modelCache): each file is revalidated
+ * with a HEAD request and reused when unchanged, else downloaded, hashed and stored; the summary lists every file
+ * with its sha256 and whether it came from the cache, was downloaded, or changed on the server since it was cached.
  */
 import { fillTemplate, PROMPT_TEMPLATES, promptGroups, synonymsFor } from '../data/prompts';
 import type { ExperimentConfig } from '../experiment';
@@ -12,9 +16,14 @@ import { numel } from '../onnx/ir';
 import { decodeModel } from '../onnx/proto';
 import { buildClipFolder, clipConfigFromJson, clipWeightShapes, tinyClipConfig, type ClipConfig } from '../onnx/clip';
 import { ClipTokenizer } from '../text/tokenizer';
-import { useResourceStore, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
+import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
 import { useUiStore } from '../state/ui';
-import { fetchCapped, FetchCapError } from './fetchCapped';
+import { cachedFetch, type CachedFetchResult } from '../models/cache';
+import { ModelLoadError } from '../models/errors';
+import { sha256Hex } from '../models/sha256';
+import { unsupportedOps } from '../onnx/autodiff/build';
+import { simplify } from '../onnx/passes';
+import { modelCache, refreshModelCache } from './modelCache';
 
 /** The bundled model folder, relative to the app's base URL. */
 export const BUNDLED_MODEL_DIR = 'models/tiny-clip/';
@@ -53,12 +62,42 @@ export function currentFolder(): ModelFolder | null {
   return current?.folder ?? null;
 }
 
+/** Weight precision from the initializers: the float dtypes of the large tensors, and any 8-bit ones. */
+function precisionOf(inits: Iterable<{ dtype: string; dims: number[] }>): string {
+  const bytes = new Map<string, number>();
+  for (const t of inits) {
+    const n = numel(t.dims);
+    if (n < 16) continue;
+    bytes.set(t.dtype, (bytes.get(t.dtype) ?? 0) + n);
+  }
+  const name: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', int8: 'int8', uint8: 'uint8', float64: 'fp64' };
+  const kinds = [...bytes.entries()].filter(([d]) => d in name).sort((a, b) => b[1] - a[1]).map(([d]) => name[d]);
+  return kinds.length ? kinds.join(' + ') : 'fp32';
+}
+
+/** The autodiff's coverage of a tower: nodes without a gradient rule after folding constants at batch 1. */
+function coverage(m: ReturnType<typeof decodeModel>, tower: 'vision' | 'text', config: ClipConfig, input: string | undefined): { missing: string[]; checked: number } {
+  let g = m;
+  if (input) {
+    try {
+      const shape = tower === 'vision' ? [1, config.channels, config.imageSize, config.imageSize] : [1, config.text.contextLength];
+      g = simplify(m, { inputShapes: { [input]: shape } });
+    } catch { /* the unfolded graph is checked */ }
+  }
+  return { missing: unsupportedOps(g), checked: g.graph.nodes.length };
+}
+
 function summarizeTower(tower: 'vision' | 'text', bytes: Uint8Array, config: ClipConfig): TowerSummary {
   const m = decodeModel(bytes);
   const counts = new Map<string, number>();
   for (const n of m.graph.nodes) counts.set(n.op, (counts.get(n.op) ?? 0) + 1);
   const initNames = new Set(m.graph.initializers.keys());
+  const input = m.graph.inputs.find((v) => !initNames.has(v.name))?.name;
+  const cov = coverage(m, tower, config, input);
   return {
+    precision: precisionOf(m.graph.initializers.values()),
+    notDifferentiable: cov.missing,
+    checkedNodes: cov.checked,
     tower,
     bytes: bytes.length,
     opset: m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0,
@@ -76,13 +115,13 @@ function countParams(c: ClipConfig, tower: 'vision' | 'text'): number {
   return n;
 }
 
-function summarize(kind: ModelSummary['kind'], title: string, origin: string, folder: ModelFolder, notes: string[]): ModelSummary {
+function summarize(kind: ModelSummary['kind'], title: string, origin: string, folder: ModelFolder, notes: string[], extra: Partial<ModelSummary> = {}): ModelSummary {
   const config = clipConfigFromJson(folder.configJson);
   const towers: TowerSummary[] = [];
   if (folder.vision) towers.push(summarizeTower('vision', folder.vision, config));
   if (folder.text) towers.push(summarizeTower('text', folder.text, config));
   const vision = countParams(config, 'vision'), text = countParams(config, 'text');
-  return { kind, title, origin, config, params: { vision, text, total: vision + text + 1 }, towers, notes };
+  return { kind, title, origin, config, params: { vision, text, total: vision + text + 1 }, towers, notes, ...extra };
 }
 
 /** Fetches a same-origin file; null when it is not there (a dev server answers unknown paths with index.html). */
@@ -96,7 +135,13 @@ async function fetchOptional(url: string, cap: number): Promise<Uint8Array | nul
   return bytes;
 }
 
-async function tryBundled(): Promise<ModelFolder | null> {
+interface Bundled {
+  folder: ModelFolder;
+  files: ModelFileInfo[];
+  metrics: unknown;
+}
+
+async function tryBundled(): Promise<Bundled | null> {
   const dir = baseUrl() + BUNDLED_MODEL_DIR;
   const cfg = await fetchOptional(`${dir}config.json`, 1 << 20);
   if (!cfg) return null;
@@ -107,10 +152,20 @@ async function tryBundled(): Promise<ModelFolder | null> {
     return null;
   }
   const cap = 512 << 20;
-  const [tok, vision, text] = await Promise.all([
+  const [tok, vision, text, metricsBytes] = await Promise.all([
     fetchOptional(`${dir}tokenizer.json`, 64 << 20), fetchOptional(`${dir}onnx/vision_model.onnx`, cap), fetchOptional(`${dir}onnx/text_model.onnx`, cap),
+    fetchOptional(`${dir}metrics.json`, 4 << 20).catch(() => null),
   ]);
-  return { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text };
+  let metrics: unknown = null;
+  try {
+    metrics = metricsBytes ? JSON.parse(new TextDecoder().decode(metricsBytes)) : null;
+  } catch { /* shown as absent */ }
+  const recorded = (metrics as { sha256?: Record<string, string> } | null)?.sha256 ?? {};
+  const files: ModelFileInfo[] = [];
+  for (const [name, b] of [['config.json', cfg], ['tokenizer.json', tok], ['onnx/vision_model.onnx', vision], ['onnx/text_model.onnx', text]] as const) {
+    if (b) files.push({ name, bytes: b.length, sha256: await sha256Hex(b), from: 'bundled', expectedSha256: typeof recorded[name] === 'string' ? recorded[name] : null });
+  }
+  return { folder: { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text }, files, metrics };
 }
 
 function randomInit(seed: number): ModelFolder {
@@ -154,12 +209,15 @@ export async function showModel(model: ExperimentConfig['model'], seed: number):
   patchIfCurrent({ model: { status: 'loading', value: null, error: null, key, progress: model.source === 'bundled' ? 'looking for the bundled model…' : 'building…' } });
   try {
     if (model.source === 'bundled') {
-      const folder = await tryBundled();
+      const bundled = await tryBundled();
       if (run !== showRun) return;
-      if (folder) {
+      if (bundled) {
+        const { folder, files, metrics } = bundled;
         const notes = [];
         if (!folder.vision || !folder.text) notes.push('The folder lacks one of onnx/vision_model.onnx, onnx/text_model.onnx.');
-        setModel(key, folder, summarize('bundled', 'Bundled tiny CLIP (pre-trained)', `${baseUrl()}${BUNDLED_MODEL_DIR}`, folder, notes));
+        const bad = files.filter((f) => f.expectedSha256 && f.expectedSha256 !== f.sha256);
+        if (bad.length) notes.push(`${bad.map((f) => f.name).join(', ')} differ${bad.length === 1 ? 's' : ''} from the sha256 recorded in metrics.json: the accuracies it lists were measured on other files.`);
+        setModel(key, folder, summarize('bundled', 'Bundled tiny CLIP (pre-trained)', `${baseUrl()}${BUNDLED_MODEL_DIR}`, folder, notes, { files, metrics: metrics ?? undefined }));
         return;
       }
       const f = randomInit(seed);
@@ -214,21 +272,33 @@ export async function approveModelFetch(): Promise<void> {
   const capBytes = req.maxMB * 1_000_000;
   const dir = req.resolved.endsWith('/') ? req.resolved : `${req.resolved}/`;
   const key = `url:${req.url}`;
-  let received = 0;
+  let received = 0, downloaded = 0;
   const progress = (extra = 0, note = 'downloading') => useResourceStore.getState().patch({
     remote: { status: 'fetching', url: req.url, received: received + extra, capBytes, message: note },
   });
-  useResourceStore.getState().patch({ model: { status: 'loading', value: null, error: null, key, progress: `downloading ${dir}` } });
-  progress();
+  useResourceStore.getState().patch({ model: { status: 'loading', value: null, error: null, key, progress: `loading ${dir}` } });
+  progress(0, 'opening the model cache');
+  const cache = await modelCache().catch(() => null);
+  const files: ModelFileInfo[] = [];
   const get = async (name: string, optional: boolean): Promise<Uint8Array | null> => {
+    let r: CachedFetchResult;
     try {
-      const bytes = await fetchCapped(dir + name, capBytes - received, { signal: abort.signal, onProgress: (n) => progress(n, `downloading ${name}`) });
-      received += bytes.length;
-      return bytes;
+      progress(0, `checking ${name}`);
+      r = await cachedFetch(dir + name, {
+        cache, maxBytes: capBytes - received, signal: abort.signal, name,
+        onProgress: (n, total) => progress(n, `downloading ${name}${total ? ` (${(n / 1e6).toFixed(2)} of ${(total / 1e6).toFixed(2)} MB)` : ''}`),
+      });
     } catch (e) {
-      if (optional && e instanceof FetchCapError && e.status === 404) return null;
+      if (optional && e instanceof ModelLoadError && e.code === 'missing-file') return null;
+      if (e instanceof ModelLoadError && e.code === 'too-large') {
+        throw new Error(`${name}: the download went over the size cap of ${req.maxMB} MB (${(received / 1e6).toFixed(2)} MB read before it)`);
+      }
       throw e;
     }
+    received += r.bytes.length;
+    if (r.from === 'network') downloaded += r.bytes.length;
+    files.push({ name, bytes: r.bytes.length, sha256: r.sha256, from: r.from, status: r.status, previousHash: r.previousHash, message: r.message });
+    return r.bytes;
   };
   try {
     const cfg = await get('config.json', false);
@@ -237,9 +307,15 @@ export async function approveModelFetch(): Promise<void> {
     const vision = await get('onnx/vision_model.onnx', false);
     const text = await get('onnx/text_model.onnx', false);
     const folder: ModelFolder = { configJson, tokenizerJson: tok && new TextDecoder().decode(tok), vision, text };
-    const notes = [`Downloaded ${(received / 1e6).toFixed(2)} MB of at most ${req.maxMB} MB.`];
+    const fromCache = files.filter((f) => f.from === 'cache');
+    const changed = files.filter((f) => f.status === 'changed');
+    const notes = [fromCache.length === files.length
+      ? `All ${files.length} files from this browser's model cache (${(received / 1e6).toFixed(2)} MB; the server confirmed each is unchanged): nothing downloaded.`
+      : `Downloaded ${(downloaded / 1e6).toFixed(2)} MB${fromCache.length ? `, ${((received - downloaded) / 1e6).toFixed(2)} MB from this browser's model cache` : ''}, of at most ${req.maxMB} MB.`];
+    if (changed.length) notes.push(`Changed since the cached copy: ${changed.map((f) => `${f.name} (sha256 ${f.previousHash!.slice(0, 12)}… → ${f.sha256.slice(0, 12)}…)`).join(', ')}.`);
+    for (const f of files) if (f.message && f.status !== 'changed') notes.push(f.message);
     if (!isSameOriginPath(req.url)) notes.push('From another site: check you trust it before using its results.');
-    setModel(key, folder, summarize('remote', 'CLIP model folder from a URL', req.resolved, folder, notes));
+    setModel(key, folder, summarize('remote', 'CLIP model folder from a URL', req.resolved, folder, notes, { files }));
     useResourceStore.getState().patch({ remote: { status: 'done', url: req.url, received, capBytes, message: null } });
   } catch (e) {
     const aborted = abort.signal.aborted;
@@ -247,6 +323,8 @@ export async function approveModelFetch(): Promise<void> {
       remote: { status: aborted ? 'cancelled' : 'error', url: req.url, received, capBytes, message: message(e) },
       model: { status: 'error', value: null, error: aborted ? 'download cancelled' : message(e), key },
     });
+  } finally {
+    void refreshModelCache().catch(() => undefined);
   }
 }
 

@@ -21,3 +21,17 @@ export async function approveModelFetch(): Promise<void> {
 export async function cancelModelFetch(): Promise<void> {
   (await engine()).cancelModelFetch();
 }
+
+const cacheEngine = () => import('./modelCache');
+
+export async function refreshModelCache(): Promise<void> {
+  return (await cacheEngine()).refreshModelCache();
+}
+
+export async function clearModelCache(): Promise<void> {
+  return (await cacheEngine()).clearModelCache();
+}
+
+export async function setModelCacheCap(mib: number): Promise<void> {
+  return (await cacheEngine()).setModelCacheCap(mib);
+}

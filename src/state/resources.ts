@@ -32,6 +32,27 @@ export interface TowerSummary {
   inputs: string[];
   outputs: string[];
   params: number;
+  /** Weight precision from the initializers' dtypes ('fp32', 'fp16', 'int8 + fp32', …). */
+  precision?: string;
+  /** Nodes the autodiff has no gradient rule for, after folding constants at batch 1 (empty: fully covered). */
+  notDifferentiable?: string[];
+  /** Nodes checked for the coverage (after folding). */
+  checkedNodes?: number;
+}
+
+/** One file of the model folder: where its bytes came from and their hash. */
+export interface ModelFileInfo {
+  name: string;
+  bytes: number;
+  sha256: string;
+  /** 'cache': the browser's model cache (revalidated); 'network': downloaded; 'bundled': the app's own files. */
+  from: 'cache' | 'network' | 'bundled';
+  /** For URL loads: hit / miss / changed / unchanged / corrupted (src/models/cache.ts). */
+  status?: 'hit' | 'miss' | 'changed' | 'unchanged' | 'corrupted';
+  previousHash?: string;
+  /** For bundled files: the hash metrics.json records (null: not listed). */
+  expectedSha256?: string | null;
+  message?: string;
 }
 
 export interface ModelSummary {
@@ -44,6 +65,10 @@ export interface ModelSummary {
   towers: TowerSummary[];
   /** Facts the user should know (why a fallback is shown, what is not loaded yet). */
   notes: string[];
+  /** The files read, with their hashes and where they came from (absent for a model built in the browser). */
+  files?: ModelFileInfo[];
+  /** The bundled model's metrics.json (its training record and zero-shot accuracies), when present. */
+  metrics?: unknown;
 }
 
 export interface PromptRow {

@@ -1,7 +1,20 @@
 /** The model's sizes and parameter counts per tower, its ONNX graphs and the ops they use. */
 import { clipDims } from '../../onnx/clip/config';
-import type { ModelSummary } from '../../state/resources';
+import type { ModelSummary, TowerSummary } from '../../state/resources';
 import { fmtBytes, fmtCount, fmtInt } from '../format';
+import { ModelFiles } from './ModelFiles';
+
+/** How much of a tower the autodiff can differentiate (nodes after folding constants at batch 1). */
+function coverage(t: TowerSummary | undefined): React.ReactNode {
+  if (!t || t.notDifferentiable === undefined) return '—';
+  const n = t.checkedNodes ?? t.nodes, miss = t.notDifferentiable.length;
+  if (miss === 0) return <span className="ok-text" data-testid={`coverage-${t.tower}`}>all {n} nodes differentiable</span>;
+  return (
+    <span className="warn-text" data-testid={`coverage-${t.tower}`} title={t.notDifferentiable.join('\n')}>
+      {n - miss} of {n} nodes; no gradient rule for {t.notDifferentiable.slice(0, 4).join(', ')}{miss > 4 ? ', …' : ''}
+    </span>
+  );
+}
 
 export function ModelCard({ m }: { m: ModelSummary }) {
   const c = m.config, d = clipDims(c);
@@ -16,6 +29,8 @@ export function ModelCard({ m }: { m: ModelSummary }) {
     ['MLP', d.visionMlp, d.textMlp],
     ['parameters', fmtCount(m.params.vision), fmtCount(m.params.text)],
     ['ONNX', vision ? `opset ${vision.opset}, ${vision.nodes} nodes, ${fmtBytes(vision.bytes)}` : '—', text ? `opset ${text.opset}, ${text.nodes} nodes, ${fmtBytes(text.bytes)}` : '—'],
+    ['precision', vision?.precision ?? '—', text?.precision ?? '—'],
+    ['autodiff coverage', coverage(vision), coverage(text)],
     ['inputs → outputs', vision ? `${vision.inputs.join(', ')} → ${vision.outputs.join(', ')}` : '—', text ? `${text.inputs.join(', ')} → ${text.outputs.join(', ')}` : '—'],
   ];
   return (
@@ -36,6 +51,7 @@ export function ModelCard({ m }: { m: ModelSummary }) {
         <dt>logit scale</dt><dd>exp({c.logitScale.toFixed(4)}) = {Math.exp(c.logitScale).toFixed(2)} (temperature {(1 / Math.exp(c.logitScale)).toFixed(4)})</dd>
         <dt>total</dt><dd data-testid="model-params">{fmtInt(m.params.total)} parameters</dd>
       </dl>
+      {m.files && m.files.length > 0 && <ModelFiles files={m.files} />}
       {m.towers.map((t) => (
         <div key={t.tower} className="ops">
           <h4>{t.tower} ops</h4>

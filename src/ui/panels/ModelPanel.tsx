@@ -5,6 +5,8 @@ import { computePrompts, showModel } from '../../engine/modelLazy';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
+import { MetricsCard } from '../model/MetricsCard';
+import { ModelCacheCard } from '../model/ModelCacheCard';
 import { ModelCard } from '../model/ModelCard';
 import { ModelSource } from '../model/ModelSource';
 import { PromptTable } from '../model/PromptTable';
@@ -36,6 +38,8 @@ export function ModelPanel() {
         <p className="note" data-testid="model-waiting">Waiting for your confirmation: nothing has been downloaded from {model.url || 'the URL'}.</p>
       )}
       {state.status === 'ready' && state.value && <ModelCard m={state.value} />}
+      {state.status === 'ready' && state.value?.metrics !== undefined && <MetricsCard metrics={state.value.metrics} />}
+      <ModelCacheCard />
       {state.status === 'ready' && state.value && (
         <section className="card">
           <h3>Prompts and classes{dataset ? ` — ${dataset.name}` : ''}</h3>

@@ -1,0 +1,75 @@
+/**
+ * The workbench's one model cache (src/models/cache.ts): Cache Storage in the browser, memory elsewhere; the cap is a
+ * browser preference (localStorage `aos.modelCache.maxMiB`, default 1024 MiB), not part of an experiment. Publishes
+ * its usage to src/state/modelCache.ts.
+ */
+import { DEFAULT_CACHE_BYTES, defaultStore, memoryStore, ModelCache } from '../models/cache';
+import { formatBytes } from '../models/source';
+import { useModelCacheStore } from '../state/modelCache';
+
+const CAP_KEY = 'aos.modelCache.maxMiB';
+const MiB = 1 << 20;
+export const MIN_CACHE_MIB = 1;
+export const MAX_CACHE_MIB = 65_536;
+
+let opening: Promise<ModelCache> | null = null;
+
+const message = (e: unknown): string => String((e as Error)?.message ?? e);
+
+function storedCapBytes(): number {
+  try {
+    const v = Number(globalThis.localStorage?.getItem(CAP_KEY));
+    if (Number.isFinite(v) && v >= MIN_CACHE_MIB && v <= MAX_CACHE_MIB) return v * MiB;
+  } catch { /* no localStorage */ }
+  return DEFAULT_CACHE_BYTES;
+}
+
+function publish(c: ModelCache, p: { note?: string | null; error?: string | null; busy?: boolean } = {}): void {
+  const u = c.usage();
+  useModelCacheStore.getState().patch({ kind: u.kind, bytes: u.bytes, blobs: u.blobs, sources: u.sources, maxBytes: u.maxBytes, busy: false, ...p });
+}
+
+/** The cache (opened once). Falls back to memory when Cache Storage cannot be opened. */
+export function modelCache(): Promise<ModelCache> {
+  opening ??= (async () => {
+    const maxBytes = storedCapBytes();
+    let c: ModelCache;
+    let error: string | null = null;
+    try {
+      c = await ModelCache.open(defaultStore(), { maxBytes });
+    } catch (e) {
+      error = `Cache Storage could not be opened (${message(e)}): models are cached in memory for this page only`;
+      c = await ModelCache.open(memoryStore(), { maxBytes });
+    }
+    publish(c, { error });
+    return c;
+  })();
+  return opening;
+}
+
+export async function refreshModelCache(): Promise<void> {
+  publish(await modelCache());
+}
+
+export async function clearModelCache(): Promise<void> {
+  const c = await modelCache();
+  useModelCacheStore.getState().patch({ busy: true });
+  const before = c.usage();
+  try {
+    await c.clear();
+    publish(c, { note: `Cleared ${before.blobs} file${before.blobs === 1 ? '' : 's'} (${formatBytes(before.bytes)}): the next load downloads again.` });
+  } catch (e) {
+    publish(c, { error: `clearing the cache failed: ${message(e)}` });
+  }
+}
+
+export async function setModelCacheCap(mib: number): Promise<void> {
+  if (!(mib >= MIN_CACHE_MIB && mib <= MAX_CACHE_MIB)) {
+    useModelCacheStore.getState().patch({ error: `the cache cap must be between ${MIN_CACHE_MIB} and ${MAX_CACHE_MIB} MiB` });
+    return;
+  }
+  const c = await modelCache();
+  try { globalThis.localStorage?.setItem(CAP_KEY, String(mib)); } catch { /* not persisted */ }
+  const evicted = await c.setMaxBytes(mib * MiB);
+  publish(c, { error: null, note: evicted.length ? `${evicted.length} least recently used file${evicted.length === 1 ? '' : 's'} evicted to fit ${mib} MiB.` : null });
+}
