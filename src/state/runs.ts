@@ -45,12 +45,29 @@ export interface RunsState {
 
 const newestFirst = (a: RunRecord, b: RunRecord) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
 
+const OPTIONS_KEY = 'aos-workbench-run-options';
+
+/** Run options as last set in this browser (validated field by field; defaults otherwise). */
+function savedOptions(): RunOptions {
+  const out: RunOptions = { ...DEFAULT_RUN_OPTIONS };
+  try {
+    const raw = typeof localStorage !== 'undefined' ? JSON.parse(localStorage.getItem(OPTIONS_KEY) ?? '{}') as Record<string, unknown> : {};
+    for (const k of Object.keys(out) as Array<keyof RunOptions>) {
+      const v = raw[k];
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 3600) out[k] = v;
+    }
+  } catch {
+    // unreadable: defaults
+  }
+  return out;
+}
+
 export const useRunsStore = create<RunsState>()((set) => ({
   runs: [],
   activeRunId: null,
   live: null,
   compare: [],
-  options: { ...DEFAULT_RUN_OPTIONS },
+  options: savedOptions(),
   storage: { status: 'loading', kind: null, note: null },
   error: null,
   patch: (p) => set(p),
@@ -70,7 +87,15 @@ export const useRunsStore = create<RunsState>()((set) => ({
     if (want === has) return {};
     return { compare: want ? [...s.compare, id] : s.compare.filter((c) => c !== id) };
   }),
-  setOptions: (o) => set((s) => ({ options: { ...s.options, ...o } })),
+  setOptions: (o) => set((s) => {
+    const options = { ...s.options, ...o };
+    try {
+      localStorage.setItem(OPTIONS_KEY, JSON.stringify(options));
+    } catch {
+      // private mode or no storage: kept for this page only
+    }
+    return { options };
+  }),
 }));
 
 /** The active run's record (or null). */

@@ -3,6 +3,7 @@ import { useMemo, useState } from 'react';
 import type { RunRecord } from '../../storage/runRecord';
 import { COMPARE_METRICS, compareColumns, pct, type CompareMetric } from './series';
 import { METHOD_LABEL } from './StatusBadge';
+import { pctTick } from './LiveCharts';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
 export function CompareChart({ runs, colors }: { runs: RunRecord[]; colors: Map<string, string> }) {
@@ -28,7 +29,7 @@ export function CompareChart({ runs, colors }: { runs: RunRecord[]; colors: Map<
       </div>
       {runs.length === 0
         ? <p className="muted small">Tick runs in the list to draw their curves here, on one step axis.</p>
-        : <UPlotChart testId="runs-compare-chart" data={data} series={series} xLabel="step" yLabel={def.label} yRange={def.range} height={240} />}
+        : <UPlotChart testId="runs-compare-chart" data={data} series={series} xLabel="step" yLabel={def.label} yRange={def.range} yTick={def.range ? pctTick : undefined} height={240} />}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { accuracyColumns, ANGLE_NAMES, angleColumns, lossColumns, PALETTE, pct, 
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
 const pctFmt = (v: number) => pct(v);
+export const pctTick = (v: number) => `${Math.round(100 * v)} %`;
 
 export function LiveCharts({ run }: { run: RunRecord }) {
   const metrics = run.metrics;
@@ -39,7 +40,7 @@ export function LiveCharts({ run }: { run: RunRecord }) {
       <section className="card">
         <h4 className="ft-chart-title">Clean and robust accuracy</h4>
         <p className="ft-chart-sub">Zero-shot, {val}; dashed: the training views under the training attack.</p>
-        <UPlotChart testId="ft-chart-acc" attrs={{ 'val-points': metrics.filter((m) => m.val).length }} data={acc} series={accSeries} xLabel="step" yLabel="accuracy" yRange={[0, 1]} empty="accuracies appear at the first validation" />
+        <UPlotChart testId="ft-chart-acc" attrs={{ 'val-points': metrics.filter((m) => m.val).length }} data={acc} series={accSeries} xLabel="step" yLabel="accuracy" yRange={[0, 1]} yTick={pctTick} empty="accuracies appear at the first validation" />
       </section>
       <section className="card">
         <h4 className="ft-chart-title">Throughput</h4>

@@ -27,6 +27,8 @@ export interface ChartProps {
   xLabel: string;
   yLabel: string;
   y2Label?: string;
+  /** Tick text of the left axis (default: `tick`). */
+  yTick?: (v: number) => string;
   /** Fixed y range (e.g. [0, 1] for accuracies). */
   yRange?: [number, number];
   y2Range?: [number, number];
@@ -38,17 +40,26 @@ export interface ChartProps {
   attrs?: Record<string, string | number>;
 }
 
+/** Axis tick text: short, exponent form for very small or large values. */
+export function tick(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(1).replace('e-', 'e−');
+  return String(Number(v.toPrecision(4)));
+}
+
 const css = (name: string, fallback: string): string => {
   if (typeof document === 'undefined') return fallback;
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 };
 
-export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Range, height = 200, testId, empty, attrs }: ChartProps) {
+export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRange, y2Range, height = 200, testId, empty, attrs }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const layout = useMemo(
-    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, height }),
-    [series, xLabel, yLabel, y2Label, yRange, y2Range, height],
+    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, height, t: !!yTick }),
+    [series, xLabel, yLabel, y2Label, yRange, y2Range, height, yTick],
   );
   const points = data[0]?.length ?? 0;
 
@@ -56,10 +67,17 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Ra
     const el = box.current;
     if (!el) return;
     const ink = css('--muted', '#5b6470'), grid = css('--line', '#dfe3e8');
-    const axis = (label: string, side?: number, scale?: string): uPlot.Axis => ({
-      label, stroke: ink, scale, side, labelSize: 18, labelFont: '12px system-ui, sans-serif', font: '11px system-ui, sans-serif',
-      grid: { stroke: grid, width: 1, show: side !== 1 }, ticks: { stroke: grid, width: 1, size: 4 }, size: 46,
-    });
+    const axis = (label: string, o: { side?: number; scale?: string; right?: boolean; fmt?: (v: number) => string } = {}): uPlot.Axis => {
+      // uPlot merges options over its defaults: a key set to undefined would erase a default, so only set keys.
+      const a: uPlot.Axis = {
+        label, stroke: ink, labelSize: 18, labelFont: '12px system-ui, sans-serif', font: '11px system-ui, sans-serif',
+        grid: { stroke: grid, width: 1, show: !o.right }, ticks: { stroke: grid, width: 1, size: 4 }, size: 54,
+        values: (_u, vals) => vals.map((v) => (o.fmt && v !== null ? o.fmt(v) : tick(v))),
+      };
+      if (o.side !== undefined) a.side = o.side;
+      if (o.scale !== undefined) a.scale = o.scale;
+      return a;
+    };
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth), height,
       legend: { live: true },
@@ -69,14 +87,18 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yRange, y2Ra
         y: yRange ? { range: yRange } : {},
         ...(series.some((s) => s.right) ? { y2: y2Range ? { range: y2Range } : {} } : {}),
       },
-      axes: [axis(xLabel), axis(yLabel), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', 1, 'y2')] : [])],
+      axes: [axis(xLabel), axis(yLabel, { fmt: yTick }), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', { side: 1, scale: 'y2', right: true })] : [])],
       series: [
         { label: xLabel },
-        ...series.map((s): uPlot.Series => ({
-          label: s.label, stroke: s.color, width: s.width ?? 1.6, dash: s.dash ? [5, 4] : undefined, scale: s.right ? 'y2' : 'y',
-          spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: false },
-          value: (_u, v) => (v === null || v === undefined ? '–' : s.fmt ? s.fmt(v) : String(Number(v.toPrecision(4)))),
-        })),
+        ...series.map((s): uPlot.Series => {
+          const o: uPlot.Series = {
+            label: s.label, stroke: s.color, width: s.width ?? 1.6, scale: s.right ? 'y2' : 'y',
+            spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: false },
+            value: (_u, v) => (v === null || v === undefined ? '–' : s.fmt ? s.fmt(v) : String(Number(v.toPrecision(4)))),
+          };
+          if (s.dash) o.dash = [5, 4];
+          return o;
+        }),
       ],
     };
     const u = new uPlot(opts, data as uPlot.AlignedData, el);
