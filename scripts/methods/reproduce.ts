@@ -19,7 +19,8 @@
  * training metrics, evaluations) and reproduce.md (tables + cost arithmetic) to --out.
  *
  * Modes: (default) the full table — hours on 2 CPU cores, minutes on a GPU; --quick: the committed table
- * (results/reproduce-quick.md), sized to finish in well under 90 min on 2 cores with no GPU; --smoke: a few steps and
+ * (results/reproduce-quick.md: a 40-AoS-step budget, 150 images per evaluation set, ε 4/8/16), sized to
+ * finish in well under 90 min on 2 cores with no GPU; --smoke: a few steps and
  * a handful of images (falls back to a random-init model when the bundled one is missing) — its numbers mean nothing.
  *
  * Training ε: 8/255 by default (--train-eps, in /255). On 28×28×1 images an L∞ ball of 1/255 has an L2 radius of
@@ -100,10 +101,10 @@ async function main(): Promise<void> {
   const num = (k: string, full: number, quick: number, smoke: number): number => numberFlag(A, k, modeDefault(mode, full, quick, smoke));
   const seeds = numberList(A.seeds, mode === 'smoke' ? [0] : [0, 1, 2]);
   const ablationSeeds = numberList(A['ablation-seeds'], mode === 'full' ? seeds : [seeds[0]]);
-  const B = num('batch', 32, 32, 4), m = num('m', 4, 4, 2), aosSteps = num('aos-steps', 200, 50, 2);
+  const B = num('batch', 32, 32, 4), m = num('m', 4, 4, 2), aosSteps = num('aos-steps', 200, 40, 2);
   const evalEps = numberList(A.eps, mode === 'full' ? [1, 2, 4, 8, 16] : mode === 'quick' ? [4, 8, 16] : [1, 4]).map((e) => e / 255);
   const pgdSteps = num('pgd-steps', 10, 10, 2), apgdSteps = num('apgd-steps', 20, 20, 0);
-  const limit = num('limit', 1000, 200, 8), valEvery = num('val-every', 0, 0, 0), logEvery = num('log-every', 10, 10, 1);
+  const limit = num('limit', 1000, 150, 8), valEvery = num('val-every', 0, 0, 0), logEvery = num('log-every', 10, 10, 1);
   const lambdaGrid = numberList(A['lambda-grid'], mode === 'smoke' ? [1] : mode === 'quick' ? [0.3, 1, 3] : [0.25, 1, 4]);
   const valLimit = num('val-limit', 500, 200, 8);
   const trainEps = num('train-eps', 8, 8, 4) / 255;
@@ -236,8 +237,8 @@ async function main(): Promise<void> {
   const evalPasses = evalImages * (1 + evalEps.length * (attackSteps + attacks.length));
   const cost = [
     '### Cost', '',
-    `- Fine-tuning: ${budget} vision-tower passes per run (a pass = one image through the vision tower, forward with or without its backward) = ${aosSteps} AoS steps × ${B} images × (1 + m = ${1 + m} views) × (${aosConfig.attack.steps} attack steps + 1 training pass); TeCoA, PMG-AFT and FARE take the steps the same budget affords (${[...new Set(fineTuned.map((r) => `${r.row} ${r.steps}`))].join(', ')}). ${fineTuned.length} runs + ${lambdaTrials.length} λ trials = ${((fineTuned.length + lambdaTrials.length) * budget / 1e6).toFixed(2)} M passes; ${seconds.train.toFixed(0)} s for the table's runs (${(seconds.train / Math.max(1, fineTuned.length)).toFixed(0)} s each) + ${seconds.lambda.toFixed(0)} s for λ selection (with its validation).`,
-    `- Evaluation: ${evalImages} images per run (${sets.map((s) => Math.min(limit, s.data.count)).join(' + ')}) × (1 clean pass + ${evalEps.length} ε × (${attacks.map((a) => a.name).join(' + ')} ≈ ${attackSteps + attacks.length} forward+backward passes)) ≈ ${(evalPasses / 1e3).toFixed(0)} k passes per run, × ${runs.length} runs = ${(runs.length * evalPasses / 1e6).toFixed(2)} M passes; ${seconds.eval.toFixed(0)} s (${(seconds.eval / Math.max(1, runs.length)).toFixed(0)} s per run).`,
+    `- Fine-tuning: ${budget} vision-tower passes per run (a pass = one image through the vision tower, forward with or without its backward) = ${aosSteps} AoS steps × ${B} images × (1 + m = ${1 + m} views) × (${aosConfig.attack.steps} attack steps + the adversarial and the clean view's training passes); TeCoA, PMG-AFT and FARE take the steps the same budget affords (${[...new Set(fineTuned.map((r) => `${r.row} ${r.steps}`))].join(', ')}). ${fineTuned.length} runs + ${lambdaTrials.length} λ trials = ${((fineTuned.length + lambdaTrials.length) * budget / 1e6).toFixed(2)} M passes; ${seconds.train.toFixed(0)} s for the table's runs (${(seconds.train / Math.max(1, fineTuned.length)).toFixed(0)} s each) + ${seconds.lambda.toFixed(0)} s for λ selection (with its validation).`,
+    `- Evaluation: ${evalImages} images per run (${sets.map((s) => Math.min(limit, s.data.count)).join(' + ')}) × (1 clean pass + ${evalEps.length} ε × (${attacks.map((a) => a.name).join(' + ')} ≈ ${attackSteps + attacks.length} forward+backward passes)) ≈ ${(evalPasses / 1e3).toFixed(1)} k passes per run, × ${runs.length} runs = ${(runs.length * evalPasses / 1e6).toFixed(2)} M passes; ${seconds.eval.toFixed(0)} s (${(seconds.eval / Math.max(1, runs.length)).toFixed(0)} s per run).`,
     `- In all: ${(wall / 60).toFixed(1)} min wall, ${(cpuAll / 60).toFixed(1)} CPU-min (every thread of the process; the adapter is ${ctx.adapter.description || ctx.adapter.vendor || 'unknown'}${ctx.adapter.isFallbackAdapter ? ', a software adapter' : ''}). On 2 dedicated cores the wall time is about CPU-min / 2 = ${(cpuAll / 120).toFixed(1)} min; the wall time above includes waiting for other jobs on a shared machine.`,
   ].join('\n');
   const lambdaMd = lambdaTrials.length ? [
