@@ -30,7 +30,7 @@ import { clipConfigFromJson, clipPreprocessorConfigJson } from '../onnx/clip/fol
 import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../onnx/run/session';
 import {
-  emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type AttackModelInfo, type BatchRun, type BatchTile,
+  emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
   type ClassSet, type PlayImage, type SingleResult, type SingleRun, type TracePoint,
 } from '../state/attack';
 import { useResourceStore, type ModelSummary } from '../state/resources';
@@ -38,6 +38,7 @@ import { useExperimentStore } from '../state/experiment';
 import { getSplit } from './data';
 import { gpuContext } from './engine';
 import { BUNDLED_MODEL_DIR, currentFolder, showModel, type ModelFolder } from './model';
+import { ensureRunsLoaded } from './runs';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const store = () => useAttackStore.getState();
@@ -178,15 +179,22 @@ async function buildPrepared(key: string, summary: ModelSummary, folder: ModelFo
     ['config.json', folder.configJson], ['tokenizer.json', folder.tokenizerJson], ['preprocessor_config.json', pre],
     ['onnx/vision_model.onnx', folder.vision], ['onnx/text_model.onnx', folder.text],
   ]);
+  return buildFromFiles(key, files, { slot: 'base', kind: summary.kind, title: summary.title, origin: summary.origin, notes: [...summary.notes, ...notes] }, engine);
+}
+
+/** A model slot from a folder's files (config.json, tokenizer.json, preprocessor_config.json, both towers). */
+async function buildFromFiles(key: string, files: Map<string, Uint8Array | string>,
+  base: Pick<AttackModelInfo, 'slot' | 'kind' | 'title' | 'origin' | 'notes'>, engine: AttackEngineKind): Promise<Prepared> {
+  const configJson = files.get('config.json');
+  if (configJson === undefined) throw new Error('the model folder has no config.json');
+  const config = clipConfigFromJson(typeof configJson === 'string' ? configJson : new TextDecoder().decode(configJson));
   const loaded = await loadClipModel(files, { requireGradients: true });
-  notes.push(...loaded.warnings);
   const ctx = await gpuContext();
   const dims: [number, number, number] = [config.channels, config.imageSize, config.imageSize];
   const textBatch = PROMPT_TEMPLATES.length;
-  const text = await createEngineSession(ctx, loaded.text.bytes, { engine, batch: textBatch, gpuOutputs: false, label: 'attack playground text tower' });
+  const text = await createEngineSession(ctx, loaded.text.bytes, { engine, batch: textBatch, gpuOutputs: false, label: `attack playground text tower (${base.slot})` });
   const info: AttackModelInfo = {
-    slot: 'base', key, kind: summary.kind, title: summary.title, origin: summary.origin,
-    notes: [...summary.notes, ...notes], inputDims: dims, dim: config.projectionDim, logitScale: Math.exp(config.logitScale),
+    ...base, key, notes: [...base.notes, ...loaded.warnings], inputDims: dims, dim: config.projectionDim, logitScale: Math.exp(config.logitScale),
     preprocessing: describePreprocessing(loaded.preprocessor, dims), engine,
   };
   return { key, ctx, loaded, info, preprocessor: loaded.preprocessor, text, textBatch, attackModels: new Map(), classEmbeds: new Map() };
@@ -213,13 +221,100 @@ function attackModel(p: Prepared, batch: number): Promise<VisionAttackModel> {
 }
 
 /**
- * INTEGRATION POINT for fine-tuned weights: a second model slot ('finetuned') to attack side by side with the base
- * model. It stays empty until the fine-tuning engine (src/methods/) produces a model folder; then register it here
- * (same folder shape as `currentFolder()`), build a `Prepared` for it with `buildPrepared`, and run the same
- * attacks against both slots (the panel's comparison slot reads `fineTunedAvailable`).
+ * The compare slot ('finetuned'): a model built from a fine-tuning run's checkpoint (src/engine/fineTune.ts:
+ * `fineTunedAvailable`, `fineTunedModelFiles`), evaluated on the same images as the model under attack — the clean
+ * image and the kept 8-bit adversarial image the attack found on the original model (transfer).
  */
-export function fineTunedAvailable(): { available: boolean; reason: string } {
-  return { available: false, reason: 'Fine-tuning is not wired into the workbench yet (src/methods/ is in progress): no fine-tuned weights to compare with.' };
+let comparePrepared: Prepared | null = null;
+let compareToken = 0;
+const patchCompare = (c: Partial<CompareState>) => patch({ compare: { ...store().compare, ...c } });
+
+/** Runs whose fine-tuned weights can be compared (a checkpoint is stored, the run is not running). */
+export async function fineTunedAvailable(): Promise<{ available: boolean; runs: CompareRunOption[]; reason: string }> {
+  await ensureRunsLoaded();
+  const ft = await import('./fineTune');
+  return ft.fineTunedAvailable();
+}
+
+/** Refreshes the compare slot's list of runs. */
+export async function refreshCompareRuns(): Promise<void> {
+  try {
+    const a = await fineTunedAvailable();
+    patchCompare({ runs: a.runs, reason: a.available ? `${a.reason} with a stored checkpoint` : a.reason });
+  } catch (e) {
+    patchCompare({ runs: [], reason: `the runs could not be read: ${message(e)}` });
+  }
+}
+
+/** Puts a run's fine-tuned model in the compare slot (null empties it). */
+export async function selectCompareRun(id: string | null): Promise<void> {
+  const token = ++compareToken;
+  const old = comparePrepared;
+  comparePrepared = null;
+  if (old) void releasePrepared(old);
+  if (!id) {
+    patchCompare({ runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null });
+    return;
+  }
+  const opt = store().compare.runs.find((r) => r.id === id);
+  patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null });
+  try {
+    const ft = await import('./fineTune');
+    const { files, step } = await ft.fineTunedModelFiles(id);
+    if (token !== compareToken) return;
+    const engine = prepared?.info.engine ?? store().engine;
+    const title = `${opt?.method ?? 'fine-tuned'} · ${opt?.name ?? id} · step ${step}`;
+    const map = new Map<string, Uint8Array | string>(Object.entries(files as unknown as Record<string, Uint8Array | string>));
+    const p = await buildFromFiles(`finetuned:${id}:${step}|${engine}`, map, {
+      slot: 'finetuned', kind: prepared?.info.kind ?? 'bundled', title, origin: `checkpoint of run ${opt?.name ?? id} (step ${step})`, notes: [],
+    }, engine);
+    if (token !== compareToken) {
+      void releasePrepared(p);
+      return;
+    }
+    const base = prepared;
+    if (base && base.info.inputDims.join('x') !== p.info.inputDims.join('x')) {
+      void releasePrepared(p);
+      throw new Error(`the fine-tuned model reads ${p.info.inputDims.join('×')} images, the model under attack ${base.info.inputDims.join('×')}: they cannot see the same image`);
+    }
+    comparePrepared = p;
+    patchCompare({ status: 'ready', title, progress: null });
+    await refreshCompare();
+  } catch (e) {
+    if (token === compareToken) patchCompare({ status: 'error', error: message(e), progress: null });
+  }
+}
+
+/** The fine-tuned model's probabilities on the current clean image and on the single attack's kept result. */
+async function refreshCompare(): Promise<void> {
+  const p = comparePrepared, s = store();
+  const img = s.image, cls = s.classes.value;
+  if (!p || !img || !cls || s.classes.status !== 'ready') return;
+  const token = compareToken;
+  const key = classesKey(cls.names);
+  try {
+    const texts = await classEmbeddings(p, cls.names);
+    const K = cls.names.length;
+    const probsOf = async (pixels: Float32Array) => probabilities(
+      await serial(async () => embedHost(p, await attackModel(p, 1), pixels, 1)), texts, K, p.info.dim, p.info.logitScale);
+    const c = store().compare;
+    let clean = c.clean && c.clean.imageId === img.id && c.clean.classesKey === key ? c.clean : null;
+    if (!clean) {
+      const probs = await probsOf(img.pixels);
+      clean = { imageId: img.id, classesKey: key, probs, pred: argmax(probs) };
+    }
+    const single = store().single;
+    const r = single.status === 'done' && single.imageId === img.id ? single.result : null;
+    let adv = r && c.adv && c.adv.resultOf === r.bytes && c.adv.classesKey === key ? c.adv : null;
+    if (r && !adv) {
+      const probs = await probsOf(r.pixels);
+      adv = { imageId: img.id, classesKey: key, probs, pred: argmax(probs), resultOf: r.bytes };
+    }
+    if (token !== compareToken || store().image?.id !== img.id || classesKey(store().classes.value?.names ?? []) !== key) return;
+    patchCompare({ clean, adv, error: null });
+  } catch (e) {
+    if (token === compareToken) patchCompare({ status: 'error', error: message(e) });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -519,6 +614,7 @@ async function refreshClean(): Promise<void> {
     if (cur.image?.id !== img.id || classesKey(cur.classes.value?.names ?? []) !== key) return;
     const byName = img.label === null ? -1 : cls.names.findIndex((n) => n.toLowerCase() === img.label!.toLowerCase());
     patch({ clean: { imageId: img.id, classesKey: key, probs, pred }, trueClass: byName >= 0 ? byName : pred, imageStatus: { status: 'ready', value: null, error: null, key: String(img.id) } });
+    void refreshCompare();
   } catch (e) {
     patch({ imageStatus: { status: 'error', value: null, error: message(e), key: String(img.id) } });
   }
@@ -747,6 +843,8 @@ export async function runSingleAttack(): Promise<void> {
         status: 'done', result: res, current: res.pixels, currentProbs: probs,
         message: `${result.evaluations} forward passes in ${(res.ms / 1000).toFixed(1)} s`,
       });
+      // Not awaited: its GPU jobs queue behind this one.
+      if (token === singleToken) void refreshCompare();
     } catch (e) {
       const stopped = (e as Error)?.name === 'AbortError' || abort.signal.aborted;
       const at = store().single.at;

@@ -56,3 +56,11 @@ export async function adversarialPng(): Promise<{ blob: Blob; name: string } | n
 export async function parseClassNames(text: string): Promise<{ names: string[] } | { error: string }> {
   return (await engine()).parseClassNames(text);
 }
+
+export async function refreshCompareRuns(): Promise<void> {
+  return (await engine()).refreshCompareRuns();
+}
+
+export async function selectCompareRun(id: string | null): Promise<void> {
+  return (await engine()).selectCompareRun(id);
+}

@@ -150,8 +150,48 @@ export interface BatchRun {
   warnings: string[];
 }
 
+/** A fine-tuning run whose weights can be compared (a checkpoint is stored, the run is not running). */
+export interface CompareRunOption {
+  id: string;
+  name: string;
+  method: string;
+  step: number;
+}
+
+/** Probabilities of one model on one image against the current classes. */
+export interface CompareProbs {
+  imageId: number;
+  classesKey: string;
+  probs: Float32Array;
+  pred: number;
+}
+
+/**
+ * The compare slot: a fine-tuned model (from a run's checkpoint) evaluated on the same images as the model under
+ * attack — the clean image, and the adversarial image found on the original model (transfer).
+ */
+export interface CompareState {
+  runs: CompareRunOption[];
+  /** Why the list is empty, or how many there are. */
+  reason: string;
+  runId: string | null;
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  error: string | null;
+  progress: string | null;
+  /** "TeCoA · run name · step N". */
+  title: string | null;
+  clean: CompareProbs | null;
+  /** On the kept adversarial image of the single attack (found on the original model). */
+  adv: (CompareProbs & { resultOf: Uint8Array }) | null;
+}
+
+export const emptyCompare = (): CompareState => ({
+  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null,
+});
+
 export interface AttackState {
   engine: AttackEngineKind;
+  compare: CompareState;
   model: Load<AttackModelInfo>;
   classes: Load<ClassSet>;
   /** Typed class names (one per line or comma-separated); null = the dataset's classes. */
@@ -184,6 +224,7 @@ export const emptyBatch = (size = 12): BatchRun => ({
 
 export const useAttackStore = create<AttackState>()((set) => ({
   engine: 'exec',
+  compare: emptyCompare(),
   model: idle(),
   classes: idle(),
   customClasses: null,

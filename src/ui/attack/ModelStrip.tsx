@@ -1,11 +1,57 @@
-/** Which model the attacks run on (and the slot for a fine-tuned model to compare with, once fine-tuning lands). */
+/** Which model the attacks run on, and the compare slot: a fine-tuned model (a run's checkpoint) on the same images. */
+import { useEffect } from 'react';
+import { refreshCompareRuns, selectCompareRun } from '../../engine/attackLazy';
 import { useAttackStore, type AttackEngineKind } from '../../state/attack';
-import { ComingSoon } from '../ComingSoon';
+import { ProbBars } from './ProbBars';
+
+const pct = (p: number | undefined) => (p === undefined ? '—' : `${(100 * p).toFixed(1)} %`);
+
+/** The fine-tuned model's view of the clean image and of the adversarial image found on the original model. */
+function CompareView() {
+  const c = useAttackStore((s) => s.compare);
+  const names = useAttackStore((s) => s.classes.value?.names ?? []);
+  const baseClean = useAttackStore((s) => s.clean);
+  const single = useAttackStore((s) => s.single);
+  const trueClass = useAttackStore((s) => s.trueClass);
+  if (!c.clean || trueClass === null || names.length === 0) return <p className="muted small">classifying the image with the fine-tuned model…</p>;
+  const r = single.status === 'done' ? single.result : null;
+  const adv = c.adv && r && c.adv.resultOf === r.bytes ? c.adv : null;
+  const name = (k: number) => names[k] ?? `#${k}`;
+  const row = (label: string, testId: string, probs: Float32Array | undefined, pred: number | undefined) => (
+    <tr data-testid={testId} data-pred={pred ?? ''} data-ptrue={probs ? probs[trueClass].toPrecision(6) : ''}>
+      <th>{label}</th>
+      <td>{pred === undefined ? '—' : name(pred)}</td>
+      <td className="num">{pct(probs?.[trueClass])}</td>
+    </tr>
+  );
+  return (
+    <div className="compare-view" data-testid="attack-compare-view">
+      <table className="data-table compact">
+        <thead><tr><th /><th>predicts</th><th className="num">p({name(trueClass)})</th></tr></thead>
+        <tbody>
+          {row('original · clean', 'cmp-base-clean', baseClean?.probs, baseClean?.pred)}
+          {row('original · adversarial', 'cmp-base-adv', r?.probs, r?.pred)}
+          {row('fine-tuned · clean', 'cmp-ft-clean', c.clean.probs, c.clean.pred)}
+          {row('fine-tuned · same δ (transfer)', 'cmp-ft-adv', adv?.probs, adv?.pred)}
+        </tbody>
+      </table>
+      {adv && r ? (
+        <p className={adv.pred === trueClass ? 'note small ok-text' : 'note small warn-text'} data-testid="cmp-verdict">
+          On the original model the perturbation {r.pred !== trueClass ? <>flips the prediction to {name(r.pred)}</> : <>lowers p({name(trueClass)}) to {pct(r.probs[trueClass])} without flipping it</>};
+          {' '}the fine-tuned model {adv.pred === trueClass ? 'still predicts' : 'is fooled too and predicts'} {name(adv.pred)} (p({name(trueClass)}) {pct(c.clean.probs[trueClass])} → {pct(adv.probs[trueClass])}).
+        </p>
+      ) : <p className="muted small">Run the attack: its 8-bit adversarial image is then shown to the fine-tuned model too.</p>}
+      <ProbBars names={names} clean={c.clean.probs} adv={adv?.probs ?? null} trueClass={trueClass} target={single.target} testId="cmp-bars" />
+    </div>
+  );
+}
 
 export function ModelStrip({ onEngine }: { onEngine: (e: AttackEngineKind) => void }) {
   const model = useAttackStore((s) => s.model);
   const engine = useAttackStore((s) => s.engine);
+  const compare = useAttackStore((s) => s.compare);
   const m = model.value;
+  useEffect(() => { void refreshCompareRuns(); }, []);
   return (
     <section className="card" data-testid="attack-model">
       <div className="atk-model">
@@ -43,13 +89,18 @@ export function ModelStrip({ onEngine }: { onEngine: (e: AttackEngineKind) => vo
         </div>
         <div className="atk-slot" data-testid="attack-compare-slot">
           <h4>Compare with</h4>
-          <select disabled aria-label="second model" value="none">
-            <option value="none">fine-tuned model — none yet</option>
+          <select aria-label="second model" value={compare.runId ?? 'none'} data-testid="attack-compare-select"
+            onFocus={() => void refreshCompareRuns()} onChange={(e) => void selectCompareRun(e.target.value === 'none' ? null : e.target.value)}>
+            <option value="none">{compare.runs.length ? 'no second model' : 'fine-tuned model — none yet'}</option>
+            {compare.runs.map((r) => <option key={r.id} value={r.id}>{r.method} · {r.name} · step {r.step}</option>)}
           </select>
-          <ComingSoon
-            what="A second model slot: the same attack on a robustly fine-tuned model (AoS, TeCoA, PMG-AFT, FARE) beside this one, image by image and in batch accuracy."
-            where="src/methods/" engine="fine-tuning engine"
-          />
+          <p className="muted small">
+            A fine-tuning run’s checkpoint (Fine-tune panel), shown the same images: the clean one and the adversarial image the
+            attack found on the original model (transfer).{compare.reason ? ` ${compare.reason}.` : ''}
+          </p>
+          {compare.status === 'loading' && <p className="muted small">{compare.progress}</p>}
+          {compare.status === 'error' && <p className="error" role="alert">Compare: {compare.error}</p>}
+          {compare.status === 'ready' && <><p className="small"><b data-testid="attack-compare-title">{compare.title}</b></p><CompareView /></>}
         </div>
       </div>
     </section>
