@@ -1,0 +1,15 @@
+import { defineConfig } from '@playwright/test';
+import base from '../../playwright.config';
+
+// The bench spec with the e2e suite's browser and dev server (its own port, so it can run beside the suite).
+const port = 4175;
+export default defineConfig({
+  ...base,
+  testDir: '.',
+  testMatch: 'engines.spec.ts',
+  outputDir: '../../test-results/bench-browser',
+  reporter: [['list']],
+  timeout: 900_000,
+  use: { ...base.use, baseURL: `http://127.0.0.1:${port}` },
+  webServer: { ...(base.webServer as object), cwd: '../..', command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`, url: `http://127.0.0.1:${port}` },
+});
