@@ -35,7 +35,7 @@ export function SubspacesPanel() {
   const showRun = source === 'run' && !!run;
   const snap: GeometrySnapshot | null = showRun ? snapshotAt(snaps, step) : measurement.snapshot;
   const reference = showRun ? snaps[0] ?? null : null;
-  const batchAvailable = hasBatchSpectra(metrics);
+  const batchAvailable = hasBatchSpectra(run?.method, metrics);
   const heatFrom = batchAvailable ? heatSource : 'probe';
   const heat = useMemo(() => Object.fromEntries(GEOMETRY_PAIRS.map((p) => [p, heatData(metrics, heatFrom, p)])) as Record<(typeof GEOMETRY_PAIRS)[number], ReturnType<typeof heatData>>, [metrics, heatFrom]);
   const busy = measurement.status === 'running';
@@ -97,7 +97,6 @@ export function SubspacesPanel() {
       <section className="card" data-testid="ss-evolution">
         <div className="card-head">
           <h3>Evolution over training</h3>
-          <span className="muted small">each column is one measured step of the {run ? 'active run' : 'run'}, each row one principal angle; a column darkening means the subspaces align</span>
           <span className="spacer" />
           {batchAvailable && (
             <div className="segmented" role="group" aria-label="heat map source">
@@ -106,6 +105,10 @@ export function SubspacesPanel() {
             </div>
           )}
         </div>
+        <p className="ss-explain-line">
+          Each column is one measured step of the active run{run ? ` (${run.name})` : ''}, each row one principal angle; colour = angle. Darker columns: the subspaces align.
+          {batchAvailable && ' “probe”: the fixed probe at step 0 and every few steps; “training batches”: the groups of every AoS step.'}
+        </p>
         {run ? (
           <div className="ss-heats">
             {GEOMETRY_PAIRS.map((p) => (
@@ -120,8 +123,8 @@ export function SubspacesPanel() {
       <section className="card" data-testid="ss-projection-card">
         <div className="card-head">
           <h3>Features in 2-D</h3>
-          <span className="muted small">clean images, their augmentations and adversarial views, and the class prompts, in one fixed plane: watch the groups move together</span>
         </div>
+        <p className="ss-explain-line">Clean images, their augmentations and adversarial views, and the class prompts, in one fixed plane: watch the groups move together as training aligns them.</p>
         <ProjectionPlot snap={snap} />
       </section>
 

@@ -58,7 +58,7 @@ export function ProbeSettingsCard({ busy }: { busy: boolean }) {
       </div>
       <div className="ss-probe-fields">
         <Num label="views per image" value={settings.views} min={1} max={16} onChange={(v) => set({ views: Math.round(v) })} hint="the image + augmentations (the clean group)" testId="probe-views" />
-        <Num label="text group" value={settings.templates} min={1} max={10} onChange={(v) => set({ templates: Math.round(v) })} suffix={`templates × ${settings.synonyms} synonyms = ${G} prompts`} />
+        <Num label="text group" value={settings.templates} min={1} max={10} onChange={(v) => set({ templates: Math.round(v) })} suffix={`templates × ${settings.synonyms} synonyms = ${G} prompts`} testId="probe-templates" />
         <Num label="image attack ε" value={settings.eps} min={0} max={64} step={0.5} scale={255} suffix="/255 L∞" onChange={(v) => set({ eps: v, alpha: Math.max(v / 2, 0.5 / 255) })} testId="probe-eps" />
         <Num label="PGD steps" value={settings.steps} min={0} max={20} onChange={(v) => set({ steps: Math.round(v) })} />
         <Num label="prompt attack ε" value={settings.textEps} min={0} max={1} step={0.05} scale={100} suffix="% of the token-embedding norm" onChange={(v) => set({ textEps: v })} />

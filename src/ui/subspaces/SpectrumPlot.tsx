@@ -67,7 +67,8 @@ export function SpectrumPlot({ pair, snap, reference }: { pair: GeometryPair; sn
   const mean = snap?.meanAngles[pair];
   const refMean = reference && snap && reference.step !== snap.step ? reference.meanAngles[pair] : undefined;
   return (
-    <section className="card ss-card" data-testid={`spectrum-${pair}`} data-drawn={spec ? 'true' : 'false'} data-angles={spec?.length ?? 0} data-groups={groups.length}>
+    <section className="card ss-card" data-testid={`spectrum-${pair}`} data-drawn={spec ? 'true' : 'false'} data-angles={spec?.length ?? 0} data-groups={groups.length}
+      data-spectrum={spec ? JSON.stringify(spec) : undefined}>
       <div className="card-head">
         <h3>{PAIR_LABELS[pair]}</h3>
         <span className="spacer" />

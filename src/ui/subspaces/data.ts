@@ -39,8 +39,8 @@ export function heatData(metrics: readonly StepMetrics[], source: 'probe' | 'bat
   return { steps, rows: steps.map((s) => byStep.get(s)!) };
 }
 
-/** Whether a run has per-step batch spectra beyond its probe's (AoS). */
-export const hasBatchSpectra = (metrics: readonly StepMetrics[]) => metrics.some((m) => m.spectra && !m.probeSpectra);
+/** Whether a run reports its training batches' spectra (AoS, every step; the other methods repeat the probe's). */
+export const hasBatchSpectra = (method: string | undefined, metrics: readonly StepMetrics[]) => method === 'aos' && metrics.some((m) => m.spectra);
 
 /** The snapshot at a step, or the latest at or before it (null step: the latest). */
 export function snapshotAt(snaps: readonly GeometrySnapshot[], step: number | null): GeometrySnapshot | null {
