@@ -7,7 +7,8 @@
  * 2. Pause: the run stops after the step in flight ('paused', checkpoint kept, Resume enabled, Pause disabled);
  *    Resume continues from the next step.
  * 3. Reload while it runs: the run is in the Runs list as 'interrupted' with its metrics; Resume (from the list)
- *    continues from the stored checkpoint's step; Stop ends it ('stopped').
+ *    continues from the stored checkpoint's step. The GPU device is lost (destroyed from the page): 'interrupted'
+ *    with a clear error; Resume continues on a new device. Stop ends it ('stopped').
  * 4. Runs panel: compare chart of the ticked run; CSV and JSON exports (parsed here); ONNX export of the
  *    fine-tuned towers (decoded here: the same graph as the bundled towers, changed weights); delete.
  * Screenshots: test-results/screenshots/finetune-*.png, runs-*.png.
@@ -30,6 +31,17 @@ function runConfig(): ExperimentConfig {
   for (const [k, v] of set) c = withValueAt(c, k, v);
   return c;
 }
+
+// On failure: the run's state as the page's runs store holds it (the dev build exposes it), for the log.
+test.afterEach(async ({ page }, info) => {
+  if (info.status === info.expectedStatus) return;
+  const state = await page.evaluate(() => {
+    const s = (window as unknown as { __aosRuns?: { getState(): { live: unknown; error: unknown; runs: Array<Record<string, unknown> & { metrics: unknown[] }> } } }).__aosRuns?.getState();
+    return s ? JSON.stringify({ live: s.live, error: s.error, runs: s.runs.map((r) => ({ ...r, metrics: r.metrics.length, config: undefined, fineTune: undefined })) }) : 'no store';
+  }).catch((e: unknown) => `page not readable: ${String(e)}`);
+  console.log(`runs store at failure: ${state}`);
+  await page.screenshot({ path: `${SHOTS}/finetune-failure.png`, fullPage: true }).catch(() => undefined);
+});
 
 async function stepOf(page: Page): Promise<number> {
   return Number(await page.getByTestId('ft-step').textContent());
@@ -122,6 +134,19 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
   expect(resumedAt).toBeLessThanOrEqual(beforeReload + 1);
   await waitStep(page, resumedAt + 1);
   await page.screenshot({ path: `${SHOTS}/finetune-resumed.png`, fullPage: true });
+
+  // A lost GPU device: the run goes 'interrupted' and resumes on a new device from its last checkpoint.
+  const lostAt = await stepOf(page);
+  await page.evaluate(() => (globalThis as unknown as { __aosFineTuneEngine: { live: { ctx: { device: GPUDevice } } } }).__aosFineTuneEngine.live.ctx.device.destroy());
+  await expect(page.getByTestId('ft-status')).toHaveText('interrupted', { timeout: 420_000 });
+  await expect(page.getByTestId('ft-run-error')).toContainText('GPU device was lost');
+  await expect(page.getByTestId('ft-resume')).toBeEnabled();
+  await page.screenshot({ path: `${SHOTS}/finetune-device-lost.png`, fullPage: true });
+  await page.getByTestId('ft-resume').click();
+  await expect(page.getByTestId('ft-status')).toHaveText('running', { timeout: 420_000 });
+  await expect(page.getByTestId('ft-run-error')).toHaveCount(0);
+  await waitStep(page, lostAt + 1);
+  await expect(page.locator('.gpu-badge')).toContainText('ready');
   await page.getByTestId('ft-stop').click();
   await expect(page.getByTestId('ft-status')).toHaveText('stopped', { timeout: 420_000 });
   await expect(page.getByTestId('ft-start')).toBeEnabled();

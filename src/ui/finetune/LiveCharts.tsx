@@ -18,7 +18,7 @@ export function LiveCharts({ run }: { run: RunRecord }) {
     : { label: TERM_NAMES[t] ?? t, color: PALETTE[i % PALETTE.length] })), [loss.terms]);
   const acc = useMemo(() => accuracyColumns(metrics), [metrics]);
   const accSeries = useMemo<ChartSeries[]>(() => [
-    { label: 'clean (val)', color: '#2f9e44', points: true, width: 2, fmt: pctFmt },
+    { label: 'clean (val)', color: '#2f9e44', points: true, width: 3.5, fmt: pctFmt },
     { label: 'robust (val)', color: '#c92a2a', points: true, width: 2, fmt: pctFmt },
     { label: 'robust (training views)', color: '#868e96', dash: true, fmt: pctFmt },
   ], []);

@@ -42,15 +42,16 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
         <td>
           {color && <span className="ft-swatch" style={{ background: color }} />}
           <button type="button" className="linklike" onClick={open} title="Show in the Fine-tune panel">{r.name}</button>
+          {(r.error ?? r.message) && <div className={r.error ? 'ft-row-note error' : 'ft-row-note'} data-testid="run-note">{r.error ?? r.message}</div>}
         </td>
         <td>{METHOD_LABEL[r.method] ?? r.method}</td>
         <td><StatusBadge status={r.status} /></td>
         <td className="num">{r.step} / {r.totalSteps}</td>
         <td className="num" data-testid="run-clean">{pct(v?.clean)}</td>
         <td className="num" data-testid="run-robust">{pct(v?.robust)}</td>
-        <td className="muted small">{r.dataset.name}</td>
+        <td className="muted small">{r.dataset.name}<div>{r.fineTune.batchSize} × {r.totalSteps} steps, ε {Number((r.fineTune.attack.eps * 255).toFixed(2))}/255</div></td>
         <td className="muted small">{date(r.createdAt)}</td>
-        <td className="ft-actions">
+        <td><div className="ft-actions">
           {canApply(r, 'resume') && <button type="button" disabled={busy} onClick={act(() => { useRunsStore.getState().patch({ activeRunId: r.id }); useUiStore.getState().setPanel('finetune'); return resumeRun(r.id); })} data-testid="run-resume">Resume</button>}
           <button type="button" onClick={act(() => exportRunJson(r))} data-testid="run-json" title="Configuration, status and every step's metrics">JSON</button>
           <button type="button" onClick={act(() => exportRunCsv(r))} data-testid="run-csv" title="One row per step">CSV</button>
@@ -62,7 +63,7 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
                 <button type="button" onClick={() => setConfirmDelete(false)}>Keep</button>
               </>
             : <button type="button" disabled={busy && active} onClick={() => setConfirmDelete(true)} data-testid="run-delete" title="Remove the run and its checkpoint from this browser">Delete</button>}
-        </td>
+        </div></td>
       </tr>
       {problem && <tr><td colSpan={10} className="error small" role="alert">{problem}</td></tr>}
     </>

@@ -45,8 +45,14 @@ export function tick(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e5) return v.toExponential(1).replace('e-', 'e−');
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(2).replace('e-', 'e−');
   return String(Number(v.toPrecision(4)));
+}
+
+function lastValue(a: ArrayLike<number | null> | undefined): number | null {
+  if (!a) return null;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== null && a[i] !== undefined) return a[i];
+  return null;
 }
 
 const css = (name: string, fallback: string): string => {
@@ -94,7 +100,11 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
           const o: uPlot.Series = {
             label: s.label, stroke: s.color, width: s.width ?? 1.6, scale: s.right ? 'y2' : 'y',
             spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: false },
-            value: (_u, v) => (v === null || v === undefined ? '–' : s.fmt ? s.fmt(v) : String(Number(v.toPrecision(4)))),
+            // Under the cursor: that step's value; otherwise the latest value.
+            value: (u, v, si, idx) => {
+              const x = idx === null ? lastValue(u.data[si] as Array<number | null>) : v;
+              return x === null || x === undefined ? '–' : s.fmt ? s.fmt(x) : String(Number(x.toPrecision(4)));
+            },
           };
           if (s.dash) o.dash = [5, 4];
           return o;
