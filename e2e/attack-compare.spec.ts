@@ -4,7 +4,8 @@
  * perturbation — the 8-bit adversarial image PGD found on the original model — is shown to the fine-tuned model
  * (transfer). Checks: the run is listed; the fine-tuned model classifies the clean image with its own (different)
  * probabilities; after the attack its probabilities on the adversarial image appear and differ from its clean ones;
- * the original model's row is the attack's own result. Screenshot: test-results/screenshots/attack-compare.png.
+ * the original model's row is the attack's own result; the same attack run on the fine-tuned model itself lowers its
+ * true-class probability. Screenshot: test-results/screenshots/attack-compare.png.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
@@ -75,8 +76,13 @@ test('compare slot: a fine-tuned run is shown the adversarial image found on the
   expect(ftAdv).toBeGreaterThanOrEqual(0);
   expect(ftAdv, 'the fine-tuned model sees a different image after the perturbation').not.toBe(ftClean);
   await expect(page.getByTestId('cmp-verdict')).toContainText('fine-tuned model');
-  test.info().annotations.push({ type: 'transfer', description: `p(true) original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv}` });
-  console.log(`p(true): original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv}`);
+  // The same attack on the fine-tuned model itself (white-box): it lowers the true class there.
+  await page.getByTestId('cmp-attack-own').click();
+  await expect(page.getByTestId('cmp-own-status')).toHaveAttribute('data-status', 'done', { timeout: 400_000 });
+  const ftOwn = await num(page, 'cmp-ft-own', 'data-ptrue');
+  expect(ftOwn, 'the white-box attack lowers p(true) on the fine-tuned model').toBeLessThan(ftClean);
+  test.info().annotations.push({ type: 'transfer', description: `p(true) original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv} (transfer), ${ftOwn} (own attack)` });
+  console.log(`p(true): original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv} (transfer), ${ftOwn} (own attack)`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/attack-compare.png`, fullPage: true });
   await page.getByTestId('attack-model').screenshot({ path: `${SHOTS}/attack-compare-slot.png` });

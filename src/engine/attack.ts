@@ -30,7 +30,7 @@ import { clipConfigFromJson, clipPreprocessorConfigJson } from '../onnx/clip/fol
 import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../onnx/run/session';
 import {
-  emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
+  emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareOwnAttack, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
   type ClassSet, type PlayImage, type SingleResult, type SingleRun, type TracePoint,
 } from '../state/attack';
 import { useResourceStore, type ModelSummary } from '../state/resources';
@@ -253,11 +253,11 @@ export async function selectCompareRun(id: string | null): Promise<void> {
   comparePrepared = null;
   if (old) void releasePrepared(old);
   if (!id) {
-    patchCompare({ runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null });
+    patchCompare({ runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null });
     return;
   }
   const opt = store().compare.runs.find((r) => r.id === id);
-  patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null });
+  patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null, own: null });
   try {
     const ft = await import('./fineTune');
     const { files, step } = await ft.fineTunedModelFiles(id);
@@ -282,6 +282,62 @@ export async function selectCompareRun(id: string | null): Promise<void> {
     await refreshCompare();
   } catch (e) {
     if (token === compareToken) patchCompare({ status: 'error', error: message(e), progress: null });
+  }
+}
+
+/** The experiment's attack run against the fine-tuned model itself (white-box) on the current image; not live. */
+export async function runCompareAttack(): Promise<void> {
+  const p = comparePrepared, s = store();
+  const img = s.image, cls = s.classes.value;
+  if (!p || !img || !cls || s.classes.status !== 'ready') {
+    patchCompare({ own: { status: 'error', imageId: img?.id ?? -1, classesKey: '', message: 'choose a fine-tuned model and an image first', describe: '' } });
+    return;
+  }
+  const key = classesKey(cls.names);
+  const exp = useExperimentStore.getState().config;
+  const K = cls.names.length;
+  const trueClass = s.trueClass ?? s.clean?.pred ?? 0;
+  const target = exp.attack.targetClass;
+  let plan: PlannedAttack;
+  try {
+    if (target !== null && (target >= K || target === trueClass)) throw new Error(target >= K ? `target class ${target} does not exist` : 'the target class is the true class');
+    plan = plannedAttack(exp.attack, K, exp.seed, target !== null);
+  } catch (e) {
+    patchCompare({ own: { status: 'error', imageId: img.id, classesKey: key, message: message(e), describe: '' } });
+    return;
+  }
+  const token = compareToken;
+  const patchOwn = (o: CompareOwnAttack) => { if (token === compareToken) patchCompare({ own: o }); };
+  patchOwn({ status: 'running', imageId: img.id, classesKey: key, message: 'attacking the fine-tuned model…', describe: plan.describe });
+  const t0 = performance.now();
+  try {
+    const texts = await classEmbeddings(p, cls.names);
+    await serial(async () => {
+      const { ctx } = p;
+      const D = p.info.dim;
+      const model = await attackModel(p, 1);
+      const pixels = ctx.upload('compare.clean', img.pixels);
+      const textBuf = ctx.upload('compare.texts', texts);
+      const emb = ctx.buffer('compare.finalEmbeds', D * 4);
+      let result: AttackResult | undefined;
+      try {
+        result = await runAttack(ctx, model, { pixels, labels: Uint32Array.of(trueClass), texts: textBuf, classes: K, logitScale: p.info.logitScale },
+          { ...plan.config, targets: target === null ? undefined : Uint32Array.of(target) }, { progressEvery: 0 });
+        await model.embed(result.adversarial, emb);
+        const xs = await ctx.readF32(result.adversarial, model.n);
+        const probs = probabilities(await ctx.readF32(emb, D), texts, K, D, p.info.logitScale);
+        let linf = 0;
+        for (let j = 0; j < xs.length; j++) linf = Math.max(linf, Math.abs(Math.round(xs[j] * 255) - Math.round(img.pixels[j] * 255)));
+        patchOwn({
+          status: 'done', imageId: img.id, classesKey: key, describe: plan.describe, probs, pred: argmax(probs), linf255: linf,
+          ms: performance.now() - t0, message: `${result.evaluations} forward passes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        });
+      } finally {
+        ctx.release(pixels, textBuf, emb, result?.adversarial);
+      }
+    });
+  } catch (e) {
+    patchOwn({ status: 'error', imageId: img.id, classesKey: key, message: message(e), describe: plan.describe });
   }
 }
 

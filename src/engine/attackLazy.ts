@@ -64,3 +64,7 @@ export async function refreshCompareRuns(): Promise<void> {
 export async function selectCompareRun(id: string | null): Promise<void> {
   return (await engine()).selectCompareRun(id);
 }
+
+export async function runCompareAttack(): Promise<void> {
+  return (await engine()).runCompareAttack();
+}

@@ -183,10 +183,25 @@ export interface CompareState {
   clean: CompareProbs | null;
   /** On the kept adversarial image of the single attack (found on the original model). */
   adv: (CompareProbs & { resultOf: Uint8Array }) | null;
+  /** The same attack run against the fine-tuned model itself (white-box), on demand. */
+  own: CompareOwnAttack | null;
+}
+
+export interface CompareOwnAttack {
+  status: 'running' | 'done' | 'error';
+  imageId: number;
+  classesKey: string;
+  message: string | null;
+  describe: string;
+  /** Probabilities of a fresh forward pass on its kept 8-bit image. */
+  probs?: Float32Array;
+  pred?: number;
+  linf255?: number;
+  ms?: number;
 }
 
 export const emptyCompare = (): CompareState => ({
-  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null,
+  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null,
 });
 
 export interface AttackState {

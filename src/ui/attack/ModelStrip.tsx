@@ -1,6 +1,6 @@
 /** Which model the attacks run on, and the compare slot: a fine-tuned model (a run's checkpoint) on the same images. */
 import { useEffect } from 'react';
-import { refreshCompareRuns, selectCompareRun } from '../../engine/attackLazy';
+import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/attackLazy';
 import { useAttackStore, type AttackEngineKind } from '../../state/attack';
 import { ProbBars } from './ProbBars';
 
@@ -16,6 +16,7 @@ function CompareView() {
   if (!c.clean || trueClass === null || names.length === 0) return <p className="muted small">classifying the image with the fine-tuned model…</p>;
   const r = single.status === 'done' ? single.result : null;
   const adv = c.adv && r && c.adv.resultOf === r.bytes ? c.adv : null;
+  const own = c.own && c.own.imageId === c.clean.imageId && c.own.classesKey === c.clean.classesKey ? c.own : null;
   const name = (k: number) => names[k] ?? `#${k}`;
   const row = (label: string, testId: string, probs: Float32Array | undefined, pred: number | undefined) => (
     <tr data-testid={testId} data-pred={pred ?? ''} data-ptrue={probs ? probs[trueClass].toPrecision(6) : ''}>
@@ -33,6 +34,7 @@ function CompareView() {
           {row('original · adversarial', 'cmp-base-adv', r?.probs, r?.pred)}
           {row('fine-tuned · clean', 'cmp-ft-clean', c.clean.probs, c.clean.pred)}
           {row('fine-tuned · same δ (transfer)', 'cmp-ft-adv', adv?.probs, adv?.pred)}
+          {row('fine-tuned · its own attack', 'cmp-ft-own', own?.probs, own?.pred)}
         </tbody>
       </table>
       {adv && r ? (
@@ -41,6 +43,12 @@ function CompareView() {
           {' '}the fine-tuned model {adv.pred === trueClass ? 'still predicts' : 'is fooled too and predicts'} {name(adv.pred)} (p({name(trueClass)}) {pct(c.clean.probs[trueClass])} → {pct(adv.probs[trueClass])}).
         </p>
       ) : <p className="muted small">Run the attack: its 8-bit adversarial image is then shown to the fine-tuned model too.</p>}
+      <div className="toolbar">
+        <button type="button" data-testid="cmp-attack-own" disabled={own?.status === 'running'} onClick={() => void runCompareAttack()}>
+          Attack the fine-tuned model too
+        </button>
+        {own && <span className={own.status === 'error' ? 'error small' : 'muted small'} data-testid="cmp-own-status" data-status={own.status}>{own.status === 'done' ? `${own.describe} · ‖δ‖∞ ${own.linf255}/255 · ${own.message}` : own.message}</span>}
+      </div>
       <ProbBars names={names} clean={c.clean.probs} adv={adv?.probs ?? null} trueClass={trueClass} target={single.target} testId="cmp-bars" />
     </div>
   );
