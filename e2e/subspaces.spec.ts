@@ -105,6 +105,12 @@ test('measure the current model: three spectra and the projection are drawn; a t
   // AoS also reports every training batch's spectra.
   await page.getByTestId('ss-heat-batch').click();
   await expect(page.getByTestId('heatmap-advClean')).toHaveAttribute('data-columns', String(steps));
+  // Colours over the map's own range: a range inside [0°, 90°].
+  await page.getByTestId('ss-heat-fit').click();
+  const [lo, hi] = (await page.getByTestId('heatmap-advClean').getAttribute('data-range'))!.split(',').map(Number);
+  expect(lo).toBeGreaterThanOrEqual(0);
+  expect(hi).toBeLessThanOrEqual(90);
+  expect(hi - lo).toBeLessThan(90);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/subspaces-run.png`, fullPage: true });
   await page.getByTestId('ss-evolution').screenshot({ path: `${SHOTS}/subspaces-heatmaps.png` });

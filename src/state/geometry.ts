@@ -4,7 +4,7 @@
  * Fine-tuning runs' snapshots live in their metrics (src/state/runs.ts, `StepMetrics.geometry` / `.spectra`).
  */
 import { create } from 'zustand';
-import { DEFAULT_PROBE_SETTINGS, type GeometryPair, type GeometrySnapshot, type ProbeSettings } from '../methods/geometry';
+import { DEFAULT_PROBE_SETTINGS, type GeometrySnapshot, type ProbeSettings } from '../methods/geometry';
 
 export interface GeometryMeasurement {
   status: 'idle' | 'running' | 'done' | 'error';
@@ -29,8 +29,8 @@ export interface GeometryState {
   step: number | null;
   /** Heat map source: the probe snapshots or the training batches' spectra (AoS: every step). */
   heatSource: 'probe' | 'batch';
-  /** Pairs drawn in the projection's group outlines. */
-  highlight: GeometryPair | null;
+  /** Heat-map colours over each map's own range instead of 0–90°. */
+  heatFit: boolean;
   patch: (p: Partial<Omit<GeometryState, 'patch' | 'setSettings'>>) => void;
   setSettings: (p: Partial<ProbeSettings>) => void;
 }
@@ -44,7 +44,7 @@ export const useGeometryStore = create<GeometryState>()((set) => ({
   source: 'model',
   step: null,
   heatSource: 'probe',
-  highlight: null,
+  heatFit: false,
   patch: (p) => set(p),
   setSettings: (p) => set((s) => ({ settings: { ...s.settings, ...p } })),
 }));

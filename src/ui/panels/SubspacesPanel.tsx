@@ -24,6 +24,7 @@ export function SubspacesPanel() {
   const source = useGeometryStore((s) => s.source);
   const step = useGeometryStore((s) => s.step);
   const heatSource = useGeometryStore((s) => s.heatSource);
+  const heatFit = useGeometryStore((s) => s.heatFit);
   const settings = useGeometryStore((s) => s.settings);
   const patch = useGeometryStore((s) => s.patch);
   const run = useRunsStore(activeRun);
@@ -98,6 +99,10 @@ export function SubspacesPanel() {
         <div className="card-head">
           <h3>Evolution over training</h3>
           <span className="spacer" />
+          <div className="segmented" role="group" aria-label="colour range">
+            <button type="button" className={!heatFit ? 'active' : ''} onClick={() => patch({ heatFit: false })}>0–90°</button>
+            <button type="button" className={heatFit ? 'active' : ''} onClick={() => patch({ heatFit: true })} data-testid="ss-heat-fit" title="colours over each map's own range: small changes become visible">fit range</button>
+          </div>
           {batchAvailable && (
             <div className="segmented" role="group" aria-label="heat map source">
               <button type="button" className={heatFrom === 'probe' ? 'active' : ''} onClick={() => patch({ heatSource: 'probe' })}>probe</button>
@@ -106,13 +111,13 @@ export function SubspacesPanel() {
           )}
         </div>
         <p className="ss-explain-line">
-          Each column is one measured step of the active run{run ? ` (${run.name})` : ''}, each row one principal angle; colour = angle. Darker columns: the subspaces align.
+          Each column is one measured step of the active run{run ? ` (${run.name})` : ''}, each row one principal angle; colour = angle (“fit range”: over each map's own range). Darker columns: the subspaces align.
           {batchAvailable && ' “probe”: the fixed probe at step 0 and every few steps; “training batches”: the groups of every AoS step.'}
         </p>
         {run ? (
           <div className="ss-heats">
             {GEOMETRY_PAIRS.map((p) => (
-              <HeatMap key={p} pair={p} data={heat[p]} selected={showRun ? snap?.step ?? null : null} onPick={heatFrom === 'probe' ? (s) => patch({ source: 'run', step: s }) : undefined} />
+              <HeatMap key={p} pair={p} data={heat[p]} selected={showRun ? snap?.step ?? null : null} onPick={heatFrom === 'probe' ? (s) => patch({ source: 'run', step: s }) : undefined} fit={heatFit} />
             ))}
           </div>
         ) : (

@@ -8,12 +8,24 @@ import { PAIR_LABELS, type GeometryPair } from '../../methods/geometry';
 import { angleColor, FONT, useCanvas } from './canvas';
 import { fmtDeg, type HeatData } from './data';
 
-const W = 340, H = 190, L = 30, R = 44, T = 8, B = 30;
+const W = 340, H = 190, L = 30, R = 52, T = 8, B = 30;
 
-export function HeatMap({ pair, data, selected, onPick }: { pair: GeometryPair; data: HeatData; selected: number | null; onPick?: (step: number) => void }) {
+/** Colour range of a heat map: the full 0–90° or its own data's range (small changes become visible). */
+export function heatRange(data: HeatData, fit: boolean): [number, number] {
+  if (!fit) return [0, 90];
+  let lo = Infinity, hi = -Infinity;
+  for (const r of data.rows) for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  if (!(hi > lo)) return Number.isFinite(lo) ? [Math.max(0, lo - 0.5), Math.min(90, lo + 0.5)] : [0, 90];
+  return [lo, hi];
+}
+
+export function HeatMap({ pair, data, selected, onPick, fit = false }: { pair: GeometryPair; data: HeatData; selected: number | null; onPick?: (step: number) => void; fit?: boolean }) {
   const [hover, setHover] = useState<{ step: number; index: number; deg: number } | null>(null);
   const cols = data.steps.length, k = Math.max(1, ...data.rows.map((r) => r.length));
   const cw = (W - L - R) / Math.max(cols, 1), ch = (H - T - B) / k;
+  const [lo, hi] = heatRange(data, fit);
+  const color = (deg: number) => angleColor(((deg - lo) / (hi - lo)) * 90);
+  const fmtBar = (v: number) => `${Number(v.toFixed(hi - lo < 2 ? 2 : hi - lo < 20 ? 1 : 0))}°`;
   const canvas = useCanvas((g, w, h, t) => {
     g.font = FONT;
     g.fillStyle = t.muted;
@@ -33,7 +45,7 @@ export function HeatMap({ pair, data, selected, onPick }: { pair: GeometryPair; 
     }
     data.rows.forEach((row, c) => {
       row.forEach((deg, i) => {
-        g.fillStyle = angleColor(deg);
+        g.fillStyle = color(deg);
         g.fillRect(L + c * cw, T + i * ch, Math.ceil(cw), Math.ceil(ch));
       });
     });
@@ -53,14 +65,14 @@ export function HeatMap({ pair, data, selected, onPick }: { pair: GeometryPair; 
     // Colour bar.
     const bx = w - R + 12, bw = 9;
     for (let p = 0; p < h - T - B; p++) {
-      g.fillStyle = angleColor(90 * (1 - p / (h - T - B)));
+      g.fillStyle = angleColor(90 * (1 - p / (h - T - B)));  // the bar spans [lo, hi]
       g.fillRect(bx, T + p, bw, 1.5);
     }
     g.fillStyle = t.muted;
     g.textAlign = 'left';
     g.textBaseline = 'middle';
-    for (const d of [0, 45, 90]) g.fillText(`${d}°`, bx + bw + 3, T + (h - T - B) * (1 - d / 90));
-  }, W, H, [data, selected]);
+    for (const f of [0, 0.5, 1]) g.fillText(fmtBar(lo + f * (hi - lo)), bx + bw + 3, T + (h - T - B) * (1 - f));
+  }, W, H, [data, selected, lo, hi]);
   const locate = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
     const c = Math.floor((e.clientX - r.left - L) / cw), i = Math.floor((e.clientY - r.top - T) / ch);
@@ -69,7 +81,7 @@ export function HeatMap({ pair, data, selected, onPick }: { pair: GeometryPair; 
     return deg === undefined ? null : { step: data.steps[c], index: i + 1, deg };
   };
   return (
-    <div className="ss-heat" data-testid={`heatmap-${pair}`} data-columns={cols} data-rows={k}>
+    <div className="ss-heat" data-testid={`heatmap-${pair}`} data-columns={cols} data-rows={k} data-range={`${lo.toFixed(3)},${hi.toFixed(3)}`}>
       <div className="ss-heat-title">{PAIR_LABELS[pair]}</div>
       <canvas
         ref={canvas} role="img" aria-label={`principal angles over training, ${PAIR_LABELS[pair]}`}
