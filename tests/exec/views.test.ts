@@ -117,6 +117,23 @@ const GRAPHS: Graph[] = [
       expect(rn.map((s) => s.exported)).toEqual([['ys']]);
     },
   },
+  {
+    name: 'decomposed LayerNorm with every intermediate read elsewhere: over 8 storage bindings, so left unfused',
+    inputs: { x: [2, 3, 6], s: [6], bb: [6] },
+    build: (b) => {
+      const mean = b.reduceMean('x', [-1]);
+      const d = b.sub('x', mean);
+      const sq = b.pow(d, b.scalar(2));
+      const v = b.reduceMean(sq, [-1]);
+      const ve = b.add(v, b.scalar(1e-5));
+      const std = b.sqrt(ve);
+      const ys = b.mul(b.div(d, std), 's');
+      return [b.add(ys, 'bb'), mean, d, sq, v, ve, std];
+    },
+    check: (m) => {
+      expect(buildPlan(m).steps.some((s) => s instanceof RowNormStep)).toBe(false);
+    },
+  },
 ];
 
 function model(g: Graph, rng: Rng): { m: Model; feeds: Record<string, Tensor> } {

@@ -135,8 +135,13 @@ export function matchRowNorm(env: MatchEnv, meanNode: Node): RowNormMatch | unde
     if (s === last || env.graphOutputs.has(t)) return true;
     return (env.consumers.get(t) ?? []).some((c) => !inPattern.has(c));
   });
+  // Storage bindings of the kernel within WebGPU's default maxStorageBuffersPerShaderStage (8), else unfused.
+  if (1 + (scale ? 1 : 0) + (bias ? 1 : 0) + exported.length > MAX_ROWNORM_BINDINGS) return undefined;
   return { nodes, names, x, eps, scale, bias, exported };
 }
+
+/** Storage buffers one fused LayerNorm may bind (WebGPU's default maxStorageBuffersPerShaderStage). */
+export const MAX_ROWNORM_BINDINGS = 8;
 
 /** WGSL of a fused decomposed LayerNorm writing `exported` stages (bindings: X, [Scale], [Bias], outputs). */
 export function rowNormShader(exported: readonly RowStage[], hasScale: boolean, hasBias: boolean, sqIsPow: boolean): string {
