@@ -45,7 +45,7 @@ export function tick(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a < 1e-3 || a >= 1e5) return v.toExponential(2).replace('e-', 'e−');
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(3).replace(/\.?0+e/, 'e').replace('e-', 'e−');
   return String(Number(v.toPrecision(4)));
 }
 
@@ -73,7 +73,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
     const el = box.current;
     if (!el) return;
     const ink = css('--muted', '#5b6470'), grid = css('--line', '#dfe3e8');
-    const axis = (label: string, o: { side?: number; scale?: string; right?: boolean; fmt?: (v: number) => string } = {}): uPlot.Axis => {
+    const axis = (label: string, o: { side?: number; scale?: string; right?: boolean; fmt?: (v: number) => string; integer?: boolean } = {}): uPlot.Axis => {
       // uPlot merges options over its defaults: a key set to undefined would erase a default, so only set keys.
       const a: uPlot.Axis = {
         label, stroke: ink, labelSize: 18, labelFont: '12px system-ui, sans-serif', font: '11px system-ui, sans-serif',
@@ -81,6 +81,8 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
         values: (_u, vals) => vals.map((v) => (o.fmt && v !== null ? o.fmt(v) : tick(v))),
       };
       if (o.side !== undefined) a.side = o.side;
+      // Steps are whole numbers: tick increments of 1, 2, 5 × 10^k only.
+      if (o.integer) a.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
       if (o.scale !== undefined) a.scale = o.scale;
       return a;
     };
@@ -93,7 +95,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
         y: yRange ? { range: yRange } : {},
         ...(series.some((s) => s.right) ? { y2: y2Range ? { range: y2Range } : {} } : {}),
       },
-      axes: [axis(xLabel), axis(yLabel, { fmt: yTick }), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', { side: 1, scale: 'y2', right: true })] : [])],
+      axes: [axis(xLabel, { integer: true }), axis(yLabel, { fmt: yTick }), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', { side: 1, scale: 'y2', right: true })] : [])],
       series: [
         { label: xLabel },
         ...series.map((s): uPlot.Series => {
