@@ -77,8 +77,9 @@ test('a reloaded URL model comes from the cache without downloading its ONNX aga
   await expect(page.getByTestId('coverage-vision')).toContainText('differentiable');
   await expect(page.getByTestId('model-cache-usage')).toContainText(`${NAMES.length} files`);
 
-  // 2. Reload and load again: from the cache, no second GET.
+  // 2. Reload and load again: from the cache, no second GET. The confirmation says what is cached.
   await page.reload();
+  await expect(page.getByTestId('model-confirm-cached')).toContainText(`${NAMES.length} files of this folder`);
   const second = await download(page);
   expect(Object.values(await fromOf(page))).toEqual(NAMES.map(() => 'cache/hit'));
   for (const n of NAMES) expect(gets(n), `GET ${n} after the reload`).toBe(1);

@@ -73,3 +73,9 @@ export async function setModelCacheCap(mib: number): Promise<void> {
   const evicted = await c.setMaxBytes(mib * MiB);
   publish(c, { error: null, note: evicted.length ? `${evicted.length} least recently used file${evicted.length === 1 ? '' : 's'} evicted to fit ${mib} MiB.` : null });
 }
+
+/** How many files (and bytes) under a model folder URL the cache holds. */
+export async function cachedUnder(folder: string): Promise<{ files: number; bytes: number }> {
+  const list = (await modelCache()).urlsUnder(folder);
+  return { files: list.length, bytes: list.reduce((a, s) => a + s.size, 0) };
+}

@@ -35,3 +35,7 @@ export async function clearModelCache(): Promise<void> {
 export async function setModelCacheCap(mib: number): Promise<void> {
   return (await cacheEngine()).setModelCacheCap(mib);
 }
+
+export async function cachedUnder(folder: string): Promise<{ files: number; bytes: number }> {
+  return (await cacheEngine()).cachedUnder(folder);
+}

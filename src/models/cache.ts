@@ -188,6 +188,12 @@ export class ModelCache {
 
   has(hash: string): boolean { return !!this.index.blobs[hash]; }
 
+  /** Cached URL sources under a folder URL (e.g. a model folder), with their sizes. */
+  urlsUnder(folder: string): SourceRecord[] {
+    const prefix = urlSourceKey(folder.endsWith('/') ? folder : `${folder}/`);
+    return Object.values(this.index.sources).filter((s) => s.key.startsWith(prefix) && this.index.blobs[s.hash]);
+  }
+
   private persist(): Promise<void> {
     const json = JSON.stringify(this.index);
     this.writes = this.writes.then(() => this.store.writeIndex(json)).catch(() => undefined);

@@ -59,6 +59,8 @@ describe('ModelCache', () => {
     expect(Array.from(b.bytes)).toEqual(Array.from(bytes));
     expect(srv.gets(U)).toBe(1);
     expect(progress.at(-1)).toBe(5000);
+    expect(reopened.urlsUnder('https://models.test/clip').map((r) => r.key)).toEqual([urlSourceKey(U)]);
+    expect(reopened.urlsUnder('https://models.test/cli/')).toEqual([]);
   });
 
   it('a changed file on the server is noticed: new hash, message, and the new bytes are cached', async () => {
