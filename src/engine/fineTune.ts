@@ -121,7 +121,7 @@ async function loadClip(model: RunRecord['config']['model'], seed: number): Prom
   const folder = currentFolder();
   if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
   if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
-  let pre = st.value.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null;
+  let pre = folder.preprocessorJson ?? (st.value.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null);
   pre ??= JSON.stringify(clipPreprocessorConfigJson(clipConfigFromJson(folder.configJson)));
   const clip = loadClipFiles({
     'config.json': folder.configJson, 'preprocessor_config.json': pre, 'tokenizer.json': folder.tokenizerJson,
@@ -311,6 +311,12 @@ async function drive(l: Live): Promise<void> {
       await releaseLive();
     }
   } catch (e) {
+    // A destroyed or lost device fails pending work (e.g. a readback's mapAsync) before its `lost` promise resolves:
+    // give the loss a moment to be reported before calling this an error.
+    if (!l.lost) await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { stop(); resolve(); }, 1500);
+      const stop = l.ctx.onLost(() => { clearTimeout(t); queueMicrotask(() => stop()); resolve(); });
+    });
     const f = describeFailure(l, e);
     const r = recordOf(id);
     await saveRun(withEvent(r, f.event, { error: f.text, message: f.event === 'interrupt' ? 'interrupted: the GPU device was lost' : `failed at step ${r.step + 1}` })).catch(() => undefined);

@@ -84,6 +84,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
       // Steps are whole numbers: tick increments of 1, 2, 5 × 10^k only.
       if (o.integer) a.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
       if (o.scale !== undefined) a.scale = o.scale;
+      if (o.right) a.size = 66;
       return a;
     };
     const opts: uPlot.Options = {
