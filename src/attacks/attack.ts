@@ -22,7 +22,7 @@ import {
   squareSide, type ApgdBuffers, type AttackNorm, type TrackBuffers, type TrackShape,
 } from './kernels';
 import { ObjectiveRunner, type AttackLoss } from './objective';
-import type { VisionAttackModel } from './model';
+import type { AttackTarget } from './model';
 
 export type AttackMethod = 'pgd' | 'apgd' | 'square';
 export type { AttackLoss, AttackNorm };
@@ -210,7 +210,7 @@ export function lossWarnings(trace: readonly AttackProgress[], restart: number):
 
 /** Runs one attack on one batch (the model's batch size). */
 export async function runAttack(
-  ctx: GpuContext, model: VisionAttackModel, inputs: AttackInputs, config: AttackConfig, options: AttackRunOptions = {},
+  ctx: GpuContext, model: AttackTarget, inputs: AttackInputs, config: AttackConfig, options: AttackRunOptions = {},
 ): Promise<AttackResult> {
   const B = model.batch, n = model.n, D = model.dim, C = inputs.classes;
   const [, channels, height, width] = model.pixelDims;
@@ -460,7 +460,7 @@ export interface ZeroShotEvaluation {
 
 /** Zero-shot predictions of the model on `pixels` (f32 [batch, C, H, W] in [0, 1], e.g. an attack's result). */
 export async function evaluateZeroShot(
-  ctx: GpuContext, model: VisionAttackModel, inputs: Omit<AttackInputs, 'labels'> & { labels: Uint32Array },
+  ctx: GpuContext, model: AttackTarget, inputs: Omit<AttackInputs, 'labels'> & { labels: Uint32Array },
 ): Promise<ZeroShotEvaluation> {
   const B = model.batch, C = inputs.classes;
   if (inputs.labels.length !== B) throw new RangeError(`evaluateZeroShot: ${inputs.labels.length} labels for batch ${B}`);

@@ -7,7 +7,7 @@
  */
 import type { GpuContext } from '../gpu/context';
 import { runAttack, type AttackConfig, type AttackInputs, type AttackProgress, type AttackWarning } from './attack';
-import type { VisionAttackModel } from './model';
+import type { AttackTarget } from './model';
 
 export interface MaskingCheckOptions {
   /** Budgets of the sweep, increasing; the last should be large enough to break any classifier (e.g. 64/255). */
@@ -44,7 +44,7 @@ export interface MaskingReport {
 }
 
 export async function gradientMaskingReport(
-  ctx: GpuContext, model: VisionAttackModel, inputs: AttackInputs, o: MaskingCheckOptions,
+  ctx: GpuContext, model: AttackTarget, inputs: AttackInputs, o: MaskingCheckOptions,
 ): Promise<MaskingReport> {
   const attack: Omit<AttackConfig, 'eps'> = o.attack ?? { method: 'pgd', norm: 'linf', steps: 10, loss: 'ce' };
   const queries = o.squareQueries ?? 100;

@@ -44,13 +44,36 @@ export interface ForwardState {
   generation?: number;
 }
 
+/**
+ * What the attacks need of a model: embeddings of a pixel batch, and ∂loss/∂pixels from ∂loss/∂embeddings.
+ * `VisionAttackModel` is the ONNX implementation; the fine-tuning loop exposes its current weights through the same
+ * surface (src/methods/attack.ts `attackView`).
+ */
+export interface AttackTarget {
+  readonly batch: number;
+  /** [batch, channels, height, width]. */
+  readonly pixelDims: number[];
+  /** Elements per sample (channels · height · width). */
+  readonly n: number;
+  /** Embedding width. */
+  readonly dim: number;
+  readonly output: string;
+  /** Embeddings of `pixels` (f32 [batch, n] in [0, 1]) into `embeds` (f32 [batch, dim]). */
+  embed(pixels: GPUBuffer, embeds: GPUBuffer): Promise<void>;
+  /** As `embed`, keeping what the backward needs. */
+  forward(pixels: GPUBuffer, embeds: GPUBuffer): Promise<ForwardState>;
+  /** ∂loss/∂pixels into `gradPixels` from ∂loss/∂embeddings of the forward that made `state`. */
+  backward(state: ForwardState, gradEmbeds: GPUBuffer, gradPixels: GPUBuffer): Promise<void>;
+  release(): Promise<void>;
+}
+
 const sharedCache = new GradientGraphCache(4);
 
 function dimsCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-export class VisionAttackModel {
+export class VisionAttackModel implements AttackTarget {
   readonly batch: number;
   /** [batch, channels, height, width]. */
   readonly pixelDims: number[];

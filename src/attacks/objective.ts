@@ -12,7 +12,7 @@ import {
   createZeroShotWorkspace, encodeZeroShotLoss, releaseZeroShotWorkspace, type ZeroShotShape, type ZeroShotWorkspace,
 } from '../kernels/zeroShot';
 import { encodeMarginObjective } from './kernels';
-import type { VisionAttackModel } from './model';
+import type { AttackTarget } from './model';
 
 export type AttackLoss = 'ce' | 'margin' | 'dlr';
 
@@ -43,7 +43,7 @@ export class ObjectiveRunner {
   private readonly shape: ZeroShotShape;
   private released = false;
 
-  constructor(private readonly ctx: GpuContext, readonly model: VisionAttackModel, readonly spec: ObjectiveSpec) {
+  constructor(private readonly ctx: GpuContext, readonly model: AttackTarget, readonly spec: ObjectiveSpec) {
     const B = model.batch;
     if (!Number.isInteger(spec.classes) || spec.classes < 2) throw new RangeError(`attack objective: classes must be ≥ 2, got ${spec.classes}`);
     this.targeted = spec.targets !== undefined;
@@ -113,7 +113,7 @@ export interface ObjectiveValues {
 
 /** One-shot objective and pixel gradient (for tests, saliency maps and debugging). */
 export async function objectiveAndGradient(
-  ctx: GpuContext, model: VisionAttackModel, pixels: GPUBuffer,
+  ctx: GpuContext, model: AttackTarget, pixels: GPUBuffer,
   spec: Omit<ObjectiveSpec, 'labels' | 'targets'> & { labels: Uint32Array; targets?: Uint32Array },
 ): Promise<ObjectiveValues> {
   const B = model.batch;

@@ -7,13 +7,13 @@
  *    ball radius ε·‖token embeddings up to EOS‖, start at 0 (so positions after EOS, which get no gradient, stay 0).
  * Each gradient evaluation is one forward + backward of the tower (the weight gradients are not fetched).
  *
- * `attackView` exposes the current model as a `VisionAttackModel` for `runAttack` (validation robust accuracy with
+ * `attackView` exposes the current model as an `AttackTarget` for `runAttack` (validation robust accuracy with
  * the attacks' own worst-case bookkeeping).
  */
 import type { GpuContext } from '../gpu/context';
 import { encodePgdRandomStart, encodePgdStep } from '../kernels/pgd';
 import { zeroShotLoss } from '../kernels/zeroShot';
-import type { ForwardState, VisionAttackModel } from '../attacks/model';
+import type { AttackTarget, ForwardState } from '../attacks/model';
 import type { FineTuneModel, PassKind, TowerState } from './model';
 
 /** embeddings [n, P] → ∂objective/∂embeddings (the attack ascends it). */
@@ -99,14 +99,10 @@ export async function pgdPrompts(ctx: GpuContext, model: FineTuneModel, ids: Big
   }
 }
 
-/**
- * The current model as a `VisionAttackModel` for `runAttack` / `evaluateZeroShot` at a fixed batch (passes counted
- * as 'eval'). `runAttack` reads only the public surface (batch, pixelDims, n, dim, embed, forward, backward); the
- * class itself cannot be subclassed (private constructor), hence the cast.
- */
-export function attackView(ctx: GpuContext, model: FineTuneModel, batch: number): VisionAttackModel {
+/** The current model as an `AttackTarget` for `runAttack` / `evaluateZeroShot` at a fixed batch (passes counted as 'eval'). */
+export function attackView(ctx: GpuContext, model: FineTuneModel, batch: number): AttackTarget {
   const c = model.config;
-  const view = {
+  return {
     batch,
     pixelDims: [batch, c.channels, c.imageSize, c.imageSize],
     n: model.pixelsPerImage,
@@ -128,5 +124,4 @@ export function attackView(ctx: GpuContext, model: FineTuneModel, batch: number)
     },
     async release(): Promise<void> {},
   };
-  return view as unknown as VisionAttackModel;
 }
