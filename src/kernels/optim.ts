@@ -39,6 +39,13 @@ export interface SgdOptions {
   maxGradNorm?: number;
 }
 
+/**
+ * Options of the encode functions: also `maxGradNorm: 'precomputed'` — apply the clip scale already in
+ * `gradNorm[1]` (an earlier `encodeGlobalGradNorm`, e.g. over several towers' gradients that then update at
+ * different learning rates).
+ */
+export type EncodeOptions<O extends { maxGradNorm?: number }> = O | (Omit<O, 'maxGradNorm'> & { maxGradNorm: 'precomputed' });
+
 export interface AdamwBuffers {
   params: GPUBuffer;
   grads: GPUBuffer;
@@ -57,11 +64,11 @@ export interface SgdBuffers {
   gradNorm: GPUBuffer;
 }
 
-function adamwDefaults(o: AdamwOptions) {
+function adamwDefaults<O extends EncodeOptions<AdamwOptions>>(o: O) {
   return { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, ...o };
 }
 
-function sgdDefaults(o: SgdOptions) {
+function sgdDefaults<O extends EncodeOptions<SgdOptions>>(o: O) {
   const s = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, ...o };
   if (s.nesterov && (s.momentum <= 0 || s.dampening !== 0)) throw new RangeError('sgd: Nesterov needs momentum > 0 and dampening = 0');
   return s;
@@ -127,12 +134,12 @@ export function encodeGlobalGradNorm(
   rec.dispatch({ shader: 'optim', label: `${label}.finish`, entryPoint: 'gradNormFinish', uniforms, buffers: [gradNorm], workgroups: [1] });
 }
 
-/** AdamW step `step` (1-based) in place; with `maxGradNorm` it first encodes the global norm into `b.gradNorm`. */
-export function encodeAdamwStep(rec: Recorder, b: AdamwBuffers, count: number, step: number, options: AdamwOptions, label = 'optim.adamwStep'): void {
+/** AdamW step `step` (1-based) in place; with a numeric `maxGradNorm` it first encodes the global norm into `b.gradNorm`. */
+export function encodeAdamwStep(rec: Recorder, b: AdamwBuffers, count: number, step: number, options: EncodeOptions<AdamwOptions>, label = 'optim.adamwStep'): void {
   checkStep(step);
   const o = adamwDefaults(options);
   const clip = o.maxGradNorm !== undefined;
-  if (clip) encodeGlobalGradNorm(rec, b.grads, b.gradNorm, count, o.maxGradNorm, `${label}.gradNorm`);
+  if (typeof o.maxGradNorm === 'number') encodeGlobalGradNorm(rec, b.grads, b.gradNorm, count, o.maxGradNorm, `${label}.gradNorm`);
   // Bias corrections in float64 on the host; the kernel sees lr/(1 − β1^t) and √(1 − β2^t).
   const uniforms = optimUniforms({
     count, clip, step, lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps,
@@ -144,12 +151,12 @@ export function encodeAdamwStep(rec: Recorder, b: AdamwBuffers, count: number, s
   });
 }
 
-/** SGD step `step` (1-based) in place; with `maxGradNorm` it first encodes the global norm into `b.gradNorm`. */
-export function encodeSgdStep(rec: Recorder, b: SgdBuffers, count: number, step: number, options: SgdOptions, label = 'optim.sgdStep'): void {
+/** SGD step `step` (1-based) in place; with a numeric `maxGradNorm` it first encodes the global norm into `b.gradNorm`. */
+export function encodeSgdStep(rec: Recorder, b: SgdBuffers, count: number, step: number, options: EncodeOptions<SgdOptions>, label = 'optim.sgdStep'): void {
   checkStep(step);
   const o = sgdDefaults(options);
   const clip = o.maxGradNorm !== undefined;
-  if (clip) encodeGlobalGradNorm(rec, b.grads, b.gradNorm, count, o.maxGradNorm, `${label}.gradNorm`);
+  if (typeof o.maxGradNorm === 'number') encodeGlobalGradNorm(rec, b.grads, b.gradNorm, count, o.maxGradNorm, `${label}.gradNorm`);
   const uniforms = optimUniforms({ count, clip, step, lr: o.lr, weightDecay: o.weightDecay, momentum: o.momentum, dampening: o.dampening });
   rec.dispatch({
     shader: 'optim', label, entryPoint: 'sgdStep', constants: { NESTEROV: o.nesterov ? 1 : 0 }, uniforms,

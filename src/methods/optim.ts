@@ -4,18 +4,13 @@
  *
  *   every trained tower t: params_t, m_t, v_t (f32, on the GPU), a host gradient accumulator
  *   step:  grads of all trained towers → one joint buffer → encodeGlobalGradNorm (‖g‖ and the clip scale, on the GPU)
- *          → per tower: g_t · scale (a batched 1×1 · 1×L matmul reading the scale from the GPU: no readback)
- *          → encodeAdamwStep / encodeSgdStep with lr_t (no clipping inside: already applied)
- *
- * `encodeAdamwStep` clips by the norm of the one buffer it updates and takes one learning rate, so two towers at
- * two learning rates with a global clip need the scale applied outside it; the matmul kernel does that on the GPU.
+ *          → per tower: encodeAdamwStep / encodeSgdStep with lr_t and maxGradNorm 'precomputed' (the update kernel
+ *            multiplies g_t by the global clip scale it reads from the GPU: no readback, no scaled copy)
  */
 import type { GpuContext } from '../gpu/context';
-import { encodeMatmul } from '../kernels/matmul';
 import { createGradNormBuffer, encodeAdamwStep, encodeGlobalGradNorm, encodeSgdStep } from '../kernels/optim';
 
 /** Columns per batch item of the scaling matmul (x workgroups = L / 64 ≤ 65535; items ≤ 65535). */
-const SCALE_COLS = 16384;
 
 export interface ParamSlot {
   name: string;
@@ -92,27 +87,20 @@ export class TowerParams {
   }
 }
 
-function padded(count: number): number {
-  return Math.ceil(count / SCALE_COLS) * SCALE_COLS;
-}
-
 /** The optimiser over the trained towers (built once; buffers reused every step). */
 export class TowerOptimizer {
   private readonly joint: GPUBuffer;
   private readonly gradNorm: GPUBuffer;
-  private readonly scale: GPUBuffer;
-  private readonly perTower: Array<{ t: TowerParams; grads: GPUBuffer; scaled: GPUBuffer }>;
+  private readonly perTower: Array<{ t: TowerParams; grads: GPUBuffer }>;
   private readonly total: number;
 
   constructor(private readonly ctx: GpuContext, readonly towers: TowerParams[], readonly options: OptimizerOptions) {
     this.total = towers.reduce((a, t) => a + t.count, 0);
     this.joint = ctx.buffer('methods.optim.joint', Math.max(1, this.total) * 4);
     this.gradNorm = createGradNormBuffer(ctx, 'methods.optim.gradNorm');
-    this.scale = ctx.buffer('methods.optim.scale', 4);
     this.perTower = towers.map((t) => ({
       t,
-      grads: ctx.upload(`methods.optim.${t.tower}.grads`, new Float32Array(padded(t.count))),
-      scaled: ctx.buffer(`methods.optim.${t.tower}.scaled`, padded(t.count) * 4),
+      grads: ctx.buffer(`methods.optim.${t.tower}.grads`, Math.max(1, t.count) * 4),
     }));
   }
 
@@ -131,17 +119,14 @@ export class TowerOptimizer {
     }
     await this.ctx.run('methods.optim.step', (rec) => {
       encodeGlobalGradNorm(rec, this.joint, this.gradNorm, this.total, o.maxGradNorm, 'methods.optim.norm');
-      rec.copy(this.gradNorm, 4, this.scale, 0, 4);
-      for (const { t, grads, scaled } of this.perTower) {
-        const items = padded(t.count) / SCALE_COLS;
-        encodeMatmul(rec, this.scale, grads, scaled, { batch: items, M: 1, N: SCALE_COLS, K: 1, strideA: 0, strideB: SCALE_COLS, strideC: SCALE_COLS }, `methods.optim.${t.tower}.clip`);
+      for (const { t, grads } of this.perTower) {
         const rate = lr.get(t) ?? 0;
         if (o.kind === 'adamw') {
-          encodeAdamwStep(rec, { params: t.params, grads: scaled, m: t.m, v: t.v, gradNorm: this.gradNorm }, t.count, step,
-            { lr: rate, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.98, eps: o.eps ?? 1e-6, weightDecay: o.weightDecay }, `methods.optim.${t.tower}.adamw`);
+          encodeAdamwStep(rec, { params: t.params, grads, m: t.m, v: t.v, gradNorm: this.gradNorm }, t.count, step,
+            { maxGradNorm: 'precomputed', lr: rate, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.98, eps: o.eps ?? 1e-6, weightDecay: o.weightDecay }, `methods.optim.${t.tower}.adamw`);
         } else {
-          encodeSgdStep(rec, { params: t.params, grads: scaled, momentum: t.m, gradNorm: this.gradNorm }, t.count, step,
-            { lr: rate, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, `methods.optim.${t.tower}.sgd`);
+          encodeSgdStep(rec, { params: t.params, grads, momentum: t.m, gradNorm: this.gradNorm }, t.count, step,
+            { maxGradNorm: 'precomputed', lr: rate, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, `methods.optim.${t.tower}.sgd`);
         }
       }
     });
@@ -153,6 +138,6 @@ export class TowerOptimizer {
   }
 
   release(): void {
-    this.ctx.release(this.joint, this.gradNorm, this.scale, ...this.perTower.flatMap((p) => [p.grads, p.scaled]));
+    this.ctx.release(this.joint, this.gradNorm, ...this.perTower.map((p) => p.grads));
   }
 }
