@@ -148,7 +148,7 @@ describe(`executor session (AOS_SEED=${seed})`, () => {
         expect(r.ok, r.message).toBe(true);
       }
     });
-    const broken = shaderSources.exec_common.replace('0.3275911 * a', '0.3285911 * a');
+    const broken = shaderSources.exec_common.replace('0.3275911 * a', '0.3305911 * a');
     expect(broken).not.toBe(shaderSources.exec_common);
     await withGpu(async (ctx) => {
       const r = await runCheck(ctx, execChecks.find((c) => c.name === 'exec/elementwise-erf-sigmoid-tanh')!, seed);

@@ -79,6 +79,8 @@ interface Template {
   types: ElemType[];
   outType: ElemType;
   gen: (rng: Rng, n: number, i: number) => number[];
+  /** Absolute tolerance when the default 2e-6 is below what WGSL promises for the built-ins used. */
+  atol?: number;
 }
 
 const sym = (lo: number, hi: number) => (rng: Rng, n: number) => Array.from(rng.uniform(n, lo, hi));
@@ -88,6 +90,9 @@ export const EW_TEMPLATES: Template[] = [
     name: 'erf-sigmoid-tanh',
     expr: F('Add', F('Mul', F('Erf', IN(0)), F('Sigmoid', IN(1))), F('Tanh', IN(2))),
     types: ['f32', 'f32', 'f32'], outType: 'f32', gen: sym(-4, 4),
+    // WGSL's tanh inherits sinh/cosh's accuracy, i.e. exp's (3 + 2|x|) ULP: up to ~2.6e-6 at |x| = 4 on a term of
+    // size ~1, which stays absolute when erf·sigmoid cancels it (|ref| ≈ 0). Seen: 2.26e-6 (AOS_SEED=774598491).
+    atol: 4e-6,
   },
   {
     name: 'gelu-and-quick-gelu',
@@ -175,7 +180,7 @@ export async function runEwTemplate(ctx: GpuContext, rng: Rng, t: Template) {
         return data[i][off];
       });
     }
-    return validate(got, ref, 2e-6, 1e-5, `exec element-wise ${t.name} [${dims}]`);
+    return validate(got, ref, t.atol ?? 2e-6, 1e-5, `exec element-wise ${t.name} [${dims}]`);
   } finally {
     ctx.release(...bufs.values(), ...own);
   }
