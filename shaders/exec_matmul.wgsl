@@ -76,8 +76,8 @@ fn compute(gid: vec3<u32>) -> Tile {
   return t;
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Out = alpha · A·B for the 4 x 4 tile of invocation `gid`.
+fn store_plain(gid: vec3<u32>) {
   let M = P(0u);
   let N = P(1u);
   if (gid.z >= P(3u) || gid.y * 4u >= M || gid.x * 4u >= N) { return; }
@@ -96,69 +96,38 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // With an addend: Out = alpha · A·B + beta · C (Gemm's C, or a fused bias / residual, broadcast through strides).
+fn store_addend(gid: vec3<u32>) {
+  let M = P(0u);
+  let N = P(1u);
+  if (gid.z >= P(3u) || gid.y * 4u >= M || gid.x * 4u >= N) { return; }
+  let t = compute(gid);
+  let alpha = bitcast<f32>(P(14u));
+  let beta = bitcast<f32>(P(15u));
+  let sCm = S(12u);
+  let sCn = S(13u);
+  let oBase = P(32u) + t.b * M * N;
+  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
+    let row = t.row0 + i;
+    if (row >= M) { break; }
+    for (var j: u32 = 0u; j < 4u; j = j + 1u) {
+      let col = t.col0 + j;
+      if (col >= N) { break; }
+      let c = C[u32(t.cBase + i32(row) * sCm + i32(col) * sCn)];
+      O[oBase + row * N + col] = alpha * t.acc[i][j] + beta * c;
+    }
+  }
+}
+
+// 16 x 16 workgroups (64 x 64 outputs each).
 @compute @workgroup_size(16, 16, 1)
-fn main_c(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = P(0u);
-  let N = P(1u);
-  if (gid.z >= P(3u) || gid.y * 4u >= M || gid.x * 4u >= N) { return; }
-  let t = compute(gid);
-  let alpha = bitcast<f32>(P(14u));
-  let beta = bitcast<f32>(P(15u));
-  let sCm = S(12u);
-  let sCn = S(13u);
-  let oBase = P(32u) + t.b * M * N;
-  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-    let row = t.row0 + i;
-    if (row >= M) { break; }
-    for (var j: u32 = 0u; j < 4u; j = j + 1u) {
-      let col = t.col0 + j;
-      if (col >= N) { break; }
-      let c = C[u32(t.cBase + i32(row) * sCm + i32(col) * sCn)];
-      O[oBase + row * N + col] = alpha * t.acc[i][j] + beta * c;
-    }
-  }
-}
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) { store_plain(gid); }
 
-// The same with 8 x 8 workgroups (32 x 32 outputs each): for small matrices (attention heads, few rows).
-@compute @workgroup_size(8, 8, 1)
-fn main8(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = P(0u);
-  let N = P(1u);
-  if (gid.z >= P(3u) || gid.y * 4u >= M || gid.x * 4u >= N) { return; }
-  let t = compute(gid);
-  let alpha = bitcast<f32>(P(14u));
-  let oBase = P(32u) + t.b * M * N;
-  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-    let row = t.row0 + i;
-    if (row >= M) { break; }
-    for (var j: u32 = 0u; j < 4u; j = j + 1u) {
-      let col = t.col0 + j;
-      if (col >= N) { break; }
-      O[oBase + row * N + col] = alpha * t.acc[i][j];
-    }
-  }
-}
+@compute @workgroup_size(16, 16, 1)
+fn main_c(@builtin(global_invocation_id) gid: vec3<u32>) { store_addend(gid); }
 
-// (8 x 8 workgroups: small matrices, e.g. attention per head.) With an addend: Out = alpha · A·B + beta · C (Gemm's C, or a fused bias / residual, broadcast through strides).
+// 8 x 8 workgroups (32 x 32 outputs each): for small matrices (attention heads, few rows).
 @compute @workgroup_size(8, 8, 1)
-fn main_c8(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let M = P(0u);
-  let N = P(1u);
-  if (gid.z >= P(3u) || gid.y * 4u >= M || gid.x * 4u >= N) { return; }
-  let t = compute(gid);
-  let alpha = bitcast<f32>(P(14u));
-  let beta = bitcast<f32>(P(15u));
-  let sCm = S(12u);
-  let sCn = S(13u);
-  let oBase = P(32u) + t.b * M * N;
-  for (var i: u32 = 0u; i < 4u; i = i + 1u) {
-    let row = t.row0 + i;
-    if (row >= M) { break; }
-    for (var j: u32 = 0u; j < 4u; j = j + 1u) {
-      let col = t.col0 + j;
-      if (col >= N) { break; }
-      let c = C[u32(t.cBase + i32(row) * sCm + i32(col) * sCn)];
-      O[oBase + row * N + col] = alpha * t.acc[i][j] + beta * c;
-    }
-  }
-}
+fn main8(@builtin(global_invocation_id) gid: vec3<u32>) { store_plain(gid); }
+
+@compute @workgroup_size(8, 8, 1)
+fn main_c8(@builtin(global_invocation_id) gid: vec3<u32>) { store_addend(gid); }
