@@ -4,22 +4,9 @@
  * true class, or robust accuracy). The x range is the whole run from the start, so the curve grows to the right.
  */
 import type { TracePoint } from '../../state/attack';
+import { niceTicks } from '../ticks';
 
 const W = 480, H = 210, L = 58, R = 40, T = 10, B = 32;
-
-/** About `count` round tick values covering [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 4): number[] {
-  if (!(hi > lo)) {
-    const d = Math.abs(lo) * 0.1 || 1;
-    lo -= d;
-    hi += d;
-  }
-  const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw)), f = raw / mag;
-  const step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-  const out: number[] = [];
-  for (let v = Math.floor(lo / step) * step; v <= hi + step * 0.5; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
-}
 
 const fmtTick = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(Number(v.toPrecision(3))));
 
@@ -34,12 +21,12 @@ export function LossChart({ trace, evaluations, aux, lossLabel, testId }: {
   const n = Math.max(evaluations, trace.length, 2);
   const losses = trace.map((p) => p.loss).filter(Number.isFinite);
   const lo = losses.length ? Math.min(...losses) : 0, hi = losses.length ? Math.max(...losses) : 1;
-  const ticks = niceTicks(lo, hi);
+  const ticks = niceTicks(lo, hi, 4, 'cover');
   const y0 = ticks[0], y1 = ticks[ticks.length - 1];
   const x = (i: number) => L + ((W - L - R) * i) / (n - 1);
   const y = (v: number) => T + (H - T - B) * (1 - (v - y0) / (y1 - y0 || 1));
   const ya = (v: number) => T + (H - T - B) * (1 - v);
-  const xTicks = niceTicks(0, n - 1, 5).filter((v) => v >= 0 && v <= n - 1 && Number.isInteger(v));
+  const xTicks = niceTicks(0, n - 1, 5, 'cover').filter((v) => v >= 0 && v <= n - 1 && Number.isInteger(v));
   // One polyline per restart (the clean point stands alone).
   const runs = new Map<number, TracePoint[]>();
   for (const p of trace) if (p.step >= 0) runs.set(p.restart, [...(runs.get(p.restart) ?? []), p]);

@@ -1,5 +1,6 @@
 /** Canvas helpers of the subspace panels: device-pixel setup, theme colours, class palette, angle colour map, ticks. */
 import { useEffect, useRef } from 'react';
+import { niceTicks } from '../ticks';
 
 export interface Theme {
   ink: string;
@@ -39,19 +40,8 @@ export function viridis(t: number): string {
 /** An angle (degrees, 0–90) on the colour map. */
 export const angleColor = (deg: number) => viridis(deg / 90);
 
-/** About `count` round ticks covering [lo, hi]. */
-export function ticks(lo: number, hi: number, count = 4): number[] {
-  if (!(hi > lo)) {
-    const d = Math.abs(lo) * 0.1 || 1;
-    lo -= d;
-    hi += d;
-  }
-  const raw = (hi - lo) / count, mag = 10 ** Math.floor(Math.log10(raw)), f = raw / mag;
-  const step = (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-6; v += step) out.push(Number(v.toPrecision(12)));
-  return out;
-}
+/** About `count` round ticks within [lo, hi]. */
+export const ticks = (lo: number, hi: number, count = 4): number[] => niceTicks(lo, hi, count, 'inside');
 
 /**
  * A canvas drawn by `draw(ctx, width, height)` in CSS pixels, at the device pixel ratio, redrawn when `deps`
