@@ -8,22 +8,17 @@
  * true-class probability. Screenshot: test-results/screenshots/attack-compare.png.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
-import { defaultConfig, encodeConfigToken, withValueAt, type ExperimentConfig } from '../src/experiment';
+import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
+import { experimentWith, SHOTS } from './support';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 function config(): ExperimentConfig {
-  let c = defaultConfig();
-  const set: Array<[string, unknown]> = [
+  return experimentWith([
     ['name', 'e2e compare'], ['method.kind', 'tecoa'], ['seed', 4], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
     ['data.trainLimit', 64], ['train.batchSize', 2], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['train.lr', 1e-3],
     ['budget.steps', 400], ['budget.evalEvery', 50],
     ['attack.type', 'pgd-linf'], ['attack.epsilon', 8 / 255], ['attack.alpha', 2 / 255], ['attack.steps', 5], ['attack.restarts', 1],
-  ];
-  for (const [k, v] of set) c = withValueAt(c, k, v);
-  return c;
+  ]);
 }
 
 const num = async (page: Page, id: string, attr: string) => Number(await page.getByTestId(id).getAttribute(attr));

@@ -14,13 +14,12 @@
  * Screenshots: test-results/screenshots/attack-*.png. Batches and step counts are small: SwiftShader is slow.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadSplitFromDir } from '../src/data/node';
 import { defaultConfig, encodeConfigToken, withValueAt, type ExperimentConfig } from '../src/experiment';
+import { SHOTS } from './support';
 import { decodePng, encodePng } from '../scripts/data/png';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 const EPS = 8 / 255;
 const STEPS = 10;

@@ -14,22 +14,18 @@
  * Screenshots: test-results/screenshots/finetune-*.png, runs-*.png.
  */
 import { expect, test, type Download, type Page } from '@playwright/test';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { defaultConfig, encodeConfigToken, withValueAt, type ExperimentConfig } from '../src/experiment';
+import { readFileSync } from 'node:fs';
+import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
+import { experimentWith, SHOTS } from './support';
 import { decodeModel } from '../src/onnx/proto';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 function runConfig(): ExperimentConfig {
-  let c = defaultConfig();
-  const set: Array<[string, unknown]> = [
+  return experimentWith([
     ['name', 'e2e TeCoA'], ['method.kind', 'tecoa'], ['seed', 3], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
     ['data.trainLimit', 64], ['train.batchSize', 2], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['train.lr', 1e-4],
     ['budget.steps', 400], ['budget.evalEvery', 2],
-  ];
-  for (const [k, v] of set) c = withValueAt(c, k, v);
-  return c;
+  ]);
 }
 
 // On failure: the run's state as the page's runs store holds it (the dev build exposes it), for the log.

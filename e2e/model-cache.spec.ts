@@ -12,12 +12,11 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { defaultConfig, encodeConfigToken, withValueAt } from '../src/experiment';
+import { SHOTS } from './support';
 import { decodeModel, encodeModel } from '../src/onnx/proto';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 const DIR = '/fixtures/tiny-clip/';
 const NAMES = ['config.json', 'tokenizer.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'];
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -11,21 +11,16 @@
  * Screenshots: test-results/screenshots/subspaces-*.png. Everything is tiny: SwiftShader is slow.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
-import { defaultConfig, encodeConfigToken, withValueAt, type ExperimentConfig } from '../src/experiment';
+import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
+import { experimentWith, SHOTS } from './support';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 function config(): ExperimentConfig {
-  let c = defaultConfig();
-  const set: Array<[string, unknown]> = [
+  return experimentWith([
     ['name', 'e2e subspaces'], ['method.kind', 'aos'], ['seed', 5], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
     ['data.trainLimit', 32], ['train.batchSize', 1], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['budget.steps', 400],
     ['budget.evalEvery', 1000], ['method.aos.augmentations', 2], ['method.aos.templates', 2], ['method.aos.synonyms', 1],
-  ];
-  for (const [k, v] of set) c = withValueAt(c, k, v);
-  return c;
+  ]);
 }
 
 async function setNumber(page: Page, testId: string, value: number): Promise<void> {

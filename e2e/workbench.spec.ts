@@ -8,10 +8,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildClipFolder, tinyClipConfig } from '../src/onnx/clip';
 import { defaultConfig, encodeConfigToken, exportConfigJson, toBase64Url, withValueAt, type ExperimentConfig } from '../src/experiment';
+import { SHOTS } from './support';
 import { encodePng } from '../scripts/data/png';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
 
 /** Page errors and alert() calls (a hostile link must never run script). */
 function watch(page: Page): { errors: string[]; dialogs: string[] } {
