@@ -170,7 +170,7 @@ async function buildPrepared(key: string, summary: ModelSummary, folder: ModelFo
   if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: class prompts cannot be encoded');
   const config = clipConfigFromJson(folder.configJson);
   const notes: string[] = [];
-  let pre = summary.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null;
+  let pre = folder.preprocessorJson ?? (summary.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null);
   if (!pre) {
     pre = JSON.stringify(clipPreprocessorConfigJson(config));
     if (summary.kind !== 'random-init') notes.push('No preprocessor_config.json was read: preprocessing follows config.json (CLIP defaults for its image size and channels).');

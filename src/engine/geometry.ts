@@ -62,8 +62,8 @@ async function currentClip(): Promise<{ key: string; title: string; kind: string
     const folder = currentFolder();
     if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
     if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
-    let pre: string | null = null;
-    if (st.value.kind === 'bundled') {
+    let pre: string | null = folder.preprocessorJson ?? null;
+    if (pre === null && st.value.kind === 'bundled') {
       const res = await fetch(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`).catch(() => null);
       if (res?.ok && !(res.headers.get('content-type') ?? '').includes('text/html')) pre = await res.text();
     }

@@ -8,6 +8,11 @@
  * URL folders go through the browser's model cache (src/models/cache.ts via ./modelCache): each file is revalidated
  * with a HEAD request and reused when unchanged, else downloaded, hashed and stored; the summary lists every file
  * with its sha256 and whether it came from the cache, was downloaded, or changed on the server since it was cached.
+ *
+ * Local folders (`loadLocalModel`: the Model panel's pickers and drop zone) go through the model loader
+ * (src/models/load.ts: variants, size cap, sha256, decoding with its clear messages, op coverage). A failed local
+ * load changes nothing: the model shown before stays the current one. A loaded local model stays current while the
+ * configuration names the same model source it replaced (the seed may change); choosing another source replaces it.
  */
 import { fillTemplate, PROMPT_TEMPLATES, promptGroups, synonymsFor } from '../data/prompts';
 import type { ExperimentConfig } from '../experiment';
@@ -24,6 +29,10 @@ import { sha256Hex } from '../models/sha256';
 import { unsupportedOps } from '../onnx/autodiff/build';
 import { simplify } from '../onnx/passes';
 import { modelCache, refreshModelCache } from './modelCache';
+import { DEFAULT_MAX_BYTES, loadClipModel } from '../models/load';
+import type { Precision } from '../models/variants';
+import { useExperimentStore } from '../state/experiment';
+import { localModelKey, localModelSource, localOriginLabel, toPathedFiles, towerPrecisionLabel, variantsNote, type LocalFilesInput } from './localModel';
 
 /** The bundled model folder, relative to the app's base URL. */
 export const BUNDLED_MODEL_DIR = 'models/tiny-clip/';
@@ -39,6 +48,8 @@ export interface ModelFolder {
   tokenizerJson: string | null;
   vision: Uint8Array | null;
   text: Uint8Array | null;
+  /** preprocessor_config.json when the source had one that was read (local folders); else derived from config.json. */
+  preprocessorJson?: string | null;
 }
 
 interface Current {
@@ -49,6 +60,8 @@ interface Current {
 
 let current: Current | null = null;
 let remoteAbort: AbortController | null = null;
+/** The configured model (JSON of config.model) that the current local model replaced; null when none is local. */
+let localFor: string | null = null;
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 
@@ -194,6 +207,10 @@ let showRun = 0;
 
 /** Shows the model the configuration asks for. Never fetches a URL model: that waits for `approveModelFetch`. */
 export async function showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
+  if (localFor !== null && current?.key.startsWith('local:')) {
+    if (localFor === JSON.stringify(model)) return;
+    localFor = null;
+  }
   const key = model.source === 'url' ? `url:${model.url}` : model.source === 'bundled' ? 'bundled' : `random-init:${seed}`;
   const st = useResourceStore.getState().model;
   if (st.key === key && st.status !== 'error' && st.status !== 'idle') return;
@@ -330,4 +347,71 @@ export async function approveModelFetch(): Promise<void> {
 
 export function cancelModelFetch(): void {
   remoteAbort?.abort();
+}
+
+export interface LocalLoadOptions {
+  /** Which ONNX variant (default 'auto': fp32, else fp16, else 8-bit). */
+  precision?: Precision | 'auto';
+  /** Progress in words ('reading onnx/vision_model.onnx (0.4 of 1.3 MB)'). */
+  onProgress?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+let localRun = 0;
+
+/**
+ * Loads a CLIP folder from local files (a picker's FileList, or a drop's files with their paths) and makes it the
+ * current model. Throws the loader's error (missing file, broken ONNX file, …) and then changes nothing: the model
+ * shown before stays current. Returns the summary, or null when a newer local load superseded this one.
+ */
+export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadOptions = {}): Promise<ModelSummary | null> {
+  const run = ++localRun;
+  const files = toPathedFiles(input);
+  if (files.length === 0) throw new ModelLoadError('missing-file', 'no files were chosen');
+  const source = localModelSource(files);
+  const say = (t: string) => { if (run === localRun) options.onProgress?.(t); };
+  say(`checking ${files.length} files`);
+  const loaded = await loadClipModel(source, {
+    precision: options.precision ?? 'auto', maxBytes: DEFAULT_MAX_BYTES, requireGradients: false, signal: options.signal,
+    onProgress: (p) => say(`reading ${p.file} (${(p.overallLoaded / 1e6).toFixed(2)}${p.overallTotal !== null ? ` of ${(p.overallTotal / 1e6).toFixed(2)}` : ''} MB)`),
+  });
+  if (!loaded.config || loaded.configJson === undefined) {
+    const why = loaded.warnings.find((w) => w.startsWith('config.json')) ?? 'config.json is missing';
+    throw new ModelLoadError('missing-file', `${why}. The workbench needs config.json (a CLIPModel config) for the model's sizes, its prompts' context length and fine-tuning`, 'config.json');
+  }
+  say('summarising the graphs');
+  const dec = new TextDecoder();
+  const tokenizerJson = dec.decode(await source.read('tokenizer.json'));
+  const preprocessorJson = dec.decode(await source.read('preprocessor_config.json'));
+  const folder: ModelFolder = { configJson: JSON.stringify(loaded.configJson), tokenizerJson, preprocessorJson, vision: loaded.vision.bytes, text: loaded.text.bytes };
+  const origin = localOriginLabel(files);
+  const notes = [
+    `Read on this machine from ${origin}: nothing was uploaded or downloaded. Local models are not part of shared links (a link still names the configured source).`,
+    variantsNote(loaded.plan.listing, loaded.precision),
+    ...[loaded.vision, loaded.text].filter((t) => t.steps.length).map((t) => `${t.tower} tower (${t.file}): ${t.steps.join('; ')}.`),
+    ...loaded.warnings,
+  ];
+  const info: ModelFileInfo[] = loaded.files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, from: 'local', message: f.from }));
+  const summary = summarize('local', 'CLIP model folder from local files', origin, folder, notes, { files: info });
+  const fileBytes = new Map(loaded.files.map((f) => [f.name, f.bytes]));
+  for (const t of summary.towers) {
+    const lt = t.tower === 'vision' ? loaded.vision : loaded.text;
+    t.precision = towerPrecisionLabel(loaded.precision, lt.steps);
+    t.bytes = fileBytes.get(lt.file) ?? t.bytes;
+  }
+  if (run !== localRun) return null;
+  ++showRun;
+  remoteAbort?.abort();
+  localFor = JSON.stringify(useExperimentStore.getState().config.model);
+  setModel(localModelKey(files), folder, summary);
+  return summary;
+}
+
+/** Leaves a local model: the configured source is shown again. */
+export async function unloadLocalModel(): Promise<void> {
+  if (!current?.key.startsWith('local:')) return;
+  localFor = null;
+  current = null;
+  const { model, seed } = useExperimentStore.getState().config;
+  await showModel(model, seed);
 }

@@ -3,6 +3,9 @@
  * other panels do not need at start.
  */
 import type { ExperimentConfig } from '../experiment';
+import type { ModelSummary } from '../state/resources';
+import type { LocalFilesInput } from './localModel';
+import type { LocalLoadOptions } from './model';
 
 const engine = () => import('./model');
 
@@ -20,6 +23,14 @@ export async function approveModelFetch(): Promise<void> {
 
 export async function cancelModelFetch(): Promise<void> {
   (await engine()).cancelModelFetch();
+}
+
+export async function loadLocalModel(input: LocalFilesInput, options?: LocalLoadOptions): Promise<ModelSummary | null> {
+  return (await engine()).loadLocalModel(input, options);
+}
+
+export async function unloadLocalModel(): Promise<void> {
+  return (await engine()).unloadLocalModel();
 }
 
 const cacheEngine = () => import('./modelCache');

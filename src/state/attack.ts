@@ -17,7 +17,7 @@ export interface AttackModelInfo {
   slot: ModelSlot;
   /** The resource store's model key it was built from. */
   key: string;
-  kind: 'bundled' | 'random-init' | 'remote';
+  kind: 'bundled' | 'random-init' | 'remote' | 'local';
   title: string;
   origin: string;
   /** What the user must know about it (random weights, where preprocessing comes from…). */

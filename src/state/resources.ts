@@ -45,8 +45,11 @@ export interface ModelFileInfo {
   name: string;
   bytes: number;
   sha256: string;
-  /** 'cache': the browser's model cache (revalidated); 'network': downloaded; 'bundled': the app's own files. */
-  from: 'cache' | 'network' | 'bundled';
+  /**
+   * 'cache': the browser's model cache (revalidated); 'network': downloaded; 'bundled': the app's own files;
+   * 'local': a file on the user's machine (picker or drop).
+   */
+  from: 'cache' | 'network' | 'bundled' | 'local';
   /** For URL loads: hit / miss / changed / unchanged / corrupted (src/models/cache.ts). */
   status?: 'hit' | 'miss' | 'changed' | 'unchanged' | 'corrupted';
   previousHash?: string;
@@ -56,7 +59,7 @@ export interface ModelFileInfo {
 }
 
 export interface ModelSummary {
-  kind: 'bundled' | 'random-init' | 'remote';
+  kind: 'bundled' | 'random-init' | 'remote' | 'local';
   title: string;
   /** Where it came from (path, URL, or "built in this browser"). */
   origin: string;

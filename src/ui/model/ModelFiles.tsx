@@ -1,4 +1,4 @@
-/** The files of the loaded model: size, sha256, and whether they came from the browser's cache or were downloaded. */
+/** The files of the loaded model: size, sha256, and whether they came from the browser's cache, were downloaded, or are local. */
 import type { ModelFileInfo } from '../../state/resources';
 import { fmtBytes } from '../format';
 
@@ -7,6 +7,7 @@ function origin(f: ModelFileInfo): { text: string; cls: string } {
     if (f.expectedSha256 === undefined || f.expectedSha256 === null) return { text: 'bundled with the app', cls: 'muted' };
     return f.expectedSha256 === f.sha256 ? { text: 'bundled · matches metrics.json', cls: 'ok-text' } : { text: 'bundled · differs from metrics.json', cls: 'warn-text' };
   }
+  if (f.from === 'local') return { text: 'local file', cls: 'muted' };
   if (f.from === 'cache') return { text: 'from cache', cls: 'ok-text' };
   switch (f.status) {
     case 'changed': return { text: `downloaded · changed (was ${f.previousHash?.slice(0, 8)}…)`, cls: 'warn-text' };
@@ -21,7 +22,7 @@ export function ModelFiles({ files }: { files: ModelFileInfo[] }) {
   const cached = files.filter((f) => f.from === 'cache').length;
   return (
     <div className="model-files">
-      <h4>files <span className="muted small">{files.length} files, {fmtBytes(total)}{files[0]?.from !== 'bundled' ? ` · ${cached} from cache, ${files.length - cached} downloaded` : ''}</span></h4>
+      <h4>files <span className="muted small">{files.length} files, {fmtBytes(total)}{files[0]?.from === 'cache' || files[0]?.from === 'network' ? ` · ${cached} from cache, ${files.length - cached} downloaded` : ''}</span></h4>
       <table className="data-table" data-testid="model-files">
         <thead><tr><th>file</th><th className="num">size</th><th>sha256</th><th>source</th></tr></thead>
         <tbody>

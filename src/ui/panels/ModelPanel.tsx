@@ -7,6 +7,7 @@ import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
 import { MetricsCard } from '../model/MetricsCard';
 import { ModelCacheCard } from '../model/ModelCacheCard';
+import { LocalModelLoader } from '../model/LocalModelLoader';
 import { ModelCard } from '../model/ModelCard';
 import { ModelSource } from '../model/ModelSource';
 import { PromptTable } from '../model/PromptTable';
@@ -32,6 +33,7 @@ export function ModelPanel() {
         <ModelSource />
         <FieldGroup title="Text groups (AoS)" paths={['data.dataset', 'method.aos.templates', 'method.aos.synonyms']} />
       </div>
+      <LocalModelLoader />
       {state.status === 'loading' && <p className="muted">{state.progress}</p>}
       {state.status === 'error' && <p className="error" role="alert">Model: {state.error}</p>}
       {state.status === 'idle' && model.source === 'url' && (
