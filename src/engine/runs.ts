@@ -5,6 +5,7 @@
  * `ensureRunsLoaded`, `deleteRun` and the exports.
  */
 import { metricsToCsv, runFileBase, runToJson, type RunRecord } from '../storage/runRecord';
+import { MAX_RUN_FILE_CHARS, parseRunFile } from '../storage/runImport';
 import { openRunStorage, recoverInterrupted, type RunStorage, type StoredCheckpoint } from '../storage/runs';
 import { useRunsStore } from '../state/runs';
 
@@ -105,4 +106,24 @@ export function exportRunJson(r: RunRecord): void {
 
 export function exportRunCsv(r: RunRecord): void {
   download(new Blob([metricsToCsv(r.metrics)], { type: 'text/csv' }), `${runFileBase(r)}.csv`);
+}
+
+/**
+ * Adds a run from a file written by `exportRunJson` (validated as untrusted: src/storage/runImport.ts). Returns the
+ * stored record and warnings (ignored keys); throws with a clear message, storing nothing, when the file is refused
+ * or a run with the same id is already in the list.
+ */
+export async function importRunFile(file: Blob & { name?: string }): Promise<{ run: RunRecord; warnings: string[] }> {
+  const name = file.name ?? 'run.json';
+  const why = (reason: string) => new Error(`${name} was not imported: ${reason}`);
+  if (file.size > MAX_RUN_FILE_CHARS) throw why(`it is ${(file.size / (1024 * 1024)).toFixed(1)} MiB; a run file is read up to ${MAX_RUN_FILE_CHARS / (1024 * 1024)} MiB`);
+  const r = parseRunFile(await file.text(), name);
+  if (!r.ok) throw why(r.reason);
+  const st = await ensureRunsLoaded();
+  if (useRunsStore.getState().runs.some((x) => x.id === r.run.id) || (await st.get(r.run.id))) {
+    throw why(`a run with its id (${r.run.id}) is already in the list`);
+  }
+  const stored = await st.put(r.run);
+  useRunsStore.getState().upsert(stored);
+  return { run: stored, warnings: r.warnings };
 }

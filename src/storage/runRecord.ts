@@ -45,7 +45,8 @@ export function nextStatus(from: RunStatus, event: RunEvent): RunStatus {
 }
 
 /** Whether `event` may happen to the run now (resume also needs a checkpoint to continue from). */
-export function canApply(r: Pick<RunRecord, 'status' | 'checkpointStep'>, event: RunEvent): boolean {
+export function canApply(r: Pick<RunRecord, 'status' | 'checkpointStep' | 'imported'>, event: RunEvent): boolean {
+  if (r.imported && event !== 'reload') return false; // an imported run is a record only: no checkpoint, no loop
   if (!TRANSITIONS[r.status]?.[event]) return false;
   if (event === 'resume') return r.checkpointStep !== null;
   return true;
@@ -98,6 +99,8 @@ export interface RunRecord {
   adapter: string | null;
   /** Who ran the towers' graphs ('exec': our WGSL executor; 'webgpu', 'wasm', 'node-cpu': onnxruntime). */
   backend?: string;
+  /** Set on a run read from an exported file (src/storage/runImport.ts): when and from which file. It has no checkpoint and cannot be resumed; never exported. */
+  imported?: { at: number; file: string };
 }
 
 /** At most this many metric entries per run; older entries are thinned (every validated step is kept). */
@@ -158,9 +161,10 @@ export function metricsUpTo(metrics: readonly StepMetrics[], step: number): Step
 // ---------------------------------------------------------------------------------------------------------------
 // Exports
 
-/** The run as JSON: record (configuration, status, metrics), without checkpoint bytes. */
+/** The run as JSON: record (configuration, status, metrics), without checkpoint bytes nor the `imported` mark. */
 export function runToJson(r: RunRecord): string {
-  return JSON.stringify({ format: 'aos-workbench-run-1', ...r }, (_k, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), 1);
+  const { imported: _imported, ...rest } = r;
+  return JSON.stringify({ format: 'aos-workbench-run-1', ...rest }, (_k, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v), 1);
 }
 
 function csvCell(v: unknown): string {

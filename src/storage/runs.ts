@@ -162,7 +162,7 @@ export async function recoverInterrupted(storage: RunStorage, now = Date.now(), 
   const runs = await storage.list();
   const out: RunRecord[] = [];
   for (const r of runs) {
-    if (r.status === 'running' && !runningElsewhere(r.id)) {
+    if (r.status === 'running' && !r.imported && !runningElsewhere(r.id)) {
       const fixed: RunRecord = {
         ...r, status: 'interrupted', updatedAt: now,
         message: r.checkpointStep !== null

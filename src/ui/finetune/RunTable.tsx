@@ -35,7 +35,7 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
   };
   return (
     <>
-      <tr className={active ? 'selected' : undefined} data-testid={`run-row-${r.id}`} data-run-name={r.name} data-status={r.status}>
+      <tr className={active ? 'selected' : undefined} data-testid={`run-row-${r.id}`} data-run-name={r.name} data-status={r.status} data-imported={r.imported ? 'true' : undefined}>
         <td>
           <input type="checkbox" aria-label={`compare ${r.name}`} checked={compare} onChange={(e) => toggle(r.id, e.target.checked)} data-testid="run-compare" />
         </td>
@@ -43,9 +43,10 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
           {color && <span className="ft-swatch" style={{ background: color }} />}
           <button type="button" className="linklike" onClick={open} title="Show in the Fine-tune panel">{r.name}</button>
           {(r.error ?? r.message) && <div className={r.error ? 'ft-row-note error' : 'ft-row-note'} data-testid="run-note">{r.error ?? r.message}</div>}
+          {r.imported && <div className="ft-row-note" data-testid="run-imported-note">imported from {r.imported.file}: no checkpoint, so it cannot be resumed</div>}
         </td>
         <td>{METHOD_LABEL[r.method] ?? r.method}</td>
-        <td><StatusBadge status={r.status} /></td>
+        <td><StatusBadge status={r.status} />{r.imported && <span className="ft-imported" data-testid="run-imported" title={`imported ${date(r.imported.at)} from ${r.imported.file}: metrics only, no checkpoint (it cannot be resumed)`}>imported</span>}</td>
         <td className="num">{r.step} / {r.totalSteps}</td>
         <td className="num" data-testid="run-clean">{pct(v?.clean)}</td>
         <td className="num" data-testid="run-robust">{pct(v?.robust)}</td>
@@ -55,8 +56,8 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
           {canApply(r, 'resume') && <button type="button" disabled={busy} onClick={act(() => { useRunsStore.getState().patch({ activeRunId: r.id }); useUiStore.getState().setPanel('finetune'); return resumeRun(r.id); })} data-testid="run-resume">Resume</button>}
           <button type="button" onClick={act(() => exportRunJson(r))} data-testid="run-json" title="Configuration, status and every step's metrics">JSON</button>
           <button type="button" onClick={act(() => exportRunCsv(r))} data-testid="run-csv" title="One row per step">CSV</button>
-          <button type="button" disabled={r.checkpointStep === null || r.status === 'running'} onClick={act(() => exportRunOnnx(r.id))} data-testid="run-onnx"
-            title={r.checkpointStep === null ? 'no checkpoint yet' : `vision_model.onnx and text_model.onnx of step ${r.checkpointStep}`}>ONNX</button>
+          <button type="button" disabled={r.checkpointStep === null || r.status === 'running' || !!r.imported} onClick={act(() => exportRunOnnx(r.id))} data-testid="run-onnx"
+            title={r.imported ? 'an imported run has no checkpoint' : r.checkpointStep === null ? 'no checkpoint yet' : `vision_model.onnx and text_model.onnx of step ${r.checkpointStep}`}>ONNX</button>
           {confirmDelete
             ? <>
                 <button type="button" className="danger" onClick={act(() => deleteStoredRun(r.id))} data-testid="run-delete-confirm">Delete for good</button>
