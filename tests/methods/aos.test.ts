@@ -108,7 +108,10 @@ describe('AoS', () => {
 
   it('the gradient matches finite differences of the loss (adversarial inputs held fixed), both towers', async () => {
     await withGpu(async (ctx) => {
-      const loop = await testLoop(ctx, testConfig('aos', { seed }), { weightsSeed: seed });
+      // Ridge 1e-2: the clean views of one image are nearly collinear, and at the default 1e-4 the fp32 gradient of
+      // the projection distance carries ε32·κ(G + ρI) errors of a few % (src/subspace/README.md); 1e-2 keeps them
+      // far below the 1 % this check allows, so what it measures is the chain of gradients, not fp32 conditioning.
+      const loop = await testLoop(ctx, testConfig('aos', { seed, aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2, ridge: 1e-2 } }), { weightsSeed: seed });
       const m = loop.model;
       const out = await loop.computeStep(true);
       const replay = { xAdv: (out.debug as { xAdv: Float32Array }).xAdv, textDelta: (out.debug as { textDelta: Float32Array }).textDelta };
@@ -117,16 +120,19 @@ describe('AoS', () => {
       // Same loss with the fixed inputs: the replayed step reproduces it.
       expect((await loop.computeStep(false, replay)).loss).toBeCloseTo(out.loss, 5);
       for (const tower of ['vision', 'text'] as const) {
-        const g = grads[tower], norm = Math.hypot(...g), off = tower === 'vision' ? 0 : m.vision.count, h = 2e-3;
-        const at = async (sign: number) => {
+        const g = grads[tower], norm = Math.hypot(...g), off = tower === 'vision' ? 0 : m.vision.count, h = 5e-4;
+        const at = async (step: number) => {
           const params = Float32Array.from(base.params);
-          for (let i = 0; i < g.length; i++) params[off + i] += sign * h * g[i] / norm;
+          for (let i = 0; i < g.length; i++) params[off + i] += step * g[i] / norm;
           await m.loadState({ ...base, params });
           return (await loop.computeStep(false, replay)).loss;
         };
-        const fd = ((await at(1)) - (await at(-1))) / (2 * h);
+        // Central differences at h and 2h, Richardson-extrapolated: the loss is strongly curved along g (one central
+        // difference at 2e-3 was off by up to 14 %), while steps much below 5e-4 drown in the fp32 rounding of the weights.
+        const central = async (s: number) => ((await at(s)) - (await at(-s))) / (2 * s);
+        const fd = (4 * (await central(h)) - (await central(2 * h))) / 3;
         console.log(`${tower}: directional derivative ${fd} vs ‖g‖ ${norm}`);
-        expect(Math.abs(fd - norm), tower).toBeLessThan(0.03 * norm);
+        expect(Math.abs(fd - norm), tower).toBeLessThan(0.01 * norm);
       }
       await m.release();
     });
