@@ -26,18 +26,18 @@ import { checkName, type ExperimentConfig } from '../experiment';
 import type { GpuContext } from '../gpu/context';
 import { normalizationConstants, preprocessImage, type ClipPreprocessorConfig } from '../image/preprocess';
 import { loadClipModel, type LoadedClipModel } from '../models/load';
-import { clipConfigFromJson, clipPreprocessorConfigJson } from '../onnx/clip/folder';
+import { clipConfigFromJson } from '../onnx/clip/folder';
 import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../onnx/run/session';
 import {
   emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareOwnAttack, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
   type ClassSet, type PlayImage, type SingleResult, type SingleRun, type TracePoint,
 } from '../state/attack';
-import { useResourceStore, type ModelSummary } from '../state/resources';
+import type { ModelSummary } from '../state/resources';
 import { useExperimentStore } from '../state/experiment';
 import { getSplit } from './data';
 import { gpuContext } from './engine';
-import { BUNDLED_MODEL_DIR, currentFolder, showModel, type ModelFolder } from './model';
+import { currentFolder, engineModelFiles, settledModel, showModel, type ModelFolder } from './model';
 import { ensureRunsLoaded } from './runs';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
@@ -129,35 +129,6 @@ interface Prepared {
 let prepared: Prepared | null = null;
 let preparing: { key: string; promise: Promise<Prepared | null> } | null = null;
 
-function baseUrl(): string {
-  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
-  return base.endsWith('/') ? base : `${base}/`;
-}
-
-/** Waits until the resource store's model is no longer loading. */
-function settledModel(): Promise<ReturnType<typeof useResourceStore.getState>['model']> {
-  const now = useResourceStore.getState().model;
-  if (now.status !== 'loading') return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const stop = useResourceStore.subscribe((s) => {
-      if (s.model.status !== 'loading') {
-        stop();
-        resolve(s.model);
-      }
-    });
-  });
-}
-
-async function fetchText(url: string): Promise<string | null> {
-  try {
-    const res = await fetch(url);
-    if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) return null;
-    return await res.text();
-  } catch {
-    return null;
-  }
-}
-
 function describePreprocessing(p: ClipPreprocessorConfig, dims: [number, number, number]): string {
   const size = 'shortestEdge' in p.size ? `shortest edge → ${p.size.shortestEdge}` : `→ ${p.size.width}×${p.size.height}`;
   const c = normalizationConstants(p, dims[0] === 1 ? 1 : 3);
@@ -166,19 +137,10 @@ function describePreprocessing(p: ClipPreprocessorConfig, dims: [number, number,
 }
 
 async function buildPrepared(key: string, summary: ModelSummary, folder: ModelFolder, engine: AttackEngineKind): Promise<Prepared> {
-  if (!folder.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
-  if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: class prompts cannot be encoded');
-  const config = clipConfigFromJson(folder.configJson);
+  const { files: f, preprocessorRead } = await engineModelFiles(folder, summary.kind);
   const notes: string[] = [];
-  let pre = folder.preprocessorJson ?? (summary.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null);
-  if (!pre) {
-    pre = JSON.stringify(clipPreprocessorConfigJson(config));
-    if (summary.kind !== 'random-init') notes.push('No preprocessor_config.json was read: preprocessing follows config.json (CLIP defaults for its image size and channels).');
-  }
-  const files = new Map<string, Uint8Array | string>([
-    ['config.json', folder.configJson], ['tokenizer.json', folder.tokenizerJson], ['preprocessor_config.json', pre],
-    ['onnx/vision_model.onnx', folder.vision], ['onnx/text_model.onnx', folder.text],
-  ]);
+  if (!preprocessorRead && summary.kind !== 'random-init') notes.push('No preprocessor_config.json was read: preprocessing follows config.json (CLIP defaults for its image size and channels).');
+  const files = new Map<string, Uint8Array | string>(Object.entries(f));
   return buildFromFiles(key, files, { slot: 'base', kind: summary.kind, title: summary.title, origin: summary.origin, notes: [...summary.notes, ...notes] }, engine);
 }
 

@@ -18,7 +18,6 @@
  */
 import type { ImageDataset } from '../data/bundle';
 import type { GpuContext } from '../gpu/context';
-import { clipPreprocessorConfigJson, clipConfigFromJson } from '../onnx/clip/folder';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
@@ -28,11 +27,10 @@ import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
 import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
-import { useResourceStore } from '../state/resources';
 import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext } from './engine';
-import { BUNDLED_MODEL_DIR, currentFolder, showModel } from './model';
+import { shownModelFiles } from './model';
 import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpoint, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
 
@@ -82,52 +80,11 @@ interface ClipEntry {
 }
 
 
-function baseUrl(): string {
-  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
-  return base.endsWith('/') ? base : `${base}/`;
-}
-
-function settledModel(): Promise<ReturnType<typeof useResourceStore.getState>['model']> {
-  const now = useResourceStore.getState().model;
-  if (now.status !== 'loading') return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const stop = useResourceStore.subscribe((s) => {
-      if (s.model.status !== 'loading') {
-        stop();
-        resolve(s.model);
-      }
-    });
-  });
-}
-
-async function fetchText(url: string): Promise<string | null> {
-  try {
-    const res = await fetch(url);
-    if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) return null;
-    return await res.text();
-  } catch {
-    return null;
-  }
-}
-
 /** The model of an experiment configuration as fine-tuning needs it (the Model panel's folder). */
 async function loadClip(model: RunRecord['config']['model'], seed: number): Promise<ClipEntry> {
-  await showModel(model, seed);
-  const st = await settledModel();
-  if (st.status === 'idle') throw new Error('the model URL is waiting for your confirmation in the Model panel: nothing is downloaded before that');
-  if (st.status === 'error' || !st.value) throw new Error(`the model could not be loaded: ${st.error ?? 'unknown error'}`);
-  const key = st.key ?? 'unknown';
-  if (S.clipCache?.key === key) return S.clipCache;
-  const folder = currentFolder();
-  if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
-  if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
-  let pre = folder.preprocessorJson ?? (st.value.kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null);
-  pre ??= JSON.stringify(clipPreprocessorConfigJson(clipConfigFromJson(folder.configJson)));
-  const clip = loadClipFiles({
-    'config.json': folder.configJson, 'preprocessor_config.json': pre, 'tokenizer.json': folder.tokenizerJson,
-    'onnx/vision_model.onnx': folder.vision, 'onnx/text_model.onnx': folder.text,
-  });
-  S.clipCache = { key, title: st.value.title, kind: st.value.kind, clip };
+  const shown = await shownModelFiles(model, seed);
+  if (S.clipCache?.key === shown.key) return S.clipCache;
+  S.clipCache = { key: shown.key, title: shown.title, kind: shown.kind, clip: loadClipFiles(shown.files) };
   return S.clipCache;
 }
 

@@ -17,13 +17,11 @@ import { loadClipFiles, type LoadedClip } from '../methods/load';
 import type { FineTuneLoopOptions, GeometryOption } from '../methods/loop';
 import { FineTuneModel } from '../methods/model';
 import { classPrompts } from '../methods/text';
-import { clipConfigFromJson, clipPreprocessorConfigJson } from '../onnx/clip/folder';
 import { useExperimentStore } from '../state/experiment';
 import { useGeometryStore, type GeometryMeasurement } from '../state/geometry';
-import { useResourceStore } from '../state/resources';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext } from './engine';
-import { BUNDLED_MODEL_DIR, currentFolder, showModel } from './model';
+import { shownModelFiles } from './model';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const setMeasurement = (p: Partial<GeometryMeasurement>) => {
@@ -31,50 +29,13 @@ const setMeasurement = (p: Partial<GeometryMeasurement>) => {
   s.patch({ measurement: { ...s.measurement, ...p } });
 };
 
-function baseUrl(): string {
-  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
-  return base.endsWith('/') ? base : `${base}/`;
-}
-
-function settledModel(): Promise<ReturnType<typeof useResourceStore.getState>['model']> {
-  const now = useResourceStore.getState().model;
-  if (now.status !== 'loading') return Promise.resolve(now);
-  return new Promise((resolve) => {
-    const stop = useResourceStore.subscribe((s) => {
-      if (s.model.status !== 'loading') {
-        stop();
-        resolve(s.model);
-      }
-    });
-  });
-}
-
 let clipCache: { key: string; clip: LoadedClip } | null = null;
 
 async function currentClip(): Promise<{ key: string; title: string; kind: string; clip: LoadedClip }> {
   const exp = useExperimentStore.getState().config;
-  await showModel(exp.model, exp.seed);
-  const st = await settledModel();
-  if (st.status === 'idle') throw new Error('the model URL is waiting for your confirmation in the Model panel: nothing is downloaded before that');
-  if (st.status === 'error' || !st.value) throw new Error(`the model could not be loaded: ${st.error ?? 'unknown error'}`);
-  const key = st.key ?? 'unknown';
-  if (clipCache?.key !== key) {
-    const folder = currentFolder();
-    if (!folder?.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
-    if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
-    let pre: string | null = folder.preprocessorJson ?? null;
-    if (pre === null && st.value.kind === 'bundled') {
-      const res = await fetch(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`).catch(() => null);
-      if (res?.ok && !(res.headers.get('content-type') ?? '').includes('text/html')) pre = await res.text();
-    }
-    pre ??= JSON.stringify(clipPreprocessorConfigJson(clipConfigFromJson(folder.configJson)));
-    const clip = loadClipFiles({
-      'config.json': folder.configJson, 'preprocessor_config.json': pre, 'tokenizer.json': folder.tokenizerJson,
-      'onnx/vision_model.onnx': folder.vision, 'onnx/text_model.onnx': folder.text,
-    });
-    clipCache = { key, clip };
-  }
-  return { key, title: st.value.title, kind: st.value.kind, clip: clipCache.clip };
+  const shown = await shownModelFiles(exp.model, exp.seed);
+  if (clipCache?.key !== shown.key) clipCache = { key: shown.key, clip: loadClipFiles(shown.files) };
+  return { key: shown.key, title: shown.title, kind: shown.kind, clip: clipCache.clip };
 }
 
 /** The probe's split of a bundled dataset: training (what runs fine-tune on), else test. */

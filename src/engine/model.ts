@@ -19,7 +19,7 @@ import type { ExperimentConfig } from '../experiment';
 import { isSameOriginPath } from '../experiment/url';
 import { numel } from '../onnx/ir';
 import { decodeModel } from '../onnx/proto';
-import { buildClipFolder, clipConfigFromJson, clipWeightShapes, tinyClipConfig, type ClipConfig } from '../onnx/clip';
+import { buildClipFolder, clipConfigFromJson, clipPreprocessorConfigJson, clipWeightShapes, tinyClipConfig, type ClipConfig } from '../onnx/clip';
 import { ClipTokenizer } from '../text/tokenizer';
 import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
 import { useUiStore } from '../state/ui';
@@ -65,9 +65,79 @@ let localFor: string | null = null;
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 
-function baseUrl(): string {
+/** The app's base URL, ending in '/'. */
+export function baseUrl(): string {
   const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
   return base.endsWith('/') ? base : `${base}/`;
+}
+
+type ModelResource = ReturnType<typeof useResourceStore.getState>['model'];
+
+/** Waits until the resource store's model is no longer loading. */
+export function settledModel(): Promise<ModelResource> {
+  const now = useResourceStore.getState().model;
+  if (now.status !== 'loading') return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const stop = useResourceStore.subscribe((s) => {
+      if (s.model.status !== 'loading') {
+        stop();
+        resolve(s.model);
+      }
+    });
+  });
+}
+
+/** The text at `url`, or null when it is missing (an SPA fallback page counts as missing). */
+export async function fetchText(url: string): Promise<string | null> {
+  try {
+    const res = await fetch(url);
+    if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) return null;
+    return await res.text();
+  } catch {
+    return null;
+  }
+}
+
+/** The files the compute engines need from a model folder. */
+export interface EngineModelFiles {
+  'config.json': string;
+  'tokenizer.json': string;
+  'preprocessor_config.json': string;
+  'onnx/vision_model.onnx': Uint8Array;
+  'onnx/text_model.onnx': Uint8Array;
+}
+
+/**
+ * A folder's files for the compute engines; the folder's own preprocessor_config.json (the bundled model's is
+ * fetched beside it), else one derived from config.json (`preprocessorRead` false).
+ */
+export async function engineModelFiles(folder: ModelFolder, kind: string): Promise<{ files: EngineModelFiles; preprocessorRead: boolean }> {
+  if (!folder.vision || !folder.text) throw new Error('the model folder lacks onnx/vision_model.onnx or onnx/text_model.onnx');
+  if (!folder.tokenizerJson) throw new Error('the model folder has no tokenizer.json: the class prompts cannot be encoded');
+  const read = folder.preprocessorJson ?? (kind === 'bundled' ? await fetchText(`${baseUrl()}${BUNDLED_MODEL_DIR}preprocessor_config.json`) : null);
+  const pre = read ?? JSON.stringify(clipPreprocessorConfigJson(clipConfigFromJson(folder.configJson)));
+  return {
+    files: {
+      'config.json': folder.configJson, 'tokenizer.json': folder.tokenizerJson, 'preprocessor_config.json': pre,
+      'onnx/vision_model.onnx': folder.vision, 'onnx/text_model.onnx': folder.text,
+    },
+    preprocessorRead: read !== null,
+  };
+}
+
+/**
+ * Shows the model of an experiment configuration in the Model panel, waits for it and returns its files: what
+ * fine-tuning and the subspace measurements start from. `key` changes whenever the model does.
+ */
+export async function shownModelFiles(model: ExperimentConfig['model'], seed: number): Promise<{ key: string; title: string; kind: string; files: EngineModelFiles }> {
+  await showModel(model, seed);
+  const st = await settledModel();
+  if (st.status === 'idle') throw new Error('the model URL is waiting for your confirmation in the Model panel: nothing is downloaded before that');
+  if (st.status === 'error' || !st.value) throw new Error(`the model could not be loaded: ${st.error ?? 'unknown error'}`);
+  const folder = currentFolder();
+  if (!folder) throw new Error('the model folder is not available');
+  const { files } = await engineModelFiles(folder, st.value.kind);
+  return { key: st.key ?? 'unknown', title: st.value.title, kind: st.value.kind, files };
 }
 
 /** INTEGRATION POINT for the model loader: the folder now shown (null before one is loaded). */
