@@ -36,7 +36,7 @@ import {
 import type { ModelSummary } from '../state/resources';
 import { useExperimentStore } from '../state/experiment';
 import { getSplit } from './data';
-import { gpuContext } from './engine';
+import { gpuContext, yieldToPage } from './engine';
 import { currentFolder, engineModelFiles, settledModel, showModel, type ModelFolder } from './model';
 import { ensureRunsLoaded } from './runs';
 
@@ -45,19 +45,6 @@ const store = () => useAttackStore.getState();
 const patch = (p: Parameters<ReturnType<typeof store>['patch']>[0]) => store().patch(p);
 const patchSingleNow = (p: Partial<SingleRun>) => patch({ single: { ...store().single, ...p } });
 const patchBatchNow = (p: Partial<BatchRun>) => patch({ batch: { ...store().batch, ...p } });
-
-/** Lets the page paint and handle input between GPU chunks (a message task is not throttled like timers). */
-function yieldToPage(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
-}
 
 let gpuQueue: Promise<unknown> = Promise.resolve();
 /** Runs GPU work one job at a time (sessions hold their own buffers: two runs must not interleave). */

@@ -32,6 +32,19 @@ export function gpuContext(): Promise<GpuContext> {
   return ctxPromise;
 }
 
+/** Lets the page paint and handle input between GPU chunks (a message task is not throttled like timers). */
+export function yieldToPage(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 let selfTestRun: Promise<void> | undefined;
 
 /** Runs the kernel self-checks; a call while a run is in progress joins that run. */

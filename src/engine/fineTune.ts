@@ -29,7 +29,7 @@ import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
 import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
-import { gpuContext } from './engine';
+import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
 import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpoint, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
@@ -147,18 +147,6 @@ async function releaseLive(): Promise<void> {
   l.stopLost();
   l.releaseLock();
   if (!l.lost) await l.model.release().catch(() => undefined);
-}
-
-function yieldToPage(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
 }
 
 function newId(): string {

@@ -4,30 +4,11 @@
  * prototype-altering keys are dropped; an imported run cannot be resumed and is not marked interrupted at start-up.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/experiment';
-import { defaultFineTuneConfig } from '../../src/methods/config';
 import type { StepMetrics } from '../../src/methods/loop';
-import { canApply, DEFAULT_RUN_OPTIONS, MAX_METRICS, runToJson, type RunRecord } from '../../src/storage/runRecord';
+import { canApply, MAX_METRICS, runToJson, type RunRecord } from '../../src/storage/runRecord';
 import { MAX_ARRAY, MAX_RUN_FILE_CHARS, parseRunFile, RUN_FILE_FORMAT } from '../../src/storage/runImport';
 import { MemoryRunStorage, recoverInterrupted } from '../../src/storage/runs';
-
-function metric(step: number, o: Partial<StepMetrics> = {}): StepMetrics {
-  return {
-    step, lr: { vision: 1e-4, text: 1e-5 }, loss: 2 - step / 100, terms: { ce: 2 - step / 100 }, gradNorm: 0.5,
-    stepPasses: { vision: 4, text: 0 }, passes: { vision: 4 * step, text: 0 }, seconds: 2, ...o,
-  };
-}
-
-function record(id: string, o: Partial<RunRecord> = {}): RunRecord {
-  const fineTune = { ...defaultFineTuneConfig('tecoa'), batchSize: 8, steps: 10 };
-  return {
-    id, name: `run ${id}`, method: 'tecoa', config: defaultConfig(), fineTune, notes: ['a note'], options: { ...DEFAULT_RUN_OPTIONS },
-    dataset: { id: 'fashion-mnist', name: 'Fashion-MNIST', trainSplit: 'train', valSplit: 'val', trainImages: 64, valImages: 4, classes: ['a', 'b'] },
-    model: { key: 'bundled', title: 'Bundled tiny CLIP', kind: 'bundled' }, status: 'done', message: 'finished', error: null,
-    metrics: [], thinned: 0, step: 10, totalSteps: 10, checkpointStep: 10, checkpointBytes: 5e6, trainSeconds: 20,
-    createdAt: 1000, updatedAt: 2000, adapter: 'SwiftShader', backend: 'exec', ...o,
-  };
-}
+import { finishedRecord as record, metric } from './fixtures';
 
 /** A run with every kind of metric field: validation, angles, spectra, a geometry snapshot, a diverged (NaN) loss. */
 function fullRun(id = 'run-abc-123456'): RunRecord {

@@ -4,32 +4,13 @@
  * bound on stored metrics, progress / ETA, and the CSV and JSON exports.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/experiment';
-import { defaultFineTuneConfig } from '../../src/methods/config';
 import type { StepMetrics } from '../../src/methods/loop';
 import {
-  boundMetrics, canApply, DEFAULT_RUN_OPTIONS, lastVal, metricsToCsv, metricsUpTo, nextStatus, RUN_STATUSES, runProgress, runToJson,
+  boundMetrics, canApply, lastVal, metricsToCsv, metricsUpTo, nextStatus, RUN_STATUSES, runProgress, runToJson,
   RunTransitionError, type RunEvent, type RunRecord,
 } from '../../src/storage/runRecord';
 import { MemoryRunStorage, recoverInterrupted } from '../../src/storage/runs';
-
-function metric(step: number, o: Partial<StepMetrics> = {}): StepMetrics {
-  return {
-    step, lr: { vision: 1e-4, text: 1e-5 }, loss: 2 - step / 100, terms: { ce: 2 - step / 100 }, gradNorm: 0.5,
-    stepPasses: { vision: 4, text: 0 }, passes: { vision: 4 * step, text: 0 }, seconds: 2, ...o,
-  };
-}
-
-function record(id: string, o: Partial<RunRecord> = {}): RunRecord {
-  const fineTune = { ...defaultFineTuneConfig('tecoa'), batchSize: 8, steps: 10 };
-  return {
-    id, name: `run ${id}`, method: 'tecoa', config: defaultConfig(), fineTune, notes: [], options: { ...DEFAULT_RUN_OPTIONS },
-    dataset: { id: 'fashion-mnist', name: 'Fashion-MNIST', trainSplit: 'train', valSplit: 'val', trainImages: 64, valImages: 4, classes: ['a', 'b'] },
-    model: { key: 'bundled', title: 'Bundled tiny CLIP', kind: 'bundled' }, status: 'running', message: null, error: null,
-    metrics: [], thinned: 0, step: 0, totalSteps: 10, checkpointStep: null, checkpointBytes: 0, trainSeconds: 0,
-    createdAt: 1000, updatedAt: 1000, adapter: null, ...o,
-  };
-}
+import { metric, record } from './fixtures';
 
 describe('run state machine', () => {
   it('allows exactly the documented transitions', () => {
