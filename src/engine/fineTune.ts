@@ -21,7 +21,7 @@ import type { GpuContext } from '../gpu/context';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
-import { FineTuneLoop, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
+import { basisFromExtra, FineTuneLoop, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
 import type { FineTuneModel } from '../methods/model';
 import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
@@ -179,6 +179,14 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
     if (checkpoint) {
       note('restoring the checkpoint…');
       await loop.resume(checkpoint);
+      // The checkpoint carries the projection plane of the run's first geometry snapshot; one written before this
+      // was stored (or before any snapshot) has none: the plane of the first stored snapshot is kept instead, so the
+      // run's snapshots stay in one plane.
+      if (loop.geometry && !loop.geometryBasis) {
+        const first = recordOf(r.id).metrics.find((m) => m.geometryBefore || m.geometry);
+        const plane = basisFromExtra((first?.geometryBefore ?? first?.geometry)?.projection);
+        if (plane && plane.mean.length === model.dim) loop.geometryBasis = plane;
+      }
     }
     if (recordOf(r.id).backend !== (model.backend ?? 'onnxruntime')) await saveRun({ ...recordOf(r.id), backend: model.backend ?? 'onnxruntime' });
     const l: Live = { id: r.id, ctx, loop, model, lost: false, fresh: true, stopLost: () => undefined, releaseLock: holdRunLock(r.id) };

@@ -110,6 +110,21 @@ export interface FineTuneLoopOptions {
 export interface GeometryOption {
   every: number;
   probe: GeometryProbe;
+  /**
+   * The projection plane to keep from the start (e.g. a resumed run's, from its first stored snapshot); default:
+   * fixed by the loop's first snapshot. A checkpoint carries the loop's plane and `resume` restores it.
+   */
+  basis?: ProjectionBasis;
+}
+
+/** A plain-data projection plane read back from a checkpoint's `extra` (undefined when absent or malformed). */
+export function basisFromExtra(v: unknown): ProjectionBasis | undefined {
+  const b = v as ProjectionBasis | undefined;
+  const nums = (a: unknown): a is number[] => Array.isArray(a) && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!b || typeof b !== 'object' || !nums(b.mean) || !Array.isArray(b.axes) || b.axes.length !== 2) return undefined;
+  if (!b.axes.every((ax) => nums(ax) && ax.length === b.mean.length) || !(Number.isInteger(b.step) && b.step >= 0)) return undefined;
+  if (!Array.isArray(b.explained) || b.explained.length !== 2 || !nums(b.explained)) return undefined;
+  return { mean: [...b.mean], axes: [[...b.axes[0]], [...b.axes[1]]], step: b.step, explained: [b.explained[0], b.explained[1]] };
 }
 
 export class FineTuneLoop {
@@ -124,6 +139,8 @@ export class FineTuneLoop {
   geometryBasis: ProjectionBasis | undefined;
   /** The resolved geometry option (undefined: none). */
   readonly geometry: GeometryOption | undefined;
+  /** Whether this loop has measured a geometry snapshot (the step-0 one is taken once, before the first step). */
+  private measuredGeometry = false;
 
   private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneLoopOptions) {
     this.config = o.config;
@@ -135,6 +152,7 @@ export class FineTuneLoop {
     }
     this.geometry = typeof o.geometry === 'function' ? o.geometry(o) : o.geometry;
     if (this.geometry && !(Number.isInteger(this.geometry.every) && this.geometry.every >= 1)) throw new RangeError(`FineTuneLoop: geometry.every must be a positive integer, got ${this.geometry.every}`);
+    if (this.geometry?.basis) this.geometryBasis = this.geometry.basis;
     this.text = new ClassText(o.model, o.prompts(methodPromptSelection(o.config)), towers.text);
     this.evalText = new ClassText(o.model, o.prompts({}), false);
   }
@@ -164,7 +182,7 @@ export class FineTuneLoop {
 
   /** One optimisation step; validation every `evalEvery` steps. */
   async trainStep(): Promise<StepMetrics> {
-    const before0 = this.geometry && this.step === 0 && !this.geometryBasis ? await this.measureGeometry() : undefined;
+    const before0 = this.geometry && this.step === 0 && !this.measuredGeometry ? await this.measureGeometry() : undefined;
     const t0 = performance.now();
     const before = { ...this.model.passes.train };
     const out = await this.computeStep();
@@ -196,6 +214,7 @@ export class FineTuneLoop {
     const g = this.geometry;
     if (!g) throw new Error('FineTuneLoop.measureGeometry: no geometry probe configured');
     const snap = await computeGeometry(this.ctx, this.model, g.probe, { step: this.step, basis: this.geometryBasis });
+    this.measuredGeometry = true;
     this.geometryBasis ??= { mean: snap.projection.mean, axes: snap.projection.axes, step: snap.projection.step, explained: snap.projection.explained };
     return snap;
   }
@@ -238,10 +257,14 @@ export class FineTuneLoop {
     return out;
   }
 
-  /** Checkpoint bytes (src/train/checkpoint format: params and moments of both towers, vision first). */
+  /**
+   * Checkpoint bytes (src/train/checkpoint format: params and moments of both towers, vision first). `extra` also
+   * carries the geometry projection plane (`geometryBasis`) once one is fixed, so a resumed loop keeps it.
+   */
   async checkpoint(extra: Record<string, unknown> = {}): Promise<Uint8Array> {
     const state = await this.model.state(this.step);
-    return encodeCheckpoint(state, this.config.seed, { ...extra, method: this.config.method, passes: this.model.passes, config: this.config });
+    const plane = this.geometryBasis ? { geometryBasis: this.geometryBasis } : {};
+    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, method: this.config.method, passes: this.model.passes, config: this.config });
   }
 
   /** Restores a checkpoint of the same method and model (built from the same original weights). */
@@ -256,6 +279,10 @@ export class FineTuneLoop {
       Object.assign(this.model.passes.train, passes.train);
       Object.assign(this.model.passes.eval, passes.eval);
     }
+    // The plane of the run's first snapshot (checkpoints written before any snapshot, or by older versions, have
+    // none: the loop keeps the plane it has — the option's `basis` — or fixes one at its next snapshot).
+    const plane = basisFromExtra(ck.meta.extra.geometryBasis);
+    if (plane) this.geometryBasis = plane;
     this.text.invalidate();
   }
 }

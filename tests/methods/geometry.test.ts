@@ -222,6 +222,58 @@ describe('geometry: probe, model, loop', () => {
     });
   });
 
+  it('a loop resumed from a checkpoint keeps the projection plane of the run (checkpoint extra, or the basis option)', async () => {
+    await withGpu(async (ctx) => {
+      const probe = probeFor({ steps: 1 });
+      const config = testConfig('tecoa', { seed, lr: 5e-3 });
+      // Uninterrupted: step-0 snapshot fixes the plane; snapshots at 2 and 4.
+      const a = withGeometry(ctx, await testLoop(ctx, config, { weightsSeed: seed }), { every: 2, probe });
+      const msA = await a.run({ steps: 2 });
+      const plane0 = msA[0].geometryBefore!.projection;
+      const bytes = await a.checkpoint();
+      const restA = await a.run({ steps: 2 });
+      const snapA4 = restA[1].geometry!;
+      await a.model.release();
+
+      // Interrupted at step 2: a fresh loop (same original weights) resumed from the checkpoint.
+      const b = withGeometry(ctx, await testLoop(ctx, config, { weightsSeed: seed }), { every: 2, probe });
+      await b.resume(bytes);
+      expect(b.step).toBe(2);
+      const msB = await b.run({ steps: 2 });
+      expect(msB.some((m) => m.geometryBefore)).toBe(false);
+      const snapB4 = msB[1].geometry!;
+      expect(snapB4.step).toBe(4);
+      // The same plane, number for number, as the uninterrupted run's (fixed at step 0, not at step 4).
+      expect(snapB4.projection.step).toBe(0);
+      expect(snapB4.projection.mean).toEqual(plane0.mean);
+      expect(snapB4.projection.axes).toEqual(plane0.axes);
+      expect(snapB4.projection.explained).toEqual(plane0.explained);
+      expect(snapA4.projection.axes).toEqual(plane0.axes);
+      // So the same points (the resumed model is bit-identical on one adapter; the projection is float64 on the CPU).
+      expect(maxAbsDiff(snapB4.points.x, snapA4.points.x)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(snapB4.points.y, snapA4.points.y)).toBeLessThan(1e-4);
+      // Without a stored plane, a fresh PCA at step 4 gives another plane (what the fix prevents): the test can fail.
+      const c = withGeometry(ctx, await testLoop(ctx, config, { weightsSeed: seed }), { every: 2, probe });
+      await c.resume(bytes);
+      c.geometryBasis = undefined;
+      const fresh = (await c.run({ steps: 2 }))[1].geometry!;
+      expect(fresh.projection.step).toBe(4);
+      expect(maxAbsDiff(fresh.projection.axes[0].concat(fresh.projection.axes[1]), plane0.axes[0].concat(plane0.axes[1]))).toBeGreaterThan(1e-4);
+      await c.model.release();
+
+      // The option's `basis` (the engine's fallback for checkpoints without one: the run's first stored snapshot).
+      const d = withGeometry(ctx, await testLoop(ctx, config, { weightsSeed: seed }), {
+        every: 2, probe, basis: { mean: plane0.mean, axes: plane0.axes, step: plane0.step, explained: plane0.explained },
+      });
+      const msD = await d.run({ steps: 2 });
+      // From step 0 the step-0 snapshot is still taken, in the given plane.
+      expect(msD[0].geometryBefore!.projection.axes).toEqual(plane0.axes);
+      expect(msD[1].geometry!.projection.mean).toEqual(plane0.mean);
+      await d.model.release();
+      await b.model.release();
+    });
+  });
+
   it('the option as a function of the loop options: a probe from the training split by settings', async () => {
     await withGpu(async (ctx) => {
       const base = await testLoop(ctx, testConfig('tecoa', { seed }), { weightsSeed: seed });
