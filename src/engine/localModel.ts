@@ -60,6 +60,18 @@ export function localModelKey(files: readonly PathedFile[]): string {
   return `local:${files.map(({ path, file }) => fileSourceKey(path, file)).sort().join('\u0001')}`;
 }
 
+/**
+ * The picked file the loader read as `name` ('onnx/vision_model.onnx'): the one whose path is the name or ends with
+ * '/' + name, else the only one with the same file name (loose files); null when none or several match.
+ */
+export function matchLoadedFile(files: readonly PathedFile[], name: string): PathedFile | null {
+  const exact = files.filter((f) => f.path === name || f.path.endsWith(`/${name}`));
+  if (exact.length === 1) return exact[0];
+  const base = name.split('/').pop()!;
+  const loose = files.filter((f) => f.path.split('/').pop() === base);
+  return loose.length === 1 ? loose[0] : null;
+}
+
 /** A tower's precision as shown: the file's, and what the loader turned it into for the autodiff. */
 export function towerPrecisionLabel(precision: Precision, steps: readonly string[]): string {
   return precision === 'fp32' && steps.every((s) => !/upcast|dequant/i.test(s)) ? 'fp32' : `${precision} (file) → fp32 for the autodiff`;

@@ -23,7 +23,7 @@ import { buildClipFolder, clipConfigFromJson, clipPreprocessorConfigJson, clipWe
 import { ClipTokenizer } from '../text/tokenizer';
 import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
 import { useUiStore } from '../state/ui';
-import { cachedFetch, type CachedFetchResult } from '../models/cache';
+import { cachedFetch, fileSourceKey, type CachedFetchResult, type LocalModelRecord, type ModelCache } from '../models/cache';
 import { ModelLoadError } from '../models/errors';
 import { sha256Hex } from '../models/sha256';
 import { unsupportedOps } from '../onnx/autodiff/build';
@@ -32,7 +32,7 @@ import { modelCache, refreshModelCache } from './modelCache';
 import { DEFAULT_MAX_BYTES, loadClipModel } from '../models/load';
 import type { Precision } from '../models/variants';
 import { useExperimentStore } from '../state/experiment';
-import { localModelKey, localModelSource, localOriginLabel, toPathedFiles, towerPrecisionLabel, variantsNote, type LocalFilesInput } from './localModel';
+import { localFolderName, localModelKey, localModelSource, localOriginLabel, matchLoadedFile, toPathedFiles, towerPrecisionLabel, variantsNote, type LocalFilesInput, type PathedFile } from './localModel';
 
 /** The bundled model folder, relative to the app's base URL. */
 export const BUNDLED_MODEL_DIR = 'models/tiny-clip/';
@@ -425,6 +425,8 @@ export interface LocalLoadOptions {
   /** Progress in words ('reading onnx/vision_model.onnx (0.4 of 1.3 MB)'). */
   onProgress?: (text: string) => void;
   signal?: AbortSignal;
+  /** Internal: the files come from the model cache (`reopenLocalModel`). */
+  reopen?: boolean;
 }
 
 let localRun = 0;
@@ -438,11 +440,21 @@ export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadO
   const run = ++localRun;
   const files = toPathedFiles(input);
   if (files.length === 0) throw new ModelLoadError('missing-file', 'no files were chosen');
-  const source = localModelSource(files);
+  const inner = localModelSource(files);
+  // Keep what the loader reads, to store it in the model cache once the load succeeds.
+  const read = new Map<string, Uint8Array>();
+  const source: typeof inner = { ...inner, read: async (name, o) => { const b = await inner.read(name, o); read.set(name, b); return b; } };
+  const cache = await modelCache().catch(() => null);
   const say = (t: string) => { if (run === localRun) options.onProgress?.(t); };
   say(`checking ${files.length} files`);
   const loaded = await loadClipModel(source, {
     precision: options.precision ?? 'auto', maxBytes: DEFAULT_MAX_BYTES, requireGradients: false, signal: options.signal,
+    // An unchanged file (same name, size, lastModified) the cache knows is not hashed again.
+    knownSha256: (name, size) => {
+      const pf = matchLoadedFile(files, name);
+      const r = pf && cache ? cache.source(fileSourceKey(pf.path, pf.file)) : null;
+      return r && r.size === size ? r.hash : null;
+    },
     onProgress: (p) => say(`reading ${p.file} (${(p.overallLoaded / 1e6).toFixed(2)}${p.overallTotal !== null ? ` of ${(p.overallTotal / 1e6).toFixed(2)}` : ''} MB)`),
   });
   if (!loaded.config || loaded.configJson === undefined) {
@@ -461,7 +473,23 @@ export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadO
     ...[loaded.vision, loaded.text].filter((t) => t.steps.length).map((t) => `${t.tower} tower (${t.file}): ${t.steps.join('; ')}.`),
     ...loaded.warnings,
   ];
-  const info: ModelFileInfo[] = loaded.files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256, from: 'local', message: f.from }));
+  // A file changed since the cached local model with the same path (another size / lastModified, new bytes).
+  const recent = cache?.localModels() ?? [];
+  const info: ModelFileInfo[] = loaded.files.map((f) => {
+    const pf = matchLoadedFile(files, f.name);
+    const fi: ModelFileInfo = { name: f.name, bytes: f.bytes, sha256: f.sha256, from: options.reopen ? 'cache' : 'local', message: options.reopen ? 'verified against its stored sha256' : f.from };
+    if (options.reopen) fi.status = 'hit';
+    else if (pf) {
+      const prev = recent.flatMap((r) => r.files).find((x) => x.path === pf.path && (x.size !== pf.file.size || x.lastModified !== pf.file.lastModified));
+      if (prev && prev.sha256 !== f.sha256) {
+        fi.status = 'changed';
+        fi.previousHash = prev.sha256;
+        notes.push(`${f.name} changed since it was cached: sha256 ${prev.sha256.slice(0, 12)}… → ${f.sha256.slice(0, 12)}…`);
+      }
+    }
+    return fi;
+  });
+  if (options.reopen) notes.unshift(`Reopened from the browser's model cache: no files were picked; every file was verified against its stored sha256.`);
   const summary = summarize('local', 'CLIP model folder from local files', origin, folder, notes, { files: info });
   const fileBytes = new Map(loaded.files.map((f) => [f.name, f.bytes]));
   for (const t of summary.towers) {
@@ -470,11 +498,57 @@ export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadO
     t.bytes = fileBytes.get(lt.file) ?? t.bytes;
   }
   if (run !== localRun) return null;
+  if (cache) {
+    say('storing the files in the model cache');
+    const note = await storeLocalModel(cache, files, loaded.files, read).catch((e: unknown) => `not cached: ${message(e)}`);
+    if (note) summary.notes.push(note);
+    void refreshModelCache();
+  }
+  if (run !== localRun) return null;
   ++showRun;
   remoteAbort?.abort();
   localFor = JSON.stringify(useExperimentStore.getState().config.model);
   setModel(localModelKey(files), folder, summary);
   return summary;
+}
+
+/** Puts a loaded local model's files in the model cache (under their `file:` keys) and lists it as recent. */
+async function storeLocalModel(cache: ModelCache, files: PathedFile[], loadedFiles: ReadonlyArray<{ name: string; sha256: string }>, read: Map<string, Uint8Array>): Promise<string | null> {
+  const out: LocalModelRecord['files'] = [];
+  for (const f of loadedFiles) {
+    const pf = matchLoadedFile(files, f.name);
+    const bytes = read.get(f.name);
+    if (!pf || !bytes) return `not cached: ${f.name} could not be matched to a picked file`;
+    const put = await cache.put(fileSourceKey(pf.path, pf.file), bytes, { contentLength: bytes.byteLength }, f.sha256);
+    if (!put.stored) return `${f.name}: ${put.note ?? 'not cached'}; this model cannot be reopened after a reload`;
+    out.push({ path: pf.path, sha256: f.sha256, size: pf.file.size, lastModified: pf.file.lastModified });
+  }
+  const rec = await cache.putLocalModel({ id: localModelKey(files), name: localFolderName(files.map((f) => f.path)) ?? localOriginLabel(files), files: out, savedAt: Date.now() });
+  return rec ? null : 'not cached: a file was evicted while storing; this model cannot be reopened after a reload';
+}
+
+/** Recent local models in the model cache, most recent first. */
+export async function recentLocalModels(): Promise<LocalModelRecord[]> {
+  return (await modelCache()).localModels();
+}
+
+/** Removes a recent local model from the list. */
+export async function forgetLocalModel(id: string): Promise<void> {
+  await (await modelCache()).forgetLocalModel(id);
+  void refreshModelCache();
+}
+
+/**
+ * Loads a recent local model from the model cache, no files picked: every blob verified against its sha256. A missing
+ * or corrupted blob throws a message and drops the entry; the model loaded before stays current.
+ */
+export async function reopenLocalModel(id: string, options: Omit<LocalLoadOptions, 'reopen'> = {}): Promise<ModelSummary | null> {
+  const r = await (await modelCache()).readLocalModel(id);
+  if (!r.ok) throw new Error(r.reason);
+  const files: PathedFile[] = r.record.files.map((f) => ({
+    path: f.path, file: new File([r.bytes.get(f.path)! as Uint8Array<ArrayBuffer>], f.path.split('/').pop()!, { lastModified: f.lastModified }),
+  }));
+  return loadLocalModel(files, { ...options, reopen: true });
 }
 
 /** Leaves a local model: the configured source is shown again. */

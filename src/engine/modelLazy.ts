@@ -50,3 +50,15 @@ export async function setModelCacheCap(mib: number): Promise<void> {
 export async function cachedUnder(folder: string): Promise<{ files: number; bytes: number }> {
   return (await cacheEngine()).cachedUnder(folder);
 }
+
+export async function recentLocalModels(): Promise<import('../models/cache').LocalModelRecord[]> {
+  return (await engine()).recentLocalModels();
+}
+
+export async function forgetLocalModel(id: string): Promise<void> {
+  return (await engine()).forgetLocalModel(id);
+}
+
+export async function reopenLocalModel(id: string, options?: LocalLoadOptions): Promise<ModelSummary | null> {
+  return (await engine()).reopenLocalModel(id, options);
+}

@@ -45,7 +45,33 @@ export interface CacheIndex {
   clock: number;
   blobs: Record<string, BlobRecord>;
   sources: Record<string, SourceRecord>;
+  /** Recent models loaded from local files (absent in indexes written before them). */
+  locals?: Record<string, LocalModelRecord>;
 }
+
+/** A local file of a recent local model: its path in the folder or drop, its blob, and its File identity. */
+export interface LocalModelFile {
+  path: string;
+  sha256: string;
+  size: number;
+  lastModified: number;
+}
+
+/** A model folder loaded from local files, kept so a reload can reopen it from the cache without picking files. */
+export interface LocalModelRecord {
+  /** The model's key (`local:` + every file's `file:` key, src/engine/localModel.ts `localModelKey`). */
+  id: string;
+  /** The folder's name, or a label of loose files. */
+  name: string;
+  files: LocalModelFile[];
+  bytes: number;
+  /** Date.now() when stored. */
+  savedAt: number;
+  /** Index clock when stored or last reopened (most recent first in the list). */
+  used: number;
+}
+
+export type LocalReadResult = { ok: true; record: LocalModelRecord; bytes: Map<string, Uint8Array> } | { ok: false; reason: string };
 
 /** Where the bytes and the index live. */
 export interface CacheStore {
@@ -281,6 +307,56 @@ export class ModelCache {
     const evicted = await this.evict(this.cap, h);
     await this.persist();
     return { hash: h, stored: true, evicted };
+  }
+
+  /** Recent local models whose blobs are all in the cache, most recently used first. */
+  localModels(): LocalModelRecord[] {
+    return Object.values(this.index.locals ?? {})
+      .filter((r) => r.files.every((f) => this.index.blobs[f.sha256]))
+      .sort((a, b) => b.used - a.used);
+  }
+
+  /**
+   * Records a local model whose files were stored (`put` under their `file:` keys). Not recorded (null) when a file's
+   * blob is not in the cache (over the cap, refused by storage).
+   */
+  async putLocalModel(r: Omit<LocalModelRecord, 'used' | 'bytes'>, limit = 8): Promise<LocalModelRecord | null> {
+    if (!r.files.every((f) => this.index.blobs[f.sha256])) return null;
+    const locals = (this.index.locals ??= {});
+    const rec: LocalModelRecord = { ...r, files: r.files.map((f) => ({ ...f })), bytes: r.files.reduce((a, f) => a + f.size, 0), used: ++this.index.clock };
+    locals[r.id] = rec;
+    for (const old of Object.values(locals).sort((a, b) => b.used - a.used).slice(limit)) delete locals[old.id];
+    await this.persist();
+    return rec;
+  }
+
+  /**
+   * A recent local model's bytes (path → bytes), every blob verified against its sha256. A missing or corrupted blob
+   * drops the entry (and that blob) and says which file; nothing else changes.
+   */
+  async readLocalModel(id: string): Promise<LocalReadResult> {
+    const rec = this.index.locals?.[id];
+    if (!rec) return { ok: false, reason: 'this local model is no longer in the cache' };
+    const bytes = new Map<string, Uint8Array>();
+    for (const f of rec.files) {
+      const r = await this.read(f.sha256);
+      if (!r.ok) {
+        await this.forgetLocalModel(id);
+        return { ok: false, reason: `${f.path}: ${r.reason}. "${rec.name}" was removed from the recent local models: open its files again` };
+      }
+      bytes.set(f.path, r.bytes);
+    }
+    rec.used = ++this.index.clock;
+    await this.persist();
+    return { ok: true, record: rec, bytes };
+  }
+
+  /** Removes a recent local model (its blobs stay until evicted or cleared: other entries may share them). */
+  async forgetLocalModel(id: string): Promise<boolean> {
+    if (!this.index.locals?.[id]) return false;
+    delete this.index.locals[id];
+    await this.persist();
+    return true;
   }
 
   async forget(key: string): Promise<void> {

@@ -83,6 +83,11 @@ export interface LoadOptions extends PlanOptions {
    * through the towers). False loads them anyway and lists the ops in `unsupportedOps`.
    */
   requireGradients?: boolean;
+  /**
+   * A sha256 already known for a file (e.g. an unchanged local file whose name, size and lastModified the model cache
+   * knows): used instead of hashing the bytes again. Null / undefined: hashed.
+   */
+  knownSha256?: (name: string, size: number) => string | null | undefined;
 }
 
 export interface LoadedFile {
@@ -222,7 +227,7 @@ export async function loadClipModel(input: SourceInput, options: LoadOptions = {
     }
     done += b.byteLength;
     bytes.set(f.name, b);
-    files.push({ name: f.name, bytes: b.byteLength, sha256: await sha256Hex(b), from: source.where(f.name) });
+    files.push({ name: f.name, bytes: b.byteLength, sha256: options.knownSha256?.(f.name, b.byteLength) ?? await sha256Hex(b), from: source.where(f.name) });
   }
 
   // Configs and tokenizer (their own error types).

@@ -3,11 +3,14 @@
  * (loose files, matched by name) or a drop (folders walked). Loaded by the model loader (variants, size cap,
  * sha256, op coverage); a failed load shows the loader's message and keeps the model loaded before.
  */
-import { useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { droppedFiles } from '../../engine/dropFiles';
-import { loadLocalModel, unloadLocalModel } from '../../engine/modelLazy';
+import { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel, unloadLocalModel } from '../../engine/modelLazy';
+import type { LocalModelRecord } from '../../models/cache';
+import { formatBytes } from '../../models/source';
 import type { LocalFilesInput } from '../../engine/localModel';
 import type { Precision } from '../../models/variants';
+import { useModelCacheStore } from '../../state/modelCache';
 import { useResourceStore } from '../../state/resources';
 
 const DIR_ATTRS = { webkitdirectory: '', directory: '' } as Record<string, string>;
@@ -18,19 +21,33 @@ export function LocalModelLoader() {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<{ message: string; kept: string | null } | null>(null);
   const [precision, setPrecision] = useState<Precision | 'auto'>('auto');
+  const [recent, setRecent] = useState<LocalModelRecord[]>([]);
   const local = useResourceStore((s) => (s.model.status === 'ready' && s.model.value?.kind === 'local' ? s.model.value : null));
+  const refresh = useCallback(() => { recentLocalModels().then(setRecent, () => setRecent([])); }, []);
+  // The list follows the cache (a Clear or an eviction elsewhere changes its blob count).
+  const cachedBlobs = useModelCacheStore((s) => s.blobs);
+  useEffect(refresh, [refresh, cachedBlobs]);
 
-  const load = (input: LocalFilesInput) => {
-    setError(null);
-    setBusy('reading the files…');
-    loadLocalModel(input, { precision, onProgress: setBusy }).then(
-      () => setBusy(null),
+  const run = (p: Promise<unknown>) => {
+    p.then(
+      () => { setBusy(null); refresh(); },
       (e: unknown) => {
         setBusy(null);
+        refresh();
         const m = useResourceStore.getState().model;
         setError({ message: String((e as Error)?.message ?? e), kept: m.status === 'ready' && m.value ? m.value.title : null });
       },
     );
+  };
+  const load = (input: LocalFilesInput) => {
+    setError(null);
+    setBusy('reading the files…');
+    run(loadLocalModel(input, { precision, onProgress: setBusy }));
+  };
+  const reopen = (id: string) => {
+    setError(null);
+    setBusy('reading the cached files…');
+    run(reopenLocalModel(id, { precision, onProgress: setBusy }));
   };
   const onPick = (e: React.ChangeEvent<HTMLInputElement>) => {
     const files = e.target.files ? Array.from(e.target.files) : [];
@@ -78,6 +95,24 @@ export function LocalModelLoader() {
           The folder could not be loaded: {error.message.replace(/\.$/, '')}.{' '}
           {error.kept ? <>Still loaded: {error.kept}.</> : null}
         </p>
+      )}
+      {recent.length > 0 && (
+        <div data-testid="local-model-recent">
+          <h4>Recent local models <span className="muted small">kept in this browser's model cache: reopen without picking the files</span></h4>
+          <ul className="plain">
+            {recent.map((r) => (
+              <li key={r.id} data-testid="local-model-recent-item" data-name={r.name}>
+                <strong>{r.name}</strong>{' '}
+                <span className="muted small">
+                  {r.files.length} file{r.files.length === 1 ? '' : 's'}, {formatBytes(r.bytes)}, {new Date(r.savedAt).toLocaleString()}
+                </span>{' '}
+                <span className="muted small" title={r.files.map((f) => `${f.path}  sha256 ${f.sha256}`).join('\n')}>({r.files.map((f) => f.path.split('/').pop()).join(', ')})</span>{' '}
+                <button type="button" disabled={busy !== null} onClick={() => reopen(r.id)}>Reopen</button>{' '}
+                <button type="button" className="link" disabled={busy !== null} onClick={() => { void forgetLocalModel(r.id).then(refresh); }}>Forget</button>
+              </li>
+            ))}
+          </ul>
+        </div>
       )}
       {local && (
         <p className="muted small" data-testid="local-model-current">

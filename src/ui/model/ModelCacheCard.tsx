@@ -19,7 +19,8 @@ export function ModelCacheCard() {
       <p className="muted small">
         URL models are stored by the sha256 of their bytes. On the next load each file is revalidated with one HEAD request
         (ETag, Last-Modified, size): unchanged files come from here, changed ones are downloaded and flagged. Every cached
-        file is re-hashed when read; least recently used files are evicted beyond the cap.
+        file is re-hashed when read; least recently used files are evicted beyond the cap. Models loaded from this machine
+        are kept here too (by name, size and modification time), listed under "Recent local models" to reopen after a reload.
       </p>
       <div className="cache-usage">
         <progress max={1} value={frac} aria-label="cache usage" />

@@ -7,7 +7,9 @@ function origin(f: ModelFileInfo): { text: string; cls: string } {
     if (f.expectedSha256 === undefined || f.expectedSha256 === null) return { text: 'bundled with the app', cls: 'muted' };
     return f.expectedSha256 === f.sha256 ? { text: 'bundled · matches metrics.json', cls: 'ok-text' } : { text: 'bundled · differs from metrics.json', cls: 'warn-text' };
   }
-  if (f.from === 'local') return { text: 'local file', cls: 'muted' };
+  if (f.from === 'local') {
+    return f.status === 'changed' ? { text: `local file · changed since cached (was ${f.previousHash?.slice(0, 8)}…)`, cls: 'warn-text' } : { text: 'local file', cls: 'muted' };
+  }
   if (f.from === 'cache') return { text: 'from cache', cls: 'ok-text' };
   switch (f.status) {
     case 'changed': return { text: `downloaded · changed (was ${f.previousHash?.slice(0, 8)}…)`, cls: 'warn-text' };
