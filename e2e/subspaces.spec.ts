@@ -76,6 +76,23 @@ test('measure the current model: three spectra and the projection are drawn; a t
   expect(Math.max(...spectra.advClean)).toBeGreaterThan(0.1);
   // Images and text of the pre-trained model are far from aligned.
   expect(spectra.imageText[0]).toBeGreaterThan(spectra.advClean[0]);
+  // Measuring the same model again reuses the cached gradient graphs and probe: nothing new is built, same numbers.
+  type CacheStats = { measured: number; modelBuilds: number; probeBuilds: number };
+  const stats = () => page.evaluate(() => (window as unknown as { __aosGeometryCache: () => CacheStats }).__aosGeometryCache());
+  const first = await stats();
+  expect(first.modelBuilds).toBe(1);
+  await page.getByTestId('ss-measure').click();
+  await expect.poll(async () => (await stats()).measured, { timeout: 600_000, intervals: [500] }).toBe(first.measured + 1);
+  await expect(page.getByTestId('ss-measure')).toBeEnabled();
+  await expect(page.getByTestId('ss-status')).not.toContainText('failed');
+  const second = await stats();
+  expect(second.modelBuilds).toBe(1);
+  expect(second.probeBuilds).toBe(first.probeBuilds);
+  for (const p of ['advClean', 'imageText', 'advText']) {
+    const again = JSON.parse((await page.getByTestId(`spectrum-${p}`).getAttribute('data-spectrum'))!) as number[];
+    expect(again.length, p).toBe(spectra[p].length);
+    for (let i = 0; i < again.length; i++) expect(Math.abs(again[i] - spectra[p][i]), p).toBeLessThan(1e-3);
+  }
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/subspaces-model.png`, fullPage: true });
   await page.getByTestId('ss-projection-card').screenshot({ path: `${SHOTS}/subspaces-projection.png` });

@@ -9,6 +9,10 @@
  *    fine-tunes on, so a run's snapshots measure the very same inputs; evaluation-only sets use their test split),
  *    with fixed augmentations, every class's text group, PGD and prompt attacks with a fixed seed
  *    (src/state/geometry.ts settings).
+ *  - Cache: what a measurement builds — the frozen `FineTuneModel` (its gradient graphs, ~15 s on the bundled model)
+ *    per model key and GPU context, and the probe per model key + dataset split + probe settings — is kept, one entry
+ *    each (`SingleCache`), so measuring the same model again builds nothing; both are released when the experiment's
+ *    model changes, when another model or context is measured, and when the GPU device is lost.
  */
 import type { ImageDataset } from '../data/bundle';
 import { FineTuneData } from '../methods/data';
@@ -19,6 +23,9 @@ import { FineTuneModel } from '../methods/model';
 import { classPrompts } from '../methods/text';
 import { useExperimentStore } from '../state/experiment';
 import { useGeometryStore, type GeometryMeasurement } from '../state/geometry';
+import type { GpuContext } from '../gpu/context';
+import type { GeometryProbe } from '../methods/geometry';
+import { SingleCache } from './singleCache';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext } from './engine';
 import { shownModelFiles } from './model';
@@ -49,6 +56,41 @@ async function probeSplit(datasetId: string): Promise<{ data: ImageDataset; name
 }
 
 let running: Promise<void> | null = null;
+/** Measurements finished (done or failed). */
+let measured = 0;
+
+/** The frozen model of the last measurement (key: model key + context), and the probe (key: + data + settings). */
+interface CachedModel { model: FineTuneModel; ctx: GpuContext; stopLost: () => void }
+const modelCache = new SingleCache<CachedModel>(async (c) => {
+  c.stopLost();
+  await c.model.release();
+});
+const probeCache = new SingleCache<GeometryProbe>();
+const contextIds = new WeakMap<GpuContext, number>();
+let nextContextId = 1;
+const contextId = (ctx: GpuContext): number => {
+  if (!contextIds.has(ctx)) contextIds.set(ctx, nextContextId++);
+  return contextIds.get(ctx)!;
+};
+
+/** Releases the cached model and probe (the next measurement builds them again). */
+export function releaseMeasureCache(): Promise<void> {
+  return Promise.all([modelCache.clear(), probeCache.clear()]).then(() => undefined);
+}
+
+/** What the measurement cache built and released so far (tests and e2e: a second measurement builds nothing). */
+export function measureCacheStats(): { measured: number; modelBuilds: number; probeBuilds: number; modelReleases: number; modelKey: string | null } {
+  return { measured, modelBuilds: modelCache.builds, probeBuilds: probeCache.builds, modelReleases: modelCache.releases, modelKey: modelCache.key };
+}
+
+// The experiment's model changed: the cached one is released now (not only at the next measurement).
+useExperimentStore.subscribe((s, prev) => {
+  if (s.config === prev.config) return;
+  if (s.config.seed !== prev.config.seed || JSON.stringify(s.config.model) !== JSON.stringify(prev.config.model)) void releaseMeasureCache();
+});
+
+// Development builds: the stats on `window.__aosGeometryCache` (e2e reads them).
+if (typeof window !== 'undefined' && import.meta.env?.DEV) (window as unknown as { __aosGeometryCache: typeof measureCacheStats }).__aosGeometryCache = measureCacheStats;
 
 /** Measures the geometry of the model the workbench shows now (no training). A call while one runs joins it. */
 export function measureCurrentModel(): Promise<void> {
@@ -59,19 +101,25 @@ export function measureCurrentModel(): Promise<void> {
 async function measureNow(): Promise<void> {
   const note = (n: string) => setMeasurement({ status: 'running', note: n, error: null });
   note('loading the model folder…');
-  let model: FineTuneModel | null = null;
   try {
     const m = await currentClip();
     const exp = useExperimentStore.getState().config;
     note('loading and verifying the dataset…');
     const d = await probeSplit(exp.data.dataset);
     const settings = useGeometryStore.getState().settings;
-    const probe = probeFromSettings(d.data, (sel) => classPrompts(m.clip.tokenizer, d.data.classes, sel), settings, d.hflip);
+    const probe = await probeCache.get(JSON.stringify([m.key, exp.data.dataset, d.split, d.hflip, settings]),
+      async () => probeFromSettings(d.data, (sel) => classPrompts(m.clip.tokenizer, d.data.classes, sel), settings, d.hflip));
     const ctx = await gpuContext();
-    note('building the gradient graphs of the towers…');
-    model = await FineTuneModel.create(ctx, {
-      config: m.clip.config, weights: m.clip.weights, constants: m.clip.constants, train: { vision: false, text: false },
-      optimizer: { kind: 'adamw', weightDecay: 0 },
+    const modelKey = JSON.stringify([m.key, contextId(ctx)]);
+    if (modelCache.key !== modelKey) note('building the gradient graphs of the towers…');
+    const { model } = await modelCache.get(modelKey, async () => {
+      const model = await FineTuneModel.create(ctx, {
+        config: m.clip.config, weights: m.clip.weights, constants: m.clip.constants, train: { vision: false, text: false },
+        optimizer: { kind: 'adamw', weightDecay: 0 },
+      });
+      // A lost device: the graphs are gone; the next measurement (on a new context) builds them again.
+      const stopLost = ctx.onLost(() => void modelCache.clear());
+      return { model, ctx, stopLost };
     });
     note(`attacking ${probe.images * probe.views} views and ${probe.labels.length * probe.prompts.perClass} prompts, measuring the angles…`);
     const snapshot = await computeGeometry(ctx, model, probe, { step: 0 });
@@ -82,8 +130,10 @@ async function measureNow(): Promise<void> {
     useGeometryStore.getState().patch({ source: 'model', step: null });
   } catch (e) {
     setMeasurement({ status: 'error', note: null, error: message(e) });
+    // A failed measurement may leave the graphs in a bad state (or the device lost): build afresh next time.
+    await modelCache.clear();
   } finally {
-    await model?.release().catch(() => undefined);
+    measured++;
   }
 }
 
