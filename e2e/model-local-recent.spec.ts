@@ -11,27 +11,12 @@
  *     entry is dropped, the model loaded before stays current.
  * Screenshot (after 2): test-results/screenshots/model-local-recent.png.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHOTS } from './support';
+import { FIXTURE, listedModelFiles, sha256, SHOTS, walk } from './support';
 
-const FIXTURE = 'public/fixtures/tiny-clip';
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const walk = (dir: string, prefix = ''): string[] =>
-  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
 const NAMES = walk(FIXTURE);
-
-async function listed(page: Page): Promise<Record<string, { sha: string; from: string }>> {
-  const rows = page.getByTestId('model-files').locator('tbody tr');
-  await expect(rows.first()).toBeVisible();
-  const out: Record<string, { sha: string; from: string }> = {};
-  for (const r of await rows.all()) {
-    out[(await r.getAttribute('data-file'))!] = { sha: (await r.locator('code[title]').getAttribute('title'))!, from: (await r.getAttribute('data-from'))! };
-  }
-  return out;
-}
 
 test('a local model is kept in the model cache: after a reload it reopens from the recent list with the same hashes; Forget; a corrupted blob', async ({ page }) => {
   const errors: string[] = [];
@@ -45,8 +30,8 @@ test('a local model is kept in the model cache: after a reload it reopens from t
   // 1. The folder, then the same files loose.
   await page.getByTestId('model-folder-input').setInputFiles(FIXTURE);
   await expect(page.getByTestId('model-kind')).toHaveText('local', { timeout: 120_000 });
-  const picked = await listed(page);
-  for (const [n, f] of Object.entries(picked)) expect(f, n).toEqual({ sha: sha(readFileSync(join(FIXTURE, n))), from: 'local' });
+  const picked = await listedModelFiles(page);
+  for (const [n, f] of Object.entries(picked)) expect(f, n).toEqual({ sha: sha256(readFileSync(join(FIXTURE, n))), from: 'local' });
   await expect(recent).toHaveCount(1);
   await expect(recent.first()).toHaveAttribute('data-name', 'tiny-clip');
   await page.getByTestId('model-files-input').setInputFiles(NAMES.map((n) => ({
@@ -64,7 +49,7 @@ test('a local model is kept in the model cache: after a reload it reopens from t
   const tiny = page.locator('[data-testid="local-model-recent-item"][data-name="tiny-clip"]');
   await tiny.getByRole('button', { name: 'Reopen' }).click();
   await expect(page.getByTestId('model-kind')).toHaveText('local', { timeout: 120_000 });
-  const reopened = await listed(page);
+  const reopened = await listedModelFiles(page);
   expect(Object.keys(reopened).sort()).toEqual(Object.keys(picked).sort());
   for (const n of Object.keys(picked)) expect(reopened[n], n).toEqual({ sha: picked[n].sha, from: 'cache' });
   const card = page.getByTestId('model-card');

@@ -13,20 +13,12 @@
  *  5. the same files dropped on the drop zone (a DataTransfer of loose files): loaded again.
  * Screenshot (after 2): test-results/screenshots/model-local.png.
  */
-import { expect, test, type Page } from '@playwright/test';
-import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SHOTS = 'test-results/screenshots';
-mkdirSync(SHOTS, { recursive: true });
-const FIXTURE = 'public/fixtures/tiny-clip';
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
-}
+import { FIXTURE, listedModelFiles, sha256, SHOTS, walk } from './support';
 
 const NAMES = walk(FIXTURE);
 const REQUIRED = ['config.json', 'tokenizer.json', 'preprocessor_config.json', 'onnx/vision_model.onnx', 'onnx/text_model.onnx'];
@@ -39,16 +31,6 @@ function payloads(skip: string[] = []) {
   }));
 }
 
-/** Files listed in the model card: name → sha256 (the cell's title) and source. */
-async function listed(page: Page): Promise<Record<string, { sha: string; from: string }>> {
-  const rows = page.getByTestId('model-files').locator('tbody tr');
-  await expect(rows.first()).toBeVisible();
-  const out: Record<string, { sha: string; from: string }> = {};
-  for (const r of await rows.all()) {
-    out[(await r.getAttribute('data-file'))!] = { sha: (await r.locator('code[title]').getAttribute('title'))!, from: (await r.getAttribute('data-from'))! };
-  }
-  return out;
-}
 
 test('a CLIP folder from local files loads with its summary; a broken or incomplete folder gives a clear error and keeps the model', async ({ page }) => {
   const errors: string[] = [];
@@ -64,9 +46,9 @@ test('a CLIP folder from local files loads with its summary; a broken or incompl
   await expect(card).toContainText('CLIP model folder from local files');
   await expect(card).toContainText(`${NAMES.length} local files`);
   await expect(card).toContainText('Precisions in the folder: fp32');
-  const first = await listed(page);
+  const first = await listedModelFiles(page);
   expect(Object.keys(first).sort()).toEqual(expect.arrayContaining(REQUIRED));
-  for (const n of REQUIRED) expect(first[n], n).toEqual({ sha: sha(readFileSync(join(FIXTURE, n))), from: 'local' });
+  for (const n of REQUIRED) expect(first[n], n).toEqual({ sha: sha256(readFileSync(join(FIXTURE, n))), from: 'local' });
   const towers = card.locator('table.kv-table');
   await expect(towers.locator('tr', { hasText: 'precision' })).toContainText('fp32');
   // Sizes of the files themselves (fmtBytes: KiB with one decimal).
@@ -97,20 +79,20 @@ test('a CLIP folder from local files loads with its summary; a broken or incompl
   await expect(alert).toContainText('onnx/vision_model.onnx is truncated');
   await expect(alert).toContainText('Still loaded: CLIP model folder from local files');
   await expect(page.getByTestId('model-kind')).toHaveText('local');
-  expect(await listed(page)).toEqual(first);
+  expect(await listedModelFiles(page)).toEqual(first);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${SHOTS}/model-local.png`, fullPage: true });
 
   // 3. Loose files without preprocessor_config.json: missing, named; model kept.
   await page.getByTestId('model-files-input').setInputFiles(payloads(['preprocessor_config.json']));
   await expect(alert).toContainText('preprocessor_config.json is missing', { timeout: 60_000 });
-  expect(await listed(page)).toEqual(first);
+  expect(await listedModelFiles(page)).toEqual(first);
 
   // 4. The intact folder through "Open folder…": loaded, the origin names the folder; then back to the bundled model.
   await page.getByTestId('model-folder-input').setInputFiles(FIXTURE);
   await expect(alert).toHaveCount(0, { timeout: 60_000 });
   await expect(card.locator('p.muted.small').first()).toContainText('tiny-clip/ (');
-  expect(await listed(page)).toEqual(first);
+  expect(await listedModelFiles(page)).toEqual(first);
   await page.getByTestId('local-model-current').getByRole('button', { name: 'back to the configured source' }).click();
   await expect(page.getByTestId('model-kind')).toHaveText('bundled', { timeout: 120_000 });
   await expect(page.getByTestId('local-model-current')).toHaveCount(0);
@@ -124,6 +106,6 @@ test('a CLIP folder from local files loads with its summary; a broken or incompl
   }, files);
   await page.getByTestId('model-drop').dispatchEvent('drop', { dataTransfer: dt });
   await expect(page.getByTestId('model-kind')).toHaveText('local', { timeout: 60_000 });
-  expect(await listed(page)).toEqual(first);
+  expect(await listedModelFiles(page)).toEqual(first);
   expect(errors).toEqual([]);
 });

@@ -1,5 +1,8 @@
 /** Shared bits of the Playwright specs: where screenshots go, and experiment configurations built from overrides. */
-import { mkdirSync } from 'node:fs';
+import { expect, type Page } from '@playwright/test';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultConfig, withValueAt, type ExperimentConfig } from '../src/experiment';
 
 export const SHOTS = 'test-results/screenshots';
@@ -10,4 +13,24 @@ export function experimentWith(overrides: Array<[string, unknown]>): ExperimentC
   let c = defaultConfig();
   for (const [k, v] of overrides) c = withValueAt(c, k, v);
   return c;
+}
+
+/** The committed test model the specs load from local files (a transformers.js folder). */
+export const FIXTURE = 'public/fixtures/tiny-clip';
+export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Every file below `dir`, as paths relative to it. */
+export function walk(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+}
+
+/** Files listed in the Model panel's card: name → sha256 (the cell's title) and where it came from. */
+export async function listedModelFiles(page: Page): Promise<Record<string, { sha: string; from: string }>> {
+  const rows = page.getByTestId('model-files').locator('tbody tr');
+  await expect(rows.first()).toBeVisible();
+  const out: Record<string, { sha: string; from: string }> = {};
+  for (const r of await rows.all()) {
+    out[(await r.getAttribute('data-file'))!] = { sha: (await r.locator('code[title]').getAttribute('title'))!, from: (await r.getAttribute('data-from'))! };
+  }
+  return out;
 }
