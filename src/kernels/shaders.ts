@@ -15,6 +15,8 @@ import subspace_gram from '../../shaders/subspace_gram.wgsl?raw';
 import subspace_loss from '../../shaders/subspace_loss.wgsl?raw';
 import subspace_apply from '../../shaders/subspace_apply.wgsl?raw';
 import subspace_reduce from '../../shaders/subspace_reduce.wgsl?raw';
+import subspace_residual_basis from '../../shaders/subspace_residual_basis.wgsl?raw';
+import subspace_residual from '../../shaders/subspace_residual.wgsl?raw';
 import exec_common from '../../shaders/exec_common.wgsl?raw';
 import exec_matmul from '../../shaders/exec_matmul.wgsl?raw';
 import exec_norm from '../../shaders/exec_norm.wgsl?raw';
@@ -42,6 +44,8 @@ export const shaderSources = {
   subspace_loss,
   subspace_apply,
   subspace_reduce,
+  subspace_residual_basis: workgroupSum + '\n' + subspace_residual_basis,
+  subspace_residual: workgroupSum + '\n' + subspace_residual,
   exec_common,
   exec_matmul,
   exec_norm,

@@ -16,3 +16,5 @@ export {
   DEFAULT_RANK_TOL, DEFAULT_RIDGE, basisGroup, basisRef, checkGradient, momentLossPair, principalAnglesPair,
   principalAnglesRef, projectionDistancePair, singularValues, subspaceLossRef,
 } from './reference';
+export { encodeResidualDistance, residualDistance, residualWorkspace, type ResidualBuffers, type ResidualOptions, type ResidualResult, type ResidualWorkspace } from './residual';
+export { residualDistancePair, residualDistanceRef, ridgeFromSpectrum, type ResidualShape } from './residualReference';
