@@ -15,6 +15,7 @@ import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
 import { modelGradientChecks } from '../models/gradient.check';
 import { subspaceChecks } from '../subspace/subspace.check';
+import { residualChecks } from '../subspace/residual.check';
 import { attackChecks } from '../attacks/kernels.check';
 import { execChecks } from '../onnx/exec/elementwise.check';
 
@@ -29,6 +30,7 @@ export const kernelChecks: KernelCheck[] = [
   ...sessionChecks,
   ...modelGradientChecks,
   ...subspaceChecks,
+  ...residualChecks,
   ...attackChecks,
   ...execChecks,
 ];
