@@ -63,11 +63,12 @@ export const experimentSpec = obj({
       augmentations: int(4, 1, 64, { label: 'Augmentations m', help: 'Augmented views per image forming the image group.' }),
       synonyms: int(3, 1, 16, { label: 'Synonyms', help: 'Class-name synonyms per class in the text group.' }),
       templates: int(8, 1, 32, { label: 'Templates', help: 'Prompt templates per class in the text group.' }),
-      distance: enm('projection', ['projection', 'moment'], {
-        label: 'Distance', names: { projection: 'Projection', moment: 'Second moment' },
-        help: 'Projection: ½‖P_X − P_Y‖² (principal angles); second moment: distance of the groups\' second-moment matrices.',
+      distance: enm('residual', ['residual', 'projection', 'moment'], {
+        label: 'Distance', names: { residual: 'Residual (directional)', projection: 'Projection (symmetric)', moment: 'Second moment (symmetric)' },
+        help: 'Residual: how much of the moving group\'s span lies outside the target\'s, tr(P_X(I − P_Y))/n, the target fixed (adversarial → clean, image → text). Projection: ½‖P_X − P_Y‖², both sides move. Second moment: distance of the groups\' second-moment matrices.',
       }),
-      ridge: num(1e-4, 1e-8, 1, { label: 'Ridge ρ', help: 'Ridge of the projectors P = X(XᵀX + ρI)⁻¹Xᵀ.', step: 1e-5 }),
+      ridgeFromSpectrum: bool(true, { label: 'Ridge from the spectrum', help: 'ρ = the median non-leading Gram eigenvalue of the clean image groups at step 0 (at least 0.01); else the value below.' }),
+      ridge: num(0.025, 1e-8, 1, { label: 'Ridge ρ', help: 'Ridge of the projectors P = Xᵀ(XXᵀ + ρI)⁻¹X when not taken from the spectrum. The gradient of the residual distance is bounded by 1/√(nρ).', step: 1e-3 }),
       rank1Ablation: bool(false, { label: 'Rank-1 ablation', help: 'Replace each group by its mean (subspaces of rank 1).' }),
     }, { label: 'AoS' }),
     tecoa: obj({

@@ -9,32 +9,62 @@
  *                  adversarial text group T̃_c = ψ(same prompts, token embeddings + δ), δ = L2 PGD within
  *                  ε·‖token embeddings‖ maximising the zero-shot CE of the class's clean images (class c's
  *                  embedding taken from T̃_c, the others clean)
- * Loss:
+ * Loss (d(moving → target); with the default residual distance the target is fixed — no gradient through it):
  *   ceWeight · CE(s·cos(A, t̄), y)                     zero-shot CE on every adversarial view, t̄ = ensemble of T
- *   + λ1 · mean_b d(A_b, X_b)                           adversarial → clean image group
- *   + λ2 · mean over (X_b, T_y_b) and (A_b, T_y_b)      image groups ↔ their class's text group
- *   + λ3 · mean over classes in the batch d(T̃_c, T_c)   adversarial → clean text group (only when text trains)
- * d = ½‖P_X − P_Y‖²_F with ridge ρ (src/subspace, symmetric, gradients to both groups) or second-moment matching.
+ *   + λ1 · mean_b d(A_b → X_b)                          adversarial image group toward the clean one
+ *   + λ2 · mean over (X_b → T_y_b) and (A_b → T_y_b)    image groups into their class's text span
+ *   + λ3 · mean over classes in the batch d(T̃_c → T_c)  adversarial text group toward the clean one (text trains)
+ * d = tr(P_X(I − P_Y))/n (src/subspace/residual, directional), or the symmetric ½‖P_X − P_Y‖²_F / second-moment
+ * matching (gradients to both groups). ρ: fixed, or from the first batch's clean groups' spectrum ('auto').
  * Rank-1 ablation = mean-direction alignment: each group replaced by its mean row before d.
  */
-import { subspaceLoss } from '../subspace';
+import { residualDistance, ridgeFromSpectrum, subspaceLoss } from '../subspace';
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
-import { resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
-import { axpy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
+import { MIN_AUTO_RIDGE, resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
+import { axpy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, l2, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
 import { groupSpectrum, type Spectra } from './geometry';
 import type { GpuContext } from '../gpu/context';
 
-/** d over pairs of groups (x [pairs, n, d], y [pairs, m, d]) on the GPU: mean value and its gradients. */
-export async function groupDistance(ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }, a: Pick<AosOptions, 'distance' | 'ridge'>): Promise<{ value: number; gx: Float64Array; gy: Float64Array }> {
-  const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge: a.ridge } : { proj: 0, moment: 1 };
-  const r = await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(y), shape, { ...opts, reduction: 'mean' });
-  return { value: r.value, gx: Float64Array.from(r.gx), gy: Float64Array.from(r.gy) };
+/** Shape of a batch of group pairs: `pairs` moving groups of n rows, `targets` target groups of m rows, dimension d. */
+export interface GroupPairs {
+  pairs: number;
+  n: number;
+  m: number;
+  d: number;
+  targets: number;
 }
 
+/**
+ * d(moving → target) over pairs on the GPU: x [pairs, n, d] moving groups, y [targets, m, d] target groups, pair p's
+ * target `targetOf[p]`. Returns the mean, ∂/∂x, and ∂/∂y summed per target group — undefined for the directional
+ * residual distance, whose targets are fixed.
+ */
+export async function groupDistance(
+  ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, shape: GroupPairs, targetOf: ArrayLike<number>,
+  a: { distance: AosOptions['distance']; ridge: number },
+): Promise<{ value: number; gx: Float64Array; gy?: Float64Array }> {
+  if (a.distance === 'residual') {
+    const r = await residualDistance(ctx, Float32Array.from(x), Float32Array.from(y), shape, { ridge: a.ridge }, targetOf);
+    return { value: r.value, gx: Float64Array.from(r.gx) };
+  }
+  const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge: a.ridge } : { proj: 0, moment: 1 };
+  const yPairs = gather(y, targetOf, shape.m, shape.d);
+  const r = await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(yPairs), shape, { ...opts, reduction: 'mean' });
+  const gy = new Float64Array(shape.targets * shape.m * shape.d);
+  scatterAdd(gy, r.gy, targetOf, shape.m, shape.d);
+  return { value: r.value, gx: Float64Array.from(r.gx), gy };
+}
+
+/** The ridge of a run: the configured one, or (`'auto'`) from the clean image groups' spectrum at the first step. */
+export function resolveRidge(a: Pick<AosOptions, 'ridge'>, cleanUnitRows: ArrayLike<number>, groups: number, views: number, d: number): number {
+  if (a.ridge !== 'auto') return a.ridge;
+  if (views < 2) return MIN_AUTO_RIDGE;
+  return Math.max(MIN_AUTO_RIDGE, ridgeFromSpectrum(cleanUnitRows, groups, views, d));
+}
 
 /** Rows [groups · n, d] of chosen groups gathered into [picked, n, d]. */
 function gather(src: ArrayLike<number>, picks: ArrayLike<number>, n: number, d: number): Float64Array {
@@ -54,6 +84,8 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
   const towers = resolvedTowers(config);
   const textAttack = towers.text && a.lambda3 > 0;
   const textSteps = a.textSteps ?? config.attack.steps;
+  // ρ of the run: fixed at the first step ('auto') and carried by checkpoints (state/restore).
+  let ridge: number | undefined = a.ridge === 'auto' ? undefined : a.ridge;
   return {
     name: 'aos',
     config,
@@ -63,6 +95,10 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       const vision = (attackSteps(config) + 2) * images * V;
       const text = !towers.text ? 0 : prompts * (1 + (textAttack ? textSteps + 1 : 0));
       return { vision, text };
+    },
+    state: (): Record<string, number> => (ridge === undefined ? {} : { ridge }),
+    restore(s) {
+      if (a.ridge === 'auto' && typeof s.ridge === 'number' && s.ridge > 0 && Number.isFinite(s.ridge)) ridge = s.ridge;
     },
     async computeGradients({ ctx, model, batch, text, step, seed, debug, replay }: StepInputs): Promise<StepOutput> {
       const B = batch.images, N = B * V, D = model.dim, s = model.scale;
@@ -82,41 +118,47 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       let loss = a.ceWeight * ce.meanLoss;
       const gA = Float64Array.from(ce.gradImages, (v) => a.ceWeight * v);
       const gClassEmb = text.trainable ? Float64Array.from(ce.gradTexts, (v) => a.ceWeight * v) : undefined;
+      const termGradNorms: Record<string, number> = { ce: Math.hypot(l2(gA), gClassEmb ? l2(gClassEmb) : 0) };
 
       // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
       const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D), Tn = normalizeRows(t.prompts, C * G, D);
+      ridge ??= resolveRidge(a, Xn.y, B, V, D);
+      const dist = { distance: a.distance, ridge };
       const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
       const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
       const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V), Tr = rep(Tn.y, C, G);
-      const gXr = new Float64Array(Xr.length), gAr = new Float64Array(Ar.length), gTr = new Float64Array(Tr.length);
+      // The directional distance's targets (no gradient flows into them; a replay may pin them).
+      const Xt = replay?.targets?.clean ?? Xr, Tt = replay?.targets?.text ?? Tr;
+      // Each term's gradient w.r.t. the group rows, kept apart for its norm (on the tower outputs), then summed.
+      type Part = { gX?: Float64Array; gA?: Float64Array; gT?: Float64Array };
+      const parts: Record<string, Part> = {};
       const dbg: Record<string, unknown> = {};
+      const imgs = Array.from({ length: B }, (_, b) => b);
 
       if (a.lambda1 > 0) {
-        const d1 = await groupDistance(ctx, Ar, Xr, { pairs: B, n, m: n, d: D }, a);
+        const d1 = await groupDistance(ctx, Ar, a.distance === 'residual' ? Xt : Xr, { pairs: B, n, m: n, d: D, targets: B }, imgs, dist);
         terms.advClean = d1.value;
         loss += a.lambda1 * d1.value;
-        axpy(gAr, d1.gx, a.lambda1);
-        axpy(gXr, d1.gy, a.lambda1);
+        parts.advClean = { gA: scaled(d1.gx, a.lambda1), gX: d1.gy && scaled(d1.gy, a.lambda1) };
         if (debug) dbg.advClean = { x: Ar, y: Xr, shape: { pairs: B, n, m: n, d: D }, value: d1.value };
       }
 
       if (a.lambda2 > 0) {
-        const sets: Array<[Float64Array, Float64Array]> = [];
-        if (a.imageTextGroups !== 'adversarial') sets.push([Xr, gXr]);
-        if (a.imageTextGroups !== 'clean') sets.push([Ar, gAr]);
-        const imgs = Array.from({ length: B }, (_, b) => b);
+        const sets: Array<['gX' | 'gA', Float64Array]> = [];
+        if (a.imageTextGroups !== 'adversarial') sets.push(['gX', Xr]);
+        if (a.imageTextGroups !== 'clean') sets.push(['gA', Ar]);
         const x = new Float64Array(sets.length * B * n * D), cls: number[] = [];
-        sets.forEach(([src], k) => {
-          x.set(gather(src, imgs, n, D), k * B * n * D);
+        sets.forEach(([, src], k) => {
+          x.set(src, k * B * n * D);
           cls.push(...batch.imageLabels);
         });
-        const y = gather(Tr, cls, g, D);
-        const d2 = await groupDistance(ctx, x, y, { pairs: cls.length, n, m: g, d: D }, a);
+        const d2 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: cls.length, n, m: g, d: D, targets: C }, cls, dist);
         terms.imageText = d2.value;
         loss += a.lambda2 * d2.value;
-        sets.forEach(([, gdst], k) => axpy(gdst, d2.gx.subarray(k * B * n * D, (k + 1) * B * n * D), a.lambda2));
-        scatterAdd(gTr, d2.gy.map((v) => a.lambda2 * v), cls, g, D);
-        if (debug) dbg.imageText = { x, y, shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
+        const part: Part = { gT: d2.gy && scaled(d2.gy, a.lambda2) };
+        sets.forEach(([key], k) => (part[key] = scaled(d2.gx.subarray(k * B * n * D, (k + 1) * B * n * D), a.lambda2)));
+        parts.imageText = part;
+        if (debug) dbg.imageText = { x, y: gather(Tr, cls, g, D), shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
       }
 
       let advText: { state: NonNullable<Awaited<ReturnType<typeof model.textForward>>['state']>; grad: Float64Array } | undefined;
@@ -148,25 +190,40 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
         const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
         TAn = normalizeRows(adv.embeds, C * G, D);
         const TAr = rep(TAn.y, C, G);
-        const x = gather(TAr, present, g, D), y = gather(Tr, present, g, D);
-        const d3 = await groupDistance(ctx, x, y, { pairs: present.length, n: g, m: g, d: D }, a);
+        const x = gather(TAr, present, g, D);
+        const d3 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present, dist);
         terms.advText = d3.value;
         loss += a.lambda3 * d3.value;
         const gTAr = new Float64Array(TAr.length);
-        scatterAdd(gTAr, d3.gx.map((v) => a.lambda3 * v), present, g, D);
-        scatterAdd(gTr, d3.gy.map((v) => a.lambda3 * v), present, g, D);
+        scatterAdd(gTAr, scaled(d3.gx, a.lambda3), present, g, D);
+        parts.advText = { gT: d3.gy && scaled(d3.gy, a.lambda3) };
         advText = { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) };
-        if (debug) Object.assign(dbg, { advTextGroups: { x, y, shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
+        if (debug) Object.assign(dbg, { advTextGroups: { x, y: gather(Tr, present, g, D), shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
       }
 
-      // Back through the group representation and the normalisation into the towers.
-      axpy(gA, normalizeRowsBackward(An.y, An.norms, unrep(gAr, B, V), N, D));
-      const gX = normalizeRowsBackward(Xn.y, Xn.norms, unrep(gXr, B, V), N, D);
+      // Back through the group representation and the normalisation, per term (its norm on the tower outputs) and summed.
+      const back = {
+        gX: (gr: Float64Array) => normalizeRowsBackward(Xn.y, Xn.norms, unrep(gr, B, V), N, D),
+        gA: (gr: Float64Array) => normalizeRowsBackward(An.y, An.norms, unrep(gr, B, V), N, D),
+        gT: (gr: Float64Array) => normalizeRowsBackward(Tn.y, Tn.norms, unrep(gr, C, G), C * G, D),
+      };
+      const gX = new Float64Array(N * D), gPromptsAll = new Float64Array(C * G * D);
+      for (const [name, part] of Object.entries(parts)) {
+        let sq = 0;
+        for (const key of ['gX', 'gA', 'gT'] as const) {
+          const gr = part[key];
+          if (!gr || (key === 'gT' && !text.trainable)) continue;
+          const raw = back[key](gr);
+          sq += l2(raw) ** 2;
+          axpy(key === 'gX' ? gX : key === 'gA' ? gA : gPromptsAll, raw);
+        }
+        if (name === 'advText' && advText) sq += l2(advText.grad) ** 2;
+        termGradNorms[name] = Math.sqrt(sq);
+      }
       // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: skip its backward.
       await model.visionBackward(X.state!, gX, { weights: gX.some((v) => v !== 0) });
       await model.visionBackward(A.state!, gA, { weights: true });
-      const gPrompts = text.trainable ? normalizeRowsBackward(Tn.y, Tn.norms, unrep(gTr, C, G), C * G, D) : undefined;
-      await text.backward(t, { classEmb: gClassEmb, prompts: gPrompts });
+      await text.backward(t, { classEmb: gClassEmb, prompts: text.trainable ? gPromptsAll : undefined });
       if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
 
       // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
@@ -180,8 +237,12 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       await measure('advClean', An.y, Xn.y, { pairs: B, n: V, m: V, d: D });
       await measure('imageText', Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D });
       if (TAn) await measure('advText', gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
-      if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts });
-      return { loss, terms, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
+      if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts, ridge, targets: { clean: Xr, text: Tr } });
+      return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
     },
   };
+}
+
+function scaled(g: ArrayLike<number>, s: number): Float64Array {
+  return Float64Array.from(g, (v) => s * v);
 }

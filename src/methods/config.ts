@@ -35,9 +35,17 @@ export interface AosOptions {
   /** Text group = the first `templates` prompt templates × the first `synonyms` class synonyms (≤ 32 rows). */
   templates: number;
   synonyms: number;
-  /** 'projection': ½‖P_X − P_Y‖²_F (ridge-regularised projectors); 'moment': ‖XᵀX/n − YᵀY/m‖²_F. */
-  distance: 'projection' | 'moment';
-  ridge: number;
+  /**
+   * 'residual' (default): d(X → Y) = tr(P_X(I − P_Y))/n, directional — the target (clean group, class text group) is
+   * fixed and gets no gradient; 'projection': ½‖P_X − P_Y‖²_F, symmetric, gradients to both groups; 'moment':
+   * ‖XᵀX/n − YᵀY/m‖²_F, symmetric. Projectors are ridge-regularised: P = Xᵀ(XXᵀ + ρI)⁻¹X.
+   */
+  distance: 'residual' | 'projection' | 'moment';
+  /**
+   * ρ, or 'auto': the median non-leading Gram eigenvalue of the first batch's clean image groups, at least
+   * `MIN_AUTO_RIDGE` (fixed for the run and kept in its checkpoints).
+   */
+  ridge: number | 'auto';
   /** Mean-direction alignment: every group is replaced by its mean (a rank-1 subspace). An ablation. */
   rank1: boolean;
   /** Which image groups the λ2 term aligns with the text group (default both). */
@@ -104,9 +112,12 @@ export interface FineTuneConfig {
   valAttackSteps: number;
 }
 
+/** The smallest ridge `'auto'` picks: keeps the residual distance's gradient bound 1/√(nρ) at most 10/√n. */
+export const MIN_AUTO_RIDGE = 0.01;
+
 export const DEFAULT_AOS: Readonly<AosOptions> = Object.freeze({
   lambda1: 1, lambda2: 1, lambda3: 1, ceWeight: 1, augmentations: 4, templates: 8, synonyms: 3,
-  distance: 'projection', ridge: 1e-4, rank1: false, imageTextGroups: 'both', textEps: 0.1,
+  distance: 'residual', ridge: 'auto', rank1: false, imageTextGroups: 'both', textEps: 0.1,
 });
 
 export function defaultFineTuneConfig(method: MethodName = 'aos'): FineTuneConfig {
@@ -157,7 +168,8 @@ export function validateFineTuneConfig(c: FineTuneConfig): void {
   if (!Number.isInteger(a.augmentations) || a.augmentations < 0) throw new RangeError(`fine-tune config: aos.augmentations must be an integer ≥ 0, got ${a.augmentations}`);
   pos(a.templates, 'aos.templates', true);
   pos(a.synonyms, 'aos.synonyms', true);
-  pos(a.ridge, 'aos.ridge');
+  if (a.ridge !== 'auto') pos(a.ridge, 'aos.ridge');
+  if (!['residual', 'projection', 'moment'].includes(a.distance)) throw new RangeError(`fine-tune config: aos.distance must be 'residual', 'projection' or 'moment', got '${String(a.distance)}'`);
   if (a.augmentations + 1 > 32) throw new RangeError(`fine-tune config: an image group has 1 + m = ${a.augmentations + 1} rows; the subspace kernels take at most 32`);
   if (a.templates * a.synonyms > 32) throw new RangeError(`fine-tune config: a text group has ${a.templates} × ${a.synonyms} rows; the subspace kernels take at most 32`);
 }
@@ -180,7 +192,7 @@ export function fromExperimentConfig(e: ExperimentConfig): MappedConfig {
     aos: {
       lambda1: e.method.aos.lambda1, lambda2: e.method.aos.lambda2, lambda3: e.method.aos.lambda3,
       augmentations: e.method.aos.augmentations, synonyms: e.method.aos.synonyms, templates: e.method.aos.templates,
-      distance: e.method.aos.distance, ridge: e.method.aos.ridge, rank1: e.method.aos.rank1Ablation,
+      distance: e.method.aos.distance, ridge: e.method.aos.ridgeFromSpectrum ? 'auto' : e.method.aos.ridge, rank1: e.method.aos.rank1Ablation,
     },
     tecoa: { promptEnsemble: e.method.tecoa.promptEnsemble },
     pmgAft: { alpha: e.method.pmgAft.alpha, beta: e.method.pmgAft.beta },

@@ -82,6 +82,10 @@ export interface StepMetrics {
   geometryBefore?: GeometrySnapshot;
   /** ‖g‖ over the trained towers before clipping. */
   gradNorm: number;
+  /** Per-term gradient norms on the tower outputs (the method's `StepOutput.termGradNorms`). */
+  termGradNorms?: Record<string, number>;
+  /** AoS: the subspace distance's ridge ρ in force. */
+  ridge?: number;
   /** Training passes of this step and cumulative. */
   stepPasses: PassCounts;
   passes: PassCounts;
@@ -193,6 +197,7 @@ export class FineTuneLoop {
     const p = this.model.passes.train;
     const m: StepMetrics = {
       step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
+      ...(out.termGradNorms ? { termGradNorms: out.termGradNorms } : {}), ...(out.ridge !== undefined ? { ridge: out.ridge } : {}),
       stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
     };
     const every = this.config.evalEvery;
@@ -259,12 +264,14 @@ export class FineTuneLoop {
 
   /**
    * Checkpoint bytes (src/train/checkpoint format: params and moments of both towers, vision first). `extra` also
-   * carries the geometry projection plane (`geometryBasis`) once one is fixed, so a resumed loop keeps it.
+   * carries the geometry projection plane (`geometryBasis`) once one is fixed, so a resumed loop keeps it, and the
+   * settings the method fixed while running (`methodState`: AoS's 'auto' ridge).
    */
   async checkpoint(extra: Record<string, unknown> = {}): Promise<Uint8Array> {
     const state = await this.model.state(this.step);
     const plane = this.geometryBasis ? { geometryBasis: this.geometryBasis } : {};
-    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, method: this.config.method, passes: this.model.passes, config: this.config });
+    const methodState = this.method.state?.();
+    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, ...(methodState ? { methodState } : {}), method: this.config.method, passes: this.model.passes, config: this.config });
   }
 
   /** Restores a checkpoint of the same method and model (built from the same original weights). */
@@ -283,6 +290,8 @@ export class FineTuneLoop {
     // none: the loop keeps the plane it has — the option's `basis` — or fixes one at its next snapshot).
     const plane = basisFromExtra(ck.meta.extra.geometryBasis);
     if (plane) this.geometryBasis = plane;
+    const methodState = ck.meta.extra.methodState;
+    if (methodState && typeof methodState === 'object') this.method.restore?.(methodState as Record<string, unknown>);
     this.text.invalidate();
   }
 }

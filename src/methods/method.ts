@@ -27,7 +27,15 @@ export interface StepInputs {
    * Reuse the adversarial inputs of an earlier call (its `debug.xAdv`, `debug.textDelta`) instead of attacking:
    * the loss is then a plain function of the weights (finite-difference checks).
    */
-  replay?: { xAdv?: Float32Array; textDelta?: Float32Array };
+  replay?: {
+    xAdv?: Float32Array;
+    textDelta?: Float32Array;
+    /**
+     * Fixed targets of the directional distance (an earlier call's `debug.targets`): with them the loss is the function
+     * whose gradient the step computes (targets are constants there), so finite differences can check it.
+     */
+    targets?: { clean: Float64Array; text: Float64Array };
+  };
 }
 
 export interface StepOutput {
@@ -35,6 +43,13 @@ export interface StepOutput {
   loss: number;
   /** Unweighted value of every active term. */
   terms: Record<string, number>;
+  /**
+   * ‖∂(weighted term)/∂(tower outputs)‖ of every active term (the raw embeddings of every image view and prompt the
+   * term reaches): which term drives the update, before the optimiser's clip.
+   */
+  termGradNorms?: Record<string, number>;
+  /** The subspace distance's ridge ρ in force (AoS). */
+  ridge?: number;
   /** Zero-shot accuracy of the training views under the training attack (for methods that classify). */
   trainRobustAccuracy?: number;
   /** Mean principal angle (degrees) per pair type of groups (AoS), computed on the GPU. */
@@ -52,6 +67,10 @@ export interface FineTuneMethod {
   /** Tower passes (samples through a tower, forward with or without backward) one step costs. */
   passesPerStep(images: number, prompts: number): PassCounts;
   computeGradients(s: StepInputs): Promise<StepOutput>;
+  /** Settings the method fixed while running (AoS: an 'auto' ridge), for checkpoints; plain numbers. */
+  state?(): Record<string, number>;
+  /** Restores `state()` from a checkpoint before the next step. */
+  restore?(s: Record<string, unknown>): void;
 }
 
 /** The training attack's PGD options for a step. */

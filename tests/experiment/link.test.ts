@@ -284,7 +284,7 @@ describe('experiment config helpers', () => {
 
   it('valueAt / withValueAt address existing fields only', () => {
     const c = defaultConfig();
-    expect(valueAt(c, 'method.aos.ridge')).toBe(1e-4);
+    expect(valueAt(c, 'method.aos.ridge')).toBe(0.025);
     expect(valueAt(c, 'method.nope')).toBeUndefined();
     expect(valueAt(c, '__proto__')).toBeUndefined();
     const c2 = withValueAt(c, 'attack.steps', 40);

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
-import { subspaceLoss, subspaceLossRef } from '../../src/subspace';
+import { residualDistance, residualDistanceRef, subspaceLoss, subspaceLossRef } from '../../src/subspace';
 import { groupMeans, normalizeRows } from '../../src/methods/math';
 import type { FineTuneBatch } from '../../src/methods/data';
 import type { FineTuneLoop } from '../../src/methods/loop';
@@ -25,13 +25,16 @@ async function gradsOf(loop: FineTuneLoop) {
 }
 
 describe('AoS', () => {
-  it('every active term has a non-zero gradient w.r.t. the trained weights; λ3 acts on the text tower only', async () => {
+  it('every active term has a non-zero gradient w.r.t. the trained weights; λ3 acts on the text tower only, directional λ2 on the vision tower only', async () => {
     await withGpu(async (ctx) => {
       const off = { ceWeight: 0, lambda1: 0, lambda2: 0, lambda3: 0 };
       const cases: Array<[string, Patch, { vision: boolean; text: boolean }]> = [
         ['ce', { aos: { ...off, ceWeight: 1 } }, { vision: true, text: true }],
         ['advClean', { aos: { ...off, lambda1: 1 } }, { vision: true, text: false }],
-        ['imageText', { aos: { ...off, lambda2: 1 } }, { vision: true, text: true }],
+        // Directional (default): the class text group is the fixed target of image → text, so λ2 reaches the vision
+        // tower only; the symmetric distance moves both.
+        ['imageText', { aos: { ...off, lambda2: 1 } }, { vision: true, text: false }],
+        ['imageText', { aos: { ...off, lambda2: 1, distance: 'projection', ridge: 1e-2 } }, { vision: true, text: true }],
         ['advText', { aos: { ...off, lambda3: 1 } }, { vision: false, text: true }],
       ];
       for (const [term, patch, expectNonZero] of cases) {
@@ -56,10 +59,11 @@ describe('AoS', () => {
     });
   });
 
-  it('the subspace terms equal src/subspace\'s float64 reference on the embeddings (projection, moment, rank 1)', async () => {
+  it('the subspace terms equal src/subspace\'s float64 reference on the embeddings (residual, projection, moment, rank 1)', async () => {
     await withGpu(async (ctx) => {
       const variants: Array<[string, Patch]> = [
-        ['projection', {}],
+        ['residual', {}],
+        ['projection', { aos: { distance: 'projection', ridge: 1e-4 } }],
         ['moment', { aos: { distance: 'moment' } }],
         ['rank 1', { aos: { rank1: true } }],
       ];
@@ -82,59 +86,99 @@ describe('AoS', () => {
           for (let i = 0; i < ids.length; i++) o.set(x.subarray(ids[i] * rows * D, (ids[i] + 1) * rows * D), i * rows * D);
           return o;
         };
-        const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge: a.ridge } : { proj: 0, moment: 1 };
+        const ridge = out.ridge!;
+        expect(ridge, 'the ridge in force is reported').toBeGreaterThan(0);
+        if (config.aos.ridge === 'auto') expect(ridge).toBeGreaterThanOrEqual(0.01);
+        const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge } : { proj: 0, moment: 1 };
         const Xr = rep(X, B, V), Ar = rep(A, B, V), Tr = rep(T, C, G), TAr = rep(TA, C, G);
         const labels = Array.from(d.batch.imageLabels);
         const present = [...new Set(labels)].sort((x, y) => x - y);
+        // [moving groups, target groups, shape, target of each pair]
         const pairs = {
-          advClean: [Ar, Xr, { pairs: B, n, m: n, d: D }],
-          imageText: [Float64Array.from([...Xr, ...Ar]), pick(Tr, [...labels, ...labels], g), { pairs: 2 * B, n, m: g, d: D }],
-          advText: [pick(TAr, present, g), pick(Tr, present, g), { pairs: present.length, n: g, m: g, d: D }],
+          advClean: [Ar, Xr, { pairs: B, n, m: n, d: D, targets: B }, labels.map((_, b) => b)],
+          imageText: [Float64Array.from([...Xr, ...Ar]), Tr, { pairs: 2 * B, n, m: g, d: D, targets: C }, [...labels, ...labels]],
+          advText: [pick(TAr, present, g), Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present],
         } as const;
-        for (const [term, [x, y, shape]] of Object.entries(pairs)) {
-          const ref = subspaceLossRef(x, y, shape, opts).value;
-          // The same kernel on the recomputed groups gives the training value exactly (the grouping is right) …
-          const again = (await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(y), shape, opts)).value;
+        for (const [term, [x, y, shape, targetOf]] of Object.entries(pairs)) {
+          let again: number, ref: number;
+          if (a.distance === 'residual') {
+            again = (await residualDistance(ctx, Float32Array.from(x), Float32Array.from(y), shape, { ridge }, targetOf)).value;
+            ref = residualDistanceRef(x, y, shape, ridge, targetOf).value;
+          } else {
+            const yp = pick(y, targetOf, shape.m);
+            again = (await subspaceLoss(ctx, Float32Array.from(x), Float32Array.from(yp), shape, opts)).value;
+            ref = subspaceLossRef(x, yp, shape, opts).value;
+          }
           console.log(`${name} ${term}: training ${out.terms[term]} recomputed ${again} float64 reference ${ref}`);
+          // The same kernel on the recomputed groups gives the training value exactly (the grouping is right) …
           expect(again, `${name} ${term}`).toBe(out.terms[term]);
-          // … and the float64 reference within fp32 accuracy: ½‖P_X − P_Y‖² cancels traces of size ~n, with an error
-          // ~ ε32·κ(G + ρI) (src/subspace's README): 1e-3 absolute covers κ up to ~1e4.
-          expect(Math.abs(out.terms[term] - ref), `${name} ${term}`).toBeLessThan(1e-3 + 2e-3 * Math.abs(ref));
+          // … and the float64 reference within fp32 accuracy: the residual distance to 1e-3 relative (src/subspace
+          // residual.check.ts); ½‖P_X − P_Y‖² cancels traces of size ~n, with an error ~ ε32·κ(G + ρI): 1e-3 absolute
+          // covers κ up to ~1e4.
+          const tol = a.distance === 'residual' ? 1e-7 + 1e-3 * Math.abs(ref) : 1e-3 + 2e-3 * Math.abs(ref);
+          expect(Math.abs(out.terms[term] - ref), `${name} ${term}`).toBeLessThan(tol);
+          // Every term reports its gradient norm.
+          expect(out.termGradNorms?.[term], `${name} ${term} gradient norm`).toBeGreaterThan(0);
+        }
+        expect(out.termGradNorms?.ce).toBeGreaterThan(0);
+        await m.release();
+      }
+    });
+  });
+
+  it('the gradient matches finite differences of the loss (adversarial inputs held fixed), both towers — symmetric, and directional with its targets held fixed', async () => {
+    await withGpu(async (ctx) => {
+      // The symmetric distance differentiates both groups: the step's gradient is the loss's. The directional one
+      // (default) treats its targets as constants: its gradient is that of the loss with the targets pinned (replay).
+      // Ridge 1e-2 for the symmetric one: at 1e-4 its fp32 gradient carries ε32·κ(G + ρI) errors of a few % on nearly
+      // collinear views (src/subspace/README.md), and what this check measures is the chain of gradients.
+      for (const aos of [{ distance: 'projection' as const, ridge: 1e-2 }, { distance: 'residual' as const, ridge: 'auto' as const }]) {
+        const loop = await testLoop(ctx, testConfig('aos', { seed, aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2, ...aos } }), { weightsSeed: seed });
+        const m = loop.model;
+        const out = await loop.computeStep(true);
+        const dbg = out.debug as { xAdv: Float32Array; textDelta: Float32Array; targets: { clean: Float64Array; text: Float64Array } };
+        const replay = { xAdv: dbg.xAdv, textDelta: dbg.textDelta, ...(aos.distance === 'residual' ? { targets: dbg.targets } : {}) };
+        const grads = { vision: Float64Array.from(m.vision.grads), text: Float64Array.from(m.text.grads) };
+        const base = await m.state(0);
+        // Same loss with the fixed inputs: the replayed step reproduces it.
+        expect((await loop.computeStep(false, replay)).loss).toBeCloseTo(out.loss, 5);
+        for (const tower of ['vision', 'text'] as const) {
+          const g = grads[tower], norm = Math.hypot(...g), off = tower === 'vision' ? 0 : m.vision.count, h = 5e-4;
+          const at = async (step: number) => {
+            const params = Float32Array.from(base.params);
+            for (let i = 0; i < g.length; i++) params[off + i] += step * g[i] / norm;
+            await m.loadState({ ...base, params });
+            return (await loop.computeStep(false, replay)).loss;
+          };
+          // Central differences at h and 2h, Richardson-extrapolated: the loss is strongly curved along g (one central
+          // difference at 2e-3 was off by up to 14 %), while steps much below 5e-4 drown in the fp32 rounding of the weights.
+          const central = async (s: number) => ((await at(s)) - (await at(-s))) / (2 * s);
+          const fd = (4 * (await central(h)) - (await central(2 * h))) / 3;
+          console.log(`${aos.distance} ${tower}: directional derivative ${fd} vs ‖g‖ ${norm}`);
+          expect(Math.abs(fd - norm), `${aos.distance} ${tower}`).toBeLessThan(0.01 * norm);
         }
         await m.release();
       }
     });
   });
 
-  it('the gradient matches finite differences of the loss (adversarial inputs held fixed), both towers', async () => {
+  it("'auto' ridge: fixed at the first step from the clean groups' spectrum, kept by checkpoint → resume", async () => {
     await withGpu(async (ctx) => {
-      // Ridge 1e-2: the clean views of one image are nearly collinear, and at the default 1e-4 the fp32 gradient of
-      // the projection distance carries ε32·κ(G + ρI) errors of a few % (src/subspace/README.md); 1e-2 keeps them
-      // far below the 1 % this check allows, so what it measures is the chain of gradients, not fp32 conditioning.
-      const loop = await testLoop(ctx, testConfig('aos', { seed, aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2, ridge: 1e-2 } }), { weightsSeed: seed });
-      const m = loop.model;
-      const out = await loop.computeStep(true);
-      const replay = { xAdv: (out.debug as { xAdv: Float32Array }).xAdv, textDelta: (out.debug as { textDelta: Float32Array }).textDelta };
-      const grads = { vision: Float64Array.from(m.vision.grads), text: Float64Array.from(m.text.grads) };
-      const base = await m.state(0);
-      // Same loss with the fixed inputs: the replayed step reproduces it.
-      expect((await loop.computeStep(false, replay)).loss).toBeCloseTo(out.loss, 5);
-      for (const tower of ['vision', 'text'] as const) {
-        const g = grads[tower], norm = Math.hypot(...g), off = tower === 'vision' ? 0 : m.vision.count, h = 5e-4;
-        const at = async (step: number) => {
-          const params = Float32Array.from(base.params);
-          for (let i = 0; i < g.length; i++) params[off + i] += step * g[i] / norm;
-          await m.loadState({ ...base, params });
-          return (await loop.computeStep(false, replay)).loss;
-        };
-        // Central differences at h and 2h, Richardson-extrapolated: the loss is strongly curved along g (one central
-        // difference at 2e-3 was off by up to 14 %), while steps much below 5e-4 drown in the fp32 rounding of the weights.
-        const central = async (s: number) => ((await at(s)) - (await at(-s))) / (2 * s);
-        const fd = (4 * (await central(h)) - (await central(2 * h))) / 3;
-        console.log(`${tower}: directional derivative ${fd} vs ‖g‖ ${norm}`);
-        expect(Math.abs(fd - norm), tower).toBeLessThan(0.01 * norm);
-      }
-      await m.release();
+      const config = testConfig('aos', { seed, steps: 4 });
+      const loop = await testLoop(ctx, config, { weightsSeed: seed });
+      const first = await loop.trainStep();
+      const second = await loop.trainStep();
+      expect(first.ridge).toBeGreaterThanOrEqual(0.01);
+      expect(second.ridge, 'fixed for the run').toBe(first.ridge);
+      const bytes = await loop.checkpoint();
+      const next = await loop.trainStep();
+      const resumed = await testLoop(ctx, config, { weightsSeed: seed });
+      await resumed.resume(bytes);
+      const again = await resumed.trainStep();
+      expect(again.ridge).toBe(first.ridge);
+      expect(again.loss).toBe(next.loss);
+      await loop.model.release();
+      await resumed.model.release();
     });
   });
 });
