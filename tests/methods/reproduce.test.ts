@@ -39,4 +39,28 @@ describe('reproduce --smoke', () => {
     expect(md).toMatch(/\| AoS \| 2 \|/);
     expect(md).toContain('### Cost');
   }, 600_000);
+
+  it('sweep-lambda --smoke: each λᵢ alone against CE, per-term gradient norms and the clip factor recorded, one default per term', () => {
+    execFileSync(process.execPath, ['--import', 'tsx', '--import', './scripts/raw-loader.mjs', 'scripts/methods/sweep-lambda.ts',
+      '--smoke', '--grid', '1,10', '--out', out], { stdio: 'pipe', timeout: 600_000 });
+    const json = JSON.parse(readFileSync(join(out, 'lambda-sweep-smoke.json'), 'utf8')) as {
+      trials: Array<{ term: string; lambda: number; clean: number; robust: number; termGradNorms: Record<string, number>; clipFactor: number; ridge?: number }>;
+      chosen: Record<string, { lambda: number; why: string }>;
+    };
+    expect(json.trials.map((t) => `${t.term}:${t.lambda}`)).toEqual(['none:0', 'lambda1:1', 'lambda1:10', 'lambda2:1', 'lambda2:10', 'lambda3:1', 'lambda3:10']);
+    const termOf: Record<string, string> = { lambda1: 'advClean', lambda2: 'imageText', lambda3: 'advText' };
+    for (const t of json.trials) {
+      expect(t.termGradNorms.ce).toBeGreaterThan(0);
+      if (t.term !== 'none') expect(t.termGradNorms[termOf[t.term]], `${t.term} ${t.lambda}`).toBeGreaterThan(0);
+      expect(t.clipFactor).toBeGreaterThan(0);
+      expect(t.clipFactor).toBeLessThanOrEqual(1);
+      expect(t.robust).toBeLessThanOrEqual(t.clean);
+      expect(t.ridge).toBeGreaterThanOrEqual(0.01);
+    }
+    // Ten times λ gives ten times the term's gradient norm at the first step's weights — roughly, over a short run.
+    const r = json.trials.find((t) => t.term === 'lambda1' && t.lambda === 10)!.termGradNorms.advClean / json.trials.find((t) => t.term === 'lambda1' && t.lambda === 1)!.termGradNorms.advClean;
+    expect(r).toBeGreaterThan(5);
+    expect(r).toBeLessThan(20);
+    for (const k of ['lambda1', 'lambda2', 'lambda3']) expect([1, 10]).toContain(json.chosen[k].lambda);
+  }, 600_000);
 });

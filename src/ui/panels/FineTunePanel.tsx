@@ -22,7 +22,7 @@ function MethodParams() {
       return (
         <>
           <FieldGroup title="AoS loss weights" paths={['method.aos.lambda1', 'method.aos.lambda2', 'method.aos.lambda3']} />
-          <FieldGroup title="AoS groups and distance" paths={['method.aos.augmentations', 'method.aos.synonyms', 'method.aos.templates', 'method.aos.distance', 'method.aos.ridge', 'method.aos.rank1Ablation']} />
+          <FieldGroup title="AoS groups and distance" paths={['method.aos.augmentations', 'method.aos.synonyms', 'method.aos.templates', 'method.aos.distance', 'method.aos.ridgeFromSpectrum', 'method.aos.ridge', 'method.aos.rank1Ablation']} />
         </>
       );
     case 'tecoa':
