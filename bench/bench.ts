@@ -13,6 +13,7 @@ import { benchAdamw, benchGram, benchMatmul, benchPgd, benchZeroShot } from './k
 import { benchSubspace } from './subspace';
 import { adapterName, benchClipForward, benchClipPgd, planClipBench, type ClipBenchPlan } from './clip';
 import { benchClipTecoa } from './tecoa';
+import { benchMethodSteps } from './methods';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -52,6 +53,7 @@ const cases: Case[] = [
   { name: 'clip-forward', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipForward(ctx, plan, opts)) },
   { name: 'clip-pgd10', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipPgd(ctx, plan, opts)) },
   { name: 'clip-tecoa', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipTecoa(ctx, plan, opts)) },
+  { name: 'methods', run: (ctx, opts) => benchMethodSteps(ctx, opts) },
 ];
 
 async function main() {

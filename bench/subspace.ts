@@ -1,12 +1,14 @@
 /**
  * Benchmark of the subspace kernels at the issue's size: 256 pairs of groups of 16 vectors of dimension 512 —
  * principal angles (bases, cross products, Jacobi SVDs: 5 dispatches) and the projection distance with its gradient
- * (joint Gram, coefficients, gradient, mean: 4 dispatches). One submission per run; GPU timestamps where the adapter
+ * (joint Gram, coefficients, gradient, mean: 4 dispatches), and the directional residual distance with its gradient
+ * (target bases, per-pair residuals, mean: 3 dispatches). One submission per run; GPU timestamps where the adapter
  * has them (sum of the dispatches), wall clock around submit + completion otherwise (see ./harness).
  */
 import type { GpuContext } from '../src/gpu/context';
 import { anglesWorkspace, encodePrincipalAngles } from '../src/subspace/angles';
 import { encodeSubspaceLoss, subspaceLossWorkspace } from '../src/subspace/loss';
+import { encodeResidualDistance, residualWorkspace } from '../src/subspace/residual';
 import { Rng } from '../src/util/random';
 import { timeRecorded, type BenchOptions, type BenchResult } from './harness';
 
@@ -51,6 +53,14 @@ export async function benchSubspace(ctx: GpuContext, opts: BenchOptions = {}, si
   const tl = await timeRecorded(ctx, 'subspace distance+grad', (rec) => encodeSubspaceLoss(rec, b, lws, shape, { ridge: 1e-4 }), opts);
   out.push({ name: 'subspace/projection-distance+grad', params, ...tl, rates: { pairsPerSec: pairs / (tl.medianMs / 1e3) } });
   lws.release();
-  ctx.release(x, y, angles, count, b.perPair, b.value, b.gx, b.gy);
+
+  // The directional residual distance (AoS's default) on the same pairs: target bases, per-pair values + ∂/∂X, mean.
+  const targetOf = ctx.upload('bench.subspace.targetOf', Uint32Array.from({ length: pairs }, (_, p) => p));
+  const rshape = { pairs, n, m: n, d, targets: pairs };
+  const rws = residualWorkspace(ctx, rshape);
+  const tr = await timeRecorded(ctx, 'subspace residual+grad', (rec) => encodeResidualDistance(rec, { x, y, targetOf, perPair: b.perPair, value: b.value, gx: b.gx }, rws, rshape, { ridge: 0.025 }), opts);
+  out.push({ name: 'subspace/residual-distance+grad', params, ...tr, rates: { pairsPerSec: pairs / (tr.medianMs / 1e3) } });
+  rws.release();
+  ctx.release(x, y, angles, count, b.perPair, b.value, b.gx, b.gy, targetOf);
   return out;
 }

@@ -1,0 +1,64 @@
+/**
+ * methods/step: one fine-tuning step of TeCoA and of AoS on the bundled tiny CLIP, measured side by side in one run
+ * (alternating, so machine load hits both alike), on the engine `defaultEngine` picks for this adapter. Reports each
+ * step's median wall time, GPU→CPU readbacks per step, and the AoS/TeCoA ratio against its pass-count bound
+ * (1 + m)(k + 2)/(k + 1): AoS runs every one of its 1 + m views through the attack's k steps and two training passes,
+ * TeCoA one view through k + 1. The issue's target is a ratio ≤ 1.1 × that bound.
+ */
+import type { GpuContext } from '../src/gpu/context';
+import { loadSplitFromDir } from '../src/data/node';
+import { readClipFolder } from '../src/onnx/clip/node';
+import { defaultFineTuneConfig, withFineTuneConfig, type MethodName } from '../src/methods/config';
+import { FineTuneData } from '../src/methods/data';
+import { fineTuneModelFor, loadClipFiles, tokenizerPrompts } from '../src/methods/load';
+import { FineTuneLoop } from '../src/methods/loop';
+import type { BenchOptions, BenchResult } from './harness';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export async function benchMethodSteps(ctx: GpuContext, opts: BenchOptions = {}, o: { batch?: number; m?: number; k?: number } = {}): Promise<BenchResult[]> {
+  const B = o.batch ?? 16, m = o.m ?? 4, k = o.k ?? 2;
+  const clip = loadClipFiles(await readClipFolder('public/models/tiny-clip'));
+  const train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
+  const prompts = tokenizerPrompts(clip.tokenizer, train.classes);
+  const loops = new Map<MethodName, FineTuneLoop>();
+  for (const method of ['tecoa', 'aos'] as const) {
+    const config = withFineTuneConfig(defaultFineTuneConfig(method), { seed: 1, batchSize: B, steps: 1000, evalEvery: 0, attack: { eps: 8 / 255, steps: k }, aos: { augmentations: m } });
+    loops.set(method, FineTuneLoop.create(ctx, { config, model: await fineTuneModelFor(ctx, clip, config), data: new FineTuneData(train, { seed: 1, hflip: false }), prompts }));
+  }
+  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7;
+  const times = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
+  const reads = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const [method, loop] of loops) {
+      const r0 = ctx.stats.readbacks, t0 = performance.now();
+      await loop.trainStep();
+      await ctx.finish();
+      if (i >= warmup) {
+        times.get(method)!.push(performance.now() - t0);
+        reads.get(method)!.push(ctx.stats.readbacks - r0);
+      }
+    }
+  }
+  const out: BenchResult[] = [];
+  const med = (method: MethodName) => median(times.get(method)!);
+  for (const method of ['tecoa', 'aos'] as const) {
+    const t = times.get(method)!;
+    out.push({
+      name: `methods/${method}-step`, params: { model: 'tiny-clip', batch: B, attackSteps: k, views: method === 'aos' ? 1 + m : 1, engine: loops.get(method)!.model.backend ?? 'onnxruntime' },
+      timing: 'wall-clock', medianMs: med(method), minMs: Math.min(...t), runs: t.length,
+      rates: { imagesPerSec: B / (med(method) / 1e3), readbacksPerStep: median(reads.get(method)!) },
+    });
+  }
+  const bound = ((1 + m) * (k + 2)) / (k + 1), ratio = med('aos') / med('tecoa');
+  out.push({
+    name: 'methods/aos-tecoa-ratio', params: { batch: B, m, attackSteps: k }, timing: 'wall-clock', medianMs: med('aos'), minMs: ratio, runs,
+    rates: { ratio, passBound: bound, ratioOverBound: ratio / bound },
+    note: `AoS step / TeCoA step = ${ratio.toFixed(2)} against the pass-count bound (1 + m)(k + 2)/(k + 1) = ${bound.toFixed(2)} (target ≤ 1.1 × bound); minMs holds the ratio`,
+  });
+  for (const loop of loops.values()) await loop.model.release();
+  return out;
+}
