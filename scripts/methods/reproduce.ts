@@ -11,7 +11,8 @@
  * L∞) on Fashion-MNIST test, MNIST test and digits. Rows: no defence, TeCoA, PMG-AFT, FARE, AoS, AoS w/o text terms
  * (λ2 = λ3 = 0), AoS w/o the adversarial→clean term (λ1 = 0), AoS rank 1 (mean-direction alignment).
  *
- * λ selection: before the table, AoS (seed 0) is trained once per scale s of --lambda-grid (λ1 = λ2 = λ3 = s) and
+ * λ selection: before the table, AoS (seed 0) is trained once per scale s of --lambda-grid (λᵢ = s × its default, the
+ * defaults chosen per term by `npm run sweep-lambda`, results/lambda-sweep.md) and
  * evaluated on the first --val-limit images of Fashion-MNIST VAL (PGD-10 at the training ε); the best robust val
  * accuracy (ties: clean) picks the λ's of every AoS row. The baselines keep their papers' settings.
  * Main rows run every seed of --seeds; the ablation rows the seeds of --ablation-seeds. Tables give the mean ± the
@@ -31,7 +32,7 @@
 import { GpuContext } from '../../src/gpu/context';
 import { loadSplitFromDir } from '../../src/data/node';
 import { evaluateRobust, type EvalAttack, type EvalSet, type SetResult } from '../../src/methods/evaluate';
-import { defaultFineTuneConfig, withFineTuneConfig, type AosOptions, type FineTuneConfig, type MethodName } from '../../src/methods/config';
+import { DEFAULT_AOS, defaultFineTuneConfig, withFineTuneConfig, type AosOptions, type FineTuneConfig, type MethodName } from '../../src/methods/config';
 import { FineTuneData, splitBatch } from '../../src/methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts } from '../../src/methods/load';
 import { createMethod, FineTuneLoop, methodPromptSelection, stepsForBudget, type StepMetrics } from '../../src/methods/loop';
@@ -69,6 +70,9 @@ function meanCi(v: number[]): { mean: number; ci: number; n: number } {
 const fmt = (x: { mean: number; ci: number }) => `${(100 * x.mean).toFixed(1)}${Number.isFinite(x.ci) ? ` ± ${(100 * x.ci).toFixed(1)}` : ''}`;
 
 type Mode = 'full' | 'quick' | 'smoke';
+
+/** The λ of AoS at scale s of the search: s × each term's default. */
+const scaledLambdas = (s: number) => ({ lambda1: s * DEFAULT_AOS.lambda1, lambda2: s * DEFAULT_AOS.lambda2, lambda3: s * DEFAULT_AOS.lambda3 });
 
 /** Defaults per mode: [full, quick, smoke]. */
 function modeDefault(mode: Mode, full: number, quick: number, smoke: number): number {
@@ -180,7 +184,7 @@ async function main(): Promise<void> {
     const valEval = { epsilons: [trainEps], attacks: [{ name: `PGD-${pgdSteps || 10}`, method: 'pgd' as const, steps: pgdSteps || 10, loss: 'ce' as const }], batch: Math.min(evalBatch, valLimit), limit: valLimit, seed: 999 };
     for (const s of lambdaGrid) {
       if (lambdaGrid.length === 1) break;
-      const { files, record } = await fineTune(`lambda×${s}`, 'aos', seeds[0], { lambda1: s, lambda2: s, lambda3: s });
+      const { files, record } = await fineTune(`lambda×${s}`, 'aos', seeds[0], scaledLambdas(s));
       const [r] = await evaluateRobust(ctx, files, [{ dataset: 'fashion-mnist', split: 'val', data: val }], valEval);
       lambdaTrials.push({ scale: s, clean: r.clean, robust: r.robust[0].worst, trainSeconds: record.trainSeconds });
       console.log(`λ = ${s}: val clean ${(100 * r.clean).toFixed(1)} robust@${+(trainEps * 255).toFixed(2)} ${(100 * r.robust[0].worst).toFixed(1)}`);
@@ -188,9 +192,9 @@ async function main(): Promise<void> {
     if (lambdaTrials.length) scale = [...lambdaTrials].sort((a, b) => b.robust - a.robust || b.clean - a.clean)[0].scale;
     seconds.lambda = (Date.now() - tL) / 1000;
     cpu.lambda = cpuSeconds() - cL;
-    console.log(`λ chosen on val: λ1 = λ2 = λ3 = ${scale}`);
+    console.log(`λ chosen on val: λᵢ = ${scale} × default (${JSON.stringify(scaledLambdas(scale))})`);
   }
-  const chosen = { lambda1: scale, lambda2: scale, lambda3: scale };
+  const chosen = scaledLambdas(scale);
 
   const runs: RunRecord[] = [];
   for (const row of rows) {
@@ -243,7 +247,7 @@ async function main(): Promise<void> {
   ].join('\n');
   const lambdaMd = lambdaTrials.length ? [
     '### λ chosen on the validation split', '',
-    `AoS (seed ${seeds[0]}) with λ1 = λ2 = λ3 = s, Fashion-MNIST val (first ${valLimit}), PGD-${pgdSteps || 10} at ε = ${+(trainEps * 255).toFixed(2)}/255; chosen: **s = ${scale}** (best robust, ties → clean).`, '',
+    `AoS (seed ${seeds[0]}) with λᵢ = s × its default (${DEFAULT_AOS.lambda1}, ${DEFAULT_AOS.lambda2}, ${DEFAULT_AOS.lambda3}), Fashion-MNIST val (first ${valLimit}), PGD-${pgdSteps || 10} at ε = ${+(trainEps * 255).toFixed(2)}/255; chosen: **s = ${scale}** (best robust, ties → clean).`, '',
     '| s | val clean (%) | val robust (%) |', '| --- | --- | --- |',
     ...lambdaTrials.map((t) => `| ${t.scale} | ${(100 * t.clean).toFixed(1)} | ${(100 * t.robust).toFixed(1)} |`), '',
   ].join('\n') : '';

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AOS } from '../../src/methods/config';
 
 const out = mkdtempSync(join(tmpdir(), 'reproduce-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -30,7 +31,7 @@ describe('reproduce --smoke', () => {
     expect(json.lambdaTrials.find((t) => t.scale === json.lambdaScale)!.robust).toBe(best);
     // Main rows every seed, ablations the first; the AoS rows use the chosen λ.
     expect(json.runs.map((r) => `${r.row}:${r.seed}`)).toEqual(['no-defence:0', 'no-defence:1', 'aos:0', 'aos:1', 'aos-rank1:0']);
-    for (const r of json.runs.filter((x) => x.config)) expect(r.config!.aos.lambda1).toBe(json.lambdaScale);
+    for (const r of json.runs.filter((x) => x.config)) expect(r.config!.aos.lambda1).toBe(json.lambdaScale * DEFAULT_AOS.lambda1);
     expect(json.runs.find((r) => r.row === 'aos-rank1')!.config!.aos.rank1).toBe(true);
     for (const r of json.runs) for (const e of r.eval) for (const x of e.robust) expect(x.worst).toBeLessThanOrEqual(e.clean);
     expect(json.cpuSeconds).toBeGreaterThan(0);
