@@ -2,7 +2,8 @@
 // gradient-norm clipping computed on the GPU: no readback between the norm and the update.
 //
 // gradNorm buffer layout (f32): [0] ||g||, [1] clip scale min(1, maxNorm / (||g|| + 1e-6)) (1 when not clipping),
-// [2] ||g||^2, [3] unused, [4 ..] per-workgroup partial sums of stage 1.
+// [2] ||g||^2, [3] 1 when ||g|| is not finite (NaN/Inf: the updates that read the norm then change nothing, weights
+// and moments alike, so one bad batch cannot poison the run), else 0; [4 ..] per-workgroup partial sums of stage 1.
 // Bindings are ordered so that every entry point uses a prefix 1..k: gradNorm, grads, params, m, v.
 
 struct Params {
@@ -60,6 +61,8 @@ fn gradNormFinish(@builtin(local_invocation_id) lid: vec3<u32>) {
     gradNorm[0] = norm;
     gradNorm[1] = select(1.0, min(1.0, p.maxNorm / (norm + 1e-6)), p.clip != 0u);
     gradNorm[2] = sumSq;
+    // Exponent bits all set: Inf or NaN (a comparison may be folded away under WGSL's finite-math latitude).
+    gradNorm[3] = select(0.0, 1.0, (bitcast<u32>(sumSq) & 0x7f800000u) == 0x7f800000u);
   }
 }
 
@@ -68,10 +71,16 @@ fn clipScale() -> f32 {
   return 1.0;
 }
 
+// A non-finite global norm (computed in the same or an earlier submission) masks the whole update.
+fn masked() -> bool {
+  return p.clip != 0u && gradNorm[3] != 0.0;
+}
+
 // AdamW (Loshchilov & Hutter; PyTorch's formulation): decoupled decay p <- p(1 - lr wd), then
 // p <- p - stepSize * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).
 @compute @workgroup_size(WG)
 fn adamwStep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  if (masked()) { return; }
   let scale = clipScale();
   for (var i = gid.x; i < p.count; i = i + nwg.x * WG) {
     let g = grads[i] * scale;
@@ -88,6 +97,7 @@ fn adamwStep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 // step along buf, or along d + momentum buf with Nesterov. momentum = 0 is plain SGD (m is left untouched).
 @compute @workgroup_size(WG)
 fn sgdStep(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  if (masked()) { return; }
   let scale = clipScale();
   for (var i = gid.x; i < p.count; i = i + nwg.x * WG) {
     var d = fma(p.weightDecay, params[i], grads[i] * scale);

@@ -31,4 +31,12 @@ describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
     expect(report.ok).toBe(false);
     expect(report.message).toMatch(/adamw-clip params .*mismatches/);
   });
+
+  it('optim: an update that ignores the non-finite flag is caught by the poisoned AdamW and SGD checks', async () => {
+    for (const check of ['optim/adamw-clip-nonfinite-masked', 'optim/sgd-momentum-clip-nonfinite-masked']) {
+      const report = await brokenReport('optim', 'return p.clip != 0u && gradNorm[3] != 0.0;', 'return false;', check);
+      expect(report.ok, check).toBe(false);
+      expect(report.message).toMatch(/params .*mismatches/);
+    }
+  });
 });

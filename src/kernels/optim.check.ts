@@ -38,7 +38,7 @@ function compare(name: string, got: Record<string, Float32Array>, want: Record<s
  * (AdamW's m and v always; SGD's momentum buffer only when momentum is on — plain SGD never touches it).
  */
 function optimCase<O extends AdamwOptions | SgdOptions>(
-  name: string, count: number, steps: number, opts: O, clip: boolean,
+  name: string, count: number, steps: number, opts: O, clip: boolean | 'poisoned',
   gpu: (ctx: GpuContext, params: Float32Array, grads: Float32Array[], o: O) => Promise<{ params: Float32Array; gradNorms: Float32Array; state: Record<string, Float32Array> }>,
   ref: (params: Float32Array, grads: Float32Array[], o: O) => { params: Float64Array; gradNorms: Float64Array; state: Record<string, Float64Array> },
   compareState: (o: O) => boolean,
@@ -49,11 +49,16 @@ function optimCase<O extends AdamwOptions | SgdOptions>(
       const params = rng.normal(count, 0.5);
       const grads = packedGradients(rng, count, steps);
       const o = { ...opts, maxGradNorm: clip ? activeClip(grads) : undefined };
+      // 'poisoned': a NaN in step 2's gradient and an Inf in step 4's; those updates must change nothing.
+      const poisoned = clip === 'poisoned' ? [1, 3].filter((i) => i < steps) : [];
+      for (const [k, i] of poisoned.entries()) grads[i][rng.int(0, count)] = k === 0 ? NaN : Infinity;
       const got = await gpu(ctx, params, grads, o);
       const want = ref(params, grads, o);
+      const finite = (a: ArrayLike<number>) => Array.from(a, (v, i) => (poisoned.includes(i) ? 0 : v));
       const results = [
         validate(got.params, want.params, PARAM_TOL[0], PARAM_TOL[1], `${name} params (${steps} steps)`),
-        validate(got.gradNorms, want.gradNorms, NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
+        validate(finite(got.gradNorms), finite(want.gradNorms), NORM_TOL[0], NORM_TOL[1], `${name} logged grad norms`),
+        ...poisoned.map((i) => validate([Number.isFinite(got.gradNorms[i]) ? 1 : 0], [0], 0, 0, `${name}: step ${i + 1}'s logged norm is not finite`)),
       ];
       if (compareState(o)) results.push(...compare(name, got.state, want.state, STATE_TOL));
       return results;
@@ -61,10 +66,10 @@ function optimCase<O extends AdamwOptions | SgdOptions>(
   };
 }
 
-const adamwCase = (name: string, count: number, steps: number, opts: AdamwOptions, clip: boolean) =>
+const adamwCase = (name: string, count: number, steps: number, opts: AdamwOptions, clip: boolean | 'poisoned') =>
   optimCase(name, count, steps, opts, clip, adamwStep, adamwStepRef, () => true);
 
-const sgdCase = (name: string, count: number, steps: number, opts: SgdOptions, clip: boolean) =>
+const sgdCase = (name: string, count: number, steps: number, opts: SgdOptions, clip: boolean | 'poisoned') =>
   optimCase(name, count, steps, opts, clip, sgdStep, sgdStepRef, (o) => !!o.momentum);
 
 /** The norm buffer itself: ‖g‖ over more than GRAD_NORM_PARTIALS·256 elements (stage 1 loops) and the clip scale. */
@@ -88,4 +93,6 @@ export const optimChecks: KernelCheck[] = [
   sgdCase('sgd-momentum', 4099, 5, { lr: 0.02, momentum: 0.9, dampening: 0.1, weightDecay: 1e-3 }, false),
   sgdCase('sgd-momentum-clip', 3001, 5, { lr: 0.02, momentum: 0.9, weightDecay: 1e-3 }, true),
   sgdCase('sgd-nesterov-clip', 5003, 5, { lr: 0.02, momentum: 0.8, nesterov: true, weightDecay: 5e-4 }, true),
+  adamwCase('adamw-clip-nonfinite-masked', 2003, 5, { lr: 3e-3, weightDecay: 0.1 }, 'poisoned'),
+  sgdCase('sgd-momentum-clip-nonfinite-masked', 1001, 5, { lr: 0.02, momentum: 0.9, weightDecay: 1e-3 }, 'poisoned'),
 ];

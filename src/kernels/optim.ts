@@ -2,8 +2,9 @@
  * Optimisers on one flat f32 parameter buffer (several tensors packed back to back: only the total length
  * matters), with global gradient-norm clipping that never leaves the GPU. WGSL in shaders/optim.wgsl.
  *
- * The `gradNorm` buffer (GRAD_NORM_FLOATS f32, from `createGradNormBuffer`) holds [‖g‖, clip scale, ‖g‖², –,
- * stage-1 partial sums…]: callers may copy element 0 into a log buffer each step to log the norm without a readback.
+ * The `gradNorm` buffer (GRAD_NORM_FLOATS f32, from `createGradNormBuffer`) holds [‖g‖, clip scale, ‖g‖², non-finite
+ * flag, stage-1 partial sums…]; with clipping on (a number or 'precomputed'), a non-finite ‖g‖ masks the whole update
+ * on the GPU (params and moments untouched) and leaves the flag set for the caller to report: callers may copy element 0 into a log buffer each step to log the norm without a readback.
  */
 import type { GpuContext, Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
@@ -257,6 +258,7 @@ export function adamwStepRef(params: ArrayLike<number>, grads: ArrayLike<number>
     const t = i + 1;
     const { norm, scale } = globalGradNormRef(g, o.maxGradNorm);
     gradNorms[i] = norm;
+    if (o.maxGradNorm !== undefined && !Number.isFinite(norm)) continue; // masked on the GPU (shaders/optim.wgsl)
     const bc1 = 1 - o.beta1 ** t, bc2 = 1 - o.beta2 ** t;
     for (let j = 0; j < n; j++) {
       const gj = g[j] * scale;
@@ -278,6 +280,7 @@ export function sgdStepRef(params: ArrayLike<number>, grads: ArrayLike<number>[]
   for (const [i, g] of grads.entries()) {
     const { norm, scale } = globalGradNormRef(g, o.maxGradNorm);
     gradNorms[i] = norm;
+    if (o.maxGradNorm !== undefined && !Number.isFinite(norm)) continue; // masked on the GPU (shaders/optim.wgsl)
     for (let j = 0; j < n; j++) {
       let d = g[j] * scale + o.weightDecay * p[j];
       if (o.momentum !== 0) {

@@ -82,6 +82,11 @@ export interface StepMetrics {
   geometryBefore?: GeometrySnapshot;
   /** ‖g‖ over the trained towers before clipping. */
   gradNorm: number;
+  /**
+   * Set when ‖g‖ was not finite (NaN/Inf): the GPU masked the update (weights and optimiser moments are those of the
+   * step before) and `run` stops with a `NonFiniteStepError` after reporting the step.
+   */
+  nonFinite?: true;
   /** Per-term gradient norms on the tower outputs (the method's `StepOutput.termGradNorms`). */
   termGradNorms?: Record<string, number>;
   /** AoS: the subspace distance's ridge ρ in force. */
@@ -91,6 +96,15 @@ export interface StepMetrics {
   passes: PassCounts;
   val?: ValidationMetrics;
   seconds: number;
+}
+
+/** A step whose gradient was NaN/Inf: its update was masked on the GPU, so the weights are the previous step's. */
+export class NonFiniteStepError extends Error {
+  constructor(readonly metrics: StepMetrics) {
+    const bad = Object.entries(metrics.terms).filter(([, v]) => !Number.isFinite(v)).map(([k]) => k);
+    super(`step ${metrics.step}: the gradient is not finite (‖g‖ = ${metrics.gradNorm}${bad.length ? `; non-finite terms: ${bad.join(', ')}` : ''}). The update was skipped on the GPU, so the weights are those after step ${metrics.step - 1}; lower the learning rate or the loss weights, or resume from a checkpoint.`);
+    this.name = 'NonFiniteStepError';
+  }
 }
 
 export interface FineTuneLoopOptions {
@@ -200,8 +214,9 @@ export class FineTuneLoop {
       ...(out.termGradNorms ? { termGradNorms: out.termGradNorms } : {}), ...(out.ridge !== undefined ? { ridge: out.ridge } : {}),
       stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
     };
+    if (!Number.isFinite(gradNorm)) m.nonFinite = true;
     const every = this.config.evalEvery;
-    if (this.o.validation && every > 0 && step % every === 0) m.val = await this.validate();
+    if (this.o.validation && every > 0 && step % every === 0 && !m.nonFinite) m.val = await this.validate();
     m.seconds = (performance.now() - t0) / 1000;
     const g = this.geometry;
     if (before0) m.geometryBefore = before0;
@@ -258,6 +273,7 @@ export class FineTuneLoop {
       const m = await this.trainStep();
       out.push(m);
       await o.onStep?.(m);
+      if (m.nonFinite) throw new NonFiniteStepError(m);
     }
     return out;
   }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import { runAttack } from '../../src/attacks/attack';
 import { attackView } from '../../src/methods/attack';
-import { createMethod, stepsForBudget } from '../../src/methods/loop';
+import { createMethod, NonFiniteStepError, stepsForBudget } from '../../src/methods/loop';
 import { freshSeed } from '../../src/util/random';
 import { testConfig, testLoop } from './setup';
 
@@ -117,6 +117,36 @@ describe('fine-tuning loop', () => {
       for (let b = 0; b < n; b++) expect(runs[1].robustCorrect[b]).toBeLessThanOrEqual(runs[0].robustCorrect[b]);
       expect(runs[0].cleanAccuracy).toBe(r.val!.clean);
       await loop.model.release();
+    });
+  });
+
+  it('a NaN gradient: the GPU masks the update (weights and moments unchanged), the step says so, run() stops with a clear error', async () => {
+    await withGpu(async (ctx) => {
+      const loop = await testLoop(ctx, testConfig('tecoa', { seed, steps: 5 }), { weightsSeed: seed });
+      await loop.run({ steps: 1 });
+      const m = loop.model;
+      const before = await m.state(0);
+      const update = m.update.bind(m);
+      m.update = (step, lr) => {
+        m.vision.grads[3] = NaN;
+        return update(step, lr);
+      };
+      const seen: number[] = [];
+      const err = await loop.run({ onStep: (s) => { seen.push(s.step); } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NonFiniteStepError);
+      expect((err as Error).message).toMatch(/step 2: the gradient is not finite .* weights are those after step 1/);
+      expect(seen).toEqual([2]);
+      expect((err as NonFiniteStepError).metrics.nonFinite).toBe(true);
+      const after = await m.state(0);
+      expect(Array.from(after.params)).toEqual(Array.from(before.params));
+      expect(Array.from(after.m)).toEqual(Array.from(before.m));
+      expect(Array.from(after.v)).toEqual(Array.from(before.v));
+      // A good gradient afterwards updates again.
+      m.update = update;
+      const next = await loop.trainStep();
+      expect(next.nonFinite).toBeUndefined();
+      expect(Array.from((await m.state(0)).params)).not.toEqual(Array.from(before.params));
+      await m.release();
     });
   });
 });
