@@ -7,6 +7,7 @@ import { ImportNotice } from './ImportNotice';
 import { ModelUrlConfirm } from './ModelUrlConfirm';
 import { Nav } from './Nav';
 import { panelInfo } from './panels';
+import { CrashProbe, PanelErrorBoundary } from './PanelErrorBoundary';
 import { AttackPanel } from './panels/AttackPanel';
 import { DataPanel } from './panels/DataPanel';
 import { FineTunePanel } from './panels/FineTunePanel';
@@ -59,7 +60,10 @@ export function App() {
           <h2>{info.title}</h2>
           <p className="explain">{info.explain}</p>
         </div>
-        <View />
+        <PanelErrorBoundary key={panel} panel={panel} onLeave={() => useUiStore.getState().setPanel('model')}>
+          <CrashProbe panel={panel} />
+          <View />
+        </PanelErrorBoundary>
       </main>
       <ModelUrlConfirm />
     </div>
