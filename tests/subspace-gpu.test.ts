@@ -4,7 +4,6 @@
  * and argument validation. (The self-checks themselves run in tests/kernels.test.ts through src/selftest/checks.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import type { ShaderName } from '../src/kernels/shaders';
 import { freshSeed, Rng } from '../src/util/random';
 import { subspaceChecks } from '../src/subspace/subspace.check';
 import { principalAngles } from '../src/subspace/angles';
@@ -12,12 +11,12 @@ import { basis } from '../src/subspace/basis';
 import { encodeSubspaceLoss, subspaceLoss, subspaceLossWorkspace } from '../src/subspace/loss';
 import { subspaceLossRef } from '../src/subspace/reference';
 import { concat, pairWithAngles, toF32 } from '../src/subspace/testdata';
-import { brokenKernelReport, withGpu } from './helpers/gpu';
+import { itCatchesBrokenVariants, withGpu, type BrokenVariant } from './helpers/gpu';
 
 const seed = freshSeed();
 
 describe(`subspace kernels on WebGPU (AOS_SEED=${seed})`, () => {
-  const variants: { name: string; check: string; shader: ShaderName; from: string; to: string }[] = [
+  const variants: BrokenVariant[] = [
     { name: 'basis: one Gram–Schmidt pass (CGS1)', check: 'subspace/basis-ill-conditioned', shader: 'subspace_basis', from: 'const PASSES: u32 = 2u;', to: 'const PASSES: u32 = 1u;' },
     {
       // (a corrupted first-pass coefficient is not a bug the check can see: the second pass re-projects it away)
@@ -35,14 +34,7 @@ describe(`subspace kernels on WebGPU (AOS_SEED=${seed})`, () => {
     { name: 'apply: off-by-one row', check: 'subspace/loss-moment-uncentred', shader: 'subspace_apply', from: 'let row = min(r0 + r, N - 1u);', to: 'let row = min(r0 + r + 1u, N - 1u);' },
     { name: 'reduce: one partial sum lost', check: 'subspace/loss-projection-random', shader: 'subspace_reduce', from: 'if (t < w) { red[t] += red[t + w]; }', to: 'if (t < w && t != 1u) { red[t] += red[t + w]; }' },
   ];
-  for (const v of variants) {
-    it(`catches a broken kernel — ${v.name}`, async () => {
-      expect(subspaceChecks.some((c) => c.name === v.check)).toBe(true);
-      const report = await brokenKernelReport(v.shader, v.from, v.to, v.check, seed);
-      expect(report.ok, report.message).toBe(false);
-      expect(report.message).toMatch(/mismatch/);
-    });
-  }
+  itCatchesBrokenVariants(variants, subspaceChecks.map((c) => c.name), seed);
 
   it('principal angles in fp32: error vs the exact angles grows like ε₃₂·κ, within 1e-5 rad up to κ = 100', async () => {
     const rng = new Rng(seed);

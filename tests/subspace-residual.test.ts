@@ -11,8 +11,7 @@ import { residualChecks, CHECK_RIDGE, randomResidualCase } from '../src/subspace
 import { encodeResidualDistance, residualDistance, residualWorkspace } from '../src/subspace/residual';
 import { residualDistancePair, residualDistanceRef, ridgeFromSpectrum, ridgeResidualRows } from '../src/subspace/residualReference';
 import { basisGroup, checkGradient, mm, projectionDistancePair, spdInverse } from '../src/subspace/reference';
-import { brokenKernelReport, withGpu } from './helpers/gpu';
-import type { ShaderName } from '../src/kernels/shaders';
+import { itCatchesBrokenVariants, withGpu, type BrokenVariant } from './helpers/gpu';
 
 const seed = freshSeed();
 
@@ -118,20 +117,13 @@ describe(`residual distance (AOS_SEED=${seed})`, () => {
     expect(() => ridgeFromSpectrum(z, 6, 1, d)).toThrow(/one row/);
   });
 
-  const variants: { name: string; check: string; shader: ShaderName; from: string; to: string }[] = [
+  const variants: BrokenVariant[] = [
     { name: 'target basis: ρ where √ρ belongs', check: 'subspace/residual-hard', shader: 'subspace_residual_basis', from: 'let sr = sqrt(p.ridge);', to: 'let sr = p.ridge;' },
     { name: 'target basis: ridge rows left out', check: 'subspace/residual-random', shader: 'subspace_residual_basis', from: 'select(0.0, sr, e - d == j)', to: 'select(0.0, 0.0, e - d == j)' },
     { name: 'pairs: the (I − P_X) projection skipped', check: 'subspace/residual-random', shader: 'subspace_residual', from: 'project2(false, qB, LX, n, v, LX, 32u, t);', to: '' },
     { name: 'pairs: back substitution off by one', check: 'subspace/residual-odd-sizes', shader: 'subspace_residual', from: 'for (var k = i + 1u; k < n; k++)', to: 'for (var k = i + 2u; k < n; k++)' },
   ];
-  for (const v of variants) {
-    it(`catches a broken kernel — ${v.name}`, async () => {
-      expect(residualChecks.some((c) => c.name === v.check)).toBe(true);
-      const report = await brokenKernelReport(v.shader, v.from, v.to, v.check, seed);
-      expect(report.ok, report.message).toBe(false);
-      expect(report.message).toMatch(/mismatch/);
-    });
-  }
+  itCatchesBrokenVariants(variants, residualChecks.map((c) => c.name), seed);
 
   it('encodeResidualDistance: gradScale and accumulate; argument checks name the problem', async () => {
     const rng = new Rng(seed ^ 4);

@@ -3,6 +3,7 @@
  * device inside an error scope, and destroys every buffer it created afterwards. No adapter is a failure, never a
  * skip: CI must have WebGPU.
  */
+import { expect, it } from 'vitest';
 import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
 import { GpuContext } from '../../src/gpu/context';
 import { withErrorScope } from '../../src/gpu/errors';
@@ -41,4 +42,25 @@ export async function brokenKernelReport(shader: ShaderName, find: string, repla
   const check = kernelChecks.find((c) => c.name === checkName);
   if (!check) throw new Error(`no self-check named ${checkName}`);
   return withGpu((ctx) => runCheck(ctx, check, seed), { [shader]: broken });
+}
+
+export interface BrokenVariant {
+  name: string;
+  /** The self-check that must fail. */
+  check: string;
+  shader: ShaderName;
+  from: string;
+  to: string;
+}
+
+/** One `it` per variant: the check exists, and with the shader broken it reports a mismatch. */
+export function itCatchesBrokenVariants(variants: BrokenVariant[], checkNames: string[], seed: number): void {
+  for (const v of variants) {
+    it(`catches a broken kernel — ${v.name}`, async () => {
+      expect(checkNames).toContain(v.check);
+      const report = await brokenKernelReport(v.shader, v.from, v.to, v.check, seed);
+      expect(report.ok, report.message).toBe(false);
+      expect(report.message).toMatch(/mismatch/);
+    });
+  }
 }
