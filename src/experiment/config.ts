@@ -118,14 +118,6 @@ export function defaultConfig(): ExperimentConfig {
   return structuredClone(experimentSpec.default);
 }
 
-/** Rules between fields, after each field passed its own check. Fixes the config in place and reports. */
-function crossCheck(c: ExperimentConfig, issues: Issue[]): void {
-  if (c.model.source === 'url' && c.model.url === '') {
-    issues.push({ path: 'model.url', problem: 'model source is "url" but no URL was given; using the bundled model' });
-    c.model.source = 'bundled';
-  }
-}
-
 export interface Validated {
   config: ExperimentConfig;
   issues: Issue[];
@@ -135,6 +127,5 @@ export interface Validated {
 export function validateConfig(raw: unknown): Validated {
   const issues: Issue[] = [];
   const config = validateAgainst(experimentSpec, raw, issues);
-  crossCheck(config, issues);
   return { config, issues };
 }

@@ -37,7 +37,11 @@ export function ModelPanel() {
       {state.status === 'loading' && <p className="muted">{state.progress}</p>}
       {state.status === 'error' && <p className="error" role="alert">Model: {state.error}</p>}
       {state.status === 'idle' && model.source === 'url' && (
-        <p className="note" data-testid="model-waiting">Waiting for your confirmation: nothing has been downloaded from {model.url || 'the URL'}.</p>
+        <p className="note" data-testid="model-waiting">
+          {model.url === ''
+            ? 'Enter the URL of a model folder (transformers.js layout) above, then review the download: nothing is fetched before you confirm.'
+            : `Waiting for your confirmation: nothing has been downloaded from ${model.url}.`}
+        </p>
       )}
       {state.status === 'ready' && state.value && <ModelCard m={state.value} />}
       {state.status === 'ready' && state.value?.metrics !== undefined && <MetricsCard metrics={state.value.metrics} />}
