@@ -123,9 +123,22 @@ export interface Validated {
   issues: Issue[];
 }
 
+/**
+ * Rules between fields, after each field passed its own check. Fixes the config in place and reports. A URL source
+ * whose URL was refused falls back to the bundled model (a hostile link must not leave the app pointed at nothing it
+ * asked for); a URL source with no URL yet is a valid state (the Model panel asks for one and fetches nothing).
+ */
+function crossCheck(c: ExperimentConfig, issues: Issue[]): void {
+  if (c.model.source === 'url' && c.model.url === '' && issues.some((i) => i.path === 'model.url')) {
+    issues.push({ path: 'model.url', problem: 'the model URL was refused; using the bundled model' });
+    c.model.source = 'bundled';
+  }
+}
+
 /** Validates an untrusted, already parsed configuration object (version 1 layout). */
 export function validateConfig(raw: unknown): Validated {
   const issues: Issue[] = [];
   const config = validateAgainst(experimentSpec, raw, issues);
+  crossCheck(config, issues);
   return { config, issues };
 }
