@@ -1,6 +1,15 @@
 import { runSelfTest } from '../engine/engine';
 import { useAppStore } from '../state/store';
 
+/** `?seed=N` replays a seed (else a fresh one); `?only=prefix` runs the checks whose names start with it. */
+function runFromUrl(): void {
+  const params = new URLSearchParams(location.search);
+  const s = params.get('seed'), n = s === null ? NaN : Number(s);
+  const seed = Number.isInteger(n) && n >= 0 && n < 2 ** 32 ? n : (Math.random() * 2 ** 32) >>> 0;
+  const only = params.get('only');
+  void runSelfTest(seed, only ? (name) => name.startsWith(only) : undefined);
+}
+
 export function SelfTestPanel() {
   const { selfTestStatus, selfTestSeed, reports, selfTestTotal } = useAppStore();
   const failed = reports.filter((r) => !r.ok).length;
@@ -22,8 +31,8 @@ export function SelfTestPanel() {
       <p>
         <strong data-testid="selftest-status">{selfTestStatus}</strong>{' '}
         {reports.length}/{selfTestTotal} run, {failed} failed{' '}
-        <button disabled={selfTestStatus === 'running'} onClick={() => void runSelfTest((Math.random() * 2 ** 32) >>> 0)}>
-          Run again
+        <button type="button" disabled={selfTestStatus === 'running'} onClick={runFromUrl}>
+          {selfTestStatus === 'idle' ? 'Run self-test' : 'Run again'}
         </button>
       </p>
       <table className="checks">
