@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // Debian's Chromium (never a downloaded browser), WebGPU on SwiftShader via --enable-unsafe-webgpu.
 const port = 4174;
+// The built app under its Content-Security-Policy (`vite preview` sends it): e2e/preview/*.spec.ts.
+const previewPort = 4175;
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/playwright',
@@ -16,10 +18,22 @@ export default defineConfig({
       args: ['--enable-unsafe-webgpu', '--disable-quic', '--enable-features=Vulkan'],
     },
   },
-  webServer: {
-    command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-  },
+  projects: [
+    { name: 'dev', testIgnore: /preview\//, use: { baseURL: `http://127.0.0.1:${port}` } },
+    { name: 'preview', testMatch: /preview\/.*\.spec\.ts/, use: { baseURL: `http://127.0.0.1:${previewPort}` } },
+  ],
+  webServer: [
+    {
+      command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`,
+      url: `http://127.0.0.1:${port}`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+    },
+    {
+      command: `npx vite build --outDir .tmp/preview-dist --emptyOutDir && npx vite preview --outDir .tmp/preview-dist --host 127.0.0.1 --port ${previewPort} --strictPort`,
+      url: `http://127.0.0.1:${previewPort}`,
+      reuseExistingServer: false,
+      timeout: 180_000,
+    },
+  ],
 });

@@ -1,10 +1,13 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { SECURITY_HEADERS } from './csp.config';
 
 // onnxruntime-web ships its own .wasm/.mjs pairs that it fetches at run time; Vite must not pre-bundle it.
 export default defineConfig({
   plugins: [react()],
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { strictPort: true },
+  // The built app is served with its CSP (the dev server is not: React's refresh preamble is an inline script).
+  preview: { strictPort: true, headers: SECURITY_HEADERS },
   build: { target: 'es2022', sourcemap: true },
 });
