@@ -43,6 +43,7 @@ export function ensureRunsLoaded(): Promise<RunStorage> {
     let runs: RunRecord[];
     try {
       runs = await recoverInterrupted(storage, Date.now(), (id) => elsewhere.has(id));
+      useRunsStore.getState().patch({ damaged: await storage.damaged() });
     } catch (e) {
       runs = [];
       useRunsStore.getState().patch({ error: `stored runs could not be read: ${String((e as Error)?.message ?? e)}` });
@@ -126,4 +127,11 @@ export async function importRunFile(file: Blob & { name?: string }): Promise<{ r
   const stored = await st.put(r.run);
   useRunsStore.getState().upsert(stored);
   return { run: stored, warnings: r.warnings };
+}
+
+/** Deletes a damaged stored record (and any checkpoint under its key). */
+export async function deleteDamagedRun(id: string): Promise<void> {
+  const st = await ensureRunsLoaded();
+  await st.delete(id);
+  useRunsStore.getState().patch({ damaged: useRunsStore.getState().damaged.filter((d) => d.id !== id) });
 }

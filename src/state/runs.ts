@@ -9,6 +9,7 @@
  */
 import { create } from 'zustand';
 import { DEFAULT_RUN_OPTIONS, type RunOptions, type RunRecord } from '../storage/runRecord';
+import type { DamagedRun } from '../storage/runs';
 
 export type { RunOptions, RunRecord, RunStatus } from '../storage/runRecord';
 
@@ -25,6 +26,8 @@ export interface LiveState {
 export interface RunsState {
   /** Every run, newest first. */
   runs: RunRecord[];
+  /** Stored records that failed the record checks (shown apart: raw export and delete only). */
+  damaged: DamagedRun[];
   /** The run this page is driving or drove last (shown by the Fine-tune panel). */
   activeRunId: string | null;
   live: LiveState | null;
@@ -64,6 +67,7 @@ function savedOptions(): RunOptions {
 
 export const useRunsStore = create<RunsState>()((set) => ({
   runs: [],
+  damaged: [],
   activeRunId: null,
   live: null,
   compare: [],

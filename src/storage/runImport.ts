@@ -17,6 +17,9 @@ import { describeKey, FORBIDDEN_KEYS } from '../experiment/spec';
 import { parseJsonCapped } from '../experiment/untrusted';
 import { MAX_METRICS, RUN_STATUSES, type RunRecord } from './runRecord';
 
+/** The pair types of a spectrum (src/methods/geometry.ts GEOMETRY_PAIRS; repeated: storage does not import the GPU code). */
+const GEOMETRY_PAIR_NAMES: readonly string[] = ['advClean', 'imageText', 'advText'];
+
 export const RUN_FILE_FORMAT = 'aos-workbench-run-1';
 /** Largest file read (characters; checked before parsing and, in the page, on the file's size before reading). */
 export const MAX_RUN_FILE_CHARS = 48 * 1024 * 1024;
@@ -58,6 +61,8 @@ function object(fields: Fields, opts: { skip?: ReadonlySet<string> } = {}): Chec
       if (opts.skip?.has(k)) continue;
       if (FORBIDDEN_KEYS.has(k)) { w.push(`${join(path, k)}: forbidden key (could alter object prototypes); ignored`); continue; }
       if (!Object.prototype.hasOwnProperty.call(fields, k)) { w.push(`${join(path, k)}: unknown key; ignored`); continue; }
+      // A stored record (structured clone) may hold an optional field as undefined; JSON never does.
+      if (o[k] === undefined && fields[k].optional) continue;
       out[k] = fields[k].check(o[k], join(path, k), w);
     }
     for (const [k, f] of Object.entries(fields)) if (!f.optional && !Object.prototype.hasOwnProperty.call(out, k)) refuse(join(path, k), 'missing');
@@ -73,8 +78,9 @@ function kind(v: unknown): string {
 
 function num(o: { min?: number; max?: number; int?: boolean; nullAsNaN?: boolean } = {}): Check {
   return (v, path) => {
-    // JSON has no NaN or ±Infinity: the export wrote null for them (e.g. a diverged loss).
-    if (v === null && o.nullAsNaN) return NaN;
+    // JSON has no NaN or ±Infinity: the export wrote null for them (e.g. a diverged loss); a stored record keeps them.
+    if (o.nullAsNaN && v === null) return NaN;
+    if (o.nullAsNaN && typeof v === 'number' && !Number.isFinite(v)) return v;
     if (typeof v !== 'number' || !Number.isFinite(v)) refuse(path, `expected a number, found ${kind(v)}`);
     const n = v as number;
     if (o.int && !Number.isInteger(n)) refuse(path, `expected a whole number, found ${n}`);
@@ -101,15 +107,18 @@ const arrayOf = (c: Check, max = MAX_ARRAY): Check => (v, path, w) => {
   return a.map((x, i) => c(x, `${path}[${i}]`, w));
 };
 /** An object of numbers by free-form name (loss terms, angles). */
-const numbersByName = (o: Parameters<typeof num>[0]): Check => (v, path, w) => {
+const numbersByName = (o: Parameters<typeof num>[0]): Check => numbersByNameOf(num(o));
+
+/** An object of values checked by `each`, by free-form name. */
+const numbersByNameOf = (each: Check): Check => (v, path, w) => {
   if (!isObj(v)) refuse(path, `expected an object, found ${kind(v)}`);
   const keys = Object.keys(v as object);
   if (keys.length > MAX_KEYS) refuse(path, `has ${keys.length} keys; at most ${MAX_KEYS} are read`);
-  const out: Record<string, number> = {};
+  const out: Record<string, unknown> = {};
   for (const k of keys) {
     if (FORBIDDEN_KEYS.has(k)) { w.push(`${join(path, k)}: forbidden key (could alter object prototypes); ignored`); continue; }
     if (k.length > 200) refuse(path, 'a key longer than 200 characters');
-    out[k] = num(o)((v as Record<string, unknown>)[k], join(path, k), w) as number;
+    out[k] = each((v as Record<string, unknown>)[k], join(path, k), w);
   }
   return out;
 };
@@ -141,6 +150,40 @@ const count = num({ min: 0, int: true });
 
 const p = (check: Check, optional = false): Field => ({ check, optional });
 
+/** Principal-angle spectra by pair type (src/methods/geometry.ts `Spectra`): degrees in [0, 90], at most 32 each. */
+const spectraCheck: Check = (v, path, w) => {
+  const out = numbersByNameOf(arrayOf(num({ min: 0, max: 90, nullAsNaN: true }), 32))(v, path, w);
+  for (const k of Object.keys(out as object)) if (!GEOMETRY_PAIR_NAMES.includes(k)) refuse(join(path, k), `expected one of ${GEOMETRY_PAIR_NAMES.join(', ')}`);
+  return out;
+};
+
+/**
+ * A geometry snapshot (src/methods/geometry.ts `GeometrySnapshot`): the sizes the panels loop over are bounded and
+ * agree with the arrays they describe; the rest is plain bounded data.
+ */
+const geometryCheck: Check = (v, path, w) => {
+  const out = plain(v, path, w);
+  if (!isObj(out)) refuse(path, `expected an object, found ${kind(out)}`);
+  const g = out as Record<string, unknown>;
+  num({ min: 0, max: 1e9, int: true })(g.step, join(path, 'step'), w);
+  const images = num({ min: 0, max: 4096, int: true })(g.images, join(path, 'images'), w) as number;
+  num({ min: 1, max: 32, int: true })(g.views, join(path, 'views'), w);
+  num({ min: 0, max: 32, int: true })(g.perClass, join(path, 'perClass'), w);
+  num({ min: 1, max: 1 << 16, int: true })(g.dim, join(path, 'dim'), w);
+  const labels = arrayOf(num({ min: 0, max: 1e5, int: true }))(g.labels, join(path, 'labels'), w) as number[];
+  if (labels.length !== images) refuse(join(path, 'labels'), `${labels.length} labels for ${images} images`);
+  arrayOf(num({ min: 0, max: 1e5, int: true }))(g.textClasses, join(path, 'textClasses'), w);
+  arrayOf(str(200), 100_000)(g.classNames, join(path, 'classNames'), w);
+  spectraCheck(g.spectra, join(path, 'spectra'), w);
+  if (!isObj(g.points)) refuse(join(path, 'points'), `expected an object, found ${kind(g.points)}`);
+  const pts = g.points as Record<string, unknown>;
+  const n = (arrayOf(num())(pts.x, `${path}.points.x`, w) as number[]).length;
+  for (const k of ['y', 'cls', 'group', 'member', 'kind'] as const) {
+    if (!Array.isArray(pts[k]) || (pts[k] as unknown[]).length !== n) refuse(`${path}.points.${k}`, `expected an array of ${n} entries like points.x`);
+  }
+  return out;
+};
+
 const METRIC: Fields = {
   step: p(num({ min: 0, max: 1e9, int: true })),
   lr: p(object({ vision: p(metricNum), text: p(metricNum) })),
@@ -148,11 +191,14 @@ const METRIC: Fields = {
   terms: p(numbersByName({ nullAsNaN: true })),
   trainRobustAccuracy: p(fraction, true),
   angles: p(numbersByName({ nullAsNaN: true }), true),
-  spectra: p(plain, true),
-  geometry: p(plain, true),
-  probeSpectra: p(plain, true),
-  geometryBefore: p(plain, true),
+  spectra: p(spectraCheck, true),
+  geometry: p(geometryCheck, true),
+  probeSpectra: p(spectraCheck, true),
+  geometryBefore: p(geometryCheck, true),
   gradNorm: p(metricNum),
+  nonFinite: p((v, path) => (v === true ? true : refuse(path, `expected true, found ${kind(v)}`)), true),
+  termGradNorms: p(numbersByName({ nullAsNaN: true }), true),
+  ridge: p(num({ min: 0 }), true),
   stepPasses: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   passes: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   val: p(object({ clean: p(fraction), robust: p(fraction), attack: p(str()), warnings: p(arrayOf(str(), 100)) }), true),
@@ -216,7 +262,33 @@ const RECORD: Fields = {
   backend: p(str(200), true),
 };
 
+/** A stored record may also carry its import mark (a run read from a file earlier). */
+const STORED_RECORD: Fields = {
+  ...RECORD,
+  imported: p(object({ at: p(num({ min: 0 })), file: p(str(200)) }), true),
+};
+
 const SKIP_TOP = new Set(['format']);
+
+export type StoredRunCheck = { ok: true; run: RunRecord } | { ok: false; reason: string };
+
+/**
+ * Checks a record read back from the browser's storage with the same field rules as an imported file: records
+ * written by older versions, or damaged, must not crash the panels that draw them. A record that fails is reported
+ * (the Runs panel offers its raw export and deletion); unknown keys are dropped. Never throws.
+ */
+export function readStoredRun(raw: unknown): StoredRunCheck {
+  try {
+    const rec = object(STORED_RECORD)(raw, '', []) as Record<string, unknown>;
+    if (rec.method !== (rec.fineTune as Record<string, unknown>).method) {
+      return { ok: false, reason: `method: "${String(rec.method)}" differs from fineTune.method "${String((rec.fineTune as Record<string, unknown>).method)}"` };
+    }
+    return { ok: true, run: rec as unknown as RunRecord };
+  } catch (e) {
+    if (e instanceof Refused) return { ok: false, reason: e.message };
+    return { ok: false, reason: `it could not be read (${String((e as Error)?.message ?? e).slice(0, 200)})` };
+  }
+}
 
 /**
  * Reads a run file. `file` names it in the record's `imported` mark; `now` is the import time. Never throws.

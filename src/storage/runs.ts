@@ -4,9 +4,32 @@
  * (a new one replaces the old), metrics bounded by `boundMetrics` before each write.
  *
  * IndexedDB layout: database `aos-workbench-runs` v1, object stores `runs` (RunRecord, key `id`) and
- * `checkpoints` ({ id, step, bytes }, key `id`): listing runs never reads checkpoint bytes.
+ * `checkpoints` ({ id, step, bytes }, key `id`): listing runs never reads checkpoint bytes. Every record read back
+ * passes the same field checks as an imported run file (`readStoredRun`); one that fails is listed by `damaged()`
+ * instead of reaching the panels.
  */
 import { boundMetrics, type RunRecord } from './runRecord';
+import { readStoredRun } from './runImport';
+
+/** A stored record that fails the record checks (src/storage/runImport.ts): shown apart, exportable raw, deletable. */
+export interface DamagedRun {
+  /** The storage key (a string, or a description when the key is not one). */
+  id: string;
+  reason: string;
+  /** The record as stored (plain data, for the raw export). */
+  raw: unknown;
+}
+
+/** Splits raw stored records (with their keys) into checked runs and damaged ones. */
+function checkAll(entries: Array<[IDBValidKey, unknown]>): { runs: RunRecord[]; damaged: DamagedRun[] } {
+  const runs: RunRecord[] = [], damaged: DamagedRun[] = [];
+  for (const [key, raw] of entries) {
+    const r = readStoredRun(raw);
+    if (r.ok) runs.push(r.run);
+    else damaged.push({ id: typeof key === 'string' ? key : String(key).slice(0, 80), reason: r.reason, raw });
+  }
+  return { runs: runs.sort(newestFirst), damaged };
+}
 
 export interface StoredCheckpoint {
   id: string;
@@ -16,8 +39,10 @@ export interface StoredCheckpoint {
 
 export interface RunStorage {
   readonly kind: 'indexeddb' | 'memory';
-  /** Every run, newest first. */
+  /** Every run that passes the record checks, newest first. */
   list(): Promise<RunRecord[]>;
+  /** Stored records that fail them. */
+  damaged(): Promise<DamagedRun[]>;
   get(id: string): Promise<RunRecord | null>;
   /** Writes a record (its metrics bounded first). Returns what was stored. */
   put(r: RunRecord): Promise<RunRecord>;
@@ -42,12 +67,18 @@ export class MemoryRunStorage implements RunStorage {
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
 
   async list(): Promise<RunRecord[]> {
-    return [...this.runs.values()].map((r) => structuredClone(r)).sort(newestFirst);
+    return checkAll([...this.runs.entries()].map(([k, r]) => [k, structuredClone(r)])).runs;
+  }
+
+  async damaged(): Promise<DamagedRun[]> {
+    return checkAll([...this.runs.entries()].map(([k, r]) => [k, structuredClone(r)])).damaged;
   }
 
   async get(id: string): Promise<RunRecord | null> {
     const r = this.runs.get(id);
-    return r ? structuredClone(r) : null;
+    if (!r) return null;
+    const c = readStoredRun(structuredClone(r));
+    return c.ok ? c.run : null;
   }
 
   async put(r: RunRecord): Promise<RunRecord> {
@@ -105,15 +136,27 @@ export class IdbRunStorage implements RunStorage {
     return new IdbRunStorage(await request(req));
   }
 
-  async list(): Promise<RunRecord[]> {
+  private async entries(): Promise<Array<[IDBValidKey, unknown]>> {
     const tx = this.db.transaction(RUNS, 'readonly');
-    const all = await request(tx.objectStore(RUNS).getAll() as IDBRequest<RunRecord[]>);
-    return all.sort(newestFirst);
+    const store = tx.objectStore(RUNS);
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll() as IDBRequest<unknown[]>)]);
+    return keys.map((k, i) => [k, values[i]]);
+  }
+
+  async list(): Promise<RunRecord[]> {
+    return checkAll(await this.entries()).runs;
+  }
+
+  async damaged(): Promise<DamagedRun[]> {
+    return checkAll(await this.entries()).damaged;
   }
 
   async get(id: string): Promise<RunRecord | null> {
     const tx = this.db.transaction(RUNS, 'readonly');
-    return (await request(tx.objectStore(RUNS).get(id) as IDBRequest<RunRecord | undefined>)) ?? null;
+    const raw = await request(tx.objectStore(RUNS).get(id) as IDBRequest<unknown>);
+    if (raw === undefined) return null;
+    const c = readStoredRun(raw);
+    return c.ok ? c.run : null;
   }
 
   async put(r: RunRecord): Promise<RunRecord> {

@@ -19,7 +19,7 @@ function fullRun(id = 'run-abc-123456'): RunRecord {
       angles: { advClean: 10 + s, imageText: 60 - s },
       spectra: { advClean: [1, 2, 3], imageText: [40, 50] },
       ...(s % 5 === 0 ? { val: { clean: 0.5 + s / 100, robust: 0.1 + s / 100, attack: 'PGD-10 L∞', warnings: [] } } : {}),
-      ...(s === 10 ? { geometry: { step: 10, images: 2, classNames: ['a', 'b'], labels: [0, 1], spectra: { advClean: [1.5] }, groups: { advClean: [[1, 2], [3, 4]] }, points: { x: [0.1, 0.2], y: [0.3, 0.4], kind: ['clean', 'text'] } } as never } : {}),
+      ...(s === 10 ? { geometry: { step: 10, images: 2, views: 1, perClass: 1, dim: 4, classNames: ['a', 'b'], labels: [0, 1], textClasses: [0, 1], spectra: { advClean: [1.5] }, groups: { advClean: [[1, 2], [3, 4]] }, points: { x: [0.1, 0.2], y: [0.3, 0.4], kind: ['clean', 'text'], cls: [0, 1], group: [0, 0], member: [0, 0] } } as never } : {}),
       ...(s === 7 ? { loss: NaN, gradNorm: Infinity } : {}),
     }));
   }

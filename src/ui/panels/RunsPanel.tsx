@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { ensureRunsLoaded, importRunFile } from '../../engine/runs';
+import { deleteDamagedRun, ensureRunsLoaded, importRunFile } from '../../engine/runs';
+import type { DamagedRun } from '../../storage/runs';
 import { useRunsStore } from '../../state/runs';
 import { CompareChart } from '../finetune/CompareChart';
 import { RunTable } from '../finetune/RunTable';
@@ -42,6 +43,47 @@ function ImportRun() {
   );
 }
 
+/** The record exactly as stored, as a JSON file (best effort: values JSON cannot hold are written as null). */
+function exportRaw(d: DamagedRun): void {
+  let text: string;
+  try {
+    text = JSON.stringify(d.raw, null, 1) ?? 'null';
+  } catch (e) {
+    text = JSON.stringify({ unreadable: String((e as Error)?.message ?? e) });
+  }
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  a.download = `damaged-run-${d.id.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'record'}.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Stored records that failed the record checks: what is wrong, the raw record to keep, and Delete. */
+function DamagedRuns() {
+  const damaged = useRunsStore((s) => s.damaged);
+  const [problem, setProblem] = useState<string | null>(null);
+  if (!damaged.length) return null;
+  return (
+    <section className="card" data-testid="runs-damaged">
+      <h3>Damaged records</h3>
+      <p className="muted small">
+        {damaged.length} stored record{damaged.length === 1 ? '' : 's'} could not be read (written by an older version, or damaged). They are kept
+        apart so the rest of the panel works: export the raw record to keep it, or delete it.
+      </p>
+      {problem && <p className="error small" role="alert">{problem}</p>}
+      <ul className="damaged-list">
+        {damaged.map((d) => (
+          <li key={d.id}>
+            <code>{d.id}</code>: <span className="error small">{d.reason}</span>{' '}
+            <button type="button" onClick={() => exportRaw(d)}>Export raw</button>{' '}
+            <button type="button" onClick={() => deleteDamagedRun(d.id).catch((e: unknown) => setProblem(`could not delete ${d.id}: ${String((e as Error)?.message ?? e)}`))}>Delete</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 export function RunsPanel() {
   const runs = useRunsStore((s) => s.runs);
   const compare = useRunsStore((s) => s.compare);
@@ -60,6 +102,7 @@ export function RunsPanel() {
         {error && <p className="error" role="alert">{error}</p>}
         <RunTable colors={colors} />
       </section>
+      <DamagedRuns />
       <CompareChart runs={picked} colors={colors} />
     </div>
   );

@@ -1,0 +1,61 @@
+/**
+ * Records read back from storage pass the same field checks as an imported run file (src/storage/runImport.ts
+ * `readStoredRun`): records written by older versions or damaged ones are listed apart (`damaged()`, with the field
+ * that failed) and never reach the panels, can be deleted, and leave the good runs — including one whose loss
+ * diverged to NaN/Infinity, and the newer per-step fields — as they were.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryRunStorage, recoverInterrupted } from '../../src/storage/runs';
+import { readStoredRun } from '../../src/storage/runImport';
+import type { RunRecord } from '../../src/storage/runRecord';
+import { finishedRecord, metric } from './fixtures';
+
+const asStored = (o: unknown) => o as RunRecord;
+
+describe('stored run records are checked on the way out', () => {
+  it('old-version and damaged records are listed apart with the failing field; good ones load unchanged', async () => {
+    const s = new MemoryRunStorage();
+    const good = finishedRecord('good1', {
+      metrics: [
+        metric(1, { termGradNorms: { ce: 2.3, advClean: 0.01 }, ridge: 0.024 }),
+        metric(2, { loss: NaN, gradNorm: Infinity, nonFinite: true, terms: { ce: NaN } }),
+      ],
+    });
+    await s.put(good);
+    await s.put(asStored({ ...finishedRecord('old1'), fineTune: { batchSize: 8 } })); // an older version's record
+    await s.put(asStored({ ...finishedRecord('spectra1'), metrics: [metric(1, { probeSpectra: { advClean: 'xyz' } as never })] }));
+    await s.put(asStored({ ...finishedRecord('proto1'), metrics: [{ ...metric(1), lr: 'fast' }] }));
+    await s.put(asStored({ ...finishedRecord('geom1'), metrics: [metric(1, { geometry: { step: 4 } as never })] }));
+    await s.put(asStored({ ...finishedRecord('geom2'), metrics: [metric(1, { geometry: { step: 4, images: 1e12, views: 1, perClass: 1, dim: 4, labels: [], textClasses: [], classNames: [], spectra: {}, points: { x: [] } } as never })] }));
+    const runs = await s.list();
+    expect(runs.map((r) => r.id)).toEqual(['good1']);
+    expect(runs[0].metrics[0].termGradNorms).toEqual({ ce: 2.3, advClean: 0.01 });
+    expect(runs[0].metrics[0].ridge).toBe(0.024);
+    expect(runs[0].metrics[1].nonFinite).toBe(true);
+    expect(Number.isNaN(runs[0].metrics[1].loss)).toBe(true);
+    expect(runs[0].metrics[1].gradNorm).toBe(Infinity);
+    const damaged = await s.damaged();
+    expect(damaged.map((d) => d.id).sort()).toEqual(['geom1', 'geom2', 'old1', 'proto1', 'spectra1']);
+    const why = Object.fromEntries(damaged.map((d) => [d.id, d.reason]));
+    expect(why.old1).toMatch(/^fineTune\.method: /);
+    expect(why.spectra1).toMatch(/^metrics\[0\]\.probeSpectra\.advClean: /);
+    expect(why.proto1).toMatch(/^metrics\[0\]\.lr: expected an object/);
+    expect(why.geom1).toMatch(/^metrics\[0\]\.geometry\.images: expected a number/);
+    expect(why.geom2).toMatch(/^metrics\[0\]\.geometry\.images: 1000000000000 is above 4096/);
+    // The raw record is kept for its export; deleting removes it.
+    expect((damaged.find((d) => d.id === 'old1')!.raw as { fineTune: unknown }).fineTune).toEqual({ batchSize: 8 });
+    await s.delete('old1');
+    expect((await s.damaged()).map((d) => d.id).sort()).toEqual(['geom1', 'geom2', 'proto1', 'spectra1']);
+    // get() of a damaged record answers null, never a half-checked object; start-up recovery skips it.
+    expect(await s.get('proto1')).toBeNull();
+    expect((await recoverInterrupted(s)).map((r) => r.id)).toEqual(['good1']);
+  });
+
+  it('readStoredRun never throws, whatever it is given', () => {
+    for (const v of [null, 42, 'run', [], { id: 'x' }, { __proto__: { polluted: true } }, Object.create(null)]) {
+      const r = readStoredRun(v);
+      expect(r.ok).toBe(false);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
