@@ -21,7 +21,7 @@ import type { GpuContext } from '../gpu/context';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
-import { basisFromExtra, FineTuneLoop, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
+import { basisFromExtra, FineTuneLoop, NonFiniteStepError, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
 import type { FineTuneModel } from '../methods/model';
 import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
@@ -31,7 +31,7 @@ import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
-import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpoint, saveRun, showRun } from './runs';
+import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
@@ -202,17 +202,30 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
 async function checkpointNow(l: Live): Promise<void> {
   setLive({ phase: 'checkpointing' }, l.id);
   const bytes = await l.loop.checkpoint({ runId: l.id });
-  await saveCheckpoint({ id: l.id, step: l.loop.step, bytes });
   const r = recordOf(l.id);
-  await saveRun({ ...r, checkpointStep: l.loop.step, checkpointBytes: bytes.length, updatedAt: Date.now() });
+  await saveCheckpointAndRun({ id: l.id, step: l.loop.step, bytes }, { ...r, checkpointStep: l.loop.step, checkpointBytes: bytes.length, updatedAt: Date.now() });
   setLive({ phase: 'training' }, l.id);
 }
 
 function describeFailure(l: Live | null, e: unknown): { event: RunEvent; text: string } {
   const lost = l?.lost || useAppStore.getState().gpuStatus === 'lost' || /device (was )?lost|DeviceLost/i.test(message(e));
-  return lost
-    ? { event: 'interrupt', text: `the GPU device was lost (${message(e)}); resume continues from the last checkpoint` }
-    : { event: 'fail', text: message(e) };
+  if (lost) return { event: 'interrupt', text: `the GPU device was lost (${message(e)}); resume continues from the last checkpoint` };
+  if ((e as { name?: string } | null)?.name === 'QuotaExceededError' || /quota|storage full/i.test(message(e))) {
+    return { event: 'fail', text: `the browser's storage is full (${message(e)}): delete runs in the Runs panel to free space, then resume from the last checkpoint` };
+  }
+  return { event: 'fail', text: message(e) };
+}
+
+/**
+ * Stores a run's final record; when even that fails (a full disk), the page still shows the run as it ended, with
+ * why it could not be saved, never as 'running' with no loop behind it.
+ */
+async function saveOrShow(r: RunRecord): Promise<void> {
+  try {
+    await saveRun(r);
+  } catch (e) {
+    showRun({ ...r, error: `${r.error ? `${r.error}; ` : ''}this record could not be saved either (${message(e)}): it will be lost on reload` }, false);
+  }
 }
 
 /** Steps the live loop until the budget, a time limit, a pause or a stop. */
@@ -230,6 +243,11 @@ async function drive(l: Live): Promise<void> {
       if (recordOf(id).trainSeconds >= limitSeconds) break;
       if (l.fresh) setLive({ note: `step ${l.loop.step + 1}: the first step also builds the ONNX sessions (slow on a software adapter)…` }, id);
       const m: StepMetrics = await l.loop.trainStep();
+      if (m.nonFinite) {
+        // The GPU masked the update: the weights (and the last checkpoint) are still good. Keep the step, then stop.
+        showRun({ ...recordOf(id), metrics: [...recordOf(id).metrics, m], step: m.step, updatedAt: Date.now() }, false);
+        throw new NonFiniteStepError(m);
+      }
       if (l.fresh) {
         l.fresh = false;
         if (!runs().live?.pauseRequested && !runs().live?.stopRequested) setLive({ note: null }, id);
@@ -272,7 +290,7 @@ async function drive(l: Live): Promise<void> {
     });
     const f = describeFailure(l, e);
     const r = recordOf(id);
-    await saveRun(withEvent(r, f.event, { error: f.text, message: f.event === 'interrupt' ? 'interrupted: the GPU device was lost' : `failed at step ${r.step + 1}` })).catch(() => undefined);
+    await saveOrShow(withEvent(r, f.event, { error: f.text, message: f.event === 'interrupt' ? 'interrupted: the GPU device was lost' : e instanceof NonFiniteStepError ? `failed at step ${r.step}: non-finite gradient, update skipped` : `failed at step ${r.step + 1}` }));
     await releaseLive();
   } finally {
     setLive(null);

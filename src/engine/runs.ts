@@ -80,6 +80,13 @@ export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
   await (await ensureRunsLoaded()).putCheckpoint(c);
 }
 
+/** Stores a checkpoint and the record naming it in one transaction, then shows the record. */
+export async function saveCheckpointAndRun(c: StoredCheckpoint, r: RunRecord): Promise<RunRecord> {
+  const stored = await (await ensureRunsLoaded()).putCheckpointAndRecord(c, r);
+  useRunsStore.getState().upsert(stored);
+  return stored;
+}
+
 export async function loadCheckpoint(id: string): Promise<StoredCheckpoint | null> {
   return (await ensureRunsLoaded()).getCheckpoint(id);
 }

@@ -48,6 +48,11 @@ export interface RunStorage {
   put(r: RunRecord): Promise<RunRecord>;
   /** Replaces the run's checkpoint. */
   putCheckpoint(c: StoredCheckpoint): Promise<void>;
+  /**
+   * Replaces the run's checkpoint and writes its record in one transaction: a crash or a full disk leaves both as
+   * they were or both new, never a record that names a checkpoint it does not have. Returns the stored record.
+   */
+  putCheckpointAndRecord(c: StoredCheckpoint, r: RunRecord): Promise<RunRecord>;
   getCheckpoint(id: string): Promise<StoredCheckpoint | null>;
   /** Removes the record and its checkpoint. */
   delete(id: string): Promise<void>;
@@ -90,6 +95,14 @@ export class MemoryRunStorage implements RunStorage {
   async putCheckpoint(c: StoredCheckpoint): Promise<void> {
     if (!this.runs.has(c.id)) throw new Error(`no run ${c.id} to keep a checkpoint for`);
     this.checkpoints.set(c.id, { id: c.id, step: c.step, bytes: c.bytes.slice() });
+  }
+
+  async putCheckpointAndRecord(c: StoredCheckpoint, r: RunRecord): Promise<RunRecord> {
+    if (c.id !== r.id) throw new Error(`checkpoint of ${c.id} with the record of ${r.id}`);
+    const b = bounded(r);
+    this.runs.set(r.id, structuredClone(b));
+    this.checkpoints.set(c.id, { id: c.id, step: c.step, bytes: c.bytes.slice() });
+    return b;
   }
 
   async getCheckpoint(id: string): Promise<StoredCheckpoint | null> {
@@ -171,6 +184,16 @@ export class IdbRunStorage implements RunStorage {
     const tx = this.db.transaction(CHECKPOINTS, 'readwrite');
     tx.objectStore(CHECKPOINTS).put({ id: c.id, step: c.step, bytes: c.bytes });
     await done(tx);
+  }
+
+  async putCheckpointAndRecord(c: StoredCheckpoint, r: RunRecord): Promise<RunRecord> {
+    if (c.id !== r.id) throw new Error(`checkpoint of ${c.id} with the record of ${r.id}`);
+    const b = bounded(r);
+    const tx = this.db.transaction([RUNS, CHECKPOINTS], 'readwrite');
+    tx.objectStore(CHECKPOINTS).put({ id: c.id, step: c.step, bytes: c.bytes });
+    tx.objectStore(RUNS).put(b);
+    await done(tx);
+    return b;
   }
 
   async getCheckpoint(id: string): Promise<StoredCheckpoint | null> {

@@ -58,4 +58,15 @@ describe('stored run records are checked on the way out', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
+
+  it('a checkpoint and the record naming it are written together', async () => {
+    const s = new MemoryRunStorage();
+    const r = finishedRecord('ck1', { checkpointStep: null, checkpointBytes: 0 });
+    await s.put(r);
+    const stored = await s.putCheckpointAndRecord({ id: 'ck1', step: 7, bytes: Uint8Array.of(1, 2, 3) }, { ...r, checkpointStep: 7, checkpointBytes: 3 });
+    expect(stored.checkpointStep).toBe(7);
+    expect((await s.get('ck1'))!.checkpointStep).toBe(7);
+    expect((await s.getCheckpoint('ck1'))!.step).toBe(7);
+    await expect(s.putCheckpointAndRecord({ id: 'other', step: 1, bytes: new Uint8Array(1) }, r)).rejects.toThrow(/checkpoint of other with the record of ck1/);
+  });
 });
