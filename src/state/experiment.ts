@@ -14,6 +14,12 @@ export interface ExperimentState {
   /** Replaces the whole configuration (validated again; an invalid one is refused with the first problem). */
   setConfig: (config: ExperimentConfig) => string | null;
   resetConfig: () => void;
+  /**
+   * Fields whose typed value was refused (path → why), while the input still shows it: the config keeps its last
+   * valid value, so anything that would run with the settings (Run attack, Start run) waits until they are fixed.
+   */
+  invalid: Record<string, string>;
+  markInvalid: (path: string, problem: string | null) => void;
 }
 
 export const useExperimentStore = create<ExperimentState>()((set, get) => ({
@@ -32,8 +38,21 @@ export const useExperimentStore = create<ExperimentState>()((set, get) => ({
   setConfig: (config) => {
     const { issues } = validateConfig(config);
     if (issues.length) return `${issues[0].path}: ${issues[0].problem}`;
-    set({ config });
+    set({ config, invalid: {} });
     return null;
   },
-  resetConfig: () => set({ config: defaultConfig() }),
+  resetConfig: () => set({ config: defaultConfig(), invalid: {} }),
+  invalid: {},
+  markInvalid: (path, problem) => set((s) => {
+    if ((s.invalid[path] ?? null) === problem) return {};
+    const invalid = { ...s.invalid };
+    if (problem === null) delete invalid[path];
+    else invalid[path] = problem;
+    return { invalid };
+  }),
 }));
+
+/** The refused fields under any of `prefixes` (e.g. 'attack.'), as "label: why" lines. */
+export function invalidUnder(invalid: Record<string, string>, prefixes: readonly string[]): string[] {
+  return Object.entries(invalid).filter(([p]) => prefixes.some((x) => p.startsWith(x))).map(([p, why]) => `${p}: ${why}`);
+}

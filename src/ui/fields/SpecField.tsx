@@ -9,8 +9,29 @@ import { useExperimentStore } from '../../state/experiment';
 import { fmtNum } from '../format';
 
 /** Budgets in pixel scale (0…1 images) are edited in units of 1/255, the way papers quote them. */
-function NumberInput({ path, spec, value, id }: { path: string; spec: Extract<LeafSpec, { kind: 'number' | 'nullable-int' }>; value: number | null; id: string }) {
+/** A refused value's reason in the units the user typed (1/255 for per-255 budgets, not the pixel scale). */
+function inTypedUnits(problem: string, typed: string, spec: Extract<LeafSpec, { kind: 'number' | 'nullable-int' }>, scale: number): string {
+  const v = Number(typed);
+  if (scale === 1 || !Number.isFinite(v) || !/outside the allowed range/.test(problem)) return problem;
+  return `${typed}/255 is outside the allowed range ${+(spec.min * scale).toPrecision(6)}…${+(spec.max * scale).toPrecision(6)} (in 1/255)`;
+}
+
+/** Writes a field and records whether its typed value was refused (see the store's `invalid`). */
+function useFieldWriter(path: string): (v: unknown, describe?: (problem: string) => string) => string | null {
   const setField = useExperimentStore((s) => s.setField);
+  const markInvalid = useExperimentStore((s) => s.markInvalid);
+  useEffect(() => () => markInvalid(path, null), [path, markInvalid]);
+  return (v, describe) => {
+    const raw = setField(path, v);
+    const problem = raw && describe ? describe(raw) : raw;
+    markInvalid(path, problem);
+    return problem;
+  };
+}
+
+function NumberInput({ path, spec, value, id }: { path: string; spec: Extract<LeafSpec, { kind: 'number' | 'nullable-int' }>; value: number | null; id: string }) {
+  const write = useFieldWriter(path);
+  const markInvalid = useExperimentStore((s) => s.markInvalid);
   const scale = spec.kind === 'number' && spec.per255 ? 255 : 1;
   const show = (v: number | null): string => (v === null ? '' : String(Number((v * scale).toPrecision(12))));
   const [text, setText] = useState(show(value));
@@ -19,12 +40,13 @@ function NumberInput({ path, spec, value, id }: { path: string; spec: Extract<Le
   useEffect(() => {
     setText((t) => (t.trim() !== '' && value !== null && Number(t) / scale === value ? t : show(value)));
     setError(null);
+    markInvalid(path, null);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   const commit = (t: string) => {
     setText(t);
     const v = spec.kind === 'nullable-int' && t.trim() === '' ? null : t.trim() === '' ? NaN : Number(t) / scale;
-    setError(setField(path, v !== null && Number.isNaN(v) ? t : v));
+    setError(write(v !== null && Number.isNaN(v) ? t : v, (p) => inTypedUnits(p, t.trim(), spec, scale)));
   };
   const step = scale !== 1 ? 'any' : spec.kind === 'number' ? spec.step ?? (spec.integer ? 1 : 'any') : 1;
   return (
@@ -41,16 +63,17 @@ function NumberInput({ path, spec, value, id }: { path: string; spec: Extract<Le
 }
 
 function TextInput({ path, spec, value, id }: { path: string; spec: Extract<LeafSpec, { kind: 'string' }>; value: string; id: string }) {
-  const setField = useExperimentStore((s) => s.setField);
+  const write = useFieldWriter(path);
+  const markInvalid = useExperimentStore((s) => s.markInvalid);
   const [text, setText] = useState(value);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { setText(value); setError(null); }, [value]);
+  useEffect(() => { setText(value); setError(null); markInvalid(path, null); }, [value, path, markInvalid]);
   return (
     <>
       <input
         id={id} type="text" value={text} maxLength={spec.maxLength} placeholder={spec.placeholder} spellCheck={false}
         aria-invalid={error ? true : undefined}
-        onChange={(e) => { setText(e.target.value); setError(setField(path, e.target.value)); }}
+        onChange={(e) => { setText(e.target.value); setError(write(e.target.value)); }}
       />
       {error && <span className="field-error" role="alert">{error}</span>}
     </>

@@ -4,7 +4,7 @@
  */
 import { pauseRun, resumeRun, startRun, stopRun } from '../../engine/fineTuneLazy';
 import { canApply, runProgress } from '../../storage/runRecord';
-import { useExperimentStore } from '../../state/experiment';
+import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { duration } from './series';
 import { METHOD_LABEL, StatusBadge } from './StatusBadge';
@@ -33,6 +33,8 @@ export function RunControls() {
   const canResume = !busy && !!run && canApply(run, 'resume');
   const canStop = !!run && ((running && !live.stopRequested) || (!busy && canApply(run, 'stop') && run.status !== 'running'));
   const p = run ? runProgress(run) : null;
+  const refused = useExperimentStore((s) => s.invalid);
+  const blocking = invalidUnder(refused, ['train.', 'method.', 'budget.', 'data.', 'model.', 'seed']);
   return (
     <section className="card ft-run" data-testid="ft-run">
       <div className="card-head">
@@ -43,9 +45,10 @@ export function RunControls() {
         <span className="muted small">{storage.kind === 'indexeddb' ? 'runs are saved in this browser (IndexedDB)' : storage.note ?? ''}</span>
       </div>
       <NextRun />
+      {blocking.length > 0 && <p className="error small" role="alert" data-testid="ft-blocked">Fix the settings first: {blocking.join('; ')}</p>}
       <div className="ft-buttons">
-        <button type="button" className="primary" data-testid="ft-start" disabled={busy} onClick={() => void startRun()}
-          title="Start a new run with the settings below">▶ Start new run</button>
+        <button type="button" className="primary" data-testid="ft-start" disabled={busy || blocking.length > 0} onClick={() => void startRun()}
+          title={blocking.length ? `Fix the settings first: ${blocking.join('; ')}` : 'Start a new run with the settings below'}>▶ Start new run</button>
         <button type="button" data-testid="ft-pause" disabled={!canPause} onClick={() => void pauseRun()}
           title="Pause after the step in flight; a checkpoint is kept">❚❚ Pause</button>
         <button type="button" data-testid="ft-resume" disabled={!canResume} onClick={() => void resumeRun(run?.id)}
