@@ -199,7 +199,9 @@ test('an image file and typed class names: preprocessed, classified, attacked, a
   await page.getByTestId('attack-stop').click();
   await expect(page.getByTestId('attack-status')).toHaveAttribute('data-status', 'stopped');
   await expect(page.getByTestId('attack-status')).toContainText('stopped at restart 1, step');
-  await expect(page.getByTestId('attack-verify')).toHaveCount(0);
+  // Stopping keeps the best point so far, snapped to 8 bits and checked again (it used to keep nothing).
+  await expect(page.getByTestId('attack-status')).toContainText('kept the best point so far');
+  await expect(page.getByTestId('attack-verify')).toBeVisible();
   await page.getByTestId('attack-live').screenshot({ path: `${SHOTS}/attack-file-stopped.png` });
   expect(errors).toEqual([]);
 });

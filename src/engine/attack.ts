@@ -800,6 +800,40 @@ export async function runSingleAttack(): Promise<void> {
     const textBuf = ctx.upload('playground.texts', texts);
     const emb = ctx.buffer('playground.finalEmbeds', D * 4);
     let result: AttackResult | undefined;
+    // The best point evaluated so far (lowest p(true class), or highest p(target)): kept if the attack is stopped.
+    let best: { x: Float32Array; score: number; restart: number; step: number } | null = null;
+    /** A kept point snapped to 8 bits, classified again with a fresh forward pass, with its budget checked. */
+    const keptResult = async (x: Float32Array, o: { evaluations: number; lostBySnapping: number; warnings: string[] }): Promise<SingleResult> => {
+      const bytes = new Uint8Array(x.length);
+      let linf = 0, l2 = 0, offGrid = 0;
+      for (let j = 0; j < x.length; j++) {
+        const b = Math.min(255, Math.max(0, Math.round(x[j] * 255)));
+        bytes[j] = b;
+        if (Math.fround(b / 255) !== x[j]) offGrid++;
+        const d = b - Math.round(img.pixels[j] * 255);
+        linf = Math.max(linf, Math.abs(d));
+        l2 += (d / 255) ** 2;
+      }
+      l2 = Math.sqrt(l2);
+      const snapped = Float32Array.from(bytes, (b) => b / 255);
+      const xb = ctx.upload('playground.kept', snapped);
+      try {
+        await model!.embed(xb, emb);
+      } finally {
+        ctx.release(xb);
+      }
+      const probs = probabilities(await ctx.readF32(emb, D), texts, K, D, p.info.logitScale);
+      const pred = argmax(probs);
+      const eps = exp.attack.epsilon;
+      const warnings = [...o.warnings];
+      if (offGrid) warnings.push(`${offGrid} values of the result were not on the 8-bit grid (rounded here)`);
+      return {
+        bytes, pixels: snapped, probs, pred, success: target === null ? pred !== trueClass : pred === target,
+        linf255: linf, l2, alreadyAtGoal: target === null ? clean.pred !== trueClass : clean.pred === target,
+        lostBySnapping: o.lostBySnapping, withinBudget: plan.norm === 'linf' ? linf <= eps * 255 + 1e-6 : l2 <= eps * (1 + 1e-6),
+        warnings, ms: performance.now() - t0, evaluations: o.evaluations,
+      };
+    };
     try {
       patchSingle({ status: 'running', message: 'clean evaluation…' });
       result = await runAttack(ctx, spy, {
@@ -810,6 +844,10 @@ export async function runSingleAttack(): Promise<void> {
           const snap = last as Snapshot | null;
           const probs = snap ? probabilities(snap.e, texts, K, D, p.info.logitScale) : null;
           trace.push({ ...tracePoint(trace, pr), pTrue: probs?.[trueClass] });
+          if (snap && probs && pr.step >= 0) {
+            const score = target === null ? -probs[trueClass] : probs[target];
+            if (!best || score > best.score) best = { x: snap.x, score, restart: pr.restart, step: pr.step };
+          }
           patchSingle({
             trace: trace.slice(), at: { restart: pr.restart, step: pr.step },
             current: pr.step < 0 ? null : snap?.x ?? null,
@@ -818,34 +856,11 @@ export async function runSingleAttack(): Promise<void> {
           });
         },
       });
-      // The kept image, snapped to 8 bits: read it back and classify it again with a fresh forward pass.
-      await model.embed(result.adversarial, emb);
-      const xs = await ctx.readF32(result.adversarial, model.n);
-      const probs = probabilities(await ctx.readF32(emb, D), texts, K, D, p.info.logitScale);
-      const pred = argmax(probs);
-      const bytes = new Uint8Array(xs.length);
-      let linf = 0, l2 = 0, offGrid = 0;
-      for (let j = 0; j < xs.length; j++) {
-        const b = Math.round(xs[j] * 255);
-        bytes[j] = b;
-        if (Math.fround(b / 255) !== xs[j]) offGrid++;
-        const d = b - Math.round(img.pixels[j] * 255);
-        linf = Math.max(linf, Math.abs(d));
-        l2 += (d / 255) ** 2;
-      }
-      l2 = Math.sqrt(l2);
-      const eps = exp.attack.epsilon;
-      const withinBudget = plan.norm === 'linf' ? linf <= eps * 255 + 1e-6 : l2 <= eps * (1 + 1e-6);
-      const success = target === null ? pred !== trueClass : pred === target;
-      const warnings = warningsOf(result);
-      if (offGrid) warnings.push(`${offGrid} values of the result are not on the 8-bit grid`);
-      const res: SingleResult = {
-        bytes, pixels: Float32Array.from(bytes, (b) => b / 255), probs, pred, success, linf255: linf, l2,
-        alreadyAtGoal: target === null ? clean.pred !== trueClass : clean.pred === target,
-        lostBySnapping: result.snapped?.lost ?? 0, withinBudget, warnings, ms: performance.now() - t0, evaluations: result.evaluations,
-      };
+      const res = await keptResult(await ctx.readF32(result.adversarial, model.n), {
+        evaluations: result.evaluations, lostBySnapping: result.snapped?.lost ?? 0, warnings: warningsOf(result),
+      });
       patchSingle({
-        status: 'done', result: res, current: res.pixels, currentProbs: probs,
+        status: 'done', result: res, current: res.pixels, currentProbs: res.probs,
         message: `${result.evaluations} forward passes in ${(res.ms / 1000).toFixed(1)} s`,
       });
       // Not awaited: its GPU jobs queue behind this one.
@@ -853,10 +868,25 @@ export async function runSingleAttack(): Promise<void> {
     } catch (e) {
       const stopped = (e as Error)?.name === 'AbortError' || abort.signal.aborted;
       const at = store().single.at;
-      patchSingle({
-        status: stopped ? 'stopped' : 'error',
-        message: stopped ? `stopped${at && at.step >= 0 ? ` at restart ${at.restart + 1}, step ${at.step}` : ''}: the last evaluated point is shown; no result was kept` : message(e),
-      });
+      const where = at && at.step >= 0 ? ` at restart ${at.restart + 1}, step ${at.step}` : '';
+      const kept = best as { x: Float32Array; restart: number; step: number } | null;
+      if (stopped && kept) {
+        // Stopping keeps the best point so far (snapped to 8 bits and checked again), not nothing.
+        try {
+          const res = await keptResult(kept.x, { evaluations: trace.length, lostBySnapping: 0, warnings: [] });
+          patchSingle({
+            status: 'stopped', result: res, current: res.pixels, currentProbs: res.probs,
+            message: `stopped${where}: kept the best point so far (restart ${kept.restart + 1}, step ${kept.step})${res.success ? ', which reaches the goal' : ', which does not reach the goal yet'}`,
+          });
+        } catch (e2) {
+          patchSingle({ status: 'stopped', message: `stopped${where}: the best point could not be checked again (${message(e2)})` });
+        }
+      } else {
+        patchSingle({
+          status: stopped ? 'stopped' : 'error',
+          message: stopped ? `stopped${where}: no step was evaluated, so no result was kept` : message(e),
+        });
+      }
     } finally {
       ctx.release(pixels, textBuf, emb, result?.adversarial);
       if (singleAbort === abort) singleAbort = null;
