@@ -46,6 +46,14 @@ export function applyImport(r: ImportResult, source: 'link' | 'file'): void {
 function readUrl(initial: boolean): void {
   const p = hashParam(location.hash, 'p');
   if (isPanelId(p)) useUiStore.getState().setPanel(p);
+  else if (p !== null) {
+    const shown = useUiStore.getState().panel;
+    useUiStore.getState().setNotice({
+      source: 'link', ok: false,
+      headline: `The link names a panel "${p.slice(0, 40)}${p.length > 40 ? '…' : ''}" that this workbench does not have; showing the ${shown} panel.`,
+      lines: [],
+    });
+  }
   else if (initial && new URLSearchParams(location.search).get('selftest') === 'run') useUiStore.getState().setPanel('selftest');
   const x = hashParam(location.hash, LINK_PARAM);
   if (x !== null && x !== lastToken) {

@@ -13,7 +13,7 @@
  */
 import type { ExperimentConfig } from './config';
 import { CONFIG_VERSION, refusedResult, upgradeAndValidate, type ImportResult } from './versions';
-import { fromBase64Url, parseJsonCapped, toBase64Url } from './untrusted';
+import { fromBase64Url, jsonLooksCut, parseJsonCapped, toBase64Url } from './untrusted';
 
 export const LINK_PARAM = 'x';
 /** Longest `x` value read (a full v1 configuration is about 1.3 k characters). */
@@ -36,7 +36,14 @@ export function decodeConfigToken(token: string): ImportResult {
   const json = fromBase64Url(m[2]);
   if (json === null) return refusedResult('its payload is not base64url-encoded UTF-8 text', version);
   const parsed = parseJsonCapped(json, MAX_TOKEN_CHARS);
-  if (!parsed.ok) return refusedResult(parsed.reason, version);
+  if (!parsed.ok) {
+    // A link cut short (a chat client's length limit, a partial copy) ends mid-way through its settings: say so,
+    // rather than quoting the JSON parser.
+    const cut = /^it is not valid JSON/.test(parsed.reason) && jsonLooksCut(json);
+    if (cut) return refusedResult('the link looks cut off (its settings end mid-way): copy the whole link again', version);
+    if (/^it is not valid JSON/.test(parsed.reason)) return refusedResult('its settings are damaged (not readable as settings data): copy the whole link again', version);
+    return refusedResult(parsed.reason, version);
+  }
   return upgradeAndValidate(parsed.value, version);
 }
 

@@ -20,6 +20,24 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+/**
+ * Whether JSON text that failed to parse looks cut short: it ends inside a string or with objects/arrays still open
+ * (one linear scan, the same as `jsonDepth`'s). Parser messages differ between engines; this does not.
+ */
+export function jsonLooksCut(text: string): boolean {
+  let depth = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return inString || depth > 0;
+}
+
 export type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
 
 /** JSON.parse with a length and depth cap; never throws. */

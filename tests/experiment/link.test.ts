@@ -209,7 +209,7 @@ describe('experiment links: hostile input', () => {
       expect(r.issues[0].problem).toMatch(/expected an object of settings/);
       expect(r.config).toEqual(defaultConfig());
     }
-    expect(decodeConfigToken(tokenOfText('{"seed": 1,')).refused).toMatch(/not valid JSON/);
+    expect(decodeConfigToken(tokenOfText('{"seed": 1,')).refused).toMatch(/looks cut off/); // unclosed: a link cut short
     expect(decodeConfigToken('v1.@@@').refused).toMatch(/not base64url/);
     expect(decodeConfigToken('v1._w').refused).toMatch(/not base64url/); // 0xff: not UTF-8
     expect(decodeConfigToken('v1.Q').refused).toMatch(/not base64url/); // impossible length
@@ -294,4 +294,19 @@ describe('experiment config helpers', () => {
     expect(() => withValueAt(c, 'attack.__proto__', 1)).toThrow(RangeError);
     expect(validateConfig(c2).issues).toEqual([]);
   });
+
+describe('links cut short or damaged', () => {
+  it('a truncated link says it looks cut off, not what the JSON parser said', () => {
+    const token = encodeConfigToken(defaultConfig());
+    for (const keep of [0.3, 0.6, 0.9]) {
+      // Cut on a 4-character boundary so the base64url part still decodes: what is left is cut-off JSON.
+      const n = 3 + 4 * Math.floor(((token.length - 3) * keep) / 4);
+      const r = decodeConfigToken(token.slice(0, n));
+      expect(r.refused, `kept ${keep}`).toBe('the link looks cut off (its settings end mid-way): copy the whole link again');
+    }
+    const damaged = decodeConfigToken(`v1.${toBase64Url('{"seed": 1,, }')}`);
+    expect(damaged.refused).toMatch(/its settings are damaged/);
+    expect(damaged.refused).not.toMatch(/JSON/);
+  });
+});
 });
