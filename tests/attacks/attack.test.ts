@@ -259,7 +259,9 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
 
   it('gradient masking: a saturated softmax is caught (stuck samples, sweep not reaching 0, random search stronger); the plain model passes', async () => {
     const epsList = [1, 4, 16, 64].map((k) => k / 255);
-    const plain = await gradientMaskingReport(ctx, task.model, inputs, { epsList, squareQueries: 40, seed });
+    // The plain model with the margin loss: a CE saturates in fp32 on the few samples a random init is very sure of
+    // (p = 1 exactly, zero gradient), which the report rightly flags but which is not what this check is about.
+    const plain = await gradientMaskingReport(ctx, task.model, inputs, { epsList, squareQueries: 40, seed, attack: { method: 'pgd', norm: 'linf', steps: 10, loss: 'margin' } });
     console.log('plain model:', JSON.stringify(plain.sweep), plain.warnings.map((w) => w.code));
     expect(plain.warnings.filter((w) => w.code !== 'loss-stalled').map((w) => w.message)).toEqual([]);
 
