@@ -91,6 +91,9 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
   await waitStep(page, 2);
   expect(await chartPoints(page, 'ft-chart-loss')).toBeGreaterThanOrEqual(2);
   expect(await chartPoints(page, 'ft-chart-throughput')).toBeGreaterThanOrEqual(2);
+  // The per-term gradient norms (TeCoA: its CE) with ‖g‖ and the clip factor.
+  expect(await chartPoints(page, 'ft-chart-gradnorms')).toBeGreaterThanOrEqual(2);
+  await expect(page.getByTestId('ft-chart-gradnorms')).toContainText('clip factor');
   expect(Number(await page.getByTestId('ft-chart-acc').getAttribute('data-val-points'))).toBeGreaterThanOrEqual(1);
   await expect(page.getByTestId('ft-chart-acc').locator('canvas')).toHaveCount(1);
   await expect(page.getByTestId('ft-facts')).toContainText('img/s');

@@ -7,6 +7,7 @@
  */
 import { pgdImages, type EmbeddingObjective } from './attack';
 import type { FineTuneConfig } from './config';
+import { l2 } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
@@ -47,7 +48,7 @@ export function createFare(config: FineTuneConfig): FineTuneMethod {
       const a = await model.visionForward(xAdv, N, { keep: true });
       const l = fareLoss(a.embeds, target, N, D, kind);
       await model.visionBackward(a.state!, l.grad, { weights: true });
-      return { loss: l.loss, terms: { fare: l.loss }, debug: debug ? { xAdv, target } : undefined };
+      return { loss: l.loss, terms: { fare: l.loss }, termGradNorms: { fare: l2(l.grad) }, debug: debug ? { xAdv, target } : undefined };
     },
   };
 }

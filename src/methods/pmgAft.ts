@@ -10,7 +10,7 @@
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, zeroShotCeObjective } from './attack';
 import { resolvedTowers, type FineTuneConfig } from './config';
-import { axpy, cosLogits, cosLogitsBackward, klDivergence } from './math';
+import { axpy, cosLogits, cosLogitsBackward, klDivergence, l2 } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
@@ -35,6 +35,7 @@ export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
       const gAdv = Float64Array.from(ce.gradImages);
       const gText = text.trainable ? Float64Array.from(ce.gradTexts) : undefined;
       const terms: Record<string, number> = { ce: ce.meanLoss };
+      const termGradNorms: Record<string, number> = { ce: Math.hypot(l2(ce.gradImages), gText ? l2(ce.gradTexts) : 0) };
       let loss = ce.meanLoss;
       const zAdv = cosLogits(a.embeds, t.classEmb, N, C, D, s);
       if (alpha > 0) {
@@ -46,6 +47,7 @@ export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
         const g = cosLogitsBackward(zAdv, kl.dz);
         axpy(gAdv, g.gImages, alpha);
         if (gText) axpy(gText, g.gTexts, alpha);
+        termGradNorms.klOriginal = alpha * Math.hypot(l2(g.gImages), gText ? l2(g.gTexts) : 0);
       }
       let gClean: Float64Array | undefined;
       let cleanState;
@@ -63,11 +65,13 @@ export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
           axpy(gText, ga.gTexts, beta);
           axpy(gText, gc.gTexts, beta);
         }
+        const textPart = gText ? Float64Array.from(ga.gTexts, (v, i) => v + gc.gTexts[i]) : [];
+        termGradNorms.klClean = beta * Math.hypot(l2(ga.gImages), l2(gc.gImages), l2(textPart));
       }
       await model.visionBackward(a.state!, gAdv, { weights: true });
       if (cleanState) await model.visionBackward(cleanState, gClean!, { weights: true });
       await text.backward(t, { classEmb: gText });
-      return { loss, terms, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv } : undefined };
+      return { loss, terms, termGradNorms, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv } : undefined };
     },
   };
 }

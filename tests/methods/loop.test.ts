@@ -149,4 +149,19 @@ describe('fine-tuning loop', () => {
       await m.release();
     });
   });
+
+  it('every method reports a finite, positive gradient norm for each of its terms, and the loop the clip factor input', async () => {
+    await withGpu(async (ctx) => {
+      const want: Record<string, string[]> = { tecoa: ['ce'], 'pmg-aft': ['ce', 'klOriginal', 'klClean'], fare: ['fare'], aos: ['ce', 'advClean', 'imageText', 'advText'] };
+      for (const [method, terms] of Object.entries(want)) {
+        const loop = await testLoop(ctx, testConfig(method as Parameters<typeof testConfig>[0], { seed, towers: method === 'aos' ? 'both' : 'vision' }), { weightsSeed: seed });
+        const m = await loop.trainStep();
+        expect(Object.keys(m.termGradNorms ?? {}).sort(), method).toEqual([...terms].sort());
+        // KL(original ‖ current) and its gradient are 0 at the first step: the current model is the original.
+        for (const t of terms) expect(Number.isFinite(m.termGradNorms![t]) && (m.termGradNorms![t] > 0 || t === 'klOriginal'), `${method} ${t}`).toBe(true);
+        expect(m.gradNorm).toBeGreaterThan(0);
+        await loop.model.release();
+      }
+    });
+  });
 });

@@ -20,7 +20,7 @@ export const ANGLE_NAMES: Record<string, string> = {
 /** Colours of series by position (colour-blind friendly). */
 export const PALETTE = ['#3b5bdb', '#e8590c', '#2f9e44', '#ae3ec9', '#c92a2a', '#1098ad', '#f08c00', '#5c940d', '#862e9c', '#495057'];
 
-export function keysOf(metrics: readonly StepMetrics[], field: 'terms' | 'angles'): string[] {
+export function keysOf(metrics: readonly StepMetrics[], field: 'terms' | 'angles' | 'termGradNorms'): string[] {
   const out: string[] = [];
   for (const m of metrics) for (const k of Object.keys(m[field] ?? {})) if (!out.includes(k)) out.push(k);
   return out;
@@ -51,6 +51,24 @@ export function throughputColumns(metrics: readonly StepMetrics[], batchSize: nu
     metrics.map((m) => (m.seconds > 0 ? batchSize / m.seconds : null)),
     metrics.map((m) => m.lr?.vision ?? null),
   ];
+}
+
+/**
+ * Per-term gradient norms on the tower outputs (the methods' `termGradNorms`; non-positive values dropped for the log
+ * axis), then ‖g‖ over the trained weights before clipping, then the clip factor min(1, maxGradNorm/‖g‖) (right axis).
+ */
+export function gradNormColumns(metrics: readonly StepMetrics[], maxGradNorm: number | undefined): { columns: Columns; keys: string[] } {
+  const keys = keysOf(metrics, 'termGradNorms');
+  const pos = (v: number | undefined) => (v !== undefined && v > 0 && Number.isFinite(v) ? v : null);
+  return {
+    keys,
+    columns: [
+      metrics.map((m) => m.step),
+      ...keys.map((k) => metrics.map((m) => pos(m.termGradNorms?.[k]))),
+      metrics.map((m) => pos(m.gradNorm)),
+      metrics.map((m) => (maxGradNorm !== undefined && m.gradNorm > 0 && Number.isFinite(m.gradNorm) ? Math.min(1, maxGradNorm / m.gradNorm) : null)),
+    ],
+  };
 }
 
 export function angleColumns(metrics: readonly StepMetrics[]): { columns: Columns; keys: string[] } {
