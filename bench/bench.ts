@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { GpuContext } from '../src/gpu/context';
+import { shaderSources } from '../src/kernels/shaders';
 import type { BenchOptions, BenchResult } from './harness';
 import { benchAdamw, benchGram, benchMatmul, benchPgd, benchZeroShot } from './kernels';
 import { benchSubspace } from './subspace';
@@ -57,7 +58,7 @@ const cases: Case[] = [
 ];
 
 async function main() {
-  const ctx = await GpuContext.create({ dawnFlags, label: 'bench' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, dawnFlags, label: 'bench' });
   const opts: BenchOptions = quick ? { warmup: 1, runs: 3 } : { warmup: 2, runs: 7 };
   const results: BenchResult[] = [];
   const out = flag('out');

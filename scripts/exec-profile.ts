@@ -5,6 +5,7 @@
  *   node --import tsx --import ./scripts/raw-loader.mjs scripts/exec-profile.ts --shape=tiny --batch=64 [--graph=forward|attack] [--top=20]
  */
 import { GpuContext } from '../src/gpu/context';
+import { shaderSources } from '../src/kernels/shaders';
 import { GradientGraphCache } from '../src/onnx/autodiff/cache';
 import { createExecSession, type ExecSession } from '../src/onnx/exec/session';
 import type { SessionFeed } from '../src/onnx/run/session';
@@ -20,7 +21,7 @@ const graph = flags.graph ?? 'forward';
 const top = numberFlag(flags, 'top', 25);
 const runs = numberFlag(flags, 'runs', 5);
 
-const ctx = await GpuContext.create();
+const ctx = await GpuContext.create({ shaders: shaderSources });
 const c = shape.config;
 const dims = [batch, c.channels, c.imageSize, c.imageSize];
 const pixels = ctx.upload('pixels', new Rng(1).uniform(batch * c.channels * c.imageSize * c.imageSize, 0, 1));

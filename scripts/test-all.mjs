@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: type-check, the Node suite (vitest on Dawn WebGPU), then the browser suite (Playwright in Debian's
-// Chromium). Every stage runs even if an earlier one failed; the closing line counts every test of both suites.
+// `npm test`: type-check, lint (ESLint + dependency-cruiser's import rules), the Node suite (vitest on Dawn
+// WebGPU), then the browser suite (Playwright in Debian's Chromium). Every stage runs even if an earlier one failed;
+// the closing line counts every test of both suites (a failed type-check or lint stage counts as one failure).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -15,6 +16,7 @@ function run(label, cmd, args) {
 }
 
 const typesOk = run('type-check', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+const lintOk = run('lint', 'npm', ['run', '--silent', 'lint']);
 const nodeOk = run('node suite', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extra]);
 const e2eOk = run('browser suite', 'npx', ['playwright', 'test']);
 
@@ -28,8 +30,9 @@ if (existsSync('test-results/e2e.json')) {
   passed += s.expected + s.flaky; failed += s.unexpected; skipped += s.skipped;
 } else if (!e2eOk) failed += 1;
 if (!typesOk) failed += 1;
+if (!lintOk) failed += 1;
 // Skips would hide missing coverage: they count as failures here.
-const ok = typesOk && nodeOk && e2eOk && failed === 0 && skipped === 0 && passed > 0;
+const ok = typesOk && lintOk && nodeOk && e2eOk && failed === 0 && skipped === 0 && passed > 0;
 console.log(`\ntests: ${passed} passed, ${failed + skipped} failed`);
 if (skipped) console.log(`(${skipped} skipped tests are counted as failures: nothing may be skipped)`);
 process.exit(ok ? 0 : 1);

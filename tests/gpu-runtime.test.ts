@@ -79,7 +79,7 @@ describe('GPU runtime', () => {
     const { acquireDevice } = await import('../src/gpu/device');
     const { GpuContext } = await import('../src/gpu/context');
     const { device, info } = await acquireDevice({ label: 'doomed' });
-    const ctx = new GpuContext(device, info);
+    const ctx = new GpuContext(device, info, shaderSources);
     const seen = new Promise<string>((resolve) => ctx.onLost((i) => resolve(i.reason)));
     device.destroy();
     expect(await seen).toBe('destroyed');

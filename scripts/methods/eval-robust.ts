@@ -8,6 +8,7 @@
  * configs) and eval-robust.md (table) to --out (default .tmp/eval-robust).
  */
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { evaluateRobust, robustTable, type EvalAttack } from '../../src/methods/evaluate';
 import { numberFlag } from '../cli';
 import { args, chooseModel, evalSets, numberList, writeOutputs } from './common';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   }
   const options = { epsilons: eps, attacks, batch: numberFlag(A, 'batch', 50), limit: numberFlag(A, 'limit', 500), seed: numberFlag(A, 'seed', 0) };
   console.log(`eval-robust: model ${model.source}; ${sets.map((s) => `${s.dataset}/${s.split}`).join(', ')}; ε ${eps.map((e) => (e * 255).toFixed(0)).join(',')}/255; ${attacks.map((a) => a.name).join(', ')}; limit ${options.limit}`);
-  const ctx = await GpuContext.create({ label: 'eval-robust' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, label: 'eval-robust' });
   const results = await evaluateRobust(ctx, model.files, sets, { ...options, onProgress: (m) => console.log(m) });
   const seconds = (Date.now() - t0) / 1000;
   const table = robustTable(results);

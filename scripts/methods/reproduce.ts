@@ -30,6 +30,7 @@
  * has something to do.
  */
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { loadSplitFromDir } from '../../src/data/node';
 import { evaluateRobust, type EvalAttack, type EvalSet, type SetResult } from '../../src/methods/evaluate';
 import { DEFAULT_AOS, defaultFineTuneConfig, withFineTuneConfig, type AosOptions, type FineTuneConfig, type MethodName } from '../../src/methods/config';
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
   const budget = aosSteps * createMethod(aosConfig).passesPerStep(B, promptCount(aosConfig)).vision;
   console.log(`reproduce (${mode}): model ${model.source}; budget ${budget} vision passes (= ${aosSteps} AoS steps at batch ${B}, m = ${m}); seeds ${seeds.join(',')} (ablations ${ablationSeeds.join(',')}); λ grid ${lambdaGrid.join(',')}; eval ${sets.map((s) => `${s.dataset}/${s.split}`).join(', ')} (first ${limit}), ε ${evalEps.map((e) => +(e * 255).toFixed(2)).join(',')}/255, ${attacks.map((a) => a.name).join(' + ')}`);
 
-  const ctx = await GpuContext.create({ label: 'reproduce' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, label: 'reproduce' });
   const valSet = splitBatch(val, 0, num('val-batch', 64, 64, 4));
 
   /** Fine-tunes one row at one seed within the budget; returns the fine-tuned folder and its record. */

@@ -12,6 +12,7 @@
  * share of the gradient, so a term that owns the update (or does nothing) is visible. Writes lambda-sweep.{json,md}.
  */
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { loadSplitFromDir } from '../../src/data/node';
 import { evaluateRobust } from '../../src/methods/evaluate';
 import { defaultFineTuneConfig, withFineTuneConfig, type AosOptions } from '../../src/methods/config';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
   const val = (await loadSplitFromDir('fashion-mnist', 'val')).data;
   const prompts = tokenizerPrompts(clip.tokenizer, train.classes);
-  const ctx = await GpuContext.create({ label: 'sweep-lambda' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, label: 'sweep-lambda' });
   const off = { lambda1: 0, lambda2: 0, lambda3: 0 };
   const valEval = { epsilons: [trainEps], attacks: [{ name: 'PGD-10', method: 'pgd' as const, steps: smoke ? 2 : 10, loss: 'ce' as const }], batch: Math.min(50, valLimit), limit: valLimit, seed: 999 };
 

@@ -6,6 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { loadSplitFromDir } from '../../src/data/node';
 import { readClipFolder } from '../../src/onnx/clip/node';
 import { ClipEmbedder } from '../../src/train/zeroshot';
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   const A = parseFlags();
   const model = A.model ?? 'public/models/tiny-clip', dataset = A.dataset ?? 'fashion-mnist', split = A.split ?? 'test';
   const { data } = await loadSplitFromDir(dataset, split);
-  const ctx = await GpuContext.create({ label: 'eval' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, label: 'eval' });
   const t0 = Date.now();
   const emb = await ClipEmbedder.create(ctx, await readClipFolder(model));
   const m = await emb.evaluate(data, A.limit ? Number(A.limit) : data.count);

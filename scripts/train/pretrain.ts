@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { loadSplitFromDir } from '../../src/data/node';
 import { promptGroups } from '../../src/data/prompts';
 import { buildClipFolder, withClipConfig, tinyClipConfig, type ClipConfig } from '../../src/onnx/clip';
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const init = buildClipFolder(config, { texts, seed, name: 'aos-workbench/tiny-clip' });
   const tokenizerJson = init.files['tokenizer.json'];
   const cfg = init.config;
-  const ctx = await GpuContext.create({ label: 'pretrain' });
+  const ctx = await GpuContext.create({ shaders: shaderSources, label: 'pretrain' });
   const trainer = await ClipTrainer.create(ctx, {
     config: cfg, weights: init.weights, batch, logitScale: cfg.logitScale,
     optimizer: { weightDecay: hyper.weightDecay, maxGradNorm: hyper.maxGradNorm },

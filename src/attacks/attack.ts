@@ -212,7 +212,7 @@ export function lossWarnings(trace: readonly AttackProgress[], restart: number):
 export async function runAttack(
   ctx: GpuContext, model: AttackTarget, inputs: AttackInputs, config: AttackConfig, options: AttackRunOptions = {},
 ): Promise<AttackResult> {
-  const B = model.batch, n = model.n, D = model.dim, C = inputs.classes;
+  const B = model.batch, n = model.n, C = inputs.classes;
   const [, channels, height, width] = model.pixelDims;
   const method = config.method;
   if (method !== 'pgd' && method !== 'apgd' && method !== 'square') throw new RangeError(`attack: unknown method '${String(method)}'`);

@@ -2,7 +2,7 @@
  * Self-checks of the attack kernels against their CPU references (run in Node by tests/kernels.test.ts and in the
  * browser by the self-test page), plus the references' own gradients against central differences.
  */
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
 import {

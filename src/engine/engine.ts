@@ -2,7 +2,8 @@
  * The module-level compute engine of the page: owns the GpuContext, runs work and reports through the store.
  * No React here: components call these functions and read the store.
  */
-import { GpuContext } from '../gpu/context';
+import type { GpuContext } from '../gpu/context';
+import { pageGpuContext } from '../kernels/pageContext';
 import { kernelChecks, runChecks } from '../selftest/checks';
 import { useAppStore } from '../state/store';
 
@@ -12,7 +13,7 @@ export function gpuContext(): Promise<GpuContext> {
   if (!ctxPromise) {
     const store = useAppStore.getState();
     store.setGpu({ gpuStatus: 'acquiring', gpuError: null });
-    ctxPromise = GpuContext.create({ label: 'workbench' }).then(
+    ctxPromise = pageGpuContext().then(
       (ctx) => {
         useAppStore.getState().setGpu({ gpuStatus: 'ready', adapter: ctx.adapter });
         ctx.onLost((info) => {

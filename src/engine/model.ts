@@ -378,7 +378,7 @@ export async function approveModelFetch(): Promise<void> {
     } catch (e) {
       if (optional && e instanceof ModelLoadError && e.code === 'missing-file') return null;
       if (e instanceof ModelLoadError && e.code === 'too-large') {
-        throw new Error(`${name}: the download went over the size cap of ${req.maxMB} MB (${(received / 1e6).toFixed(2)} MB read before it)`);
+        throw new Error(`${name}: the download went over the size cap of ${req.maxMB} MB (${(received / 1e6).toFixed(2)} MB read before it)`, { cause: e });
       }
       throw e;
     }

@@ -5,7 +5,7 @@
  *
  * Adding a field within version 1 is backwards compatible (older links lack it and get the default). Renaming or
  * removing a field, or changing a field's meaning or default, needs a new format version and a migration in
- * `migrate.ts`.
+ * `versions.ts` (`MIGRATIONS`).
  */
 import { bool, enm, int, nullableInt, num, obj, str, validateAgainst, type Infer, type Issue } from './spec';
 import { checkModelUrl } from './url';

@@ -10,7 +10,15 @@ import { acquireDevice, type AcquireOptions, type AdapterSummary } from './devic
 import { BufferPool } from './bufferPool';
 import { DeviceLostError, withErrorScope } from './errors';
 import { PipelineCache } from './pipelineCache';
-import { shaderSources, type ShaderName } from '../kernels/shaders';
+
+/**
+ * The names of the shaders a context can dispatch. Empty here: the shader registry (src/kernels/shaders.ts) adds its
+ * names by declaration merging, so the runtime never imports a shader yet dispatches stay checked by name.
+ */
+export interface ShaderRegistry {}
+export type ShaderName = keyof ShaderRegistry & string;
+/** WGSL sources by shader name, injected at creation (the runtime itself knows none). */
+export type ShaderSources = Readonly<Record<ShaderName, string>>;
 
 export const STORAGE = 0x0080 | 0x0004 | 0x0008; // STORAGE | COPY_SRC | COPY_DST (constants valid before globals load)
 const MAP_READ = 0x0001;
@@ -124,21 +132,22 @@ export class GpuContext {
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
-    shaderOverrides: Partial<Record<ShaderName, string>> = {},
+    shaders: ShaderSources,
     pipelines?: PipelineCache,
   ) {
     this.pipelines = pipelines ?? new PipelineCache(device);
     this.pool = new BufferPool(device);
-    this.shaders = { ...shaderSources, ...shaderOverrides };
+    this.shaders = { ...shaders };
     device.lost.then((info) => {
       this.lostInfo = { reason: info.reason, message: info.message };
       for (const l of this.lostListeners) l(this.lostInfo);
     });
   }
 
-  static async create(options: AcquireOptions & { shaderOverrides?: Partial<Record<ShaderName, string>> } = {}) {
+  /** Acquires a device; `shaders` is the registry (kernels/shaders' `shaderSources`), `shaderOverrides` a test hook. */
+  static async create(options: AcquireOptions & { shaders: ShaderSources; shaderOverrides?: Partial<Record<ShaderName, string>> }) {
     const { device, info } = await acquireDevice(options);
-    return new GpuContext(device, info, options.shaderOverrides);
+    return new GpuContext(device, info, { ...options.shaders, ...options.shaderOverrides });
   }
 
   /**

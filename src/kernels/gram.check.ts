@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate } from '../util/validate';
 import { gram, gramRef, type GramShape } from './gram';
 

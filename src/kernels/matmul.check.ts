@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate } from '../util/validate';
 import { matmul, matmulRef, type MatmulShape } from './matmul';
 

@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate } from '../util/validate';
 import { normalize, normalizeBackward, normalizeBackwardRef, normalizeRef, type NormalizeShape } from './normalize';

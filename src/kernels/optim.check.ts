@@ -1,5 +1,5 @@
 import type { GpuContext } from '../gpu/context';
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
 import { adamwStep, adamwStepRef, globalGradNorm, globalGradNormRef, sgdStep, sgdStepRef, type AdamwOptions, type SgdOptions } from './optim';

@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
 import { pgdRandomStart, pgdRandomStartRef, pgdStep, pgdStepRef, type PgdNorm, type PgdShape } from './pgd';

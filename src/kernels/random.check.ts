@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate, type ValidateResult } from '../util/validate';
 import { randomFill, randomFillRef, type RandomDistribution } from './random';
 

@@ -59,4 +59,9 @@ export const shaderSources = {
   attack_snap: workgroupSum + '\n' + attack_snap,
 } as const;
 
-export type ShaderName = keyof typeof shaderSources;
+export type { ShaderName } from '../gpu/context';
+
+// Registers these names with the runtime (src/gpu/context.ts), which takes the sources at creation.
+declare module '../gpu/context' {
+  interface ShaderRegistry extends Record<keyof typeof shaderSources, string> {}
+}

@@ -1,4 +1,4 @@
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { GpuContext } from '../gpu/context';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';

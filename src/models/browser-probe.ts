@@ -4,7 +4,7 @@
  * vision-tower input gradients on onnxruntime-web WebGPU on the page's shared device, and observe onnxruntime's
  * node placement (which execution provider runs each node) from its verbose session log.
  */
-import { gpuContext } from '../engine/engine';
+import { pageGpuContext as gpuContext } from '../kernels/pageContext';
 import { GradientGraphCache } from '../onnx/autodiff/cache';
 import { towerInputGradient } from './gradient';
 import { loadClipModel, type LoadProgress } from './load';

@@ -262,7 +262,6 @@ export class ModelCache {
     try {
       bytes = await this.store.getBlob(hash);
     } catch (e) {
-      bytes = null;
       await this.drop(hash);
       await this.persist();
       return { ok: false, reason: `the cached copy (sha256 ${hash.slice(0, 12)}…) could not be read (${(e as Error)?.message ?? e})` };

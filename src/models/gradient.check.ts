@@ -12,7 +12,7 @@
  * max |diff| ~6e-7); directional derivatives within 1e-4 · max|fd| + 1e-3·|fd| (measured ~1e-5 against a scale of
  * 3–7, i.e. ~2e-6 relative, on onnxruntime-node and on onnxruntime-web WebGPU over SwiftShader).
  */
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate } from '../util/validate';
 import { buildClipVisionModel } from '../onnx/clip/build';
 import { tinyClipConfig } from '../onnx/clip/config';

@@ -199,7 +199,7 @@ export function numbersToData(dtype: DType, values: ArrayLike<number>): Exclude<
       const out = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        out[i] = v >= 9223372036854775807 ? 9223372036854775807n : v <= -9223372036854775808 ? -9223372036854775808n : BigInt(Math.trunc(v));
+        out[i] = v >= 2 ** 63 ? 9223372036854775807n : v <= -(2 ** 63) ? -9223372036854775808n : BigInt(Math.trunc(v));
       }
       return out;
     }

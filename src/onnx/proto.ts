@@ -271,7 +271,7 @@ function decodeTensor(r: Reader, end: number): { name: string; tensor: Tensor } 
   let name = '', code = 0, external = false;
   const dims: number[] = [];
   let raw: Uint8Array | undefined;
-  let packedFloat: Uint8Array[] = [], packedDouble: Uint8Array[] = [];
+  const packedFloat: Uint8Array[] = [], packedDouble: Uint8Array[] = [];
   const floatVals: number[] = [], doubleVals: number[] = [];
   const int32: number[] = [], int64: bigint[] = [], uint64: bigint[] = [], strs: string[] = [];
   while (r.pos < end) {
@@ -318,7 +318,6 @@ function decodeTensor(r: Reader, end: number): { name: string; tensor: Tensor } 
     const C = typedArrayCtor(dtype) as unknown as { from(a: number[]): TensorData };
     data = C.from(int32);
   }
-  packedFloat = packedDouble = [];
   if (data.length !== n) throw new Error(`tensor '${name}': ${data.length} values for dims [${dims}]`);
   return { name, tensor: { dtype, dims, data } };
 }

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../gpu/context';
 import { Rng } from '../util/random';
-import type { CheckReport, KernelCheck } from './types';
+import type { CheckReport, KernelCheck } from '../gpu/kernelCheck';
 import { matmulChecks } from '../kernels/matmul.check';
 import { randomChecks } from '../kernels/random.check';
 import { pgdChecks } from '../kernels/pgd.check';

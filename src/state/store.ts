@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import type { AdapterSummary } from '../gpu/device';
-import type { CheckReport } from '../selftest/types';
+import type { CheckReport } from '../gpu/kernelCheck';
 
 export interface GpuSlice {
   gpuStatus: 'idle' | 'acquiring' | 'ready' | 'error' | 'lost';

@@ -6,7 +6,7 @@
  * pair's gradient block within max(1e-3·max|ref block|, 1e-7), including the hard points where a difference of traces
  * cancels in fp32 — identical groups, coincident spans (Y = R·X) and nearly coincident ones, with κ(X) up to 1e3.
  */
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
 import { residualDistance } from './residual';

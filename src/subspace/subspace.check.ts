@@ -16,7 +16,7 @@
  *   Random groups have κ ≈ 3 (errors ~1e-7); nearly rank-deficient groups reach κ ≈ ‖G‖/ρ ≈ 1e4 at ρ = 1e-4, where
  *   gradients are good to ~1e-3 relative (1e-4 at ρ = 1e-3): a larger ridge buys fp32 accuracy.
  */
-import type { KernelCheck } from '../selftest/types';
+import type { KernelCheck } from '../gpu/kernelCheck';
 import type { Rng } from '../util/random';
 import { validate, type ValidateResult } from '../util/validate';
 import { principalAngles } from './angles';

@@ -205,7 +205,7 @@ export function makeClipTokenizerJson(texts: readonly string[], options: MakeTok
   }
 
   const bosId = next++;
-  const eosId = next++;
+  const eosId = next;
   vocab[BOS_TOKEN] = bosId;
   vocab[EOS_TOKEN] = eosId;
 

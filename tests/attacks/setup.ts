@@ -4,6 +4,7 @@
  * image embeddings, so the clean images are (nearly always) classified correctly.
  */
 import { GpuContext } from '../../src/gpu/context';
+import { shaderSources } from '../../src/kernels/shaders';
 import { VisionAttackModel } from '../../src/attacks/model';
 import { buildClipVisionModel } from '../../src/onnx/clip/build';
 import { tinyClipConfig } from '../../src/onnx/clip/config';
@@ -15,7 +16,7 @@ export const CONSTANTS = { mean: [0.48145466], std: [0.26862954] };
 
 export async function testContext(): Promise<GpuContext> {
   const { device, info } = await sharedDevice();
-  return new GpuContext(device, info);
+  return new GpuContext(device, info, shaderSources);
 }
 
 export interface TinyTask {

@@ -22,7 +22,7 @@ describe('experiment JSON files', () => {
   it('applies the same field validation as links, and lists unknown top-level keys', () => {
     const r = importConfigJson(file({
       format: FILE_FORMAT, version: 1, comment: 'hi', __proto__x: 1,
-      config: { seed: 1.5, attack: { epsilon: 1e999 }, name: '<b>bold</b>' },
+      config: { seed: 1.5, attack: { epsilon: Infinity }, name: '<b>bold</b>' },
     }));
     expect(r.refused).toBeNull();
     expect(r.issues.map((i) => i.path).sort()).toEqual(['__proto__x', 'attack.epsilon', 'comment', 'name', 'seed']);

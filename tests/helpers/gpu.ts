@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { acquireDevice, type AcquiredDevice } from '../../src/gpu/device';
 import { GpuContext } from '../../src/gpu/context';
 import { withErrorScope } from '../../src/gpu/errors';
-import type { ShaderName } from '../../src/kernels/shaders';
+import { shaderSources, type ShaderName } from '../../src/kernels/shaders';
 
 let shared: Promise<AcquiredDevice> | undefined;
 
@@ -21,7 +21,7 @@ export async function withGpu<T>(
   shaderOverrides: Partial<Record<ShaderName, string>> = {},
 ): Promise<T> {
   const { device, info } = await sharedDevice();
-  const ctx = new GpuContext(device, info, shaderOverrides);
+  const ctx = new GpuContext(device, info, { ...shaderSources, ...shaderOverrides });
   try {
     return await withErrorScope(device, 'test', () => fn(ctx));
   } finally {

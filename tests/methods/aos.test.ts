@@ -131,7 +131,7 @@ describe('AoS', () => {
       // The symmetric distance differentiates both groups: the step's gradient is the loss's. The directional one
       // (default) treats its targets as constants: its gradient is that of the loss with the targets pinned (replay).
       // Ridge 1e-2 for the symmetric one: at 1e-4 its fp32 gradient carries ε32·κ(G + ρI) errors of a few % on nearly
-      // collinear views (src/subspace/README.md), and what this check measures is the chain of gradients.
+      // collinear views (src/methods/README.md), and what this check measures is the chain of gradients.
       for (const aos of [{ distance: 'projection' as const, ridge: 1e-2 }, { distance: 'residual' as const, ridge: 'auto' as const }]) {
         const loop = await testLoop(ctx, testConfig('aos', { seed, aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2, ...aos } }), { weightsSeed: seed });
         const m = loop.model;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepMetrics } from '../../src/methods/loop';
 import {
   boundMetrics, canApply, lastVal, metricsToCsv, metricsUpTo, nextStatus, RUN_STATUSES, runProgress, runToJson,
-  RunTransitionError, type RunEvent, type RunRecord,
+  RunTransitionError, type RunEvent,
 } from '../../src/storage/runRecord';
 import { MemoryRunStorage, recoverInterrupted } from '../../src/storage/runs';
 import { metric, record } from './fixtures';

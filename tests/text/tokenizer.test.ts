@@ -17,7 +17,7 @@ function byteSymbols(): string[] {
   return chars;
 }
 
-function handMadeClip(): Record<string, any> {
+function handMadeClip(): Record<string, unknown> {
   const vocab: Record<string, number> = {};
   byteSymbols().forEach((c, i) => { vocab[c] = i; vocab[`${c}</w>`] = 256 + i; });
   const merges = ['p h', 'o t', 'ph ot', 'phot o</w>', 'o f</w>', 'c a', 'ca t</w>'];

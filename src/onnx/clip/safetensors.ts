@@ -63,7 +63,7 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
   } catch (e) {
-    throw new SyntaxError(`safetensors: header is not JSON: ${(e as Error).message}`);
+    throw new SyntaxError(`safetensors: header is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const base = 8 + n;
   const dataLen = bytes.length - base;

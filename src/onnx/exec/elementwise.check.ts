@@ -4,7 +4,7 @@
  * evaluation of the same expression tree. Tolerance |diff| ≤ 2e-6 + 1e-5·|ref| (f32 arithmetic; the erf
  * approximation is within 1.5e-7).
  */
-import type { KernelCheck } from '../../selftest/types';
+import type { KernelCheck } from '../../gpu/kernelCheck';
 import type { Rng } from '../../util/random';
 import { validate } from '../../util/validate';
 import type { GpuContext } from '../../gpu/context';

@@ -68,7 +68,6 @@ export function ewResultType(op: string, ins: ElemType[], castTo?: ElemType): El
 function opCode(op: string, args: Arg[], t: ElemType, a: Record<string, number> = {}): string {
   const [x, y] = args;
   const isF = t === 'f32';
-  const one = isF ? '1.0' : '1';
   const zero = isF ? '0.0' : '0';
   const num = (k: string, d: number) => (a[k] ?? d);
   switch (op) {

@@ -10,7 +10,7 @@
  */
 import { resolveSlice } from '../interp';
 import {
-  attrValue, describeNode, dtypeFromCode, getOpset, tensorToInts, tensorToNumbers,
+  attrValue, describeNode, getOpset, tensorToInts, tensorToNumbers,
   type DType, type Model, type Node, type Tensor,
 } from '../ir';
 import { simplify } from '../passes';
@@ -100,7 +100,7 @@ export function elemTypeOf(dtype: DType, what: string): ElemType {
 }
 
 /** Converts tensor data to the GPU representation of its element type (int64 → i32 with a range check). */
-export function toGpuData(t: Tensor, type: ElemType, what: string): Float32Array | Int32Array | Uint32Array {
+export function toGpuData(t: Tensor, type: ElemType, _what: string): Float32Array | Int32Array | Uint32Array {
   if (type === 'f32') return t.data instanceof Float32Array ? t.data : Float32Array.from(tensorToNumbers(t));
   if (type === 'bool') return Uint32Array.from(tensorToNumbers(t), (v) => (v ? 1 : 0));
   if (t.data instanceof Int32Array) return t.data;

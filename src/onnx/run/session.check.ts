@@ -3,7 +3,7 @@
  * an input that lives in one of our GPU buffers; the output is compared with a CPU reference. In the browser this
  * proves onnxruntime-web shares our GPUDevice (the input is our buffer, the output is read by our runtime).
  */
-import type { KernelCheck } from '../../selftest/types';
+import type { KernelCheck } from '../../gpu/kernelCheck';
 import { validate } from '../../util/validate';
 import { GraphBuilder } from '../builder';
 import { tensorFromNumbers } from '../ir';

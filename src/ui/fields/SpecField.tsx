@@ -41,7 +41,6 @@ function NumberInput({ path, spec, value, id }: { path: string; spec: Extract<Le
     setText((t) => (t.trim() !== '' && value !== null && Number(t) / scale === value ? t : show(value)));
     setError(null);
     markInvalid(path, null);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   const commit = (t: string) => {
     setText(t);

@@ -68,7 +68,6 @@ export function useCanvas(draw: (g: CanvasRenderingContext2D, w: number, h: numb
     const mo = new MutationObserver(paint);
     mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
     return () => mo.disconnect();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [width, height, ...deps]);
   return ref;
 }

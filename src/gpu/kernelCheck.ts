@@ -1,4 +1,4 @@
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext } from './context';
 import type { Rng } from '../util/random';
 import type { ValidateResult } from '../util/validate';
 
