@@ -5,3 +5,4 @@ export * from './kernels';
 export * from './masking';
 export * from './model';
 export * from './objective';
+export * from './protocol';

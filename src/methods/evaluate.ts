@@ -7,6 +7,8 @@
 import type { GpuContext } from '../gpu/context';
 import type { ImageDataset } from '../data/bundle';
 import { evaluateZeroShot, runAttack, type AttackLoss } from '../attacks/attack';
+import { gradientMaskingReport, type MaskingReport } from '../attacks/masking';
+import { runProtocol, type ProtocolConfig, type ProtocolResult } from '../attacks/protocol';
 import { VisionAttackModel } from '../attacks/model';
 import { normalizationConstants, parsePreprocessorConfig } from '../image/preprocess';
 import { CLIP_VISION_ONNX, clipConfigFromJson, type ClipFolderFiles } from '../onnx/clip/folder';
@@ -38,7 +40,21 @@ export interface RobustEvalOptions {
   /** At most this many images per set (the first ones). */
   limit: number;
   seed: number;
+  /**
+   * The cascaded protocol (src/attacks/protocol.ts: APGD-CE → APGD-T → Square on survivors, 8-bit snapped). When
+   * given, `attacks` is ignored, the columns are the stages (cumulative) and every set also gets a masking report.
+   */
+  protocol?: ProtocolConfig;
+  /** ε of the masking report's gradient-free comparison (default: the largest ε whose sweep value is > 0, else the first). */
+  maskingSquareEps?: number;
   onProgress?: (message: string) => void;
+}
+
+export interface MaskingVerdict {
+  /** 'pass': no sign of gradient masking; 'suspect': see the codes. */
+  verdict: 'pass' | 'suspect';
+  codes: string[];
+  report: MaskingReport;
 }
 
 export interface EpsResult {
@@ -47,6 +63,11 @@ export interface EpsResult {
   attacks: Record<string, number>;
   /** Per-sample worst case over the attacks. */
   worst: number;
+  /** Protocol only: per image, 1 = still correct after every stage (snapped). */
+  correct?: Uint8Array;
+  /** Protocol only: per stage, images attacked, robust after it, forward passes. */
+  stages?: ProtocolResult['stages'];
+  lostBySnapping?: number;
 }
 
 export interface SetResult {
@@ -57,6 +78,10 @@ export interface SetResult {
   robust: EpsResult[];
   /** Attack warnings (gradient-masking signs), as `attack@ε: code`. */
   warnings: string[];
+  /** Protocol only: per image clean correctness. */
+  cleanCorrect?: Uint8Array;
+  /** Protocol only: the gradient-masking checks on the set's first batch. */
+  masking?: MaskingVerdict;
 }
 
 export async function evaluateRobust(ctx: GpuContext, files: Pick<ClipFolderFiles, 'config.json' | 'tokenizer.json' | 'preprocessor_config.json' | 'onnx/vision_model.onnx' | 'onnx/text_model.onnx'>, sets: EvalSet[], o: RobustEvalOptions): Promise<SetResult[]> {
@@ -67,6 +92,10 @@ export async function evaluateRobust(ctx: GpuContext, files: Pick<ClipFolderFile
   const model = await VisionAttackModel.create(ctx, files[CLIP_VISION_ONNX], { batch: o.batch, constants });
   const out: SetResult[] = [];
   try {
+    if (o.protocol) {
+      for (const set of sets) out.push(await protocolOnSet(ctx, model, embedder, set, o, o.protocol, logitScale));
+      return out;
+    }
     for (const set of sets) {
       const n = Math.min(o.limit, set.data.count), C = set.data.classes.length;
       const texts = ctx.upload('evalRobust.texts', Float32Array.from(await embedder.classEmbeddings(set.data.classes)));
@@ -125,6 +154,72 @@ export async function evaluateRobust(ctx: GpuContext, files: Pick<ClipFolderFile
     await embedder.release();
   }
   return out;
+}
+
+/** Masking codes that make the verdict 'suspect' ('loss-stalled' alone is information, not a verdict). */
+export const MASKING_SUSPECT_CODES = ['sweep-not-monotone', 'sweep-not-zero', 'random-search-stronger', 'loss-not-rising', 'samples-stuck'];
+
+async function protocolOnSet(ctx: GpuContext, model: VisionAttackModel, embedder: ClipEmbedder, set: EvalSet, o: RobustEvalOptions, protocol: ProtocolConfig, logitScale: number): Promise<SetResult> {
+  const n = Math.min(o.limit, set.data.count), C = set.data.classes.length;
+  const texts = ctx.upload('evalRobust.texts', Float32Array.from(await embedder.classEmbeddings(set.data.classes)));
+  try {
+    const b = splitBatch(set.data, 0, n);
+    const im = { pixels: b.pixels, labels: b.labels, texts, classes: C, logitScale };
+    const robust: EpsResult[] = [];
+    const warnings = new Set<string>();
+    let cleanCorrect: Uint8Array | undefined;
+    for (const eps of o.epsilons) {
+      const r = await runProtocol(ctx, model, im, eps, { ...protocol, seed: mixSeed(protocol.seed, o.seed) }, { onProgress: (m) => o.onProgress?.(`${set.dataset}/${set.split}: ${m}`) });
+      cleanCorrect ??= r.clean;
+      const count = (a: Uint8Array) => a.reduce((s, v) => s + v, 0);
+      robust.push({
+        eps, attacks: Object.fromEntries(r.stages.map((s) => [s.stage, s.robustAfter / n])), worst: count(r.robust) / n,
+        correct: r.robust, stages: r.stages, lostBySnapping: r.lostBySnapping,
+      });
+      for (const w of r.warnings) warnings.add(w);
+    }
+    // Masking checks on the first batch: ε sweep with APGD-CE, Square at one ε, the attacks' own warnings.
+    const B = model.batch, per = set.data.channels * set.data.height * set.data.width;
+    const pixels = new Float32Array(B * per), labels = new Uint32Array(B);
+    for (let i = 0; i < B; i++) {
+      const j = i % n;
+      pixels.set(b.pixels.subarray(j * per, (j + 1) * per), i * per);
+      labels[i] = b.labels[j];
+    }
+    const sorted = [...o.epsilons].filter((e) => e > 0).sort((x, y) => x - y);
+    const worstAt = new Map(robust.map((r) => [r.eps, r.worst]));
+    const squareEps = o.maskingSquareEps ?? [...sorted].reverse().find((e) => (worstAt.get(e) ?? 0) > 0) ?? sorted[0];
+    const buf = ctx.upload('evalRobust.maskingPixels', pixels);
+    let masking: MaskingVerdict | undefined;
+    try {
+      if (sorted.length) {
+        const report = await gradientMaskingReport(ctx, model, { pixels: buf, labels, texts, classes: C, logitScale }, {
+          epsList: sorted, attack: { method: 'apgd', norm: 'linf', loss: 'ce', steps: Math.max(protocol.apgdSteps, 10), restarts: protocol.apgdRestarts },
+          squareQueries: Math.max(protocol.squareQueries, 100), squareEps: [squareEps], seed: mixSeed(protocol.seed, o.seed, 4),
+        });
+        const codes = [...new Set(report.warnings.map((w) => w.code))];
+        masking = { verdict: codes.some((c) => MASKING_SUSPECT_CODES.includes(c)) ? 'suspect' : 'pass', codes, report };
+      }
+    } finally {
+      ctx.release(buf);
+    }
+    o.onProgress?.(`${set.dataset}/${set.split}: ${n} images done`);
+    return {
+      dataset: set.dataset, split: set.split, count: n, clean: (cleanCorrect ?? new Uint8Array(0)).reduce((s, v) => s + v, 0) / n,
+      robust, warnings: [...warnings], cleanCorrect, masking,
+    };
+  } finally {
+    ctx.release(texts);
+  }
+}
+
+/** One line per set: the masking verdict and its codes (printed beside the table). */
+export function maskingLines(results: SetResult[]): string[] {
+  return results.filter((r) => r.masking).map((r) => {
+    const m = r.masking!;
+    const sweep = m.report.sweep.map((s) => `${+(s.eps * 255).toFixed(2)}:${pct(s.robustAccuracy)}${s.squareRobustAccuracy !== undefined ? ` (Square ${pct(s.squareRobustAccuracy)})` : ''}`).join(', ');
+    return `- ${r.dataset}/${r.split}: masking check **${m.verdict}**${m.codes.length ? ` (${m.codes.join(', ')})` : ''}; first-batch APGD-CE sweep ε/255:robust% ${sweep}`;
+  });
 }
 
 const pct = (v: number) => (100 * v).toFixed(1);

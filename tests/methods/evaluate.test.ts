@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import { buildClipFolder } from '../../src/onnx/clip';
-import { evaluateRobust, robustTable } from '../../src/methods/evaluate';
+import { evaluateRobust, maskingLines, robustTable } from '../../src/methods/evaluate';
+import { runFromSets, validateResults, RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/methods/results';
 import { fromExperimentConfig, resolvedTowers } from '../../src/methods/config';
 import { methodPromptSelection } from '../../src/methods/loop';
 import { promptTexts } from '../../src/methods/text';
@@ -33,6 +34,40 @@ describe('robust evaluation', () => {
       }
       expect(r.robust[1].worst).toBeLessThanOrEqual(r.robust[0].worst);
       expect(robustTable(res).split('\n')).toHaveLength(2 + 3);
+    });
+  });
+});
+
+describe('robust evaluation with the protocol', () => {
+  it('per-image outcomes (robust ≤ clean, cumulative stages), masking verdict, a valid results run', async () => {
+    await withGpu(async (ctx) => {
+      const files = buildClipFolder(cfg, { texts: promptTexts(CLASSES).flat(), seed: 3, biasStd: 0.02 }).files;
+      const data = syntheticDataset(6, 7);
+      const epsilons = [4 / 255, 48 / 255];
+      const res = await evaluateRobust(ctx, files, [{ dataset: 'synthetic', split: 'test', data }], {
+        epsilons, batch: 4, limit: 7, seed: 2, attacks: [],
+        protocol: { apgdSteps: 2, apgdRestarts: 1, targets: 2, targetedSteps: 2, squareQueries: 3, seed: 5 },
+      });
+      const r = res[0];
+      expect(r.cleanCorrect).toHaveLength(7);
+      expect(r.clean).toBe(r.cleanCorrect!.reduce((a, v) => a + v, 0) / 7);
+      for (const e of r.robust) {
+        expect(e.correct).toHaveLength(7);
+        for (let i = 0; i < 7; i++) expect(e.correct![i]).toBeLessThanOrEqual(r.cleanCorrect![i]);
+        expect(Object.keys(e.attacks)).toEqual(['APGD-CE', 'APGD-T', 'Square']);
+        const v = Object.values(e.attacks);
+        for (let j = 1; j < v.length; j++) expect(v[j]).toBeLessThanOrEqual(v[j - 1]);
+        expect(e.worst).toBe(v[v.length - 1]);
+      }
+      expect(r.masking?.verdict).toMatch(/^(pass|suspect)$/);
+      expect(r.masking!.report.sweep.map((x) => x.eps)).toEqual(epsilons);
+      expect(maskingLines(res)[0]).toMatch(/synthetic\/test: masking check \*\*(pass|suspect)\*\*/);
+      const run = runFromSets('m', 'none', null, res);
+      expect(run.cells).toHaveLength(3);
+      validateResults({
+        schema: RESULTS_SCHEMA, version: RESULTS_VERSION, epsilons, headlineEps: epsilons[1], runs: [run], notes: maskingLines(res),
+        provenance: { commit: 'unknown', adapter: ctx.adapter.description, createdAt: new Date().toISOString(), config: {}, seeds: [5], files: [] },
+      });
     });
   });
 });
