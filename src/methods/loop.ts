@@ -82,6 +82,12 @@ export interface StepMetrics {
   geometryBefore?: GeometrySnapshot;
   /** ‖g‖ over the trained towers before clipping. */
   gradNorm: number;
+  /** Per term, ‖∂(weight · term)/∂(tower outputs)‖ (embedding space, see `StepOutput.termGradNorms`); {} if the method gives none. The loop always sets this, `clipFactor` and `distinctImages`; records stored before they existed lack them. */
+  termGradNorms?: Record<string, number>;
+  /** The global clip's factor min(1, maxGradNorm / ‖g‖) applied to this step's update (1: no clipping configured). */
+  clipFactor?: number;
+  /** Distinct training images (dataset indices) seen by this run up to and including this step. */
+  distinctImages?: number;
   /** Training passes of this step and cumulative. */
   stepPasses: PassCounts;
   passes: PassCounts;
@@ -139,6 +145,8 @@ export class FineTuneLoop {
   geometryBasis: ProjectionBasis | undefined;
   /** The resolved geometry option (undefined: none). */
   readonly geometry: GeometryOption | undefined;
+  /** Dataset indices of every training image seen (checkpointed as `extra.seenImages`). */
+  readonly seenImages = new Set<number>();
   /** Whether this loop has measured a geometry snapshot (the step-0 one is taken once, before the first step). */
   private measuredGeometry = false;
 
@@ -177,6 +185,7 @@ export class FineTuneLoop {
     const step = this.step + 1, c = this.config;
     const batch = this.o.data.batch(step, c.batchSize, this.method.views);
     this.model.zeroGrad();
+    for (const i of batch.indices) this.seenImages.add(i);
     return this.method.computeGradients({ ctx: this.ctx, model: this.model, batch, text: this.text, step, seed: c.seed, debug, replay });
   }
 
@@ -191,8 +200,11 @@ export class FineTuneLoop {
     const gradNorm = await this.model.update(step, lr);
     this.step = step;
     const p = this.model.passes.train;
+    const maxG = this.config.maxGradNorm;
+    const clipFactor = maxG !== undefined && gradNorm > 0 ? Math.min(1, maxG / gradNorm) : 1;
     const m: StepMetrics = {
       step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
+      termGradNorms: { ...(out.termGradNorms ?? {}) }, clipFactor, distinctImages: this.seenImages.size,
       stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
     };
     const every = this.config.evalEvery;
@@ -264,7 +276,7 @@ export class FineTuneLoop {
   async checkpoint(extra: Record<string, unknown> = {}): Promise<Uint8Array> {
     const state = await this.model.state(this.step);
     const plane = this.geometryBasis ? { geometryBasis: this.geometryBasis } : {};
-    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, method: this.config.method, passes: this.model.passes, config: this.config });
+    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, method: this.config.method, passes: this.model.passes, config: this.config, seenImages: [...this.seenImages].sort((a, b) => a - b) });
   }
 
   /** Restores a checkpoint of the same method and model (built from the same original weights). */
@@ -281,6 +293,10 @@ export class FineTuneLoop {
     }
     // The plane of the run's first snapshot (checkpoints written before any snapshot, or by older versions, have
     // none: the loop keeps the plane it has — the option's `basis` — or fixes one at its next snapshot).
+    // Older checkpoints have no `seenImages`: the count then restarts from this loop's batches.
+    this.seenImages.clear();
+    const seen = ck.meta.extra.seenImages;
+    if (Array.isArray(seen)) for (const i of seen) if (Number.isInteger(i)) this.seenImages.add(i as number);
     const plane = basisFromExtra(ck.meta.extra.geometryBasis);
     if (plane) this.geometryBasis = plane;
     this.text.invalidate();

@@ -35,6 +35,14 @@ export interface StepOutput {
   loss: number;
   /** Unweighted value of every active term. */
   terms: Record<string, number>;
+  /**
+   * Per term, ‖∂(weight · term)/∂(tower outputs)‖₂: the gradient of the term's contribution to the differentiated
+   * loss w.r.t. the embeddings it reaches (image embeddings of every branch, plus class / prompt embeddings when the
+   * text tower trains), before the towers' backward. Cheap (no extra backward) and every step; it is not the
+   * parameter-space norm (the towers' Jacobians differ per branch). Keys as in `terms`. Optional for a method
+   * that does not fill it yet (the loop reports {}).
+   */
+  termGradNorms?: Record<string, number>;
   /** Zero-shot accuracy of the training views under the training attack (for methods that classify). */
   trainRobustAccuracy?: number;
   /** Mean principal angle (degrees) per pair type of groups (AoS), computed on the GPU. */
