@@ -153,6 +153,10 @@ const METRIC: Fields = {
   probeSpectra: p(plain, true),
   geometryBefore: p(plain, true),
   gradNorm: p(metricNum),
+  // Absent in records stored before they existed.
+  termGradNorms: p(numbersByName({ nullAsNaN: true }), true),
+  clipFactor: p(fraction, true),
+  distinctImages: p(count, true),
   stepPasses: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   passes: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   val: p(object({ clean: p(fraction), robust: p(fraction), attack: p(str()), warnings: p(arrayOf(str(), 100)) }), true),

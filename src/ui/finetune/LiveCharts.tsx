@@ -4,7 +4,7 @@
  */
 import { useMemo } from 'react';
 import type { RunRecord } from '../../storage/runRecord';
-import { accuracyColumns, ANGLE_NAMES, angleColumns, lossColumns, PALETTE, pct, TERM_NAMES, throughputColumns } from './series';
+import { accuracyColumns, ANGLE_NAMES, angleColumns, gradNormColumns, lossColumns, PALETTE, pct, TERM_NAMES, throughputColumns } from './series';
 import { UPlotChart, type ChartSeries } from './UPlotChart';
 
 const pctFmt = (v: number) => pct(v);
@@ -27,6 +27,12 @@ export function LiveCharts({ run }: { run: RunRecord }) {
     { label: 'images / s', color: '#1098ad', width: 2, fmt: (v) => v.toFixed(2) },
     { label: 'learning rate (vision)', color: '#f08c00', dash: true, right: true, fmt: (v) => v.toExponential(2) },
   ], []);
+  const gn = useMemo(() => gradNormColumns(metrics), [metrics]);
+  const gnSeries = useMemo<ChartSeries[]>(() => [
+    { label: '‖g‖ parameters (before clip)', color: '#343a40', width: 2.2, fmt: (v: number) => v.toExponential(2) },
+    ...gn.keys.map((k, i) => ({ label: TERM_NAMES[k] ?? k, color: PALETTE[i % PALETTE.length], fmt: (v: number) => v.toExponential(2) })),
+    { label: 'clip factor', color: '#868e96', dash: true, right: true, fmt: (v: number) => v.toFixed(3) },
+  ], [gn.keys]);
   const ang = useMemo(() => angleColumns(metrics), [metrics]);
   const angSeries = useMemo<ChartSeries[]>(() => ang.keys.map((k, i) => ({ label: ANGLE_NAMES[k] ?? k, color: PALETTE[(i + 3) % PALETTE.length], fmt: (v: number) => `${v.toFixed(2)}°` })), [ang.keys]);
   const val = run.fineTune.evalEvery > 0 ? `every ${run.fineTune.evalEvery} step${run.fineTune.evalEvery === 1 ? '' : 's'} on ${run.options.valImages} ${run.dataset.valSplit} images, PGD-${run.options.valAttackSteps} L∞ at the training ε` : 'validation is off';
@@ -46,6 +52,11 @@ export function LiveCharts({ run }: { run: RunRecord }) {
         <h4 className="ft-chart-title">Throughput</h4>
         <p className="ft-chart-sub">Training images per second of each step (attack, update and validation included); learning rate on the right.</p>
         <UPlotChart testId="ft-chart-throughput" data={thr} series={thrSeries} xLabel="step" yLabel="images / s" y2Label="learning rate" empty="throughput appears after the first step" />
+      </section>
+      <section className="card">
+        <h4 className="ft-chart-title">Gradient norms per term</h4>
+        <p className="ft-chart-sub">Per term: ‖∂(weighted term)/∂(tower outputs)‖ (embedding space, log scale); solid black: ‖g‖ over the trained parameters before clipping; dashed, right: the clip factor min(1, max‖g‖ / ‖g‖).</p>
+        <UPlotChart testId="ft-chart-gradnorms" attrs={{ terms: gn.keys.join(' ') }} data={gn.columns} series={gnSeries} xLabel="step" yLabel="gradient norm" yLog y2Label="clip factor" y2Range={[0, 1.05]} empty="gradient norms appear after the first step" />
       </section>
       {ang.keys.length > 0 && (
         <section className="card">

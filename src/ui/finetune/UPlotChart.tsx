@@ -32,6 +32,8 @@ export interface ChartProps {
   /** Fixed y range (e.g. [0, 1] for accuracies). */
   yRange?: [number, number];
   y2Range?: [number, number];
+  /** Log scale on the left axis (values ≤ 0 must be given as null). */
+  yLog?: boolean;
   height?: number;
   testId?: string;
   /** Shown over the plot when there are no points. */
@@ -60,12 +62,12 @@ const css = (name: string, fallback: string): string => {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 };
 
-export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRange, y2Range, height = 200, testId, empty, attrs }: ChartProps) {
+export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRange, y2Range, yLog, height = 200, testId, empty, attrs }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const layout = useMemo(
-    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, height, t: !!yTick }),
-    [series, xLabel, yLabel, y2Label, yRange, y2Range, height, yTick],
+    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, yLog, height, t: !!yTick }),
+    [series, xLabel, yLabel, y2Label, yRange, y2Range, yLog, height, yTick],
   );
   const points = data[0]?.length ?? 0;
 
@@ -93,7 +95,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
       cursor: { drag: { x: true, y: false }, points: { size: 6 } },
       scales: {
         x: { time: false },
-        y: yRange ? { range: yRange } : {},
+        y: yLog ? { distr: 3, log: 10 } : yRange ? { range: yRange } : {},
         ...(series.some((s) => s.right) ? { y2: y2Range ? { range: y2Range } : {} } : {}),
       },
       axes: [axis(xLabel, { integer: true }), axis(yLabel, { fmt: yTick }), ...(series.some((s) => s.right) ? [axis(y2Label ?? '', { side: 1, scale: 'y2', right: true })] : [])],

@@ -53,6 +53,20 @@ export function throughputColumns(metrics: readonly StepMetrics[], batchSize: nu
   ];
 }
 
+/**
+ * Per-term gradient norms (embedding space; ≤ 0 or missing → null, for a log scale) and the clip factor (last
+ * column). Older runs without them give no term columns and a clip factor of null.
+ */
+export function gradNormColumns(metrics: readonly StepMetrics[]): { columns: Columns; keys: string[] } {
+  const keys: string[] = [];
+  for (const m of metrics) for (const k of Object.keys(m.termGradNorms ?? {})) if (!keys.includes(k)) keys.push(k);
+  const pos = (v: number | undefined) => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
+  return {
+    columns: [metrics.map((m) => m.step), metrics.map((m) => pos(m.gradNorm)), ...keys.map((k) => metrics.map((m) => pos(m.termGradNorms?.[k]))), metrics.map((m) => m.clipFactor ?? null)],
+    keys,
+  };
+}
+
 export function angleColumns(metrics: readonly StepMetrics[]): { columns: Columns; keys: string[] } {
   const keys = keysOf(metrics, 'angles');
   return { columns: [metrics.map((m) => m.step), ...keys.map((k) => metrics.map((m) => m.angles?.[k] ?? null))], keys };
