@@ -69,11 +69,25 @@ export interface PmgAftOptions {
   /** Weight of KL(current model on x ‖ current model on x_adv). */
   beta: number;
   promptEnsemble: boolean;
+  /**
+   * How the KL terms reduce over the batch: 'sum' (default, the authors' code: `KLDivLoss(reduction="sum")`, so a KL
+   * weighs ×B against the batch-mean CE) or 'mean' (the batch mean; this library's earlier behaviour).
+   */
+  klReduction?: 'sum' | 'mean';
+  /**
+   * Direction of the α term: 'adv-orig' (default, the authors' code: `criterion_kl(log_softmax(output_ori),
+   * softmax(output))` = KL(p_adv ‖ p_orig)) or 'orig-adv' = KL(p_orig ‖ p_adv) (this library's earlier behaviour).
+   */
+  klDirection?: 'adv-orig' | 'orig-adv';
 }
 
 export interface FareOptions {
   /** 'l2-squared' (as published) or 'l2'. */
   loss: 'l2-squared' | 'l2';
+  /** PGD steps of FARE's inner attack (default 10, the paper's PGD-10; not the shared `attack.steps`). */
+  attackSteps?: number;
+  /** Its step size in [0, 1] pixel units (default `attack.alpha` if set, else ε/4: the paper's 1/255 at ε = 4/255). */
+  attackAlpha?: number;
 }
 
 export interface FineTuneConfig {
@@ -125,8 +139,8 @@ export function defaultFineTuneConfig(method: MethodName = 'aos'): FineTuneConfi
     method, seed: 0, towers: method === 'aos' ? 'both' : 'vision', optimizer: 'adamw', lr: 1e-4, textLrMultiplier: 0.1,
     weightDecay: 1e-4, maxGradNorm: 1, momentum: 0.9, warmupSteps: 0, minLrRatio: 0.02, steps: 100, batchSize: 32,
     augment: 'light', attack: { eps: 1 / 255, steps: 2, randomStart: true },
-    aos: { ...DEFAULT_AOS }, tecoa: { promptEnsemble: true }, pmgAft: { alpha: 1, beta: 1, promptEnsemble: true },
-    fare: { loss: 'l2-squared' }, evalEvery: 1, valBatch: 32, valAttackSteps: 10,
+    aos: { ...DEFAULT_AOS }, tecoa: { promptEnsemble: true }, pmgAft: { alpha: 1, beta: 1, promptEnsemble: true, klReduction: 'sum', klDirection: 'adv-orig' },
+    fare: { loss: 'l2-squared', attackSteps: 10 }, evalEvery: 1, valBatch: 32, valAttackSteps: 10,
   };
 }
 
@@ -163,6 +177,11 @@ export function validateFineTuneConfig(c: FineTuneConfig): void {
   pos(c.batchSize, 'batchSize', true);
   nonneg(c.attack.eps, 'attack.eps');
   if (!Number.isInteger(c.attack.steps) || c.attack.steps < 0) throw new RangeError(`fine-tune config: attack.steps must be an integer ≥ 0, got ${c.attack.steps}`);
+  const pm = c.pmgAft;
+  if (pm.klReduction !== undefined && pm.klReduction !== 'sum' && pm.klReduction !== 'mean') throw new RangeError(`fine-tune config: pmgAft.klReduction must be 'sum' or 'mean', got ${String(pm.klReduction)}`);
+  if (pm.klDirection !== undefined && pm.klDirection !== 'adv-orig' && pm.klDirection !== 'orig-adv') throw new RangeError(`fine-tune config: pmgAft.klDirection must be 'adv-orig' or 'orig-adv', got ${String(pm.klDirection)}`);
+  if (c.fare.attackSteps !== undefined && (!Number.isInteger(c.fare.attackSteps) || c.fare.attackSteps < 0)) throw new RangeError(`fine-tune config: fare.attackSteps must be an integer ≥ 0, got ${c.fare.attackSteps}`);
+  if (c.fare.attackAlpha !== undefined) pos(c.fare.attackAlpha, 'fare.attackAlpha');
   const a = c.aos;
   for (const k of ['lambda1', 'lambda2', 'lambda3', 'ceWeight', 'textEps'] as const) nonneg(a[k], `aos.${k}`);
   if (!Number.isInteger(a.augmentations) || a.augmentations < 0) throw new RangeError(`fine-tune config: aos.augmentations must be an integer ≥ 0, got ${a.augmentations}`);

@@ -87,8 +87,12 @@ export interface StepMetrics {
    * step before) and `run` stops with a `NonFiniteStepError` after reporting the step.
    */
   nonFinite?: true;
-  /** Per-term gradient norms on the tower outputs (the method's `StepOutput.termGradNorms`). */
+  /** Per term, ‖∂(weight · term)/∂(tower outputs)‖ (embedding space, see `StepOutput.termGradNorms`); {} if the method gives none. The loop always sets this, `clipFactor` and `distinctImages`; records stored before they existed lack them. */
   termGradNorms?: Record<string, number>;
+  /** The global clip's factor min(1, maxGradNorm / ‖g‖) applied to this step's update (1: no clipping configured). */
+  clipFactor?: number;
+  /** Distinct training images (dataset indices) seen by this run up to and including this step. */
+  distinctImages?: number;
   /** AoS: the subspace distance's ridge ρ in force. */
   ridge?: number;
   /** Training passes of this step and cumulative. */
@@ -157,6 +161,8 @@ export class FineTuneLoop {
   geometryBasis: ProjectionBasis | undefined;
   /** The resolved geometry option (undefined: none). */
   readonly geometry: GeometryOption | undefined;
+  /** Dataset indices of every training image seen (checkpointed as `extra.seenImages`). */
+  readonly seenImages = new Set<number>();
   /** Whether this loop has measured a geometry snapshot (the step-0 one is taken once, before the first step). */
   private measuredGeometry = false;
 
@@ -195,6 +201,7 @@ export class FineTuneLoop {
     const step = this.step + 1, c = this.config;
     const batch = this.o.data.batch(step, c.batchSize, this.method.views);
     this.model.zeroGrad();
+    for (const i of batch.indices) this.seenImages.add(i);
     return this.method.computeGradients({ ctx: this.ctx, model: this.model, batch, text: this.text, step, seed: c.seed, debug, replay });
   }
 
@@ -209,9 +216,12 @@ export class FineTuneLoop {
     const gradNorm = await this.model.update(step, lr);
     this.step = step;
     const p = this.model.passes.train;
+    const maxG = this.config.maxGradNorm;
+    const clipFactor = maxG !== undefined && gradNorm > 0 ? Math.min(1, maxG / gradNorm) : 1;
     const m: StepMetrics = {
       step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
-      ...(out.termGradNorms ? { termGradNorms: out.termGradNorms } : {}), ...(out.ridge !== undefined ? { ridge: out.ridge } : {}),
+      termGradNorms: { ...(out.termGradNorms ?? {}) }, clipFactor, distinctImages: this.seenImages.size,
+      ...(out.ridge !== undefined ? { ridge: out.ridge } : {}),
       stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
     };
     if (!Number.isFinite(gradNorm)) m.nonFinite = true;
@@ -287,7 +297,7 @@ export class FineTuneLoop {
     const state = await this.model.state(this.step);
     const plane = this.geometryBasis ? { geometryBasis: this.geometryBasis } : {};
     const methodState = this.method.state?.();
-    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, ...(methodState ? { methodState } : {}), method: this.config.method, passes: this.model.passes, config: this.config });
+    return encodeCheckpoint(state, this.config.seed, { ...extra, ...plane, ...(methodState ? { methodState } : {}), method: this.config.method, passes: this.model.passes, config: this.config, seenImages: [...this.seenImages].sort((a, b) => a - b) });
   }
 
   /** Restores a checkpoint of the same method and model (built from the same original weights). */
@@ -304,6 +314,10 @@ export class FineTuneLoop {
     }
     // The plane of the run's first snapshot (checkpoints written before any snapshot, or by older versions, have
     // none: the loop keeps the plane it has — the option's `basis` — or fixes one at its next snapshot).
+    // Older checkpoints have no `seenImages`: the count then restarts from this loop's batches.
+    this.seenImages.clear();
+    const seen = ck.meta.extra.seenImages;
+    if (Array.isArray(seen)) for (const i of seen) if (Number.isInteger(i)) this.seenImages.add(i as number);
     const plane = basisFromExtra(ck.meta.extra.geometryBasis);
     if (plane) this.geometryBasis = plane;
     const methodState = ck.meta.extra.methodState;

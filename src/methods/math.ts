@@ -127,3 +127,10 @@ export function l2(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
+
+/** ‖(a, b, …)‖₂ of the concatenation of gradients, float64; undefined parts are skipped. */
+export function gradNorm(...parts: Array<ArrayLike<number> | undefined>): number {
+  let ss = 0;
+  for (const g of parts) if (g) for (let i = 0; i < g.length; i++) ss += g[i] * g[i];
+  return Math.sqrt(ss);
+}

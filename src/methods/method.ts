@@ -44,8 +44,11 @@ export interface StepOutput {
   /** Unweighted value of every active term. */
   terms: Record<string, number>;
   /**
-   * ‖∂(weighted term)/∂(tower outputs)‖ of every active term (the raw embeddings of every image view and prompt the
-   * term reaches): which term drives the update, before the optimiser's clip.
+   * Per term, ‖∂(weight · term)/∂(tower outputs)‖₂: the gradient of the term's contribution to the differentiated
+   * loss w.r.t. the embeddings it reaches (image embeddings of every branch, plus class / prompt embeddings when the
+   * text tower trains), before the towers' backward. Cheap (no extra backward) and every step; it is not the
+   * parameter-space norm (the towers' Jacobians differ per branch). Keys as in `terms`. Optional for a method
+   * that does not fill it yet (the loop reports {}).
    */
   termGradNorms?: Record<string, number>;
   /** The subspace distance's ridge ρ in force (AoS). */

@@ -1,22 +1,27 @@
 /**
  * PMG-AFT (Wang et al., CVPR 2024, "Pre-trained Model Guided Fine-Tuning for Zero-Shot Adversarial Robustness"):
  * TeCoA's loss plus two KL terms on the zero-shot class distributions (softmax of s · cos to the class embeddings):
- *   L = CE(z_adv, y) + α · KL(p_orig(x_adv) ‖ p(x_adv)) + β · KL(p(x) ‖ p(x_adv)),
+ *   L = CE(z_adv, y) + α · KL(p(x_adv) ‖ p_orig(x_adv)) + β · KL(p(x) ‖ p(x_adv)),   KLs summed over the batch,
  * z_adv = the current model on the adversarial images (PGD on the CE, as TeCoA), p_orig = the original, frozen model
  * (this model's forward fed with the initial weights) on the same adversarial images, p(x) = the current model on
- * the clean images. KL(target ‖ p_adv) is torch's KLDivLoss(log_softmax(z_adv), softmax(z_target)), batch mean.
+ * the clean images. As the authors' code: KLDivLoss(reduction="sum") (so each KL weighs ×B against the batch-mean
+ * CE) and the α term `criterion_kl(log_softmax(output_ori), softmax(output))` = KL(p_adv ‖ p_orig). Options:
+ * `klReduction: 'mean'` (batch mean), `klDirection: 'orig-adv'` (KL(p_orig ‖ p_adv)), the earlier behaviour.
  * The frozen branch gets no gradient; the clean branch does (it is the current model).
+ * termGradNorms: ‖∂(weighted term)/∂(tower outputs)‖ — image embeddings of every branch, plus the class embeddings
+ * when the text tower trains.
  */
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, zeroShotCeObjective } from './attack';
 import { resolvedTowers, type FineTuneConfig } from './config';
-import { axpy, cosLogits, cosLogitsBackward, klDivergence, l2 } from './math';
+import { axpy, cosLogits, cosLogitsBackward, gradNorm, klDivergence } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
 
 export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
   const { alpha, beta } = config.pmgAft;
+  const reduction = config.pmgAft.klReduction ?? 'sum', direction = config.pmgAft.klDirection ?? 'adv-orig';
   return {
     name: 'pmg-aft',
     config,
@@ -35,19 +40,22 @@ export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
       const gAdv = Float64Array.from(ce.gradImages);
       const gText = text.trainable ? Float64Array.from(ce.gradTexts) : undefined;
       const terms: Record<string, number> = { ce: ce.meanLoss };
-      const termGradNorms: Record<string, number> = { ce: Math.hypot(l2(ce.gradImages), gText ? l2(ce.gradTexts) : 0) };
+      const termGradNorms: Record<string, number> = { ce: gradNorm(ce.gradImages, gText) };
       let loss = ce.meanLoss;
+      // 'sum': KLDivLoss(reduction="sum") = N × the batch mean that klDivergence returns (value and gradients).
+      const r = reduction === 'sum' ? N : 1;
       const zAdv = cosLogits(a.embeds, t.classEmb, N, C, D, s);
       if (alpha > 0) {
         const o = await model.visionForward(xAdv, N, { original: true });
         const zOrig = cosLogits(o.embeds, t.classEmb, N, C, D, s);
-        const kl = klDivergence(zOrig.logits, zAdv.logits, N, C);
-        terms.klOriginal = kl.loss;
-        loss += alpha * kl.loss;
-        const g = cosLogitsBackward(zAdv, kl.dz);
-        axpy(gAdv, g.gImages, alpha);
-        if (gText) axpy(gText, g.gTexts, alpha);
-        termGradNorms.klOriginal = alpha * Math.hypot(l2(g.gImages), gText ? l2(g.gTexts) : 0);
+        // adv-orig: KL(p_adv ‖ p_orig), the adversarial side is the target; orig-adv: KL(p_orig ‖ p_adv).
+        const kl = direction === 'adv-orig' ? klDivergence(zAdv.logits, zOrig.logits, N, C) : klDivergence(zOrig.logits, zAdv.logits, N, C);
+        terms.klOriginal = r * kl.loss;
+        loss += alpha * r * kl.loss;
+        const g = cosLogitsBackward(zAdv, direction === 'adv-orig' ? kl.dTarget : kl.dz);
+        axpy(gAdv, g.gImages, alpha * r);
+        if (gText) axpy(gText, g.gTexts, alpha * r);
+        termGradNorms.klOriginal = alpha * r * gradNorm(g.gImages, text.trainable ? g.gTexts : undefined);
       }
       let gClean: Float64Array | undefined;
       let cleanState;
@@ -56,17 +64,18 @@ export function createPmgAft(config: FineTuneConfig): FineTuneMethod {
         cleanState = c.state;
         const zClean = cosLogits(c.embeds, t.classEmb, N, C, D, s);
         const kl = klDivergence(zClean.logits, zAdv.logits, N, C);
-        terms.klClean = kl.loss;
-        loss += beta * kl.loss;
+        terms.klClean = r * kl.loss;
+        loss += beta * r * kl.loss;
         const ga = cosLogitsBackward(zAdv, kl.dz), gc = cosLogitsBackward(zClean, kl.dTarget);
-        axpy(gAdv, ga.gImages, beta);
-        gClean = gc.gImages.map((v) => beta * v);
+        axpy(gAdv, ga.gImages, beta * r);
+        gClean = gc.gImages.map((v) => beta * r * v);
+        let gt: Float64Array | undefined;
         if (gText) {
-          axpy(gText, ga.gTexts, beta);
-          axpy(gText, gc.gTexts, beta);
+          gt = Float64Array.from(ga.gTexts);
+          axpy(gt, gc.gTexts);
+          axpy(gText, gt, beta * r);
         }
-        const textPart = gText ? Float64Array.from(ga.gTexts, (v, i) => v + gc.gTexts[i]) : [];
-        termGradNorms.klClean = beta * Math.hypot(l2(ga.gImages), l2(gc.gImages), l2(textPart));
+        termGradNorms.klClean = beta * r * gradNorm(ga.gImages, gc.gImages, gt);
       }
       await model.visionBackward(a.state!, gAdv, { weights: true });
       if (cleanState) await model.visionBackward(cleanState, gClean!, { weights: true });

@@ -7,8 +7,8 @@
  */
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, zeroShotCeObjective } from './attack';
-import { l2 } from './math';
 import { resolvedTowers, type FineTuneConfig } from './config';
+import { gradNorm } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 
@@ -33,8 +33,7 @@ export function createTecoa(config: FineTuneConfig): FineTuneMethod {
       const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable });
       await model.visionBackward(a.state!, ce.gradImages, { weights: true });
       await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
-      const termGradNorms = { ce: Math.hypot(l2(ce.gradImages), text.trainable ? l2(ce.gradTexts) : 0) };
-      return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };
+      return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: gradNorm(ce.gradImages, text.trainable ? ce.gradTexts : undefined) }, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };
     },
   };
 }

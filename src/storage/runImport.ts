@@ -197,8 +197,11 @@ const METRIC: Fields = {
   geometryBefore: p(geometryCheck, true),
   gradNorm: p(metricNum),
   nonFinite: p((v, path) => (v === true ? true : refuse(path, `expected true, found ${kind(v)}`)), true),
-  termGradNorms: p(numbersByName({ nullAsNaN: true }), true),
   ridge: p(num({ min: 0 }), true),
+  // Absent in records stored before they existed.
+  termGradNorms: p(numbersByName({ nullAsNaN: true }), true),
+  clipFactor: p(fraction, true),
+  distinctImages: p(count, true),
   stepPasses: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   passes: p(object({ vision: p(num({ min: 0 })), text: p(num({ min: 0 })) })),
   val: p(object({ clean: p(fraction), robust: p(fraction), attack: p(str()), warnings: p(arrayOf(str(), 100)) }), true),

@@ -175,23 +175,25 @@ function csvCell(v: unknown): string {
 }
 
 /**
- * Metrics as CSV, one row per step: step, loss, each loss term (`term.NAME`), learning rates, ‖g‖, training
- * robust accuracy, validation clean / robust accuracy, each principal angle (`angle.NAME`, degrees), passes,
+ * Metrics as CSV, one row per step: step, loss, each loss term (`term.NAME`), learning rates, ‖g‖, each term's
+ * gradient norm (`gradNorm.NAME`, embedding space), the clip factor, distinct images seen, training robust accuracy, validation clean / robust accuracy, each principal angle (`angle.NAME`, degrees), passes,
  * seconds. Columns of terms and angles are the union over steps, in order of first appearance.
  */
 export function metricsToCsv(metrics: readonly StepMetrics[]): string {
   const terms: string[] = [], angles: string[] = [], norms: string[] = [];
   for (const m of metrics) {
     for (const k of Object.keys(m.terms ?? {})) if (!terms.includes(k)) terms.push(k);
-    for (const k of Object.keys(m.angles ?? {})) if (!angles.includes(k)) angles.push(k);
     for (const k of Object.keys(m.termGradNorms ?? {})) if (!norms.includes(k)) norms.push(k);
+    for (const k of Object.keys(m.angles ?? {})) if (!angles.includes(k)) angles.push(k);
   }
-  const head = ['step', 'loss', ...terms.map((t) => `term.${t}`), 'lr.vision', 'lr.text', 'gradNorm', ...norms.map((t) => `termGradNorm.${t}`), 'trainRobustAccuracy',
+  const head = ['step', 'loss', ...terms.map((t) => `term.${t}`), 'lr.vision', 'lr.text', 'gradNorm',
+    ...norms.map((t) => `gradNorm.${t}`), 'clipFactor', 'distinctImages', 'trainRobustAccuracy',
     'val.clean', 'val.robust', ...angles.map((a) => `angle.${a}`), 'passes.vision', 'passes.text', 'seconds'];
   const rows = [head.map(csvCell).join(',')];
   for (const m of metrics) {
     rows.push([
-      m.step, m.loss, ...terms.map((t) => m.terms?.[t]), m.lr?.vision, m.lr?.text, m.gradNorm, ...norms.map((t) => m.termGradNorms?.[t]), m.trainRobustAccuracy,
+      m.step, m.loss, ...terms.map((t) => m.terms?.[t]), m.lr?.vision, m.lr?.text, m.gradNorm,
+      ...norms.map((t) => m.termGradNorms?.[t]), m.clipFactor, m.distinctImages, m.trainRobustAccuracy,
       m.val?.clean, m.val?.robust, ...angles.map((a) => m.angles?.[a]), m.passes?.vision, m.passes?.text, m.seconds,
     ].map(csvCell).join(','));
   }

@@ -21,7 +21,7 @@ describe('fine-tuning loop', () => {
         ['tecoa', testConfig('tecoa', { seed }), 0.93],
         ['pmg-aft', testConfig('pmg-aft', { seed }), 0.97],
         // At the first step FARE's reference is the model itself: a large ε makes the adversarial part dominate.
-        ['fare', testConfig('fare', { seed, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 } }), 0.6],
+        ['fare', testConfig('fare', { seed, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 }, fare: { attackSteps: 2, attackAlpha: 32 / 255 } }), 0.6],
         ['aos', testConfig('aos', { seed }), 0.9],
       ] as const;
       for (const [name, config, ratio] of cases) {
@@ -69,7 +69,8 @@ describe('fine-tuning loop', () => {
   it('equal-budget accounting: counted passes = the method\'s passes per step; AoS with m views pays (1 + m)×', async () => {
     await withGpu(async (ctx) => {
       const B = 4, k = 1, m = 2;
-      const expected = { tecoa: (k + 1) * B, 'pmg-aft': (k + 3) * B, fare: (k + 2) * B, aos: (1 + m) * (k + 2) * B } as const;
+      // FARE runs its own PGD-10 (fare.attackSteps), not the shared attack.steps.
+      const expected = { tecoa: (k + 1) * B, 'pmg-aft': (k + 3) * B, fare: (10 + 2) * B, aos: (1 + m) * (k + 2) * B } as const;
       for (const name of ['tecoa', 'pmg-aft', 'fare', 'aos'] as const) {
         const config = testConfig(name, { seed, attack: { steps: k }, aos: { augmentations: m } });
         const loop = await testLoop(ctx, config, { weightsSeed: seed });
@@ -147,21 +148,6 @@ describe('fine-tuning loop', () => {
       expect(next.nonFinite).toBeUndefined();
       expect(Array.from((await m.state(0)).params)).not.toEqual(Array.from(before.params));
       await m.release();
-    });
-  });
-
-  it('every method reports a finite, positive gradient norm for each of its terms, and the loop the clip factor input', async () => {
-    await withGpu(async (ctx) => {
-      const want: Record<string, string[]> = { tecoa: ['ce'], 'pmg-aft': ['ce', 'klOriginal', 'klClean'], fare: ['fare'], aos: ['ce', 'advClean', 'imageText', 'advText'] };
-      for (const [method, terms] of Object.entries(want)) {
-        const loop = await testLoop(ctx, testConfig(method as Parameters<typeof testConfig>[0], { seed, towers: method === 'aos' ? 'both' : 'vision' }), { weightsSeed: seed });
-        const m = await loop.trainStep();
-        expect(Object.keys(m.termGradNorms ?? {}).sort(), method).toEqual([...terms].sort());
-        // KL(original ‖ current) and its gradient are 0 at the first step: the current model is the original.
-        for (const t of terms) expect(Number.isFinite(m.termGradNorms![t]) && (m.termGradNorms![t] > 0 || t === 'klOriginal'), `${method} ${t}`).toBe(true);
-        expect(m.gradNorm).toBeGreaterThan(0);
-        await loop.model.release();
-      }
     });
   });
 });

@@ -129,14 +129,14 @@ describe('run storage (in memory)', () => {
 });
 
 describe('exports', () => {
-  it('CSV: one row per step, the union of terms and angles as columns, empty cells where a step has no value', () => {
+  it('CSV: one row per step, the union of terms, per-term gradient norms and angles as columns, empty cells where a step has no value', () => {
     const ms = [
       metric(1, { terms: { ce: 1.5, advClean: 0.25 }, angles: { advClean: 12.5 } }),
       metric(2, { terms: { ce: 1.25, imageText: 0.5 }, val: { clean: 0.75, robust: 0.5, attack: 'PGD-2', warnings: [] } }),
     ];
     const lines = metricsToCsv(ms).trimEnd().split('\n');
     const head = lines[0].split(',');
-    expect(head).toEqual(['step', 'loss', 'term.ce', 'term.advClean', 'term.imageText', 'lr.vision', 'lr.text', 'gradNorm', 'trainRobustAccuracy',
+    expect(head).toEqual(['step', 'loss', 'term.ce', 'term.advClean', 'term.imageText', 'lr.vision', 'lr.text', 'gradNorm', 'clipFactor', 'distinctImages', 'trainRobustAccuracy',
       'val.clean', 'val.robust', 'angle.advClean', 'passes.vision', 'passes.text', 'seconds']);
     expect(lines).toHaveLength(3);
     const row = (i: number) => Object.fromEntries(lines[i].split(',').map((v, j) => [head[j], v]));

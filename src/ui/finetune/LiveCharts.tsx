@@ -27,12 +27,12 @@ export function LiveCharts({ run }: { run: RunRecord }) {
     { label: 'images / s', color: '#1098ad', width: 2, fmt: (v) => v.toFixed(2) },
     { label: 'learning rate (vision)', color: '#f08c00', dash: true, right: true, fmt: (v) => v.toExponential(2) },
   ], []);
-  const norms = useMemo(() => gradNormColumns(metrics, run.fineTune.maxGradNorm), [metrics, run.fineTune.maxGradNorm]);
-  const normSeries = useMemo<ChartSeries[]>(() => [
-    ...norms.keys.map((k, i) => ({ label: TERM_NAMES[k] ?? k, color: PALETTE[i % PALETTE.length], fmt: (v: number) => v.toExponential(2) })),
-    { label: '‖g‖ weights, before clip', color: '#343a40', width: 2.2, fmt: (v: number) => v.toExponential(2) },
+  const gn = useMemo(() => gradNormColumns(metrics), [metrics]);
+  const gnSeries = useMemo<ChartSeries[]>(() => [
+    { label: '‖g‖ parameters (before clip)', color: '#343a40', width: 2.2, fmt: (v: number) => v.toExponential(2) },
+    ...gn.keys.map((k, i) => ({ label: TERM_NAMES[k] ?? k, color: PALETTE[i % PALETTE.length], fmt: (v: number) => v.toExponential(2) })),
     { label: 'clip factor', color: '#868e96', dash: true, right: true, fmt: (v: number) => v.toFixed(3) },
-  ], [norms.keys]);
+  ], [gn.keys]);
   const ang = useMemo(() => angleColumns(metrics), [metrics]);
   const angSeries = useMemo<ChartSeries[]>(() => ang.keys.map((k, i) => ({ label: ANGLE_NAMES[k] ?? k, color: PALETTE[(i + 3) % PALETTE.length], fmt: (v: number) => `${v.toFixed(2)}°` })), [ang.keys]);
   const val = run.fineTune.evalEvery > 0 ? `every ${run.fineTune.evalEvery} step${run.fineTune.evalEvery === 1 ? '' : 's'} on ${run.options.valImages} ${run.dataset.valSplit} images, PGD-${run.options.valAttackSteps} L∞ at the training ε` : 'validation is off';
@@ -53,13 +53,11 @@ export function LiveCharts({ run }: { run: RunRecord }) {
         <p className="ft-chart-sub">Training images per second of each step (attack, update and validation included); learning rate on the right.</p>
         <UPlotChart testId="ft-chart-throughput" data={thr} series={thrSeries} xLabel="step" yLabel="images / s" y2Label="learning rate" empty="throughput appears after the first step" />
       </section>
-      {norms.keys.length > 0 && (
-        <section className="card">
-          <h4 className="ft-chart-title">Gradient per term</h4>
-          <p className="ft-chart-sub">‖∂(weighted term)/∂(tower outputs)‖ of each term (log scale): which term drives the update; ‖g‖ over the weights before clipping, and the clip factor on the right.</p>
-          <UPlotChart testId="ft-chart-gradnorms" data={norms.columns} series={normSeries} xLabel="step" yLabel="gradient norm" yLog y2Label="clip factor" y2Range={[0, 1]} />
-        </section>
-      )}
+      <section className="card">
+        <h4 className="ft-chart-title">Gradient norms per term</h4>
+        <p className="ft-chart-sub">Per term: ‖∂(weighted term)/∂(tower outputs)‖ (embedding space, log scale); solid black: ‖g‖ over the trained parameters before clipping; dashed, right: the clip factor min(1, max‖g‖ / ‖g‖).</p>
+        <UPlotChart testId="ft-chart-gradnorms" attrs={{ terms: gn.keys.join(' ') }} data={gn.columns} series={gnSeries} xLabel="step" yLabel="gradient norm" yLog y2Label="clip factor" y2Range={[0, 1.05]} empty="gradient norms appear after the first step" />
+      </section>
       {ang.keys.length > 0 && (
         <section className="card">
           <h4 className="ft-chart-title">Mean principal angles</h4>

@@ -68,6 +68,8 @@ export function RunControls() {
             <span>ETA <b>{run.status === 'running' ? duration(p.etaSeconds) : '–'}</b></span>
             <span><b>{p.imagesPerSecond === null ? '–' : p.imagesPerSecond.toFixed(1)}</b> img/s</span>
             <span><b>{p.passesPerSecond === null ? '–' : p.passesPerSecond.toFixed(1)}</b> vision passes/s</span>
+            {run.metrics.length > 0 && <span data-testid="ft-passes" title="vision-tower passes (the budget unit) and distinct training images seen so far">
+              <b>{run.metrics[run.metrics.length - 1].passes?.vision ?? '–'}</b> vision passes, <b data-testid="ft-distinct">{run.metrics[run.metrics.length - 1].distinctImages ?? '–'}</b> distinct images</span>}
             <span>trained {duration(run.trainSeconds)}</span>
             {run.backend && <span title="who runs the towers' forward and backward graphs">graphs on {run.backend === 'exec' ? 'our WGSL executor' : run.backend === 'onnxruntime' ? 'onnxruntime' : `onnxruntime (${run.backend})`}</span>}
             <span>checkpoint {run.checkpointStep === null ? 'none yet' : `at step ${run.checkpointStep} (${(run.checkpointBytes / 1e6).toFixed(1)} MB)`}</span>

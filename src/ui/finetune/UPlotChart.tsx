@@ -31,9 +31,9 @@ export interface ChartProps {
   yTick?: (v: number) => string;
   /** Fixed y range (e.g. [0, 1] for accuracies). */
   yRange?: [number, number];
-  /** A log₁₀ left axis (values spanning decades, e.g. gradient norms; non-positive values are not drawn). */
-  yLog?: boolean;
   y2Range?: [number, number];
+  /** Log scale on the left axis (values ≤ 0 must be given as null). */
+  yLog?: boolean;
   height?: number;
   testId?: string;
   /** Shown over the plot when there are no points. */
@@ -62,12 +62,12 @@ const css = (name: string, fallback: string): string => {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 };
 
-export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRange, yLog, y2Range, height = 200, testId, empty, attrs }: ChartProps) {
+export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRange, y2Range, yLog, height = 200, testId, empty, attrs }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const layout = useMemo(
-    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, yLog, y2Range, height, t: !!yTick }),
-    [series, xLabel, yLabel, y2Label, yRange, yLog, y2Range, height, yTick],
+    () => JSON.stringify({ s: series.map((s) => [s.label, s.color, s.dash, s.points, s.right]), xLabel, yLabel, y2Label, yRange, y2Range, yLog, height, t: !!yTick }),
+    [series, xLabel, yLabel, y2Label, yRange, y2Range, yLog, height, yTick],
   );
   const points = data[0]?.length ?? 0;
 
@@ -126,6 +126,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
       plot.current = null;
     };
     // Rebuilt only when the layout changes; data changes go through setData below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout]);
 
   useEffect(() => {

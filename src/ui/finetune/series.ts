@@ -20,7 +20,7 @@ export const ANGLE_NAMES: Record<string, string> = {
 /** Colours of series by position (colour-blind friendly). */
 export const PALETTE = ['#3b5bdb', '#e8590c', '#2f9e44', '#ae3ec9', '#c92a2a', '#1098ad', '#f08c00', '#5c940d', '#862e9c', '#495057'];
 
-export function keysOf(metrics: readonly StepMetrics[], field: 'terms' | 'angles' | 'termGradNorms'): string[] {
+export function keysOf(metrics: readonly StepMetrics[], field: 'terms' | 'angles'): string[] {
   const out: string[] = [];
   for (const m of metrics) for (const k of Object.keys(m[field] ?? {})) if (!out.includes(k)) out.push(k);
   return out;
@@ -54,20 +54,16 @@ export function throughputColumns(metrics: readonly StepMetrics[], batchSize: nu
 }
 
 /**
- * Per-term gradient norms on the tower outputs (the methods' `termGradNorms`; non-positive values dropped for the log
- * axis), then ‖g‖ over the trained weights before clipping, then the clip factor min(1, maxGradNorm/‖g‖) (right axis).
+ * Per-term gradient norms (embedding space; ≤ 0 or missing → null, for a log scale) and the clip factor (last
+ * column). Older runs without them give no term columns and a clip factor of null.
  */
-export function gradNormColumns(metrics: readonly StepMetrics[], maxGradNorm: number | undefined): { columns: Columns; keys: string[] } {
-  const keys = keysOf(metrics, 'termGradNorms');
-  const pos = (v: number | undefined) => (v !== undefined && v > 0 && Number.isFinite(v) ? v : null);
+export function gradNormColumns(metrics: readonly StepMetrics[]): { columns: Columns; keys: string[] } {
+  const keys: string[] = [];
+  for (const m of metrics) for (const k of Object.keys(m.termGradNorms ?? {})) if (!keys.includes(k)) keys.push(k);
+  const pos = (v: number | undefined) => (v !== undefined && Number.isFinite(v) && v > 0 ? v : null);
   return {
+    columns: [metrics.map((m) => m.step), metrics.map((m) => pos(m.gradNorm)), ...keys.map((k) => metrics.map((m) => pos(m.termGradNorms?.[k]))), metrics.map((m) => m.clipFactor ?? null)],
     keys,
-    columns: [
-      metrics.map((m) => m.step),
-      ...keys.map((k) => metrics.map((m) => pos(m.termGradNorms?.[k]))),
-      metrics.map((m) => pos(m.gradNorm)),
-      metrics.map((m) => (maxGradNorm !== undefined && m.gradNorm > 0 && Number.isFinite(m.gradNorm) ? Math.min(1, maxGradNorm / m.gradNorm) : null)),
-    ],
   };
 }
 
