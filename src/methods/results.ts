@@ -255,7 +255,7 @@ export function parseResults(text: string): ResultsFile {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new SyntaxError(`results: not JSON (${(e as Error).message})`);
+    throw new SyntaxError(`results: not JSON (${(e as Error).message})`, { cause: e });
   }
   return validateResults(v);
 }

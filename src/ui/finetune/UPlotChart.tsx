@@ -126,7 +126,6 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
       plot.current = null;
     };
     // Rebuilt only when the layout changes; data changes go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [layout]);
 
   useEffect(() => {
