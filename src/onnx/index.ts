@@ -1,5 +1,6 @@
 /** ONNX model I/O, graph tools and autodiff. See README.md in this folder. */
 export * from './ir';
+export { GraphError } from './errors';
 export { GraphBuilder, f as floatAttr, i as intAttr, toAttr, type AttrInput, type GraphBuilderOptions, type OpOptions } from './builder';
 export { decodeModel, encodeModel } from './proto';
 export { inferShapes, propagate, hasShapeRule, type PropagateOptions, type ShapeOptions, type TensorInfo } from './shapes';

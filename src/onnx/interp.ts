@@ -10,6 +10,7 @@ import {
   attrValue, castTensor, dtypeFromCode, isFloat, numbersToData, numel, strides, tensorFromNumbers, tensorToInts,
   tensorToNumbers, type DType, type Node, type Tensor,
 } from './ir';
+import { GraphError } from './errors';
 
 export function broadcastShapes(...shapes: readonly number[][]): number[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
@@ -19,7 +20,7 @@ export function broadcastShapes(...shapes: readonly number[][]): number[] {
       const o = rank - s.length + i;
       const d = s[i];
       if (d === 1) continue;
-      if (out[o] !== 1 && out[o] !== d) throw new Error(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
+      if (out[o] !== 1 && out[o] !== d) throw new GraphError(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
       out[o] = d;
     }
   }
