@@ -219,7 +219,7 @@ const SHAPES: Record<string, ShapeFn> = {
   MatMul: (c) => {
     const a = c.x(0).dims, b = c.x(1).dims;
     const A = a.length === 1 ? [1, a[0]] : a, B = b.length === 1 ? [b[0], 1] : b;
-    if (A[A.length - 1] !== B[B.length - 2]) throw new Error(`${describeNode(c.node)}: inner dims of [${a}] and [${b}] differ`);
+    if (A[A.length - 1] !== B[B.length - 2]) throw new GraphError(`${describeNode(c.node)}: inner dims of [${a}] and [${b}] differ`);
     const batch = broadcastShapes(A.slice(0, -2), B.slice(0, -2));
     const dims = [...batch, ...(a.length === 1 ? [] : [A[A.length - 2]]), ...(b.length === 1 ? [] : [B[B.length - 1]])];
     return [{ dtype: c.x(0).dtype, dims }];
@@ -377,6 +377,7 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
         // A crash inside a shape rule means the file broke an assumption (an attribute of the wrong kind, an
         // arity the op does not have): report it as a broken graph naming the node.
         if (e instanceof TypeError || e instanceof RangeError) throw new GraphError(`${describeNode(node)}: malformed node (${e.message})`);
+        if (e instanceof GraphError && !e.message.includes(describeNode(node))) throw new GraphError(`${describeNode(node)}: ${e.message}`);
         throw e;
       }
     } catch (e) {
