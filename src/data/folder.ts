@@ -5,6 +5,7 @@
  *   browser: `filesFromFileList(input.files)` (an `<input type="file" webkitdirectory>`) + `decodeWithImageBitmap`;
  *   Node:    `folderFiles(dir)` from `./node.ts` + any decoder (e.g. the PNG decoder in scripts/data/png.ts).
  */
+import { checkImagePixels } from './imageHeader';
 import type { ImageDataset } from './bundle';
 import { DataError } from './errors';
 import { resizeGray, toUint8 } from './resize';
@@ -100,7 +101,9 @@ export async function readImageFolder(files: FolderFile[], decode: ImageDecoder,
     const { file, label } = ordered[i];
     let img: DecodedImage;
     try {
-      img = await decode(await file.read(), file.path);
+      const bytes = await file.read();
+      checkImagePixels(bytes, file.path); // every decoder, before it allocates
+      img = await decode(bytes, file.path);
     } catch (e) {
       throw new DataError(`${file.path}: cannot decode (${(e as Error).message})`);
     }
@@ -126,7 +129,8 @@ export function filesFromFileList(list: Iterable<File>): FolderFile[] {
 }
 
 /** Browser: decodes PNG/JPEG with `createImageBitmap` and reads RGBA back through an `OffscreenCanvas`. */
-export const decodeWithImageBitmap: ImageDecoder = async (bytes) => {
+export const decodeWithImageBitmap: ImageDecoder = async (bytes, path) => {
+  checkImagePixels(bytes, path);
   const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);

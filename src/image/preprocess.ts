@@ -53,6 +53,9 @@ export const OPENAI_CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 type Json = Record<string, unknown>;
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isPosInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
+/** Largest resize / crop edge accepted: a crafted one would allocate edge² × 3 floats per image. */
+export const MAX_PREPROCESS_EDGE = 2048;
+const isEdge = (x: unknown): x is number => isPosInt(x) && x <= MAX_PREPROCESS_EDGE;
 
 /** PIL resampling filter enum → ours. */
 const PIL_RESAMPLE: Record<number, Resample | string> = {
@@ -86,26 +89,26 @@ export function parsePreprocessorConfig(json: string | unknown): ClipPreprocesso
   let size: ResizeSize = { shortestEdge: 224 };
   const s = cfg.size;
   if (s !== undefined && s !== null) {
-    if (isPosInt(s)) {
+    if (isEdge(s)) {
       size = { shortestEdge: s };
     } else if (isObject(s) && s.shortest_edge !== undefined) {
-      if (!isPosInt(s.shortest_edge)) throw new PreprocessorConfigError(`"size.shortest_edge" must be a positive integer, got ${JSON.stringify(s.shortest_edge)}`);
+      if (!isEdge(s.shortest_edge)) throw new PreprocessorConfigError(`"size.shortest_edge" must be an integer in 1…${MAX_PREPROCESS_EDGE}, got ${JSON.stringify(s.shortest_edge)}`);
       if (s.longest_edge !== undefined && s.longest_edge !== null) throw new PreprocessorConfigError('"size.longest_edge" is not supported (CLIP resizes the shortest edge only)');
       size = { shortestEdge: s.shortest_edge };
     } else if (isObject(s) && (s.height !== undefined || s.width !== undefined)) {
-      if (!isPosInt(s.height) || !isPosInt(s.width)) throw new PreprocessorConfigError(`"size" {height, width} needs two positive integers, got ${JSON.stringify(s)}`);
+      if (!isEdge(s.height) || !isEdge(s.width)) throw new PreprocessorConfigError(`"size" {height, width} needs two integers in 1…${MAX_PREPROCESS_EDGE}, got ${JSON.stringify(s)}`);
       size = { height: s.height, width: s.width };
     } else {
-      throw new PreprocessorConfigError(`"size" must be a positive integer, {"shortest_edge": n} or {"height": h, "width": w}; got ${JSON.stringify(s)}`);
+      throw new PreprocessorConfigError(`"size" must be an integer in 1…${MAX_PREPROCESS_EDGE}, {"shortest_edge": n} or {"height": h, "width": w}; got ${JSON.stringify(s)}`);
     }
   }
 
   let cropSize = { height: 224, width: 224 };
   const cs = cfg.crop_size;
   if (cs !== undefined && cs !== null) {
-    if (isPosInt(cs)) cropSize = { height: cs, width: cs };
-    else if (isObject(cs) && isPosInt(cs.height) && isPosInt(cs.width)) cropSize = { height: cs.height, width: cs.width };
-    else throw new PreprocessorConfigError(`"crop_size" must be a positive integer or {"height": h, "width": w} with positive integers; got ${JSON.stringify(cs)}`);
+    if (isEdge(cs)) cropSize = { height: cs, width: cs };
+    else if (isObject(cs) && isEdge(cs.height) && isEdge(cs.width)) cropSize = { height: cs.height, width: cs.width };
+    else throw new PreprocessorConfigError(`"crop_size" must be an integer in 1…${MAX_PREPROCESS_EDGE} or {"height": h, "width": w} with such integers; got ${JSON.stringify(cs)}`);
   }
 
   let resample: Resample = 'bicubic';

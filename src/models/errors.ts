@@ -25,6 +25,8 @@ export type ModelLoadErrorCode =
   | 'undifferentiable'
   /** A quantised graph in a form the loader cannot turn back into float32. */
   | 'quantization'
+  /** A broken graph (cycle, dangling input, impossible shape or size): refused up front, naming the node. */
+  | 'invalid-graph'
   /** The combined model.onnx cannot be split into a vision and a text tower. */
   | 'combined-split'
   /** The caller aborted (AbortSignal). */

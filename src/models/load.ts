@@ -15,6 +15,7 @@ import type { ClipConfig } from '../onnx/clip/config';
 import { clipConfigFromJson } from '../onnx/clip/folder';
 import { unsupportedOps } from '../onnx/autodiff/build';
 import type { Dim, Model, ValueInfo } from '../onnx/ir';
+import { GraphError } from '../onnx/errors';
 import { simplify } from '../onnx/passes';
 import { encodeModel } from '../onnx/proto';
 import { parsePreprocessorConfig, type ClipPreprocessorConfig } from '../image/preprocess';
@@ -182,6 +183,7 @@ function towerAnalysis(model: Model, input: ValueInfo, shape: number[], file: st
   try {
     analysed = simplify(model, { inputShapes: { [input.name]: shape } });
   } catch (e) {
+    if (e instanceof GraphError) throw new ModelLoadError('invalid-graph', `${file}: ${e.message}`, file);
     warnings.push(`${file}: constant folding for the op check failed (${(e as Error)?.message ?? e}); listing ops of the unfolded graph`);
   }
   return unsupportedOps(analysed);

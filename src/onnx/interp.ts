@@ -10,6 +10,7 @@ import {
   attrValue, castTensor, dtypeFromCode, isFloat, numbersToData, numel, strides, tensorFromNumbers, tensorToInts,
   tensorToNumbers, type DType, type Node, type Tensor,
 } from './ir';
+import { GraphError } from './errors';
 
 export function broadcastShapes(...shapes: readonly number[][]): number[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
@@ -19,7 +20,7 @@ export function broadcastShapes(...shapes: readonly number[][]): number[] {
       const o = rank - s.length + i;
       const d = s[i];
       if (d === 1) continue;
-      if (out[o] !== 1 && out[o] !== d) throw new Error(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
+      if (out[o] !== 1 && out[o] !== d) throw new GraphError(`shapes [${shapes.map((x) => x.join(',')).join('] and [')}] do not broadcast`);
       out[o] = d;
     }
   }
@@ -110,7 +111,7 @@ export function resolveSlice(dims: number[], starts: number[], ends: number[], a
     const a = normAxis(ax[i], rank);
     const d = dims[a];
     const s = steps?.[i] ?? 1;
-    if (s === 0) throw new Error('Slice step 0');
+    if (s === 0) throw new GraphError('Slice step 0');
     let b = starts[i], e = ends[i];
     if (b < 0) b += d;
     if (e < 0) e += d;
@@ -160,7 +161,7 @@ export function resolveReshape(inDims: number[], shape: number[], allowzero = fa
     const known = out.reduce((a, s, i) => (i === neg ? a : a * s), 1);
     out[neg] = known === 0 ? 0 : numel(inDims) / known;
   }
-  if (numel(out) !== numel(inDims)) throw new Error(`cannot reshape [${inDims}] to [${shape}]`);
+  if (numel(out) !== numel(inDims)) throw new GraphError(`cannot reshape [${inDims}] to [${shape}]`);
   return out;
 }
 
@@ -193,7 +194,7 @@ function gather(data: Tensor, indices: Tensor, axis: number): Tensor {
   for (let o = 0; o < outer; o++) {
     for (const raw of idx) {
       const i = raw < 0 ? raw + d : raw;
-      if (i < 0 || i >= d) throw new Error(`Gather index ${raw} out of range for axis of size ${d}`);
+      if (i < 0 || i >= d) throw new GraphError(`Gather index ${raw} out of range for axis of size ${d}`);
       for (let j = 0; j < inner; j++) flat[k++] = (o * d + i) * inner + j;
     }
   }

@@ -9,6 +9,7 @@
  * - `Model`: a graph plus opset imports and the model-level metadata needed to write it back.
  */
 
+import { GraphError } from './errors';
 export type DType =
   | 'float32' | 'float64' | 'float16' | 'bfloat16'
   | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
@@ -454,7 +455,7 @@ export function topoSort(g: Graph): Node[] {
     let count = 0;
     for (const i of new Set(n.inputs)) {
       if (available.has(i)) continue;
-      if (!prod.has(i)) throw new Error(`${describeNode(n)} reads '${i}', which no node, graph input or initializer provides`);
+      if (!prod.has(i)) throw new GraphError(`${describeNode(n)} reads '${i}', which no node, graph input or initializer provides`);
       count++;
       let l = waiting.get(i);
       if (!l) waiting.set(i, (l = []));
@@ -483,7 +484,7 @@ export function topoSort(g: Graph): Node[] {
   }
   if (out.length !== g.nodes.length) {
     const stuck = g.nodes.find((n) => pending.get(n)! > 0)!;
-    throw new Error(`graph has a cycle through ${describeNode(stuck)}`);
+    throw new GraphError(`graph has a cycle through ${describeNode(stuck)}`);
   }
   return out;
 }

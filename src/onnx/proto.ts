@@ -151,7 +151,12 @@ function decodeNode(r: Reader, end: number): Node {
       case 2: n.outputs.push(r.string()); break;
       case 3: n.name = r.string(); break;
       case 4: n.op = r.string(); break;
-      case 5: { const [name, a] = decodeAttr(r, sub(r)); n.attrs[name] = a; break; }
+      case 5: {
+        // An own data property: an attribute named '__proto__' must not replace the object's prototype.
+        const [name, a] = decodeAttr(r, sub(r));
+        Object.defineProperty(n.attrs, name, { value: a, enumerable: true, writable: true, configurable: true });
+        break;
+      }
       case 7: n.domain = r.string(); break;
       default: (n.unknown ??= []).push(readUnknown(r, f, wire));
     }
@@ -237,6 +242,12 @@ function decodeValueInfo(r: Reader, end: number): ValueInfo {
   return dims ? { name, dtype, dims } : { name, dtype };
 }
 
+/** A dim from the file: a non-negative integer below 2^53 (a crafted one would turn into a huge or NaN size). */
+function checkedDim(d: number, where: string): number {
+  if (!Number.isSafeInteger(d) || d < 0) throw new Error(`${where} has an invalid dim ${d} (dims must be integers in 0…2^53-1)`);
+  return d;
+}
+
 function decodeShape(r: Reader, end: number): Dim[] {
   const dims: Dim[] = [];
   while (r.pos < end) {
@@ -246,7 +257,7 @@ function decodeShape(r: Reader, end: number): Dim[] {
     let d: Dim = null;
     while (r.pos < dEnd) {
       const t = r.uint32();
-      if (t >>> 3 === 1) d = readInt(r);
+      if (t >>> 3 === 1) d = checkedDim(readInt(r), 'a value_info / graph input shape');
       else if (t >>> 3 === 2) d = r.string();
       else r.skipType(t & 7);
     }
@@ -278,7 +289,7 @@ function decodeTensor(r: Reader, end: number): { name: string; tensor: Tensor } 
     const tag = r.uint32();
     const f = tag >>> 3, wire = tag & 7;
     switch (f) {
-      case 1: readRepeated(r, wire, () => dims.push(readInt(r))); break;
+      case 1: readRepeated(r, wire, () => dims.push(checkedDim(readInt(r), 'a tensor'))); break;
       case 2: code = r.int32(); break;
       case 4: if (wire === 2) packedFloat.push(r.bytes()); else floatVals.push(r.float()); break;
       case 5: readRepeated(r, wire, () => int32.push(r.int32())); break;

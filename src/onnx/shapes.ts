@@ -11,6 +11,7 @@ import {
   attrValue, describeNode, dtypeFromCode, numel, tensorToInts, topoSort,
   type DType, type Graph, type Model, type Node, type Tensor,
 } from './ir';
+import { GraphError } from './errors';
 
 export interface TensorInfo {
   dtype: DType;
@@ -31,8 +32,49 @@ export interface PropagateOptions extends ShapeOptions {
   evaluate?: boolean;
   /** Tensors whose values must not be propagated to consumers (trainable weights, perturbation targets). */
   keep?: ReadonlySet<string>;
-  /** Skip evaluating nodes producing more elements than this (default 2^26). DequantizeLinear is always evaluated. */
+  /** Skip evaluating nodes producing more elements than this (default 2^26), checked on the inferred shape before
+   * anything is allocated. DequantizeLinear is always evaluated. */
   maxFoldElements?: number;
+  /** Folding stops with an error once it has taken this long (default 20 s): a file must not stall the tab. */
+  foldTimeBudgetMs?: number;
+}
+
+/** The largest element count any inferred tensor may have: above it the file is refused (a crafted size bomb). */
+export const MAX_TENSOR_ELEMENTS = 2 ** 32;
+
+/** Names of tensors the graph outputs depend on: nodes producing nothing in it are neither evaluated nor required. */
+function liveTensors(g: Graph): Set<string> {
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const live = new Set<string>();
+  const stack = g.outputs.map((v) => v.name);
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (live.has(name)) continue;
+    live.add(name);
+    const n = producer.get(name);
+    if (!n) continue;
+    for (const i of n.inputs) if (i && !live.has(i)) stack.push(i);
+    for (const a of Object.values(n.attrs)) if (a.type === 'graph' || a.type === 'graphs') for (const sg of a.type === 'graph' ? [a.value] : a.value) for (const sn of sg.nodes) for (const i of sn.inputs) if (i && !live.has(i)) stack.push(i);
+  }
+  return live;
+}
+
+/** Refuses shapes no real model has: negative, fractional, non-finite or ≥ 2^53 dims, or too many elements. */
+function checkInferredShape(node: Node, output: number, dims: number[]): void {
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new GraphError(`${describeNode(node)}: output ${output} has an invalid dim ${d} in [${dims.join(',')}]`);
+  }
+  if (numel(dims) > MAX_TENSOR_ELEMENTS) throw new GraphError(`${describeNode(node)}: output ${output} has ${numel(dims)} elements ([${dims.join(',')}]), over the limit of ${MAX_TENSOR_ELEMENTS}`);
+}
+
+/** A Transpose perm must be a permutation of 0…rank-1 (a crafted one would otherwise read undefined dims). */
+export function checkPerm(node: Node, perm: number[], rank: number): number[] {
+  const seen = new Set(perm);
+  if (perm.length !== rank || seen.size !== rank || perm.some((p) => !Number.isInteger(p) || p < 0 || p >= rank)) {
+    throw new GraphError(`${describeNode(node)}: perm [${perm.join(',')}] is not a permutation of 0…${rank - 1}`);
+  }
+  return perm;
 }
 
 export interface PropagateResult {
@@ -55,7 +97,10 @@ export function resolveInputShapes(g: Graph, o: ShapeOptions): Map<string, Tenso
     }
     if (!v.dims) throw new Error(`graph input '${v.name}' has unknown rank; pass inputShapes['${v.name}']`);
     const dims = v.dims.map((d, i) => {
-      if (typeof d === 'number' && d >= 0) return d;
+      if (typeof d === 'number' && d >= 0) {
+        if (!Number.isSafeInteger(d)) throw new GraphError(`graph input '${v.name}' dim ${i} is ${d}, not a valid size`);
+        return d;
+      }
       if (typeof d === 'string' && o.dims?.[d] !== undefined) return o.dims[d];
       if (i === 0 && o.batch !== undefined) return o.batch;
       throw new Error(`graph input '${v.name}' dim ${i} is ${typeof d === 'string' ? `symbolic ('${d}')` : 'unknown'}; pass ${typeof d === 'string' ? `dims: { ${d}: … }, ` : ''}batch or inputShapes['${v.name}']`);
@@ -174,7 +219,7 @@ const SHAPES: Record<string, ShapeFn> = {
   MatMul: (c) => {
     const a = c.x(0).dims, b = c.x(1).dims;
     const A = a.length === 1 ? [1, a[0]] : a, B = b.length === 1 ? [b[0], 1] : b;
-    if (A[A.length - 1] !== B[B.length - 2]) throw new Error(`${describeNode(c.node)}: inner dims of [${a}] and [${b}] differ`);
+    if (A[A.length - 1] !== B[B.length - 2]) throw new GraphError(`${describeNode(c.node)}: inner dims of [${a}] and [${b}] differ`);
     const batch = broadcastShapes(A.slice(0, -2), B.slice(0, -2));
     const dims = [...batch, ...(a.length === 1 ? [] : [A[A.length - 2]]), ...(b.length === 1 ? [] : [B[B.length - 1]])];
     return [{ dtype: c.x(0).dtype, dims }];
@@ -229,7 +274,7 @@ const SHAPES: Record<string, ShapeFn> = {
   Squeeze: (c) => [{ dtype: c.x(0).dtype, dims: squeezeDims(c.x(0).dims, c.opset >= 13 ? c.ints(1, 'axes') : c.attr<number[] | undefined>('axes', undefined)) }],
   Transpose: (c) => {
     const x = c.x(0).dims;
-    const perm = c.attr<number[]>('perm', x.map((_, i) => x.length - 1 - i));
+    const perm = checkPerm(c.node, c.attr<number[]>('perm', x.map((_, i) => x.length - 1 - i)), x.length);
     return [{ dtype: c.x(0).dtype, dims: perm.map((p) => x[p]) }];
   },
   Concat: (c) => {
@@ -252,6 +297,7 @@ const SHAPES: Record<string, ShapeFn> = {
   Expand: (c) => [{ dtype: c.x(0).dtype, dims: broadcastShapes(c.x(0).dims, c.ints(1, 'shape')!) }],
   Tile: (c) => {
     const reps = c.ints(1, 'repeats')!;
+    if (reps.length !== c.x(0).dims.length) throw new GraphError(`${describeNode(c.node)}: ${reps.length} repeats for a rank-${c.x(0).dims.length} input`);
     return [{ dtype: c.x(0).dtype, dims: c.x(0).dims.map((d, i) => d * reps[i]) }];
   },
   Gather: (c) => {
@@ -277,6 +323,7 @@ const SHAPES: Record<string, ShapeFn> = {
   },
   Range: (c) => {
     const v = [0, 1, 2].map((i) => c.ints(i, ['start', 'limit', 'delta'][i])![0]);
+    if (!v.every(Number.isFinite) || v[2] === 0) throw new GraphError(`${describeNode(c.node)}: Range(${v.join(', ')}) has no finite length`);
     return [{ dtype: c.x(0).dtype, dims: [Math.max(Math.ceil((v[1] - v[0]) / v[2]), 0)] }];
   },
   ConstantOfShape: (c) => {
@@ -318,14 +365,36 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
   }
   const visible = (name: string) => (keep.has(name) ? undefined : values.get(name));
   const order = topoSort(g);
+  const live = liveTensors(g);
+  const budgetMs = o.foldTimeBudgetMs ?? 20_000;
+  const started = Date.now();
   for (const node of order) {
+    const isLive = node.outputs.some((x) => x && live.has(x));
+    try {
+      try {
+        inferNode(node, isLive);
+      } catch (e) {
+        // A crash inside a shape rule means the file broke an assumption (an attribute of the wrong kind, an
+        // arity the op does not have): report it as a broken graph naming the node.
+        if (e instanceof TypeError || e instanceof RangeError) throw new GraphError(`${describeNode(node)}: malformed node (${e.message})`);
+        if (e instanceof GraphError && !e.message.includes(describeNode(node))) throw new GraphError(`${describeNode(node)}: ${e.message}`);
+        throw e;
+      }
+    } catch (e) {
+      // A side node no output depends on may be broken; it is dropped later, so only live nodes must infer.
+      if (isLive) throw e;
+    }
+  }
+  return { info, values, order };
+
+  function inferNode(node: Node, isLive: boolean): void {
     const ins = node.inputs.map((n) => (n ? info.get(n) : undefined));
     const ctx: ShapeCtx = {
       node, opset, count: node.inputs.filter(Boolean).length,
       in: (i) => ins[i],
       x: (i) => {
         const t = ins[i];
-        if (!t) throw new Error(`${describeNode(node)}: input ${i} ('${node.inputs[i] ?? ''}') is missing or has no shape`);
+        if (!t) throw new GraphError(`${describeNode(node)}: input ${i} ('${node.inputs[i] ?? ''}') is missing or has no shape`);
         return t;
       },
       ints: (i, what) => {
@@ -337,25 +406,30 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
       },
       attr: <T>(name: string, fallback: T) => attrValue<T>(node, name, fallback),
     };
+    const domainOk = !node.domain || node.domain === 'ai.onnx';
     let outInfo: TensorInfo[] | undefined;
     let outVals: Tensor[] | undefined;
-    const domainOk = !node.domain || node.domain === 'ai.onnx';
-    if (doEval && domainOk) {
-      const inVals = node.inputs.map((n) => (n ? visible(n) : undefined));
-      const allConst = node.inputs.every((n, i) => !n || inVals[i]);
-      if (node.op === 'Shape' || node.op === 'Size') {
-        outVals = evaluate(node, [{ dtype: ins[0]!.dtype, dims: ins[0]!.dims, data: new Float32Array(0) }]);
-      } else if (allConst) {
-        outVals = evaluate(node, inVals);
-      }
-    }
     if (node.op === 'Constant') {
+      outVals = domainOk ? evaluate(node, []) : undefined;
       if (!outVals) throw new Error(`${describeNode(node)} has no value`);
       outInfo = outVals.map((t) => ({ dtype: t.dtype, dims: [...t.dims] }));
     } else {
       const fn = domainOk ? SHAPES[node.op] : undefined;
       if (!fn) throw new Error(`shape inference does not know op ${describeNode(node)}`);
+      // The shape comes first: the file's numbers are checked before folding allocates anything.
       outInfo = fn(ctx);
+      outInfo.forEach((inf, i) => inf && checkInferredShape(node, i, inf.dims));
+      const small = outInfo.every((inf) => !inf || numel(inf.dims) <= maxEl) || node.op === 'DequantizeLinear';
+      if (doEval && domainOk && isLive && small) {
+        if (Date.now() - started > budgetMs) throw new Error(`${describeNode(node)}: constant folding took over ${budgetMs} ms; the graph is too expensive to fold`);
+        const inVals = node.inputs.map((n) => (n ? visible(n) : undefined));
+        const allConst = node.inputs.every((n, i) => !n || inVals[i]);
+        if (node.op === 'Shape' || node.op === 'Size') {
+          outVals = evaluate(node, [{ dtype: ins[0]!.dtype, dims: ins[0]!.dims, data: new Float32Array(0) }]);
+        } else if (allConst) {
+          outVals = evaluate(node, inVals);
+        }
+      }
     }
     node.outputs.forEach((name, i) => {
       if (!name) return;
@@ -363,15 +437,14 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
       if (!inf) throw new Error(`${describeNode(node)}: no shape for output ${i}`);
       info.set(name, inf);
       const v = outVals?.[i];
-      if (v && (numel(v.dims) <= maxEl || node.op === 'DequantizeLinear')) {
+      if (v && (doEval || node.op !== 'Constant')) {
         if (v.dims.join(',') !== inf.dims.join(',') || v.dtype !== inf.dtype) {
-          throw new Error(`internal: ${describeNode(node)} evaluated to ${v.dtype}[${v.dims}] but inference says ${inf.dtype}[${inf.dims}]`);
+          throw new GraphError(`${describeNode(node)} evaluated to ${v.dtype}[${v.dims}] but inference says ${inf.dtype}[${inf.dims}]`);
         }
         values.set(name, v);
       }
     });
   }
-  return { info, values, order };
 }
 
 /** Concrete dtype and dims of every tensor in the model (inputs resolved per `ShapeOptions`). */

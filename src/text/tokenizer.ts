@@ -18,6 +18,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 
 /** Thrown for a tokenizer.json (or tokenizer_config.json) that cannot be used; the message says what is wrong. */
+import { MAX_CONTEXT_LENGTH, checkTokenId, checkTokenizerRegexes } from './tokenizerLimits';
 export class TokenizerJsonError extends Error {
   constructor(message: string) {
     super(message);
@@ -118,8 +119,12 @@ function validateTokenizerJson(j: Json): void {
       if (!isObject(t) || !isId(t.id) || typeof t.content !== 'string' || t.content === '') {
         throw new TokenizerJsonError(`tokenizer.json added_tokens[${i}] needs an integer "id" and a non-empty "content"`);
       }
+      checkTokenId(t.id as number, `added_tokens[${i}]`);
     });
   }
+  if (isObject(model.vocab)) for (const [tok, id] of Object.entries(model.vocab)) if (isId(id)) checkTokenId(id, `vocab entry ${JSON.stringify(tok).slice(0, 40)}`);
+  checkTokenizerRegexes(j.normalizer, 'normalizer');
+  checkTokenizerRegexes(j.pre_tokenizer, 'pre_tokenizer');
   for (const key of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder'] as const) {
     const v = j[key];
     if (v !== undefined && v !== null && (!isObject(v) || typeof v.type !== 'string')) {
@@ -308,12 +313,16 @@ export class ClipTokenizer {
       ?? fixed
       ?? cfgMax
       ?? 77;
-    if (!Number.isInteger(contextLength) || contextLength < 2) {
-      throw new TokenizerJsonError(`context length must be an integer ≥ 2 (room for start and end tokens), got ${contextLength}`);
+    if (!Number.isInteger(contextLength) || contextLength < 2 || contextLength > MAX_CONTEXT_LENGTH) {
+      throw new TokenizerJsonError(`context length (tokenizer.json truncation.max_length / padding) must be an integer in 2…${MAX_CONTEXT_LENGTH} (room for start and end tokens), got ${contextLength}`);
     }
 
     let maxId = 0;
     for (const id of lib.get_vocab(true).values()) if (id > maxId) maxId = id;
+    // The text tower pools at ArgMax(input_ids): that is the EOS position only if EOS has the highest id.
+    if (eos.id !== maxId) {
+      throw new TokenizerJsonError(`tokenizer.json end-of-text token ${JSON.stringify(eos.content)} has id ${eos.id} but the highest id is ${maxId}; CLIP's text pooling needs EOS to be the highest id`);
+    }
 
     const have = normalizerSteps(j.normalizer);
     const mode = options.clean ?? 'auto';

@@ -188,6 +188,12 @@ export function clipConfigJson(c: ClipConfig, o: { logitScale?: number; bosId?: 
  * A ClipConfig from an HF CLIPConfig config.json (ours or a real one such as openai/clip-vit-base-patch32's).
  * Missing fields take HF's CLIPTextConfig / CLIPVisionConfig defaults (= ViT-B/32).
  */
+/** Upper bounds of config.json size fields (others: 8192). */
+export const CONFIG_SIZE_LIMITS: Readonly<Record<string, number>> = {
+  hidden_size: 8192, intermediate_size: 32768, num_hidden_layers: 128, num_attention_heads: 128, image_size: 1024,
+  patch_size: 1024, vocab_size: 2 ** 20, max_position_embeddings: 4096, projection_dim: 8192,
+};
+
 export function clipConfigFromJson(json: string | unknown): ClipConfig {
   const j = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
   if (typeof j !== 'object' || j === null) throw new TypeError('config.json must be a JSON object');
@@ -199,6 +205,13 @@ export function clipConfigFromJson(json: string | unknown): ClipConfig {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new TypeError(`config.json: ${k} must be a number, got ${JSON.stringify(v)}`);
     return v;
   };
+  // Sizes become weight allocations and loops: bounded well above every released CLIP (ViT-bigG: width 1664, 48 layers).
+  const size = (o: Record<string, unknown>, k: string, dflt: number): number => {
+    const v = num(o, k, dflt);
+    const max = CONFIG_SIZE_LIMITS[k] ?? 8192;
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`config.json: ${k} must be an integer in 1…${max}, got ${v}`);
+    return v;
+  };
   const act = (o: Record<string, unknown>): ClipActivation => {
     const a = o.hidden_act ?? 'quick_gelu';
     if (a !== 'quick_gelu' && a !== 'gelu') throw new RangeError(`config.json: hidden_act ${JSON.stringify(a)} is not supported (quick_gelu or gelu)`);
@@ -208,19 +221,19 @@ export function clipConfigFromJson(json: string | unknown): ClipConfig {
   if (ta !== va) throw new RangeError(`config.json: text and vision hidden_act differ (${ta} / ${va}); one activation for both towers is supported`);
   const te = num(tc, 'layer_norm_eps', 1e-5), ve = num(vc, 'layer_norm_eps', 1e-5);
   if (te !== ve) throw new RangeError(`config.json: text and vision layer_norm_eps differ (${te} / ${ve})`);
-  const tw = num(tc, 'hidden_size', 512), vw = num(vc, 'hidden_size', 768);
+  const tw = size(tc, 'hidden_size', 512), vw = size(vc, 'hidden_size', 768);
   const channels = num(vc, 'num_channels', 3);
   if (channels !== 1 && channels !== 3) throw new RangeError(`config.json: num_channels must be 1 or 3, got ${channels}`);
   const c: ClipConfig = {
-    imageSize: num(vc, 'image_size', 224),
+    imageSize: size(vc, 'image_size', 224),
     channels,
-    patchSize: num(vc, 'patch_size', 32),
-    vision: { width: vw, layers: num(vc, 'num_hidden_layers', 12), heads: num(vc, 'num_attention_heads', 12), mlpRatio: num(vc, 'intermediate_size', 3072) / vw },
+    patchSize: size(vc, 'patch_size', 32),
+    vision: { width: vw, layers: size(vc, 'num_hidden_layers', 12), heads: size(vc, 'num_attention_heads', 12), mlpRatio: size(vc, 'intermediate_size', 3072) / vw },
     text: {
-      vocabSize: num(tc, 'vocab_size', 49408), contextLength: num(tc, 'max_position_embeddings', 77),
-      width: tw, layers: num(tc, 'num_hidden_layers', 12), heads: num(tc, 'num_attention_heads', 8), mlpRatio: num(tc, 'intermediate_size', 2048) / tw,
+      vocabSize: size(tc, 'vocab_size', 49408), contextLength: size(tc, 'max_position_embeddings', 77),
+      width: tw, layers: size(tc, 'num_hidden_layers', 12), heads: size(tc, 'num_attention_heads', 8), mlpRatio: size(tc, 'intermediate_size', 2048) / tw,
     },
-    projectionDim: num(j, 'projection_dim', 512),
+    projectionDim: size(j, 'projection_dim', 512),
     activation: ta,
     layerNormEps: te,
     logitScale: num(j, 'logit_scale', num(j, 'logit_scale_init_value', CLIP_LOGIT_SCALE_INIT)),
