@@ -18,13 +18,8 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 
 /** Thrown for a tokenizer.json (or tokenizer_config.json) that cannot be used; the message says what is wrong. */
-import { MAX_CONTEXT_LENGTH, checkTokenId, checkTokenizerRegexes } from './tokenizerLimits';
-export class TokenizerJsonError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenizerJsonError';
-  }
-}
+import { MAX_CONTEXT_LENGTH, TokenizerJsonError, checkTokenId, checkTokenizerRegexes } from './tokenizerLimits';
+export { TokenizerJsonError };
 
 export interface SpecialToken {
   content: string;

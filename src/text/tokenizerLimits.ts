@@ -2,7 +2,13 @@
  * Limits on what a tokenizer.json may ask for. Regexes from the file run in the page's thread, where a catastrophic
  * backtracking pattern (`(.*)*\.x`) cannot be interrupted, so only the patterns real tokenizers ship are accepted.
  */
-import { TokenizerJsonError } from './tokenizer';
+/** A tokenizer.json the workbench refuses (its message names the field). Re-exported by ./tokenizer. */
+export class TokenizerJsonError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenizerJsonError';
+  }
+}
 
 /** Largest token id accepted: real vocabularies stay below ~260k; an id of 2^31 made the library hang. */
 export const MAX_TOKEN_ID = 2 ** 20;

@@ -51,7 +51,6 @@ describe('results validator', () => {
     const f = sampleFile(rng);
     const v = validateResults(JSON.parse(JSON.stringify(f)));
     expect(v).toEqual(f);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a copy of the file, mutated field by field into hostile shapes
     const bad = (mut: (x: any) => void, re: RegExp) => {
       const x = JSON.parse(JSON.stringify(f));
       mut(x);
