@@ -2,6 +2,10 @@
  * The attack playground's engine (no React): runs src/attacks on the model the workbench shows and reports
  * everything through the attack store (src/state/attack.ts).
  *
+ * Over 700 lines on purpose for now: it is split by concern when compute moves into the Worker engine (issue 18:
+ * model/session cache, single attack, batch attack, compare slot), so that the split follows the new command/event
+ * boundary instead of being done twice.
+ *
  *  - Model: the one the Model panel shows (src/engine/model.ts: the bundled pre-trained tiny CLIP when
  *    public/models/tiny-clip/ exists, else a random-init tiny CLIP built in the browser, or a confirmed URL folder),
  *    validated by the model loader (src/models, `loadClipModel` over the folder's files).

@@ -1,4 +1,7 @@
 /**
+ * (Over 700 lines: one pass over the graph whose stages share the plan's state; issue 18's "one place per op"
+ * moves the per-op lowering out of it, which is where it splits.)
+ *
  * From an ONNX model to an execution plan, once per built graph:
  *  1. every op is checked against the executor's table (an unknown op is an error naming the op and the node);
  *  2. `simplify` fixes the shapes (batch etc.), folds constant sub-graphs and sorts the nodes; `propagate` gives
