@@ -22,7 +22,7 @@ import { residualDistance, ridgeFromSpectrum, subspaceLoss } from '../subspace';
 import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
 import { MIN_AUTO_RIDGE, resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
-import { axpy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, l2, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
+import { axpy, ensemble, ensembleBackward, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
@@ -118,7 +118,7 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       let loss = a.ceWeight * ce.meanLoss;
       const gA = Float64Array.from(ce.gradImages, (v) => a.ceWeight * v);
       const gClassEmb = text.trainable ? Float64Array.from(ce.gradTexts, (v) => a.ceWeight * v) : undefined;
-      const termGradNorms: Record<string, number> = { ce: Math.hypot(l2(gA), gClassEmb ? l2(gClassEmb) : 0) };
+      const termGradNorms: Record<string, number> = { ce: gradNorm(gA, gClassEmb) };
 
       // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
       const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D), Tn = normalizeRows(t.prompts, C * G, D);
@@ -209,16 +209,15 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       };
       const gX = new Float64Array(N * D), gPromptsAll = new Float64Array(C * G * D);
       for (const [name, part] of Object.entries(parts)) {
-        let sq = 0;
+        const raws: Float64Array[] = [];
         for (const key of ['gX', 'gA', 'gT'] as const) {
           const gr = part[key];
           if (!gr || (key === 'gT' && !text.trainable)) continue;
           const raw = back[key](gr);
-          sq += l2(raw) ** 2;
+          raws.push(raw);
           axpy(key === 'gX' ? gX : key === 'gA' ? gA : gPromptsAll, raw);
         }
-        if (name === 'advText' && advText) sq += l2(advText.grad) ** 2;
-        termGradNorms[name] = Math.sqrt(sq);
+        termGradNorms[name] = gradNorm(...raws, name === 'advText' ? advText?.grad : undefined);
       }
       // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: skip its backward.
       await model.visionBackward(X.state!, gX, { weights: gX.some((v) => v !== 0) });
