@@ -93,7 +93,8 @@ function editJson(rng: Rng, j: any): string {
     for (const k of p.slice(0, -1)) o = o?.[k];
     if (!o || typeof o !== 'object') continue;
     const key = p[p.length - 1];
-    o[key] = key === 'Regex' || rng.next() < 0.1 ? pick(rng, REGEXES) : pick(rng, VALUES);
+    // A fresh copy: the same [] or {} placed twice could be nested into itself (a circular tree) by a later edit.
+    o[key] = key === 'Regex' || rng.next() < 0.1 ? pick(rng, REGEXES) : structuredClone(pick(rng, VALUES));
   }
   return JSON.stringify(j);
 }
