@@ -74,7 +74,13 @@ function take(t: Tensor, dims: number[], flat: ArrayLike<number>): Tensor {
   return { dtype: t.dtype, dims, data: out };
 }
 
-function normAxis(a: number, rank: number): number {
+/**
+ * An axis in [-rank, rank) (Flatten: [-rank, rank], `upTo`) made non-negative; anything else (a hostile 2^31) is
+ * refused before it indexes an array.
+ */
+function normAxis(a: number, rank: number, upTo = false): number {
+  const hi = upTo ? rank + 1 : rank;
+  if (!Number.isInteger(a) || a < -rank || a >= hi) throw new RangeError(`axis ${a} is outside [${-rank}, ${hi}) for a rank-${rank} tensor`);
   return a < 0 ? a + rank : a;
 }
 
@@ -332,7 +338,7 @@ export function evaluate(node: Node, ins: (Tensor | undefined)[]): Tensor[] | un
       return [{ ...x!, dims }];
     }
     case 'Flatten': {
-      const a = normAxis(attrValue(node, 'axis', 1), x!.dims.length);
+      const a = normAxis(attrValue(node, 'axis', 1), x!.dims.length, true);
       return [{ ...x!, dims: [numel(x!.dims.slice(0, a)), numel(x!.dims.slice(a))] }];
     }
     case 'Unsqueeze': {

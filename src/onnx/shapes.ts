@@ -135,7 +135,13 @@ const broadcast: ShapeFn = (c) => {
 const compare: ShapeFn = (c) => [{ dtype: 'bool', dims: broadcastShapes(c.x(0).dims, c.x(1).dims) }];
 const boolSame: ShapeFn = (c) => [{ dtype: 'bool', dims: [...c.x(0).dims] }];
 
-function normAxis(a: number, rank: number): number {
+/**
+ * An axis in [-rank, rank) (Flatten: [-rank, rank], `upTo`) made non-negative; anything else (a hostile 2^31) is
+ * refused before it indexes an array.
+ */
+function normAxis(a: number, rank: number, upTo = false): number {
+  const hi = upTo ? rank + 1 : rank;
+  if (!Number.isInteger(a) || a < -rank || a >= hi) throw new RangeError(`axis ${a} is outside [${-rank}, ${hi}) for a rank-${rank} tensor`);
   return a < 0 ? a + rank : a;
 }
 
@@ -267,7 +273,7 @@ const SHAPES: Record<string, ShapeFn> = {
   Reshape: (c) => [{ dtype: c.x(0).dtype, dims: resolveReshape(c.x(0).dims, c.ints(1, 'shape')!, c.attr('allowzero', 0) === 1) }],
   Flatten: (c) => {
     const x = c.x(0).dims;
-    const a = normAxis(c.attr('axis', 1), x.length);
+    const a = normAxis(c.attr('axis', 1), x.length, true);
     return [{ dtype: c.x(0).dtype, dims: [numel(x.slice(0, a)), numel(x.slice(a))] }];
   },
   Unsqueeze: (c) => [{ dtype: c.x(0).dtype, dims: unsqueezeDims(c.x(0).dims, c.opset >= 13 ? c.ints(1, 'axes')! : c.attr<number[]>('axes', [])) }],
