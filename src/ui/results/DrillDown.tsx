@@ -7,6 +7,7 @@ import { useMemo, useState } from 'react';
 import { drillDown, formatEps, runsWithCell, type ImageOutcome } from '../../methods/resultsView';
 import type { ResultsFile, ResultsRun } from '../../methods/results';
 import type { ResultsSelection } from '../../state/results';
+import { BundledImages } from './BundledImages';
 
 /** Squares drawn at most (the lists of differing images are always complete). */
 const MAX_SQUARES = 5000;
@@ -83,16 +84,18 @@ export function DrillDown({ file, cell, runA, runB, onRuns }: {
             </div>
             {total > shown.length && <p className="muted small">Showing the first {shown.length} of {total} images.</p>}
             {picked !== null && picked < v.n && (
-              <p className="small" data-testid="results-image-detail">
-                Image <b>{picked}</b> of {cell.set} (its index in the split, in the bundle&apos;s order): <b>A</b> ({runLabel(v.a.run)}) {WORD[v.a.outcomes[picked]]};{' '}
-                <b>B</b> ({runLabel(v.b.run)}) {WORD[v.b.outcomes[picked]]}.
-              </p>
+              <div className="res-picked">
+                <BundledImages set={cell.set} indices={[picked]} title="Picked image" testId="results-picked-image" counted={false} />
+                <p className="small" data-testid="results-image-detail">
+                  Image <b>{picked}</b> of {cell.set} (its index in the split, in the bundle&apos;s order): <b>A</b> ({runLabel(v.a.run)}) {WORD[v.a.outcomes[picked]]};{' '}
+                  <b>B</b> ({runLabel(v.b.run)}) {WORD[v.b.outcomes[picked]]}.
+                </p>
+              </div>
             )}
-            <details className="small">
-              <summary>Lists: only A right ({v.onlyA.length}), only B right ({v.onlyB.length})</summary>
-              <p data-testid="results-only-a">only A: {v.onlyA.join(', ') || 'none'}</p>
-              <p data-testid="results-only-b">only B: {v.onlyB.join(', ') || 'none'}</p>
-            </details>
+            <div className="res-thumb-pair">
+              <BundledImages set={cell.set} indices={v.onlyA} title="Only A right under attack" testId="results-only-a" />
+              <BundledImages set={cell.set} indices={v.onlyB} title="Only B right under attack" testId="results-only-b" />
+            </div>
           </>
         );
       })()}
