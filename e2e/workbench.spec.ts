@@ -93,7 +93,7 @@ test('the data panel shows a grid of bundled Fashion-MNIST images with their lab
   await expect(grid.locator('canvas')).toHaveCount(60, { timeout: 60_000 });
   await table.getByText('MNIST', { exact: true }).click();
   await expect(grid.locator('figcaption').first()).toHaveText(/^[0-9]$/, { timeout: 60_000 });
-  await expect.poll(() => new URL(page.url()).hash).toMatch(/x=v1\./);
+  await expect.poll(() => new URL(page.url()).hash).toMatch(/x=v2\./);
   expect(w.errors).toEqual([]);
 });
 
@@ -113,7 +113,7 @@ test('a shared link restores the configuration, and edits keep the address bar a
   await expect(attack.locator('[data-path="attack.steps"] input')).toHaveValue('37');
   await expect(attack.locator('[data-path="attack.type"] select')).toHaveValue('apgd-dlr');
   await page.locator('[data-panel="finetune"]').click();
-  await expect(page.locator('[data-path="method.kind"] select')).toHaveValue('pmg-aft');
+  await expect(page.locator('[data-path="fineTune.method"] select')).toHaveValue('pmg-aft');
   await expect(page.locator('[data-path="fineTune.pmgAft.beta"] input')).toHaveValue('2.5');
   // Edit a field: the fragment follows and decodes to the new value.
   await page.locator('[data-path="fineTune.pmgAft.beta"] input').fill('3');
