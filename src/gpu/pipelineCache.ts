@@ -74,7 +74,7 @@ export class PipelineCache {
       try {
         await this.compile(s);
       } catch (e) {
-        throw new Error(`compiling pipeline '${s.label}' (${s.entryPoint ?? 'main'}) failed: ${(e as Error)?.message ?? e}`);
+        throw new Error(`compiling pipeline '${s.label}' (${s.entryPoint ?? 'main'}) failed: ${(e as Error)?.message ?? e}`, { cause: e });
       }
       onProgress?.(++done, total);
     }));
