@@ -1,7 +1,8 @@
 /**
  * The fine-tuning model on our executor ('exec': weights as per-tensor GPU buffers) against onnxruntime-node
  * ('node-cpu'), from the same weights: vision and text embeddings, input gradients and the accumulated weight
- * gradients of both towers agree, before and after an optimiser update (which must reach the executor's weights).
+ * gradients of both towers agree, before and after an optimiser update (which must reach the executor's weights);
+ * on the executor the weight gradients are accumulated on the GPU (no readback).
  */
 import { describe, expect, it } from 'vitest';
 import { FineTuneModel } from '../../src/methods/model';
@@ -42,13 +43,20 @@ describe(`FineTuneModel on exec vs onnxruntime-node (AOS_SEED=${seed})`, () => {
           const t = await m.textForward(ids, B, undefined, { keep: true });
           per[`${name}.te`] = t.embeds;
           per[`${name}.tg`] = await m.textBackward(t.state!, g, { delta: true, weights: true });
-          per[`${name}.wv`] = Float32Array.from(m.tower('vision').grads);
-          per[`${name}.wt`] = Float32Array.from(m.tower('text').grads);
+          per[`${name}.wv`] = await m.tower('vision').gradients();
+          per[`${name}.wt`] = await m.tower('text').gradients();
         }
         for (const k of ['ve', 'vg', 'te', 'tg', 'wv', 'wt']) close(per[`exec.${k}`]!, per[`ort.${k}`]!, `step ${step} ${k}`);
         await ort.update(step, { vision: 1e-2, text: 1e-2 });
         await exec.update(step, { vision: 1e-2, text: 1e-2 });
       }
+      // On the executor, weight gradients stay on the GPU: a weights-only backward reads nothing back.
+      exec.zeroGrad();
+      const v = await exec.visionForward(pixels, B, { keep: true });
+      const before = ctx.stats.readbacks;
+      await exec.visionBackward(v.state!, rng.normal(B * cfg.projectionDim), { weights: true });
+      expect(ctx.stats.readbacks - before, 'readbacks of a weights-only backward on the executor').toBe(0);
+      expect(exec.tower('vision').deviceGradients, 'the gradient is in the GPU accumulator').toBeDefined();
       await ort.release();
       await exec.release();
     });
