@@ -46,8 +46,7 @@ export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float
     for (let k = 0; k < o.steps; k++) {
       const f = await model.visionForward(bx, batch, { keep: true, count: o.count });
       const gEmb = await objective(f.embeds);
-      const gPix = await model.visionBackward(f.state!, gEmb, { pixels: true });
-      ctx.write(bg, gPix!);
+      await model.visionBackward(f.state!, gEmb, { pixelsInto: bg });
       await ctx.run('methods.pgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
     }
     return await ctx.readF32(bx, batch * n);

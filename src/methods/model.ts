@@ -261,7 +261,7 @@ export class FineTuneModel {
   }
 
   /** Backward from ∂/∂embeds; with `weights`, adds ∂/∂weights into the tower's accumulator (trained towers only). */
-  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
+  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; inputInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     this.assertLive();
     const r = state.runner, p = r.pair, tp = this.tower(r.tower);
     const wantWeights = !!o.weights && tp.trainable;
@@ -278,7 +278,7 @@ export class FineTuneModel {
       if (gEmbeds.length !== r.batch * this.dim) throw new RangeError(`FineTuneModel: ${gEmbeds.length} gradient values for [${r.batch}, ${this.dim}]`);
       feeds[p.gradInputs[r.output]] = { dims: [r.batch, this.dim], data: gEmbeds instanceof Float32Array ? gEmbeds : Float32Array.from(gEmbeds) };
       const fetch: string[] = [];
-      if (o.input) fetch.push(p.gradOutputs[wrtInput]);
+      if (o.input || o.inputInto) fetch.push(p.gradOutputs[wrtInput]);
       if (wantWeights) for (const s of tp.slots) fetch.push(p.gradOutputs[s.name]);
       if (!fetch.length) return undefined;
       res = await bwd.run(feeds, fetch);
@@ -298,7 +298,18 @@ export class FineTuneModel {
           }
         }
       }
-      return o.input ? Float32Array.from(await outputToF32(this.ctx, res[p.gradOutputs[wrtInput]])) : undefined;
+      const gIn = res[p.gradOutputs[wrtInput]];
+      if (o.inputInto) {
+        // Into a GPU buffer (the attack's gradient): a GPU copy when the session left it on the GPU, no readback.
+        const into = o.inputInto;
+        if (gIn.gpuBuffer) {
+          const src = gIn.gpuBuffer, bytes = numel(gIn.dims) * 4;
+          await this.ctx.run(`methods.${r.tower}.inputGrad`, (rec) => rec.copy(src, 0, into, 0, bytes));
+        } else {
+          this.ctx.write(into, await outputToF32(this.ctx, gIn));
+        }
+      }
+      return o.input ? Float32Array.from(await outputToF32(this.ctx, gIn)) : undefined;
     } finally {
       for (const v of Object.values(res ?? {})) v.dispose();
       for (const v of Object.values(state.outputs)) v.dispose();
@@ -314,9 +325,12 @@ export class FineTuneModel {
     return this.forward(r, input, {}, o);
   }
 
-  /** Vision backward: returns ∂/∂pixels01 with `pixels`; accumulates ∂/∂weights with `weights`. Disposes the state. */
-  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
-    return this.backward(state, gEmbeds, { input: o.pixels, weights: o.weights });
+  /**
+   * Vision backward: returns ∂/∂pixels01 with `pixels`, or writes it into the GPU buffer `pixelsInto` (no readback on
+   * GPU sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
+   */
+  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; pixelsInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+    return this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights });
   }
 
   /** text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0). */

@@ -57,6 +57,18 @@ describe(`FineTuneModel on exec vs onnxruntime-node (AOS_SEED=${seed})`, () => {
       await exec.visionBackward(v.state!, rng.normal(B * cfg.projectionDim), { weights: true });
       expect(ctx.stats.readbacks - before, 'readbacks of a weights-only backward on the executor').toBe(0);
       expect(exec.tower('vision').deviceGradients, 'the gradient is in the GPU accumulator').toBeDefined();
+      // The attack's pixel gradient can go straight into a GPU buffer: no readback, the same values.
+      const g2 = rng.normal(B * cfg.projectionDim), n = B * exec.pixelsPerImage;
+      const into = ctx.buffer('test.pixelGrad', n * 4);
+      for (const m of [exec, ort]) {
+        const f1 = await m.visionForward(pixels, B, { keep: true });
+        const r0 = ctx.stats.readbacks;
+        await m.visionBackward(f1.state!, g2, { pixelsInto: into });
+        if (m === exec) expect(ctx.stats.readbacks - r0, 'readbacks of a pixel gradient into a GPU buffer').toBe(0);
+        const f2 = await m.visionForward(pixels, B, { keep: true });
+        close(await ctx.readF32(into, n), (await m.visionBackward(f2.state!, g2, { pixels: true }))!, `pixelsInto ${m.backend}`);
+      }
+      ctx.release(into);
       await ort.release();
       await exec.release();
     });
