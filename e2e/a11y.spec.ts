@@ -19,3 +19,17 @@ for (const scheme of ['light', 'dark'] as const) for (const panel of PANEL_IDS) 
     expect(lines, lines.join('\n')).toEqual([]);
   });
 }
+
+test('the first Tab reaches a skip link that moves focus to the open panel, leaving the address (and its experiment) alone', async ({ page }) => {
+  await page.goto('/?selftest=off#p=attack');
+  await expect(page.locator('main')).toBeVisible();
+  const hash = await page.evaluate(() => location.hash);
+  await page.keyboard.press('Tab');
+  const skip = page.getByTestId('skip-link');
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeVisible();
+  await expect(skip).toContainText('Attack');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main#main')).toBeFocused();
+  expect(await page.evaluate(() => location.hash)).toBe(hash);
+});
