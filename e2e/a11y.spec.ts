@@ -33,3 +33,22 @@ test('the first Tab reaches a skip link that moves focus to the open panel, leav
   await expect(page.locator('main#main')).toBeFocused();
   expect(await page.evaluate(() => location.hash)).toBe(hash);
 });
+
+test('the attack panel\'s image grid is one tab stop; arrow keys move within it', async ({ page }) => {
+  await page.goto('/?selftest=off#p=attack');
+  const grid = page.getByTestId('attack-pick-grid');
+  await expect(grid.locator('button').first()).toBeVisible({ timeout: 120_000 });
+  expect(await grid.locator('button[tabindex="0"]').count()).toBe(1);
+  await grid.locator('button[tabindex="0"]').focus();
+  const first = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  await page.keyboard.press('ArrowRight');
+  const second = await page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+  expect(second).not.toBe(first);
+  expect(await grid.locator('button[tabindex="0"]').getAttribute('data-testid')).toBe(second);
+  await page.keyboard.press('End');
+  expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe(await grid.locator('button').last().getAttribute('data-testid'));
+  // Tab leaves the grid in one press.
+  await page.keyboard.press('Tab');
+  const after = await page.evaluate(() => document.activeElement?.closest('[data-testid="attack-pick-grid"]') !== null);
+  expect(after).toBe(false);
+});

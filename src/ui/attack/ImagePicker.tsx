@@ -7,7 +7,7 @@ import { fmtInt } from '../format';
 
 const PAGE = 48;
 
-const PickTile = memo(function PickTile({ ds, index, selected }: { ds: ImageDataset; index: number; selected: boolean }) {
+const PickTile = memo(function PickTile({ ds, index, selected, tabbable }: { ds: ImageDataset; index: number; selected: boolean; tabbable: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const { height: h, width: w, channels: c } = ds;
   useEffect(() => {
@@ -27,7 +27,7 @@ const PickTile = memo(function PickTile({ ds, index, selected }: { ds: ImageData
   return (
     <button
       type="button" className={selected ? 'atk-pick selected' : 'atk-pick'} title={`test #${index}: ${label}`}
-      aria-pressed={selected} data-testid={`attack-pick-${index}`} onClick={() => void selectTestImage(index)}
+      aria-pressed={selected} data-testid={`attack-pick-${index}`} onClick={() => void selectTestImage(index)} tabIndex={tabbable ? 0 : -1}
     >
       <canvas ref={ref} width={w} height={h} aria-hidden="true" />
       <span>{label}</span>
@@ -53,6 +53,23 @@ export function ImagePicker() {
   const p = Math.min(page, pages - 1);
   const shown = matching.slice(p * PAGE, (p + 1) * PAGE);
   const selectedIndex = image?.origin === 'dataset' && image.datasetId === ds?.dataset ? image.index : undefined;
+  // One tab stop for the whole grid (roving tabindex): the focused tile, else the selected one, else the first;
+  // arrow keys, Home and End move within the page.
+  const [focused, setFocused] = useState<number | undefined>(undefined);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const active = focused !== undefined && shown.includes(focused) ? focused : selectedIndex !== undefined && shown.includes(selectedIndex) ? selectedIndex : shown[0];
+  const onGridKey = (e: React.KeyboardEvent) => {
+    const at = shown.indexOf(active);
+    const tiles = gridRef.current ? [...gridRef.current.querySelectorAll<HTMLElement>('.atk-pick')] : [];
+    if (at < 0 || !tiles.length) return;
+    const columns = Math.max(1, tiles.filter((t) => t.offsetTop === tiles[0].offsetTop).length);
+    const step: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, Home: -at, End: shown.length - 1 - at };
+    if (!(e.key in step)) return;
+    e.preventDefault();
+    const next = Math.min(shown.length - 1, Math.max(0, at + step[e.key]));
+    setFocused(shown[next]);
+    tiles[next]?.focus();
+  };
   return (
     <section className="card" data-testid="attack-picker">
       <h3>Image</h3>
@@ -80,8 +97,8 @@ export function ImagePicker() {
             <span className="muted small">{p + 1}/{pages}</span>
             <button type="button" disabled={p >= pages - 1} onClick={() => setPage(p + 1)} aria-label="next page">›</button>
           </div>
-          <div className="atk-pick-grid" data-testid="attack-pick-grid">
-            {shown.map((i) => <PickTile key={i} ds={ds} index={i} selected={i === selectedIndex} />)}
+          <div className="atk-pick-grid" data-testid="attack-pick-grid" ref={gridRef} onKeyDown={onGridKey} role="group" aria-label="test images (arrow keys move, Enter selects)">
+            {shown.map((i) => <PickTile key={i} ds={ds} index={i} selected={i === selectedIndex} tabbable={i === active} />)}
           </div>
         </>
       )}
