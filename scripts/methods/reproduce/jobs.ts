@@ -14,7 +14,7 @@ import { defaultFineTuneConfig, withFineTuneConfig, type FineTuneConfig, type Me
 import { FineTuneData } from '../../../src/methods/data';
 import { evaluateRobust, maskingLines, type EvalSet } from '../../../src/methods/evaluate';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../../../src/methods/load';
-import { createMethod, FineTuneLoop, methodPromptSelection, stepsForBudget, type StepMetrics } from '../../../src/methods/loop';
+import { createMethod, FineTuneLoop, NonFiniteStepError, methodPromptSelection, stepsForBudget, type StepMetrics } from '../../../src/methods/loop';
 import { encodeBits, type ResultsFileEntry } from '../../../src/methods/results';
 import type { ClipFolderFiles } from '../../../src/onnx/clip/folder';
 import { readClipFolder, writeClipFolder } from '../../../src/onnx/clip/node';
@@ -96,15 +96,24 @@ export class JobRunner {
     const ft = await fineTuneModelFor(this.ctx, this.clip, config);
     let last: StepMetrics | undefined;
     let files: ClipFolderFiles;
+    let nonFiniteAt: number | undefined;
     try {
       const data = new FineTuneData(train, { seed: job.seed, hflip: this.hflip, augment: config.augment, limit: this.s.training.trainLimit || undefined });
       const loop = FineTuneLoop.create(this.ctx, { config, model: ft, data, prompts });
-      await loop.run({
-        onStep: (m) => {
-          last = m;
-          if (m.step % 20 === 0 || m.step === config.steps) this.log(`${job.id} step ${m.step}/${config.steps} loss ${m.loss.toFixed(4)} |g| ${m.gradNorm.toFixed(3)}`);
-        },
-      });
+      try {
+        await loop.run({
+          onStep: (m) => {
+            if (!m.nonFinite) last = m;
+            if (m.step % 20 === 0 || m.step === config.steps) this.log(`${job.id} step ${m.step}/${config.steps} loss ${m.loss.toFixed(4)} |g| ${m.gradNorm.toFixed(3)}`);
+          },
+        });
+      } catch (e) {
+        // A diverged candidate (e.g. the largest lr) is a result, not a crash: its weights are those of the last
+        // finite step (the GPU masked the update); the record says where it stopped.
+        if (!(e instanceof NonFiniteStepError)) throw e;
+        nonFiniteAt = e.metrics.step;
+        this.log(`${job.id}: gradient not finite at step ${nonFiniteAt}; kept the weights of step ${nonFiniteAt - 1}`);
+      }
       files = fineTunedFolder(this.clip, ft.weights(), `aos-workbench/${job.id}`);
     } finally {
       await ft.release();
@@ -119,7 +128,7 @@ export class JobRunner {
     return {
       kind: 'train', id: job.id, stage: job.stage, method: job.method, seed: job.seed, trainEps255: job.trainEps255, knobMultiplier: job.knobMultiplier,
       config, steps: config.steps, passes: { vision: last?.passes.vision ?? 0, text: last?.passes.text ?? 0 }, distinctImages: last?.distinctImages ?? 0,
-      finalLoss: Number.isFinite(last?.loss) ? last!.loss : null, terms: last?.terms ?? {}, modelDir, files: modelFileEntries(modelDir, files),
+      finalLoss: Number.isFinite(last?.loss) ? last!.loss : null, ...(nonFiniteAt !== undefined ? { nonFiniteAt } : {}), terms: last?.terms ?? {}, modelDir, files: modelFileEntries(modelDir, files),
       seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - c0,
     };
   }

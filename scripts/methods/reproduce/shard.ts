@@ -57,6 +57,8 @@ export interface TrainRecord {
   distinctImages: number;
   /** null: not finite (JSON has no NaN). */
   finalLoss: number | null;
+  /** The step whose gradient was not finite (training stopped there, the previous step's weights kept). */
+  nonFiniteAt?: number;
   terms: Record<string, number>;
   /** Model folder, relative to the out dir (transformers.js layout). */
   modelDir: string;
