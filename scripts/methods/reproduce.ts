@@ -43,7 +43,7 @@ import { JobRunner, cpuSeconds } from './reproduce/jobs';
 import { runSettings, type RunSettings } from './reproduce/options';
 import { STAGES, planStage } from './reproduce/plan';
 import { buildReport, valScores } from './reproduce/report';
-import { jobRecords, parseShard, readShards, settingsHash, shardJobs, shardPath, stageComplete, writeAtomic, type JobRecord, type ShardFile, type ShardSpec, type TrainRecord } from './reproduce/shard';
+import { jobRecords, parseShard, readJobRecord, readShards, writeJobRecord, settingsHash, shardJobs, shardPath, stageComplete, writeAtomic, type JobRecord, type ShardFile, type ShardSpec, type TrainRecord } from './reproduce/shard';
 
 function gitCommit(): string {
   try {
@@ -99,9 +99,12 @@ async function runShard(s: RunSettings, out: string, shard: ShardSpec, wait: boo
       const trained = new Map([...earlier.values()].filter((r): r is TrainRecord => r.kind === 'train').map((r) => [r.id, r]));
       const records: JobRecord[] = [];
       for (const [j, job] of mine.entries()) {
-        const r = job.kind === 'train' ? await runner.train(job) : await runner.evaluate(job, trained);
+        // A job finished before this shard crashed is taken from its record (written atomically, like the shard).
+        const kept = await readJobRecord(out, hash, job.id);
+        const r = kept ?? (job.kind === 'train' ? await runner.train(job) : await runner.evaluate(job, trained));
+        if (!kept) await writeJobRecord(out, hash, r);
         records.push(r);
-        log(`${stage}: job ${j + 1}/${mine.length} done: ${job.id} (${r.seconds.toFixed(1)} s)`);
+        log(`${stage}: job ${j + 1}/${mine.length} done: ${job.id} (${kept ? 'kept from an earlier run' : `${r.seconds.toFixed(1)} s`})`);
       }
       const a = ctx.adapter;
       const file: ShardFile = {

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import type { FineTuneConfig, MethodName } from '../../../src/methods/config';
 import type { ResultsCell, ResultsFileEntry } from '../../../src/methods/results';
 import type { RunSettings } from './options';
-import { STAGES, type Stage } from './plan';
+import { STAGES, idToName, type Stage } from './plan';
 
 export interface ShardSpec {
   index: number;
@@ -138,6 +138,23 @@ export async function readShards(out: string, hash: string): Promise<ShardFile[]
     files.push(f);
   }
   return files;
+}
+
+const jobPath = (out: string, id: string) => join(out, 'jobs', `${idToName(id)}.json`);
+
+/** One finished job's record (so a crashed shard resumes after its last finished job). */
+export async function writeJobRecord(out: string, hash: string, r: JobRecord): Promise<void> {
+  await writeAtomic(jobPath(out, r.id), `${JSON.stringify({ settingsHash: hash, record: r })}\n`);
+}
+
+/** A job's record from an earlier, interrupted run of the same settings (undefined: none, or other settings). */
+export async function readJobRecord(out: string, hash: string, id: string): Promise<JobRecord | undefined> {
+  const path = jobPath(out, id);
+  if (!existsSync(path)) return undefined;
+  const v = JSON.parse(await readFile(path, 'utf8')) as { settingsHash: string; record: JobRecord };
+  if (v.settingsHash !== hash || v.record?.id !== id) return undefined;
+  if (v.record.kind === 'train' && !existsSync(join(out, v.record.modelDir))) return undefined;
+  return v.record;
 }
 
 /** Whether every shard of `stage` is done, for some shard count N (all of 0…N−1 present). */
