@@ -70,7 +70,8 @@ export interface Report {
 export function buildReport(m: MergeInputs): Report {
   const sw = m.settings.sweep;
   const headlineEps = sw.headlineEps255 / 255;
-  const all = [...m.records.values()];
+  // By id: the outputs must not depend on which shard file a record came from.
+  const all = [...m.records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const trains = new Map(all.filter((r): r is TrainRecord => r.kind === 'train').map((r) => [r.id, r]));
   const evals = all.filter((r): r is EvalRecord => r.kind === 'eval');
   const val: ValScores = valScores(all, headlineEps);
@@ -195,7 +196,7 @@ function markdownOf(m: MergeInputs, p: MdParts): string {
     ...Object.entries(p.knobs).map(([meth, k]) => `| ${LABEL[meth]} | ${k.knob} | ${k.candidates.map((c) => `×${c.multiplier}: ${c.clean !== undefined ? `${pct(c.clean)} / ${pct(c.robust!)}` : '—'}`).join('; ')} | ×${k.multiplier} |`),
     '', `Trade-off plot (val, per training ε): \`${'reproduce'}${sw.mode === 'full' ? '' : `-${sw.mode}`}.svg\`.`, '',
     '## Accuracy (%) on the test sets', '',
-    `Mean over seeds ± 95 % t-interval (no interval with one run); images per cell: clean and ${sw.headlineEps255}/255 ${sw.headlineLimit}, other ε ${sw.otherLimit} (or the whole set when smaller).`, '',
+    `Mean over seeds ± 95 % t-interval (no interval with one run); images per cell: clean and ${sw.headlineEps255}/255 ${sw.headlineLimit}, other ε ${sw.otherLimit} (or the whole set when smaller). The sets: Fashion-MNIST test is the fine-tuning distribution; MNIST test is another dataset, not fine-tuned on (its training split was in the bundled model's pre-training); digits (UCI 8×8 digits upsampled to 28×28, never trained on) has MNIST's ten classes under a shifted distribution — not unseen classes.`, '',
   ];
   for (const set of sw.testSets) {
     lines.push(`### ${set}`, '', `| method | ${epsCols.map((e) => (e === 0 ? 'clean' : e === sw.headlineEps255 ? `**${e}/255**` : `${e}/255`)).join(' | ')} |`, `| --- | ${epsCols.map(() => '---').join(' | ')} |`);
