@@ -55,8 +55,13 @@ function gitCommit(): string {
 
 const baseName = (s: RunSettings) => (s.sweep.mode === 'full' ? 'reproduce' : `reproduce-${s.sweep.mode}`);
 
-async function dataFileEntries(): Promise<ResultsFileEntry[]> {
+/** sha256 of the data files the sweep reads and of the starting model's ONNX files. */
+async function inputFileEntries(model: string): Promise<ResultsFileEntry[]> {
   const out: ResultsFileEntry[] = [];
+  for (const rel of ['onnx/vision_model.onnx', 'onnx/text_model.onnx']) {
+    const bytes = await readFile(join(model, rel));
+    out.push({ path: join(model, rel), bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
   for (const name of (await readdir('public/data')).sort()) {
     if (!/^(manifest\.json|(fashion-mnist-(train|val|test)|mnist-test|digits-test)\.aosd)$/.test(name)) continue;
     const bytes = await readFile(join('public/data', name));
@@ -142,7 +147,7 @@ async function merge(out: string, argv: string[]): Promise<void> {
   const commits = [...new Set(files.map((f) => f.commit))];
   const report = buildReport({
     settings: s, records: jobRecords(files), commit: commits.length === 1 ? commits[0] : 'unknown', adapter: uniq(files.map((f) => f.adapter)),
-    argv: files.find((f) => f.stage === STAGES[0])?.argv ?? argv, dataFiles: await dataFileEntries(), stageTiming, createdAt: new Date().toISOString(),
+    argv: files.find((f) => f.stage === STAGES[0])?.argv ?? argv, inputFiles: await inputFileEntries(s.model), stageTiming, createdAt: new Date().toISOString(),
   });
   const name = baseName(s);
   await writeAtomic(join(out, `${name}.json`), `${JSON.stringify(report.file, null, 2)}\n`);

@@ -55,7 +55,8 @@ export interface MergeInputs {
   commit: string;
   adapter: string;
   argv: string[];
-  dataFiles: ResultsFileEntry[];
+  /** The starting model's and the data's files with their sha256. */
+  inputFiles: ResultsFileEntry[];
   /** Per stage: wall seconds summed over its shards, CPU seconds. */
   stageTiming: Record<string, { seconds: number; cpuSeconds: number; shards: number }>;
   createdAt: string;
@@ -128,7 +129,7 @@ export function buildReport(m: MergeInputs): Report {
         timing: { stages: m.stageTiming, jobs: Object.fromEntries(all.map((r) => [r.id, { seconds: r.seconds, cpuSeconds: r.cpuSeconds }])) },
       },
       seeds: [...new Set([...trainList.map((t) => t.seed), m.settings.protocol.seed])].sort((a, b) => a - b),
-      files: [...modelFiles, ...m.dataFiles].slice(0, RESULTS_LIMITS.files),
+      files: [...modelFiles, ...m.inputFiles].slice(0, RESULTS_LIMITS.files),
     },
     notes: [...maskingNotes, ...warningNotes].slice(0, RESULTS_LIMITS.notes),
   });
