@@ -1,5 +1,5 @@
 /**
- * npm run reproduce -- [--quick | --smoke] [--shard=i/N | --shard=N] [--merge DIR] [--out DIR] [--model DIR]
+ * npm run reproduce -- [--quick | --smoke] [--shard=i/N | --shard=N] [--wait] [--parallel N] [--merge DIR] [--out DIR] [--model DIR]
  *                      [--methods tecoa,pmg-aft,fare,aos] [--seeds 0,1,2] [--tradeoff-eps 2,4,8,16] [--knob-grid 0.3,1,3]
  *                      [--eps 4,8,16,24,32,48] [--headline-eps 24] [--limit 500] [--other-limit 100] [--val-limit 200]
  *                      [--test-sets fashion-mnist/test,…] [--aos-steps 40] [--batch 32] [--m 4] [--lr 1e-4]
@@ -22,15 +22,16 @@
  * JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN. Each shard runs its share of every stage
  * whose earlier stages are complete in --out (a shared folder), writes shards/<stage>.<i>-of-<N>.json atomically,
  * skips stages it has finished, and stops at a stage that waits for other shards (run it again after them; with
- * --wait it polls). `--merge DIR` builds the outputs from DIR's shard files. Without --shard: one process, all
- * stages, then the merge.
+ * --wait it polls). `--merge DIR` builds the outputs from DIR's shard files. Without --shard: `--parallel N` shard
+ * processes on this machine (default 2 for --quick, which needs both cores to fit its budget; else 1: one process
+ * runs every stage), then the merge.
  *
  * Modes: (default) full — every test image at the headline ε, 500 at the others, 5 seeds, the full protocol: size
  * it as sharded jobs; --quick — 500 images per set at the headline, 100 at the other ε, 3 seeds, the quick
  * protocol, sized for ≤ 90 min on 2 cores (cost arithmetic in the .md); --smoke — a few steps and images: its
  * numbers mean nothing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -38,6 +39,7 @@ import { join } from 'node:path';
 import { GpuContext } from '../../src/gpu/context';
 import { shaderSources } from '../../src/kernels/shaders';
 import type { ResultsFileEntry } from '../../src/methods/results';
+import { numberFlag } from '../cli';
 import { args, chooseModel } from './common';
 import { JobRunner, cpuSeconds } from './reproduce/jobs';
 import { runSettings, type RunSettings } from './reproduce/options';
@@ -157,6 +159,21 @@ async function merge(out: string, argv: string[]): Promise<void> {
   console.log(`wrote ${join(out, `${name}.json`)}, .md and .svg`);
 }
 
+/**
+ * `--parallel N`: this machine as N shards — N child processes of this script (`--shard=i/N --wait`: each waits
+ * at a stage for the others), their output prefixed. One process keeps about one core busy (the host side of
+ * each step is serial), so 2 cores take 2.
+ */
+async function runParallel(n: number, out: string): Promise<void> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--parallel must be a positive integer, got ${n}`);
+  const own = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--parallel') && !(all[i - 1] === '--parallel'));
+  const codes = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...own, '--out', out, `--shard=${i}/${n}`, '--wait'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => resolve(code ?? 1));
+  })));
+  if (codes.some((c) => c !== 0)) throw new Error(`--parallel: shard exit codes ${codes.join(', ')} (rerun the same command: finished jobs are kept)`);
+}
+
 async function main(): Promise<void> {
   const A = args();
   const argv = process.argv.slice(2);
@@ -167,6 +184,12 @@ async function main(): Promise<void> {
   const model = A.model ?? 'public/models/tiny-clip';
   const s = runSettings(A, model);
   const out = A.out ?? (s.sweep.mode === 'quick' ? 'results' : s.sweep.mode === 'smoke' ? '.tmp/reproduce-smoke' : '.tmp/reproduce');
+  const parallel = A.shard === undefined ? numberFlag(A, 'parallel', s.sweep.mode === 'quick' ? 2 : 1) : 1;
+  if (parallel > 1) {
+    await runParallel(parallel, out);
+    await merge(out, argv);
+    process.exit(0);
+  }
   const shard = parseShard(A.shard);
   console.log(`reproduce (${s.sweep.mode}) shard ${shard.index}/${shard.count} → ${out}: ${JSON.stringify(s)}`);
   const complete = await runShard(s, out, shard, A.wait === 'true');
