@@ -76,6 +76,7 @@ async function inputFileEntries(model: string): Promise<ResultsFileEntry[]> {
 async function runShard(s: RunSettings, out: string, shard: ShardSpec, wait: boolean): Promise<boolean> {
   const hash = settingsHash(s);
   const tag = `[shard ${shard.index}/${shard.count}]`;
+  const commit = gitCommit();
   const log = (msg: string) => console.log(`${tag} ${msg}`);
   let runner: JobRunner | undefined;
   let ctx: GpuContext | undefined;
@@ -107,16 +108,16 @@ async function runShard(s: RunSettings, out: string, shard: ShardSpec, wait: boo
       const records: JobRecord[] = [];
       for (const [j, job] of mine.entries()) {
         // A job finished before this shard crashed is taken from its record (written atomically, like the shard).
-        const kept = await readJobRecord(out, hash, job.id);
+        const kept = await readJobRecord(out, hash, commit, job.id);
         const r = kept ?? (job.kind === 'train' ? await runner.train(job) : await runner.evaluate(job, trained));
-        if (!kept) await writeJobRecord(out, hash, r);
+        if (!kept) await writeJobRecord(out, hash, commit, r);
         records.push(r);
         log(`${stage}: job ${j + 1}/${mine.length} done: ${job.id} (${kept ? 'kept from an earlier run' : `${r.seconds.toFixed(1)} s`})`);
       }
       const a = ctx.adapter;
       const file: ShardFile = {
         format: 'aos-workbench/reproduce-shard', version: 1, settingsHash: hash, settings: s, argv: process.argv.slice(2), stage, shard, jobs: records,
-        adapter: `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim(), commit: gitCommit(), createdAt: new Date().toISOString(),
+        adapter: `${a.vendor} ${a.architecture} ${a.device} ${a.description}`.trim(), commit, createdAt: new Date().toISOString(),
         seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - c0,
       };
       await writeAtomic(path, `${JSON.stringify(file)}\n`);
@@ -148,7 +149,7 @@ async function merge(out: string, argv: string[]): Promise<void> {
   const uniq = (v: string[]) => [...new Set(v)].sort().join(' | ');
   const commits = [...new Set(files.map((f) => f.commit))];
   const report = buildReport({
-    settings: s, records: jobRecords(files), commit: commits.length === 1 ? commits[0] : 'unknown', adapter: uniq(files.map((f) => f.adapter)),
+    settings: s, records: jobRecords(files), commit: commits.length === 1 ? commits[0] : 'unknown', commits: commits.sort(), adapter: uniq(files.map((f) => f.adapter)),
     argv: files.find((f) => f.stage === STAGES[0])?.argv ?? argv, inputFiles: await inputFileEntries(s.model), stageTiming, createdAt: new Date().toISOString(),
   });
   const name = baseName(s);

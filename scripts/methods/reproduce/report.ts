@@ -53,6 +53,8 @@ export interface MergeInputs {
   settings: RunSettings;
   records: Map<string, JobRecord>;
   commit: string;
+  /** Every commit the shard files were written at (more than one: `commit` is 'unknown'). */
+  commits: string[];
   adapter: string;
   argv: string[];
   /** The starting model's and the data's files with their sha256. */
@@ -123,7 +125,7 @@ export function buildReport(m: MergeInputs): Report {
     provenance: {
       commit: m.commit, adapter: m.adapter, createdAt: m.createdAt,
       config: {
-        argv: m.argv, settings: m.settings, headlineCell: `${HEADLINE_SET}@${sw.headlineEps255}/255`,
+        argv: m.argv, commits: m.commits, settings: m.settings, headlineCell: `${HEADLINE_SET}@${sw.headlineEps255}/255`,
         selection: { trainEps255: chosenEps.eps255, trainEpsScores: chosenEps.scores, rule: 'training ε: max mean over methods of (val clean + val robust@headline)/2; knob: max val robust@headline, ties clean', knobs },
         training: trainList.map(untimed), comparisons, summary,
         timing: { stages: m.stageTiming, jobs: Object.fromEntries(all.map((r) => [r.id, { seconds: r.seconds, cpuSeconds: r.cpuSeconds }])) },

@@ -142,17 +142,20 @@ export async function readShards(out: string, hash: string): Promise<ShardFile[]
 
 const jobPath = (out: string, id: string) => join(out, 'jobs', `${idToName(id)}.json`);
 
-/** One finished job's record (so a crashed shard resumes after its last finished job). */
-export async function writeJobRecord(out: string, hash: string, r: JobRecord): Promise<void> {
-  await writeAtomic(jobPath(out, r.id), `${JSON.stringify({ settingsHash: hash, record: r })}\n`);
+/** One finished job's record (so a crashed shard resumes after its last finished job), with the code's commit. */
+export async function writeJobRecord(out: string, hash: string, commit: string, r: JobRecord): Promise<void> {
+  await writeAtomic(jobPath(out, r.id), `${JSON.stringify({ settingsHash: hash, commit, record: r })}\n`);
 }
 
-/** A job's record from an earlier, interrupted run of the same settings (undefined: none, or other settings). */
-export async function readJobRecord(out: string, hash: string, id: string): Promise<JobRecord | undefined> {
+/**
+ * A job's record from an earlier, interrupted run of the same settings and the same commit (undefined: none, other
+ * settings, or other code — results of two code versions are not mixed silently).
+ */
+export async function readJobRecord(out: string, hash: string, commit: string, id: string): Promise<JobRecord | undefined> {
   const path = jobPath(out, id);
   if (!existsSync(path)) return undefined;
-  const v = JSON.parse(await readFile(path, 'utf8')) as { settingsHash: string; record: JobRecord };
-  if (v.settingsHash !== hash || v.record?.id !== id) return undefined;
+  const v = JSON.parse(await readFile(path, 'utf8')) as { settingsHash: string; commit?: string; record: JobRecord };
+  if (v.settingsHash !== hash || v.record?.id !== id || commit === 'unknown' || v.commit !== commit) return undefined;
   if (v.record.kind === 'train' && !existsSync(join(out, v.record.modelDir))) return undefined;
   return v.record;
 }
