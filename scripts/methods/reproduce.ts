@@ -89,7 +89,7 @@ async function runShard(s: RunSettings, out: string, shard: ShardSpec, wait: boo
           log(`${stage}: waits for other shards of ${STAGES.slice(0, k).filter((st) => !stageComplete(files, st)).join(', ')}; run this shard again after them (or pass --wait)`);
           return false;
         }
-        await new Promise((r) => setTimeout(r, 5000));
+        await new Promise((r) => setTimeout(r, 2000));
         files = await readShards(out, hash);
       }
       const path = shardPath(out, stage, shard);

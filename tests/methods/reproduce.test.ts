@@ -1,9 +1,9 @@
 /**
  * `npm run reproduce` end to end on the bundled model at smoke size (2 methods, 2 seeds, a handful of steps and
- * images): one process running every stage, against the same sweep as N = 3 shard processes started in random
- * order, round after round (a shard stops at a stage that waits for the others), one of them killed midway through
- * its jobs and run again, the shard index also taken from JOB_COMPLETION_INDEX and from SLURM_ARRAY_TASK_ID −
- * SLURM_ARRAY_TASK_MIN. `--merge` of the shards must give the single process's results file, timings and the
+ * images): one process running every stage, against the same sweep as N = 3 shard processes — one first killed
+ * midway through its jobs, then all three started in random order (`--wait`: each waits at a stage for the others),
+ * the killed one resuming after its finished job, the shard index also taken from JOB_COMPLETION_INDEX and from
+ * SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN. `--merge` of the shards must give the single process's results file, timings and the
  * creation time excepted (they are the only fields that may differ), and the same trade-off SVG; a finished shard
  * run again is skipped. Also `sweep-lambda --smoke`.
  */
@@ -63,21 +63,27 @@ describe('reproduce --smoke, sharded', () => {
     const killedOut = await runAndKill(shardArgs(0));
     expect(killedOut).toMatch(/eps-train: job 1\/2 done/);
     expect(existsSync(join(sharded, 'shards', `eps-train.0-of-${N}.json`))).toBe(false);
-    let rounds = 0;
-    while (!STAGES.every((st) => Array.from({ length: N }, (_, i) => existsSync(join(sharded, 'shards', `${st}.${i}-of-${N}.json`))).every(Boolean))) {
-      expect(++rounds, 'every stage done within one round per stage').toBeLessThanOrEqual(STAGES.length + 1);
-      const order = Array.from({ length: N }, (_, i) => i);
-      for (let i = N - 1; i > 0; i--) {
-        const j = rng.int(0, i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      for (const i of order) {
-        // The index from the scheduler's environment for shards 1 (Kubernetes) and 2 (Slurm, array from 5).
-        if (i === 1) run([...SWEEP, '--out', sharded, '--shard', `${N}`], { JOB_COMPLETION_INDEX: '1' });
-        else if (i === 2) run([...SWEEP, '--out', sharded, '--shard', `${N}`], { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5' });
-        else run(shardArgs(i));
-      }
+    // Then all N at once, started in random order (as a scheduler would), each waiting at a stage for the others.
+    const order = Array.from({ length: N }, (_, i) => i);
+    for (let i = N - 1; i > 0; i--) {
+      const j = rng.int(0, i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
     }
+    // The index from the scheduler's environment for shards 1 (Kubernetes) and 2 (Slurm, array from 5).
+    const envOf = (i: number): Record<string, string> => (i === 1 ? { JOB_COMPLETION_INDEX: '1' } : i === 2 ? { SLURM_ARRAY_TASK_ID: '7', SLURM_ARRAY_TASK_MIN: '5' } : {});
+    const flagOf = (i: number) => (i === 0 ? `${i}/${N}` : `${N}`);
+    const outputs = await Promise.all(order.map((i, k) => new Promise<string>((resolve, reject) => {
+      setTimeout(() => {
+        const child = spawn(NODE[0], [...NODE.slice(1), ...SWEEP, '--out', sharded, '--shard', flagOf(i), '--wait'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...envOf(i) } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`shard ${i} exited with ${code}:\n${out}`))));
+      }, 300 * k);
+    })));
+    expect(outputs[order.indexOf(0)]).toMatch(/eps-train: job 1\/2 done: \S+ \(kept from an earlier run\)/);
+    for (const st of STAGES) for (let i = 0; i < N; i++) expect(existsSync(join(sharded, 'shards', `${st}.${i}-of-${N}.json`)), `${st} ${i}`).toBe(true);
     // A finished shard run again does nothing.
     const f0 = join(sharded, 'shards', `table-eval.0-of-${N}.json`), before = statSync(f0).mtimeMs;
     expect(run(shardArgs(0))).toMatch(/table-eval: done before/);
