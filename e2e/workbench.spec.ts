@@ -26,7 +26,7 @@ function linkFor(config: ExperimentConfig, panel = 'model'): string {
 
 const PANELS: Array<[string, string, boolean]> = [
   ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', true],
-  ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['selftest', 'Self-test', true],
+  ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['results', 'Results', true], ['selftest', 'Self-test', true],
 ];
 
 test('the shell renders, every panel is reachable from the navigation, and each is photographed', async ({ page }) => {
@@ -52,7 +52,7 @@ test('the shell renders, every panel is reachable from the navigation, and each 
   }
   // Back returns to the previous panel.
   await page.goBack();
-  await expect(page.getByTestId('panel-runs')).toBeVisible();
+  await expect(page.getByTestId('panel-results')).toBeVisible();
   // Dark theme.
   await page.emulateMedia({ colorScheme: 'dark' });
   for (const id of ['model', 'data', 'finetune']) {

@@ -114,7 +114,7 @@ export class JobRunner {
         nonFiniteAt = e.metrics.step;
         this.log(`${job.id}: gradient not finite at step ${nonFiniteAt}; kept the weights of step ${nonFiniteAt - 1}`);
       }
-      files = fineTunedFolder(this.clip, ft.weights(), `aos-workbench/${job.id}`);
+      files = fineTunedFolder(this.clip, await ft.weights(), `aos-workbench/${job.id}`);
     } finally {
       await ft.release();
     }
