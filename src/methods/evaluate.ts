@@ -47,6 +47,10 @@ export interface RobustEvalOptions {
   protocol?: ProtocolConfig;
   /** ε of the masking report's gradient-free comparison (default: the largest ε whose sweep value is > 0, else the first). */
   maskingSquareEps?: number;
+  /** Protocol only: run the masking report (default true). Off where another call on the same model runs it. */
+  masking?: boolean;
+  /** The masking report's ε sweep (default `epsilons`): a sweep over one ε cannot show robust accuracy reaching 0. */
+  maskingEpsilons?: number[];
   onProgress?: (message: string) => void;
 }
 
@@ -186,7 +190,7 @@ async function protocolOnSet(ctx: GpuContext, model: VisionAttackModel, embedder
       pixels.set(b.pixels.subarray(j * per, (j + 1) * per), i * per);
       labels[i] = b.labels[j];
     }
-    const sorted = [...o.epsilons].filter((e) => e > 0).sort((x, y) => x - y);
+    const sorted = o.masking === false ? [] : [...(o.maskingEpsilons ?? o.epsilons)].filter((e) => e > 0).sort((x, y) => x - y);
     const worstAt = new Map(robust.map((r) => [r.eps, r.worst]));
     const squareEps = o.maskingSquareEps ?? [...sorted].reverse().find((e) => (worstAt.get(e) ?? 0) > 0) ?? sorted[0];
     const buf = ctx.upload('evalRobust.maskingPixels', pixels);
