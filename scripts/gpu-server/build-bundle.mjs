@@ -3,7 +3,9 @@
 // scripts/raw-loader.mjs load them; `webgpu` (dawn.node) and `onnxruntime-node` (native) stay external and are
 // copied next to the bundle by prepare.sh; `onnxruntime-web` is browser-only and never loaded in Node.
 //
-//   node scripts/gpu-server/build-bundle.mjs OUT_DIR     → OUT_DIR/bench.mjs (+ bench.meta.json: inputs and sizes)
+//   node scripts/gpu-server/build-bundle.mjs OUT_DIR [ENTRY NAME]   → OUT_DIR/NAME.mjs (default bench/bench.ts → bench.mjs;
+//                                                                  + NAME.meta.json: inputs and sizes)
+import { execSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -11,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = resolve(process.argv[2] ?? `${root}/.gpu-bundle`);
+// Another entry (e.g. scripts/methods/reproduce.ts → reproduce.mjs) with `ENTRY NAME` after the folder.
+const entry = process.argv[3] ?? 'bench/bench.ts', name = process.argv[4] ?? 'bench';
 
 /** `import text from './x.wgsl?raw'` → the file's text. */
 const rawText = {
@@ -23,8 +27,8 @@ const rawText = {
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['bench/bench.ts'],
-  outfile: `${outDir}/bench.mjs`,
+  entryPoints: [entry],
+  outfile: `${outDir}/${name}.mjs`,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -34,6 +38,8 @@ const result = await build({
   // CommonJS dependencies bundled into ESM may call require() for Node built-ins.
   banner: { js: "import { createRequire as __aosCreateRequire } from 'node:module'; const require = __aosCreateRequire(import.meta.url);" },
   legalComments: 'none',
+  // The commit the bundle was built from (the server has no repository to ask).
+  define: { 'process.env.AOS_BUNDLE_COMMIT': JSON.stringify(execSync('git rev-parse HEAD', { cwd: root, encoding: 'utf8' }).trim()) },
   metafile: true,
   logLevel: 'warning',
 });
@@ -46,5 +52,5 @@ for (const { path, bytes } of inputs) {
   packages[key] = (packages[key] ?? 0) + bytes;
 }
 const out = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]];
-await writeFile(`${outDir}/bench.meta.json`, JSON.stringify({ bytes: out.bytes, inputs: inputs.length, byPackage: packages, imports: out.imports.filter((i) => i.external) }, null, 2) + '\n');
-console.log(`bench.mjs: ${(out.bytes / 2 ** 20).toFixed(2)} MiB from ${inputs.length} files; external: ${[...new Set(out.imports.filter((i) => i.external).map((i) => i.path))].join(', ')}`);
+await writeFile(`${outDir}/${name}.meta.json`, JSON.stringify({ bytes: out.bytes, inputs: inputs.length, byPackage: packages, imports: out.imports.filter((i) => i.external) }, null, 2) + '\n');
+console.log(`${name}.mjs: ${(out.bytes / 2 ** 20).toFixed(2)} MiB from ${inputs.length} files; external: ${[...new Set(out.imports.filter((i) => i.external).map((i) => i.path))].join(', ')}`);

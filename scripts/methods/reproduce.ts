@@ -48,6 +48,8 @@ import { buildReport, valScores } from './reproduce/report';
 import { jobRecords, parseShard, readJobRecord, readShards, writeJobRecord, settingsHash, shardJobs, shardPath, stageComplete, writeAtomic, type JobRecord, type ShardFile, type ShardSpec, type TrainRecord } from './reproduce/shard';
 
 function gitCommit(): string {
+  // A bundle for a machine without the repository (scripts/gpu-server/build-bundle.mjs) carries its commit.
+  if (process.env.AOS_BUNDLE_COMMIT) return process.env.AOS_BUNDLE_COMMIT;
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
