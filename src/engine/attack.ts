@@ -446,9 +446,8 @@ async function decodeFile(file: File, target: number): Promise<{ data: Uint8Clam
     const short = Math.min(bmp.width, bmp.height);
     const f = short > limit ? limit / short : 1;
     const width = Math.max(1, Math.round(bmp.width * f)), height = Math.max(1, Math.round(bmp.height * f));
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
+    // An OffscreenCanvas: this runs in the engine Worker, which has no document.
+    const canvas = new OffscreenCanvas(width, height);
     const g = canvas.getContext('2d', { willReadFrequently: true });
     if (!g) throw new Error('no 2D canvas to decode the image');
     g.imageSmoothingEnabled = true;
@@ -1038,9 +1037,7 @@ export async function adversarialPng(): Promise<{ blob: Blob; name: string } | n
   const s = store(), r = s.single.result, img = s.image;
   if (!r || !img) return null;
   const [C, H, W] = img.dims;
-  const canvas = document.createElement('canvas');
-  canvas.width = W;
-  canvas.height = H;
+  const canvas = new OffscreenCanvas(W, H);
   const g = canvas.getContext('2d');
   if (!g) throw new Error('no 2D canvas');
   const data = g.createImageData(W, H);
@@ -1052,8 +1049,7 @@ export async function adversarialPng(): Promise<{ blob: Blob; name: string } | n
     data.data[4 * i + 3] = 255;
   }
   g.putImageData(data, 0, 0);
-  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
-  if (!blob) throw new Error('the canvas could not encode a PNG');
+  const blob = await canvas.convertToBlob({ type: 'image/png' });
   const attack = useExperimentStore.getState().config.attack;
   const base = img.origin === 'dataset' ? `${img.datasetId}-test-${img.index}` : img.name.replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'image';
   return { blob, name: `${base}-${attack.type}-eps${Number((s.single.eps * 255).toFixed(2))}.png` };

@@ -1,6 +1,6 @@
 /** Which model the attacks run on, and the compare slot: a fine-tuned model (a run's checkpoint) on the same images. */
 import { useEffect } from 'react';
-import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/attackLazy';
+import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/commands/attack';
 import { useAttackStore, type AttackEngineKind } from '../../state/attack';
 import { ProbBars } from './ProbBars';
 

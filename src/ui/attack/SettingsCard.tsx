@@ -1,5 +1,5 @@
 /** The attack's settings (the experiment's, shared with links and exports), the attacked and target classes, Run / Stop. */
-import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/attackLazy';
+import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { FieldGroup } from '../fields/SpecField';
