@@ -34,7 +34,7 @@ import { clipConfigFromJson } from '../onnx/clip/folder';
 import { createEngineSession, defaultEngine } from '../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../onnx/run/session';
 import {
-  emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareOwnAttack, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
+  advIsOf, emptyBatch, emptySingle, useAttackStore, type AttackEngineKind, type CompareOwnAttack, type CompareRunOption, type CompareState, type AttackModelInfo, type BatchRun, type BatchTile,
   type ClassSet, type PlayImage, type SingleResult, type SingleRun, type TracePoint,
 } from '../state/attack';
 import type { ModelSummary } from '../state/resources';
@@ -314,7 +314,7 @@ async function refreshCompare(): Promise<void> {
     }
     const single = store().single;
     const r = single.status === 'done' && single.imageId === img.id ? single.result : null;
-    let adv = r && c.adv && c.adv.resultOf === r.bytes && c.adv.classesKey === key ? c.adv : null;
+    let adv = r && advIsOf(c.adv, r.bytes) && c.adv?.classesKey === key ? c.adv : null;
     if (r && !adv) {
       const probs = await probsOf(r.pixels);
       adv = { imageId: img.id, classesKey: key, probs, pred: argmax(probs), resultOf: r.bytes };
