@@ -15,10 +15,12 @@ import type { PlaygroundRequest } from '../attack';
 import type { PathedFile } from '../localModel';
 import type { LocalLoadOptions } from '../model';
 
-/** What a local load takes across the boundary: the page walks folders and drops into Files with their paths. */
+/**
+ * What a local load takes across the boundary (the page walks folders and drops into Files with their paths). The
+ * progress callback is a separate argument: comlink turns only top-level arguments into proxies.
+ */
 export interface LocalLoadRequest {
   precision?: LocalLoadOptions['precision'];
-  onProgress?: (text: string) => void;
   /** Cancels the load when the page calls `cancel(cancelId)`. */
   cancelId?: string;
 }
@@ -40,7 +42,7 @@ export function createEngineApi() {
     aborts.set(id, c);
     return c.signal;
   };
-  const local = (r: LocalLoadRequest): LocalLoadOptions => ({ precision: r.precision, onProgress: r.onProgress, signal: signalFor(r.cancelId) });
+  const local = (r: LocalLoadRequest, onProgress?: (text: string) => void): LocalLoadOptions => ({ precision: r.precision, onProgress, signal: signalFor(r.cancelId) });
   const done = (id: string | undefined) => { if (id) aborts.delete(id); };
 
   return {
@@ -64,11 +66,11 @@ export function createEngineApi() {
     async computePrompts(classes: readonly string[], templates: number, synonyms: number): Promise<void> { (await model()).computePrompts(classes, templates, synonyms); },
     async approveModelFetch(): Promise<void> { return (await model()).approveModelFetch(); },
     async cancelModelFetch(): Promise<void> { (await model()).cancelModelFetch(); },
-    async loadLocalModel(files: PathedFile[], r: LocalLoadRequest = {}): Promise<ModelSummary | null> {
-      try { return await (await model()).loadLocalModel(files, local(r)); } finally { done(r.cancelId); }
+    async loadLocalModel(files: PathedFile[], r: LocalLoadRequest = {}, onProgress?: (text: string) => void): Promise<ModelSummary | null> {
+      try { return await (await model()).loadLocalModel(files, local(r, onProgress)); } finally { done(r.cancelId); }
     },
-    async reopenLocalModel(id: string, r: LocalLoadRequest = {}): Promise<ModelSummary | null> {
-      try { return await (await model()).reopenLocalModel(id, local(r)); } finally { done(r.cancelId); }
+    async reopenLocalModel(id: string, r: LocalLoadRequest = {}, onProgress?: (text: string) => void): Promise<ModelSummary | null> {
+      try { return await (await model()).reopenLocalModel(id, local(r, onProgress)); } finally { done(r.cancelId); }
     },
     async unloadLocalModel(): Promise<void> { return (await model()).unloadLocalModel(); },
     async recentLocalModels() { return (await model()).recentLocalModels(); },

@@ -16,9 +16,8 @@ import type { LocalLoadOptions } from '../model';
 /** A local load's options on the page: the progress callback crosses as a comlink proxy, the signal as `cancel`. */
 export type PageLocalLoadOptions = Pick<LocalLoadOptions, 'precision' | 'onProgress' | 'signal'>;
 
-const remoteOptions = (o: PageLocalLoadOptions) => ({
-  precision: o.precision, onProgress: o.onProgress && proxy(o.onProgress), cancelId: cancelIdFor(o.signal),
-});
+const request = (o: PageLocalLoadOptions) => ({ precision: o.precision, cancelId: cancelIdFor(o.signal) });
+const progress = (o: PageLocalLoadOptions) => (o.onProgress ? proxy(o.onProgress) : undefined);
 
 export function showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
   return engine().showModel(model, seed);
@@ -37,11 +36,11 @@ export function cancelModelFetch(): Promise<void> {
 }
 
 export async function loadLocalModel(input: LocalFilesInput, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
-  return engine().loadLocalModel(toPathedFiles(input), remoteOptions(options));
+  return engine().loadLocalModel(toPathedFiles(input), request(options), progress(options));
 }
 
 export async function reopenLocalModel(id: string, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
-  return engine().reopenLocalModel(id, remoteOptions(options));
+  return engine().reopenLocalModel(id, request(options), progress(options));
 }
 
 export function unloadLocalModel(): Promise<void> {
