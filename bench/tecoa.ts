@@ -227,7 +227,7 @@ async function tecoaCase(ctx: GpuContext, s: ClipBenchShape, batch: number, engi
   } else {
     const config = withFineTuneConfig(defaultFineTuneConfig('tecoa'), {
       towers: 'vision', batchSize: batch, lr: ADAMW.lr, weightDecay: ADAMW.weightDecay, maxGradNorm: ADAMW.maxGradNorm, warmupSteps: 0,
-      steps: 1_000_000, augment: 'none', evalEvery: 0, attack: { eps: EPS, alpha: EPS, steps: TECOA_ATTACK_STEPS, randomStart: true }, tecoa: { promptEnsemble: false },
+      steps: 1_000_000, augment: 'none', evalEvery: 0, attack: { eps: EPS, alpha: EPS, steps: TECOA_ATTACK_STEPS, randomStart: true }, prompts: { templates: 1, synonyms: 1 },
     });
     const model = await FineTuneModel.create(ctx, {
       config: cfg, weights: shapeWeights(s), constants, train: { vision: true, text: false },

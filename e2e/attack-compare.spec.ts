@@ -14,9 +14,9 @@ import { experimentWith, SHOTS } from './support';
 
 function config(): ExperimentConfig {
   return experimentWith([
-    ['name', 'e2e compare'], ['method.kind', 'tecoa'], ['seed', 4], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
-    ['data.trainLimit', 64], ['train.batchSize', 2], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['train.lr', 1e-3],
-    ['budget.steps', 400], ['budget.evalEvery', 50],
+    ['name', 'e2e compare'], ['fineTune.method', 'tecoa'], ['seed', 4], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
+    ['data.trainLimit', 64], ['fineTune.batchSize', 2], ['fineTune.attack.steps', 1], ['fineTune.attack.eps', 4 / 255], ['fineTune.lr', 1e-3],
+    ['fineTune.steps', 400], ['fineTune.evalEvery', 50], ['fineTune.towers', 'vision'], ['fineTune.prompts.synonyms', 1],
     ['attack.type', 'pgd-linf'], ['attack.epsilon', 8 / 255], ['attack.alpha', 2 / 255], ['attack.steps', 5], ['attack.restarts', 1],
   ]);
 }

@@ -22,9 +22,9 @@ import { decodeModel } from '../src/onnx/proto';
 
 function runConfig(): ExperimentConfig {
   return experimentWith([
-    ['name', 'e2e TeCoA'], ['method.kind', 'tecoa'], ['seed', 3], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
-    ['data.trainLimit', 64], ['train.batchSize', 2], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['train.lr', 1e-4],
-    ['budget.steps', 400], ['budget.evalEvery', 2],
+    ['name', 'e2e TeCoA'], ['fineTune.method', 'tecoa'], ['seed', 3], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
+    ['data.trainLimit', 64], ['fineTune.batchSize', 2], ['fineTune.attack.steps', 1], ['fineTune.attack.eps', 4 / 255], ['fineTune.lr', 1e-4],
+    ['fineTune.steps', 400], ['fineTune.evalEvery', 2], ['fineTune.towers', 'vision'], ['fineTune.prompts.synonyms', 1],
   ]);
 }
 
@@ -177,7 +177,7 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
   const json = JSON.parse((await saved(jsonDl)).toString('utf8'));
   expect(json.format).toBe('aos-workbench-run-1');
   expect(json.status).toBe('stopped');
-  expect(json.config.method.kind).toBe('tecoa');
+  expect(json.config.fineTune.method).toBe('tecoa');
   expect(json.metrics).toHaveLength(finalStep);
   const vals = json.metrics.filter((m: { val?: unknown }) => m.val).map((m: { val: { clean: number; robust: number } }) => m.val);
   expect(vals.length).toBeGreaterThanOrEqual(2);

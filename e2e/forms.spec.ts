@@ -35,7 +35,7 @@ test('refused settings block running, in the units typed; large budgets warn', a
   const batch = page.getByLabel('Batch size', { exact: true });
   await batch.fill('0');
   await expect(start).toBeDisabled();
-  await expect(page.getByTestId('ft-blocked')).toContainText('train.batchSize');
+  await expect(page.getByTestId('ft-blocked')).toContainText('fineTune.batchSize');
   await batch.fill('8');
   await expect(start).toBeEnabled();
 });

@@ -12,8 +12,8 @@ test('a truncated link and an unknown panel are explained', async ({ page }) => 
   await expect(notice).toContainText('the link looks cut off (its settings end mid-way): copy the whole link again');
   await expect(notice).not.toContainText('JSON');
 
-  await page.goto('/?selftest=off#p=results');
+  await page.goto('/?selftest=off#p=leaderboard');
   await page.reload();
-  await expect(page.getByTestId('import-notice')).toContainText('The link names a panel "results" that this workbench does not have; showing the model panel.');
+  await expect(page.getByTestId('import-notice')).toContainText('The link names a panel "leaderboard" that this workbench does not have; showing the model panel.');
   await expect(page.getByTestId('panel-model')).toBeVisible();
 });

@@ -12,7 +12,7 @@ import { experimentWith, SHOTS } from './support';
 
 function goodRun(): RunRecord {
   return {
-    id: 'run-good-0001', name: 'A good run', method: 'tecoa', config: experimentWith([['method.kind', 'tecoa']]), fineTune: { ...defaultFineTuneConfig('tecoa'), steps: 2 },
+    id: 'run-good-0001', name: 'A good run', method: 'tecoa', config: experimentWith([['fineTune.method', 'tecoa']]), fineTune: { ...defaultFineTuneConfig('tecoa'), steps: 2 },
     notes: [], options: { ...DEFAULT_RUN_OPTIONS },
     dataset: { id: 'fashion-mnist', name: 'Fashion-MNIST', trainSplit: 'train', valSplit: 'test', trainImages: 64, valImages: 8, classes: ['a', 'b'] },
     model: { key: 'bundled', title: 'Bundled tiny CLIP', kind: 'bundled' }, status: 'done', message: 'finished', error: null,

@@ -21,7 +21,7 @@ function syntheticRun(id: string, name: string, method: 'tecoa' | 'aos', robustA
       ...(s % 5 === 0 ? { val: { clean: 0.8 - s / 400, robust: robustAt(s), attack: 'PGD-10 L∞, ε 2/255', warnings: [] } } : {}),
     });
   }
-  const config = experimentWith([['method.kind', method], ['budget.steps', 40]]);
+  const config = experimentWith([['fineTune.method', method], ['fineTune.steps', 40]]);
   return {
     id, name, method, config, fineTune: { ...defaultFineTuneConfig(method), steps: 40, batchSize: 16 }, notes: [], options: { ...DEFAULT_RUN_OPTIONS },
     dataset: { id: 'fashion-mnist', name: 'Fashion-MNIST', trainSplit: 'train', valSplit: 'test', trainImages: 512, valImages: 32, classes: ['t-shirt', 'trouser'] },

@@ -17,9 +17,9 @@ import { engineWorker, experimentWith, SHOTS } from './support';
 
 function config(): ExperimentConfig {
   return experimentWith([
-    ['name', 'e2e subspaces'], ['method.kind', 'aos'], ['seed', 5], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
-    ['data.trainLimit', 32], ['train.batchSize', 1], ['train.advSteps', 1], ['train.advEpsilon', 4 / 255], ['budget.steps', 400],
-    ['budget.evalEvery', 1000], ['method.aos.augmentations', 2], ['method.aos.templates', 2], ['method.aos.synonyms', 1],
+    ['name', 'e2e subspaces'], ['fineTune.method', 'aos'], ['seed', 5], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
+    ['data.trainLimit', 32], ['fineTune.batchSize', 1], ['fineTune.attack.steps', 1], ['fineTune.attack.eps', 4 / 255], ['fineTune.steps', 400],
+    ['fineTune.evalEvery', 1000], ['fineTune.aos.augmentations', 2], ['fineTune.prompts.templates', 2], ['fineTune.prompts.synonyms', 1],
   ]);
 }
 

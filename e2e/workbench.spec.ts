@@ -26,7 +26,7 @@ function linkFor(config: ExperimentConfig, panel = 'model'): string {
 
 const PANELS: Array<[string, string, boolean]> = [
   ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', true],
-  ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['selftest', 'Self-test', true],
+  ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['results', 'Results', true], ['selftest', 'Self-test', true],
 ];
 
 test('the shell renders, every panel is reachable from the navigation, and each is photographed', async ({ page }) => {
@@ -52,7 +52,7 @@ test('the shell renders, every panel is reachable from the navigation, and each 
   }
   // Back returns to the previous panel.
   await page.goBack();
-  await expect(page.getByTestId('panel-runs')).toBeVisible();
+  await expect(page.getByTestId('panel-results')).toBeVisible();
   // Dark theme.
   await page.emulateMedia({ colorScheme: 'dark' });
   for (const id of ['model', 'data', 'finetune']) {
@@ -93,7 +93,7 @@ test('the data panel shows a grid of bundled Fashion-MNIST images with their lab
   await expect(grid.locator('canvas')).toHaveCount(60, { timeout: 60_000 });
   await table.getByText('MNIST', { exact: true }).click();
   await expect(grid.locator('figcaption').first()).toHaveText(/^[0-9]$/, { timeout: 60_000 });
-  await expect.poll(() => new URL(page.url()).hash).toMatch(/x=v1\./);
+  await expect.poll(() => new URL(page.url()).hash).toMatch(/x=v2\./);
   expect(w.errors).toEqual([]);
 });
 
@@ -103,8 +103,8 @@ test('a shared link restores the configuration, and edits keep the address bar a
   c = withValueAt(c, 'name', 'shared run – λ sweep');
   c = withValueAt(c, 'attack.steps', 37);
   c = withValueAt(c, 'attack.type', 'apgd-dlr');
-  c = withValueAt(c, 'method.kind', 'pmg-aft');
-  c = withValueAt(c, 'method.pmgAft.beta', 2.5);
+  c = withValueAt(c, 'fineTune.method', 'pmg-aft');
+  c = withValueAt(c, 'fineTune.pmgAft.beta', 2.5);
   c = withValueAt(c, 'data.dataset', 'mnist');
   await page.goto(linkFor(c, 'attack'));
   await expect(page.getByTestId('import-notice')).toHaveText(/Settings restored from the link\./);
@@ -113,11 +113,11 @@ test('a shared link restores the configuration, and edits keep the address bar a
   await expect(attack.locator('[data-path="attack.steps"] input')).toHaveValue('37');
   await expect(attack.locator('[data-path="attack.type"] select')).toHaveValue('apgd-dlr');
   await page.locator('[data-panel="finetune"]').click();
-  await expect(page.locator('[data-path="method.kind"] select')).toHaveValue('pmg-aft');
-  await expect(page.locator('[data-path="method.pmgAft.beta"] input')).toHaveValue('2.5');
+  await expect(page.locator('[data-path="fineTune.method"] select')).toHaveValue('pmg-aft');
+  await expect(page.locator('[data-path="fineTune.pmgAft.beta"] input')).toHaveValue('2.5');
   // Edit a field: the fragment follows and decodes to the new value.
-  await page.locator('[data-path="method.pmgAft.beta"] input').fill('3');
-  await expect.poll(() => new URL(page.url()).hash).toContain(encodeConfigToken(withValueAt(c, 'method.pmgAft.beta', 3)));
+  await page.locator('[data-path="fineTune.pmgAft.beta"] input').fill('3');
+  await expect.poll(() => new URL(page.url()).hash).toContain(encodeConfigToken(withValueAt(c, 'fineTune.pmgAft.beta', 3)));
   // An out-of-range edit is refused in place and not written.
   await page.locator('[data-path="seed"] input').fill('-4');
   await expect(page.locator('[data-path="seed"]')).toContainText('outside the allowed range');
@@ -125,7 +125,7 @@ test('a shared link restores the configuration, and edits keep the address bar a
   const again = await page.context().newPage();
   await again.goto(page.url());
   await again.locator('[data-panel="finetune"]').click();
-  await expect(again.locator('[data-path="method.pmgAft.beta"] input')).toHaveValue('3');
+  await expect(again.locator('[data-path="fineTune.pmgAft.beta"] input')).toHaveValue('3');
   await expect(again.locator('[data-path="seed"] input')).toHaveValue('0');
   await again.close();
   expect(w.errors).toEqual([]);
@@ -136,12 +136,12 @@ test('a hostile link is refused field by field with a clear message, defaults, n
   const hostile = '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},' +
     '"name":"<img src=x onerror=alert(1)><script>alert(2)</script>","seed":1e999,"evil":"x",' +
     '"attack":{"steps":-5,"epsilon":"0.5","type":"<b>pgd</b>"},"model":{"source":"url","url":"javascript:alert(3)"},' +
-    `"method":{"aos":{"lambda1":${'9'.repeat(400)}}}}`;
-  await page.goto(`/?selftest=off#p=attack&x=v1.${toBase64Url(hostile)}`);
+    `"fineTune":{"aos":{"lambda1":${'9'.repeat(400)}}}}`;
+  await page.goto(`/?selftest=off#p=attack&x=v2.${toBase64Url(hostile)}`);
   const notice = page.getByTestId('import-notice');
   await expect(notice).toHaveAttribute('role', 'alert');
   await expect(notice).toContainText(/values were rejected and replaced by defaults/);
-  for (const p of ['__proto__', 'constructor', 'name', 'seed', 'evil', 'attack.steps', 'attack.epsilon', 'attack.type', 'model.url', 'method.aos.lambda1']) {
+  for (const p of ['__proto__', 'constructor', 'name', 'seed', 'evil', 'attack.steps', 'attack.epsilon', 'attack.type', 'model.url', 'fineTune.aos.lambda1']) {
     await expect(notice.locator('li', { hasText: `${p}:` }).first()).toBeVisible();
   }
   await expect(page.locator('[data-path="attack.steps"] input')).toHaveValue('10');
@@ -217,10 +217,10 @@ test('a model URL from a link is fetched only after confirmation, within the siz
 test('a configuration exported as JSON imports through the same checks', async ({ page }) => {
   const w = watch(page);
   await page.goto('/?selftest=off#p=finetune');
-  const c = withValueAt(withValueAt(defaultConfig(), 'method.kind', 'fare'), 'method.fare.loss', 'l2');
+  const c = withValueAt(withValueAt(defaultConfig(), 'fineTune.method', 'fare'), 'fineTune.fare.loss', 'l2');
   await page.getByTestId('import-json').setInputFiles({ name: 'run.aos.json', mimeType: 'application/json', buffer: Buffer.from(exportConfigJson(c)) });
   await expect(page.getByTestId('import-notice')).toHaveText(/Settings restored from the file\./);
-  await expect(page.locator('[data-path="method.fare.loss"] select')).toHaveValue('l2');
+  await expect(page.locator('[data-path="fineTune.fare.loss"] select')).toHaveValue('l2');
   const bad = JSON.stringify({ format: 'aos-workbench-experiment', version: 1, config: { seed: 'one', attack: { restarts: 0 } } });
   await page.getByTestId('import-json').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(bad) });
   await expect(page.getByTestId('import-notice')).toContainText('seed: expected a number');

@@ -12,9 +12,9 @@ import type { SessionFeed } from '../src/onnx/run/session';
 import { Rng } from '../src/util/random';
 import { CLIP_SHAPES } from '../bench/clipShapes';
 import { visionModel } from '../bench/clip';
-import { parseFlags, numberFlag } from './cli';
+import { scriptFlags, numberFlag } from './cli';
 
-const flags = parseFlags();
+const flags = scriptFlags();
 const shape = CLIP_SHAPES[flags.shape ?? 'tiny'];
 const batch = numberFlag(flags, 'batch', 64);
 const graph = flags.graph ?? 'forward';

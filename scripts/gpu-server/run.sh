@@ -14,9 +14,9 @@
 #   --no-reference        skip the PyTorch reference
 #   --name NAME           output names NAME.json / NAME.log (default bench)
 #   --bench-timeout S     seconds for the bench (default 380), --ref-timeout S for the reference (default 150)
-#   --local               a check on this kind of machine: no debs unpacked, no NVIDIA ICD, no --dawn=adapter=nvidia
+#   --local               a check on this kind of machine: no debs unpacked, no NVIDIA ICD, no hardware-adapter requirement
 # Bench flags default to none (every case, every engine); on a real server the bench always gets
-# --dawn=adapter=nvidia, so it fails instead of silently running on another adapter.
+# AOS_REQUIRE_HARDWARE_ADAPTER=1, so it fails instead of silently running on a software adapter.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -65,7 +65,9 @@ if [ "$LOCAL" = 0 ]; then
   done
   log "VK_DRIVER_FILES=${VK_DRIVER_FILES:-<no NVIDIA ICD found: loader defaults>}"
   (nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || echo "nvidia-smi: not available") >> "$LOG"
-  BENCH_ARGS=(--dawn=adapter=nvidia "${BENCH_ARGS[@]}")
+  # Fail loudly on a software adapter (src/gpu/device.ts) rather than name-matching with a Dawn flag: Dawn's
+  # adapter=nvidia matched the H100 but not the H200 ("no suitable backends found" with NVIDIA H200 listed).
+  export AOS_REQUIRE_HARDWARE_ADAPTER=1
 fi
 
 # 2. Node and the native modules, unpacked outside any node_modules tree of the repo.
@@ -77,9 +79,10 @@ log "node $("$WORK/node" --version) in $WORK; bench flags: ${BENCH_ARGS[*]:-<non
 cat /proc/cpuinfo 2>/dev/null | grep -m1 'model name' >> "$LOG"
 echo "cpus: $(nproc)  memory: $(free -g 2>/dev/null | awk '/Mem:/ { print $2 " GiB" }')" >> "$LOG"
 
-# 3. The bench.
+# 3. The bench, from the directory run.sh was called in (the repo root: the methods cases read public/models and
+# public/data from there); bench.mjs resolves webgpu and onnxruntime-node next to itself, in $WORK.
 T0=$(date +%s)
-(cd "$WORK" && timeout "$BENCH_TIMEOUT" ./node bench.mjs --out="$OUT/$NAME.json" "${BENCH_ARGS[@]}" > /dev/null 2> "$OUT/$NAME.log")
+timeout "$BENCH_TIMEOUT" "$WORK/node" "$WORK/bench.mjs" --out="$OUT/$NAME.json" "${BENCH_ARGS[@]}" > /dev/null 2> "$OUT/$NAME.log"
 BENCH_RC=$?
 log "bench exit code $BENCH_RC after $(( $(date +%s) - T0 )) s$([ "$BENCH_RC" = 124 ] && echo " (stopped at --bench-timeout $BENCH_TIMEOUT: $NAME.json holds the cases that finished)")"
 grep -v -e '^Warning: maxDynamic' -e 'VerifyEachNodeIsAssignedToAnEp' "$OUT/$NAME.log" | tail -5 >> "$LOG"

@@ -8,11 +8,11 @@ import { promptGroups } from '../../src/data/prompts';
 import { buildClipFolder, tinyClipConfig, type ClipFolderFiles } from '../../src/onnx/clip';
 import { readClipFolder } from '../../src/onnx/clip/node';
 import type { EvalSet } from '../../src/methods/evaluate';
-import { parseFlags } from '../cli';
+import { scriptFlags } from '../cli';
 
-/** The command line's flags (scripts/cli.ts, the one parser of every script). */
+/** The command line's flags (scripts/cli.ts, the one parser of every script; shared flags put into effect). */
 export function args(): Record<string, string> {
-  return parseFlags();
+  return scriptFlags();
 }
 
 export const BUNDLED_MODEL = 'public/models/tiny-clip';

@@ -135,7 +135,8 @@ async function main(): Promise<void> {
     seed, batchSize: B, lr: numberFlag(A, 'lr', 1e-4), textLrMultiplier: numberFlag(A, 'text-lr-mult', 0.1), warmupSteps: num('warmup', 10, 10, 0),
     evalEvery: valEvery, valBatch: num('val-batch', 64, 64, 4), valAttackSteps: num('val-attack-steps', 10, 10, 2),
     attack: { eps: trainEps, steps: num('train-steps', 2, 2, 1) },
-    aos: { augmentations: m, templates: num('templates', 8, 8, 2), synonyms: num('synonyms', 3, 3, 2), ...patch },
+    prompts: { templates: num('templates', 8, 8, 2), synonyms: num('synonyms', 3, 3, 2) },
+    aos: { augmentations: m, ...patch },
   });
   // The budget: --aos-steps steps of (full) AoS, in vision-tower passes.
   const prompts = tokenizerPrompts(clip.tokenizer, train.classes);

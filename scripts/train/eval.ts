@@ -10,11 +10,11 @@ import { shaderSources } from '../../src/kernels/shaders';
 import { loadSplitFromDir } from '../../src/data/node';
 import { readClipFolder } from '../../src/onnx/clip/node';
 import { ClipEmbedder } from '../../src/train/zeroshot';
-import { parseFlags } from '../cli';
+import { scriptFlags } from '../cli';
 
 
 async function main(): Promise<void> {
-  const A = parseFlags();
+  const A = scriptFlags();
   const model = A.model ?? 'public/models/tiny-clip', dataset = A.dataset ?? 'fashion-mnist', split = A.split ?? 'test';
   const { data } = await loadSplitFromDir(dataset, split);
   const ctx = await GpuContext.create({ shaders: shaderSources, label: 'eval' });

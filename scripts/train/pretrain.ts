@@ -22,10 +22,10 @@ import { PretrainData } from '../../src/train/data';
 import { ClipEmbedder } from '../../src/train/zeroshot';
 import { encodeCheckpoint } from '../../src/train/checkpoint';
 import { loadCheckpointFile, saveCheckpointFile } from '../../src/train/checkpoint.node.js';
-import { parseFlags, numberFlag } from '../cli';
+import { scriptFlags, numberFlag } from '../cli';
 
 
-const A = parseFlags();
+const A = scriptFlags();
 const num = (k: string, d: number): number => numberFlag(A, k, d);
 // Defaults are the committed public/models/tiny-clip run (its metrics.json records them).
 const steps = num('steps', 2600), batch = num('batch', 128), seed = num('seed', 1234);

@@ -332,7 +332,7 @@ export async function startRun(): Promise<void> {
   const now = Date.now();
   const id = newId();
   const record: RunRecord = {
-    id, name: exp.name || `${exp.method.kind} ${new Date(now).toISOString().slice(5, 16).replace('T', ' ')}`, method: fineTune.method,
+    id, name: exp.name || `${exp.fineTune.method} ${new Date(now).toISOString().slice(5, 16).replace('T', ' ')}`, method: fineTune.method,
     config: exp, fineTune, notes, options: opts,
     dataset: { id: exp.data.dataset, name: exp.data.dataset, trainSplit: 'train', valSplit: exp.data.evalSplit, trainImages: 0, valImages: 0, classes: [] },
     model: { key: '', title: '', kind: '' }, status: 'running', message: 'preparing…', error: null, metrics: [], thinned: 0,

@@ -32,7 +32,11 @@ function storedCapBytes(): number {
 
 function publish(c: ModelCache, p: { note?: string | null; error?: string | null; busy?: boolean } = {}): void {
   const u = c.usage();
-  useModelCacheStore.getState().patch({ kind: u.kind, bytes: u.bytes, blobs: u.blobs, sources: u.sources, maxBytes: u.maxBytes, busy: false, ...p });
+  // A failed index write outranks "no error": the cache still works for this page, but forgets on reload.
+  const error = p.error ?? u.indexWriteError ?? (p.error === null ? null : undefined);
+  const patch = { kind: u.kind, bytes: u.bytes, blobs: u.blobs, sources: u.sources, maxBytes: u.maxBytes, busy: false, ...p };
+  if (error !== undefined) patch.error = error;
+  useModelCacheStore.getState().patch(patch);
 }
 
 /** The cache (opened once). Falls back to memory when Cache Storage cannot be opened. */
@@ -47,7 +51,8 @@ export function modelCache(): Promise<ModelCache> {
       error = `Cache Storage could not be opened (${message(e)}): models are cached in memory for this page only`;
       c = await ModelCache.open(memoryStore(), { maxBytes });
     }
-    publish(c, { error });
+    const orphans = c.usage().orphansRemoved;
+    publish(c, { error, note: orphans ? `${orphans} stored file${orphans === 1 ? '' : 's'} no cache entry pointed at (an interrupted save) ${orphans === 1 ? 'was' : 'were'} removed.` : null });
     return c;
   })();
   return opening;

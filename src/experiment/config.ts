@@ -1,20 +1,21 @@
 /**
- * The experiment configuration (format version 1): everything needed to reproduce an experiment — model source,
- * data, robust fine-tuning method and its hyper-parameters, the attack, seed and budget. Plain JSON data; the
- * single spec below gives its type, defaults, ranges and UI labels.
+ * The experiment configuration (format version 2): everything needed to reproduce an experiment — model source,
+ * data, robust fine-tuning (`fineTune`: the loop's own names and defaults, src/experiment/fineTune.ts), the
+ * interactive attack, seed and time limit. Plain JSON data; the single spec below gives its type, defaults, ranges
+ * and UI labels.
  *
- * Adding a field within version 1 is backwards compatible (older links lack it and get the default). Renaming or
+ * Adding a field within a version is backwards compatible (older links lack it and get the default). Renaming or
  * removing a field, or changing a field's meaning or default, needs a new format version and a migration in
  * `versions.ts` (`MIGRATIONS`).
  */
-import { bool, enm, int, nullableInt, num, obj, str, validateAgainst, type Infer, type Issue } from './spec';
+import { enm, int, nullableInt, num, obj, str, validateAgainst, type Infer, type Issue } from './spec';
+import { fineTuneSpec, MAX_GROUP_ROWS } from './fineTune';
 import { checkModelUrl } from './url';
 
 /** Ids of the datasets in `public/data/manifest.json` (a unit test keeps the two in step). */
 export const BUNDLED_DATASET_IDS = ['fashion-mnist', 'mnist', 'digits'] as const;
 
-export const METHODS = ['aos', 'tecoa', 'pmg-aft', 'fare'] as const;
-export type MethodKind = (typeof METHODS)[number];
+export { MAX_GROUP_ROWS, METHODS, type MethodKind } from './fineTune';
 
 export const ATTACKS = ['pgd-linf', 'pgd-l2', 'apgd-ce', 'apgd-dlr', 'cw'] as const;
 export type AttackKind = (typeof ATTACKS)[number];
@@ -51,47 +52,7 @@ export const experimentSpec = obj({
     evalSplit: enm('test', ['val', 'test'], { label: 'Evaluation split' }),
     trainLimit: int(0, 0, 100_000, { label: 'Training images', help: 'Use at most this many training images (0 = all).' }),
   }, { label: 'Data' }),
-  method: obj({
-    kind: enm('aos', METHODS, {
-      label: 'Method',
-      names: { aos: 'AoS', tecoa: 'TeCoA', 'pmg-aft': 'PMG-AFT', fare: 'FARE' },
-    }),
-    aos: obj({
-      lambda1: num(1, 0, 100, { label: 'λ1 adv→clean image', help: 'Weight of aligning the adversarial image subspace to the clean image subspace.', step: 0.1 }),
-      lambda2: num(1, 0, 100, { label: 'λ2 image↔text', help: 'Weight of aligning image subspaces with the text subspaces of their class.', step: 0.1 }),
-      lambda3: num(1, 0, 100, { label: 'λ3 adv→clean text', help: 'Weight of aligning the adversarial text subspace (attacked prompts) to the clean text subspace of its class; acts only when the text tower trains.', step: 0.1 }),
-      augmentations: int(4, 1, 64, { label: 'Augmentations m', help: 'Augmented views per image forming the image group.' }),
-      synonyms: int(3, 1, 16, { label: 'Synonyms', help: 'Class-name synonyms per class in the text group.' }),
-      templates: int(8, 1, 32, { label: 'Templates', help: 'Prompt templates per class in the text group.' }),
-      distance: enm('residual', ['residual', 'projection', 'moment'], {
-        label: 'Distance', names: { residual: 'Residual (directional)', projection: 'Projection (symmetric)', moment: 'Second moment (symmetric)' },
-        help: 'Residual: how much of the moving group\'s span lies outside the target\'s, tr(P_X(I − P_Y))/n, the target fixed (adversarial → clean, image → text). Projection: ½‖P_X − P_Y‖², both sides move. Second moment: distance of the groups\' second-moment matrices.',
-      }),
-      ridgeFromSpectrum: bool(true, { label: 'Ridge from the spectrum', help: 'ρ = the median non-leading Gram eigenvalue of the clean image groups at step 0 (at least 0.01); else the value below.' }),
-      ridge: num(0.025, 1e-8, 1, { label: 'Ridge ρ', help: 'Ridge of the projectors P = Xᵀ(XXᵀ + ρI)⁻¹X when not taken from the spectrum. The gradient of the residual distance is bounded by 1/√(nρ).', step: 1e-3 }),
-      rank1Ablation: bool(false, { label: 'Rank-1 ablation', help: 'Replace each group by its mean (subspaces of rank 1).' }),
-    }, { label: 'AoS' }),
-    tecoa: obj({
-      promptEnsemble: bool(true, { label: 'Prompt ensemble', help: 'Class text embeddings averaged over the templates (else the first template).' }),
-    }, { label: 'TeCoA' }),
-    pmgAft: obj({
-      alpha: num(1, 0, 100, { label: 'α (→ pre-trained)', help: 'Weight of KL(adversarial output ‖ pre-trained model on the adversarial image).', step: 0.1 }),
-      beta: num(1, 0, 100, { label: 'β (→ clean)', help: 'Weight of KL(adversarial output ‖ clean output).', step: 0.1 }),
-    }, { label: 'PMG-AFT' }),
-    fare: obj({
-      loss: enm('l2-squared', ['l2-squared', 'l2'], { label: 'Embedding loss', names: { 'l2-squared': 'squared L2 (as published)', l2: 'L2' } }),
-    }, { label: 'FARE' }),
-  }, { label: 'Method' }),
-  train: obj({
-    towers: enm('both', ['vision', 'text', 'both'], { label: 'Towers trained', names: { vision: 'Vision only', text: 'Text only', both: 'Both' } }),
-    optimizer: enm('adamw', ['adamw', 'sgd'], { label: 'Optimizer', names: { adamw: 'AdamW', sgd: 'SGD + momentum' } }),
-    lr: num(1e-5, 1e-8, 1, { label: 'Learning rate', step: 1e-6 }),
-    textLrMultiplier: num(0.1, 0, 100, { label: 'Text LR ×', help: 'The text tower trains at learning rate × this factor.', step: 0.1 }),
-    weightDecay: num(1e-4, 0, 1, { label: 'Weight decay', step: 1e-4 }),
-    batchSize: int(32, 1, 4096, { label: 'Batch size' }),
-    advEpsilon: num(1 / 255, 0, 1, { label: 'Training ε (L∞)', help: 'Perturbation budget of the PGD attack used during fine-tuning (pixel scale 0…1).', per255: true, step: 1 / 255 }),
-    advSteps: int(2, 1, 100, { label: 'Training PGD steps' }),
-  }, { label: 'Training' }),
+  fineTune: fineTuneSpec,
   attack: obj({
     type: enm('pgd-linf', ATTACKS, {
       label: 'Attack',
@@ -105,8 +66,6 @@ export const experimentSpec = obj({
     cwConfidence: num(0, 0, 100, { label: 'C&W confidence κ', step: 0.1 }),
   }, { label: 'Attack' }),
   budget: obj({
-    steps: int(1000, 1, 1_000_000, { label: 'Training steps' }),
-    evalEvery: int(100, 1, 1_000_000, { label: 'Evaluate every (steps)' }),
     maxMinutes: num(0, 0, 10_080, { label: 'Time limit (min)', help: '0 = no limit.' }),
   }, { label: 'Budget' }),
 }, { label: 'Experiment' });
@@ -129,13 +88,18 @@ export interface Validated {
  * asked for); a URL source with no URL yet is a valid state (the Model panel asks for one and fetches nothing).
  */
 function crossCheck(c: ExperimentConfig, issues: Issue[]): void {
+  const p = c.fineTune.prompts;
+  if (p.templates * p.synonyms > MAX_GROUP_ROWS) {
+    issues.push({ path: 'fineTune.prompts', problem: `${p.templates} templates × ${p.synonyms} synonyms = ${p.templates * p.synonyms} prompts per class; the subspace kernels take at most ${MAX_GROUP_ROWS}: using the defaults` });
+    c.fineTune.prompts = structuredClone(fineTuneSpec.fields.prompts.default);
+  }
   if (c.model.source === 'url' && c.model.url === '' && issues.some((i) => i.path === 'model.url')) {
     issues.push({ path: 'model.url', problem: 'the model URL was refused; using the bundled model' });
     c.model.source = 'bundled';
   }
 }
 
-/** Validates an untrusted, already parsed configuration object (version 1 layout). */
+/** Validates an untrusted, already parsed configuration object (current version's layout). */
 export function validateConfig(raw: unknown): Validated {
   const issues: Issue[] = [];
   const config = validateAgainst(experimentSpec, raw, issues);

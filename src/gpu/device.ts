@@ -2,7 +2,7 @@
  * WebGPU device acquisition, the same entry point in the browser (navigator.gpu) and in Node (the `webgpu`
  * package, Google's Dawn). The device is created with the adapter's real limits, not the spec defaults.
  */
-import { NoAdapterError } from './errors';
+import { NoAdapterError, SoftwareAdapterError } from './errors';
 
 export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
@@ -11,6 +11,12 @@ export interface AcquireOptions {
   /** Features to enable when the adapter has them (others are ignored). */
   optionalFeatures?: GPUFeatureName[];
   label?: string;
+  /**
+   * Refuse a CPU-emulated adapter (`isSoftwareAdapter`) with a `SoftwareAdapterError`. Default in Node: the
+   * environment variable `AOS_REQUIRE_HARDWARE_ADAPTER=1` (what the scripts' `--require-hardware-adapter` sets), so
+   * a GPU node whose driver is not reachable from the container fails instead of running for days on lavapipe.
+   */
+  requireHardwareAdapter?: boolean;
 }
 
 export interface AcquiredDevice {
@@ -37,6 +43,21 @@ export interface AdapterSummary {
  */
 export function isSoftwareAdapter(a: Pick<AdapterSummary, 'isFallbackAdapter' | 'description' | 'architecture' | 'device' | 'vendor'>): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|softpipe/i.test(`${a.description} ${a.architecture} ${a.device} ${a.vendor}`);
+}
+
+/** Environment variable that makes `acquireDevice` in Node refuse a software adapter (see AcquireOptions). */
+export const REQUIRE_HARDWARE_ENV = 'AOS_REQUIRE_HARDWARE_ADAPTER';
+
+/** Throws `SoftwareAdapterError` naming the adapter when it is CPU-emulated. */
+export function assertHardwareAdapter(a: Pick<AdapterSummary, 'isFallbackAdapter' | 'description' | 'architecture' | 'device' | 'vendor'>): void {
+  if (!isSoftwareAdapter(a)) return;
+  const name = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  throw new SoftwareAdapterError(name, a.isFallbackAdapter);
+}
+
+function hardwareRequired(options: AcquireOptions, host: 'browser' | 'node'): boolean {
+  if (options.requireHardwareAdapter !== undefined) return options.requireHardwareAdapter;
+  return host === 'node' && process.env[REQUIRE_HARDWARE_ENV] === '1';
 }
 
 // Dawn's GPU object must outlive every device it made: a collected one crashes the process
@@ -99,6 +120,11 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
         : 'WebGPU is disabled or unsupported here (headless Chromium needs --enable-unsafe-webgpu).',
     );
   }
+  const info = adapter.info;
+  const isFallbackAdapter = Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+  const named = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '', isFallbackAdapter };
+  // Checked before a device exists: nothing to release when it throws.
+  if (hardwareRequired(options, host)) assertHardwareAdapter(named);
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMIT_NAMES) {
     const v = (adapter.limits as unknown as Record<string, number>)[name];
@@ -111,7 +137,6 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     requiredLimits,
     requiredFeatures,
   });
-  const info = adapter.info;
   const limits: Record<string, number> = {};
   for (const name of LIMIT_NAMES) {
     const v = (device.limits as unknown as Record<string, number>)[name];
@@ -122,11 +147,7 @@ export async function acquireDevice(options: AcquireOptions = {}): Promise<Acqui
     adapter,
     info: {
       host,
-      vendor: info?.vendor ?? '',
-      architecture: info?.architecture ?? '',
-      device: info?.device ?? '',
-      description: info?.description ?? '',
-      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean })?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+      ...named,
       features: [...device.features].sort(),
       limits,
     },

@@ -26,6 +26,22 @@ export class NoAdapterError extends Error {
 }
 
 /**
+ * A CPU-emulated adapter (lavapipe/llvmpipe, SwiftShader, a fallback adapter) where a hardware one was required.
+ * On an NVIDIA node this is what a container without the Vulkan ICD, or without `graphics` in
+ * NVIDIA_DRIVER_CAPABILITIES, gets: Dawn then silently picks lavapipe.
+ */
+export class SoftwareAdapterError extends Error {
+  constructor(readonly adapter: string, readonly isFallbackAdapter: boolean) {
+    super(
+      `A hardware GPU adapter was required (--require-hardware-adapter) but WebGPU found only a software one: ${adapter}` +
+        `${isFallbackAdapter ? ' (fallback adapter)' : ''}. On an NVIDIA node the container needs the NVIDIA Vulkan ICD and ` +
+        'NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics (deploy/README.md); check with `vulkaninfo --summary`.',
+    );
+    this.name = 'SoftwareAdapterError';
+  }
+}
+
+/**
  * Runs `fn` inside validation, out-of-memory and internal error scopes and throws the first error captured,
  * named by `label`. Dawn in Node prints validation errors instead of throwing: without scopes a broken pipeline
  * silently "runs", so every submission in this project goes through here.

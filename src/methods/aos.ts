@@ -15,7 +15,7 @@
  *   + λ2 · mean over (X_b → T_y_b) and (A_b → T_y_b)    image groups into their class's text span
  *   + λ3 · mean over classes in the batch d(T̃_c → T_c)  adversarial text group toward the clean one (text trains)
  * d = tr(P_X(I − P_Y))/n (src/subspace/residual, directional), or the symmetric ½‖P_X − P_Y‖²_F / second-moment
- * matching (gradients to both groups). ρ: fixed, or from the first batch's clean groups' spectrum ('auto').
+ * matching (gradients to both groups). ρ: fixed, or from the first batch's clean groups' spectrum.
  * Rank-1 ablation = mean-direction alignment: each group replaced by its mean row before d.
  */
 import { residualDistance, ridgeFromSpectrum, subspaceLoss } from '../subspace';
@@ -59,9 +59,9 @@ export async function groupDistance(
   return { value: r.value, gx: Float64Array.from(r.gx), gy };
 }
 
-/** The ridge of a run: the configured one, or (`'auto'`) from the clean image groups' spectrum at the first step. */
-export function resolveRidge(a: Pick<AosOptions, 'ridge'>, cleanUnitRows: ArrayLike<number>, groups: number, views: number, d: number): number {
-  if (a.ridge !== 'auto') return a.ridge;
+/** The ridge of a run: the configured one, or (`ridgeFromSpectrum`) from the clean image groups' spectrum at the first step. */
+export function resolveRidge(a: Pick<AosOptions, 'ridge' | 'ridgeFromSpectrum'>, cleanUnitRows: ArrayLike<number>, groups: number, views: number, d: number): number {
+  if (!a.ridgeFromSpectrum) return a.ridge;
   if (views < 2) return MIN_AUTO_RIDGE;
   return Math.max(MIN_AUTO_RIDGE, ridgeFromSpectrum(cleanUnitRows, groups, views, d));
 }
@@ -84,8 +84,8 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
   const towers = resolvedTowers(config);
   const textAttack = towers.text && a.lambda3 > 0;
   const textSteps = a.textSteps ?? config.attack.steps;
-  // ρ of the run: fixed at the first step ('auto') and carried by checkpoints (state/restore).
-  let ridge: number | undefined = a.ridge === 'auto' ? undefined : a.ridge;
+  // ρ of the run: fixed at the first step (from the spectrum) and carried by checkpoints (state/restore).
+  let ridge: number | undefined = a.ridgeFromSpectrum ? undefined : a.ridge;
   return {
     name: 'aos',
     config,
@@ -98,7 +98,7 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
     },
     state: (): Record<string, number> => (ridge === undefined ? {} : { ridge }),
     restore(s) {
-      if (a.ridge === 'auto' && typeof s.ridge === 'number' && s.ridge > 0 && Number.isFinite(s.ridge)) ridge = s.ridge;
+      if (a.ridgeFromSpectrum && typeof s.ridge === 'number' && s.ridge > 0 && Number.isFinite(s.ridge)) ridge = s.ridge;
     },
     async computeGradients({ ctx, model, batch, text, step, seed, debug, replay }: StepInputs): Promise<StepOutput> {
       const B = batch.images, N = B * V, D = model.dim, s = model.scale;

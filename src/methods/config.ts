@@ -1,11 +1,19 @@
 /**
- * Configuration of robust fine-tuning (TeCoA, PMG-AFT, FARE, AoS) and its mapping from the UI's experiment config
- * (src/experiment/config.ts: the hyper-parameter names there are accepted as they are). Plain data.
+ * Configuration of robust fine-tuning (TeCoA, PMG-AFT, FARE, AoS). One vocabulary from the UI to the loop: the
+ * settings a researcher chooses are the spec in src/experiment/fineTune.ts (names, defaults, ranges — the experiment
+ * config carries them as `fineTune`); `FineTuneConfig` is that plus the settings only scripts and tests change, and
+ * its defaults and range checks come from the spec. Plain data.
  */
 import type { ExperimentConfig } from '../experiment/config';
+import { fineTuneSpec, MAX_GROUP_ROWS, METHODS, type MethodKind } from '../experiment/fineTune';
+import { validateAgainst, type Infer, type Issue } from '../experiment/spec';
 
-export const METHOD_NAMES = ['tecoa', 'pmg-aft', 'fare', 'aos'] as const;
-export type MethodName = (typeof METHOD_NAMES)[number];
+/** The methods (one list: the experiment spec's). */
+export const METHOD_NAMES = METHODS;
+export type MethodName = MethodKind;
+
+/** The settings of the spec (what the UI, links and run records carry). */
+export type FineTuneSettings = Infer<typeof fineTuneSpec>;
 
 export type Towers = 'vision' | 'text' | 'both';
 
@@ -30,11 +38,8 @@ export interface AosOptions {
   lambda3: number;
   /** Weight of the zero-shot CE on the adversarial views (default 1; 0 only isolates the subspace terms in tests). */
   ceWeight: number;
-  /** m: augmented views per image; an image group has 1 + m rows (≤ 32). */
+  /** m: augmented views per image; an image group has 1 + m rows (≤ 32). The text group is the loop's prompt set. */
   augmentations: number;
-  /** Text group = the first `templates` prompt templates × the first `synonyms` class synonyms (≤ 32 rows). */
-  templates: number;
-  synonyms: number;
   /**
    * 'residual' (default): d(X → Y) = tr(P_X(I − P_Y))/n, directional — the target (clean group, class text group) is
    * fixed and gets no gradient; 'projection': ½‖P_X − P_Y‖²_F, symmetric, gradients to both groups; 'moment':
@@ -42,10 +47,12 @@ export interface AosOptions {
    */
   distance: 'residual' | 'projection' | 'moment';
   /**
-   * ρ, or 'auto': the median non-leading Gram eigenvalue of the first batch's clean image groups, at least
-   * `MIN_AUTO_RIDGE` (fixed for the run and kept in its checkpoints).
+   * ρ from the spectrum: the median non-leading Gram eigenvalue of the first batch's clean image groups, at least
+   * `MIN_AUTO_RIDGE` (fixed for the run and kept in its checkpoints); else `ridge`.
    */
-  ridge: number | 'auto';
+  ridgeFromSpectrum: boolean;
+  /** ρ when not taken from the spectrum. */
+  ridge: number;
   /** Mean-direction alignment: every group is replaced by its mean (a rank-1 subspace). An ablation. */
   rank1: boolean;
   /** Which image groups the λ2 term aligns with the text group (default both). */
@@ -58,17 +65,11 @@ export interface AosOptions {
   textAlpha?: number;
 }
 
-export interface TecoaOptions {
-  /** Class embedding = mean over every template (canonical synonym); else the first template only. */
-  promptEnsemble: boolean;
-}
-
 export interface PmgAftOptions {
   /** Weight of KL(original model on x_adv ‖ current model on x_adv). */
   alpha: number;
   /** Weight of KL(current model on x ‖ current model on x_adv). */
   beta: number;
-  promptEnsemble: boolean;
   /**
    * How the KL terms reduce over the batch: 'sum' (default, the authors' code: `KLDivLoss(reduction="sum")`, so a KL
    * weighs ×B against the batch-mean CE) or 'mean' (the batch mean; this library's earlier behaviour).
@@ -90,11 +91,22 @@ export interface FareOptions {
   attackAlpha?: number;
 }
 
+export interface PromptSet {
+  /** The first `templates` prompt templates × the first `synonyms` class synonyms (≤ 32 prompts per class). */
+  templates: number;
+  synonyms: number;
+}
+
 export interface FineTuneConfig {
   method: MethodName;
   seed: number;
-  /** Which towers train (default: AoS both, the baselines the vision tower as published; FARE always vision). */
+  /** Which towers train, the same default for every method (FARE: always vision — its loss has no text term). */
   towers: Towers;
+  /**
+   * The prompts of every method's class embeddings (their ensemble) and of AoS's text groups, the same default for
+   * every method (TeCoA's and PMG-AFT's published single template is `{ templates: 1, synonyms: 1 }`).
+   */
+  prompts: PromptSet;
   optimizer: 'adamw' | 'sgd';
   /** Peak learning rate of the vision tower. */
   lr: number;
@@ -115,7 +127,6 @@ export interface FineTuneConfig {
   augment: 'light' | 'none';
   attack: TrainAttackConfig;
   aos: AosOptions;
-  tecoa: TecoaOptions;
   pmgAft: PmgAftOptions;
   fare: FareOptions;
   /** Validation metrics every this many steps (0: never). */
@@ -126,31 +137,33 @@ export interface FineTuneConfig {
   valAttackSteps: number;
 }
 
-/** The smallest ridge `'auto'` picks: keeps the residual distance's gradient bound 1/√(nρ) at most 10/√n. */
+/** The smallest ridge taken from the spectrum: keeps the residual distance's gradient bound 1/√(nρ) at most 10/√n. */
 export const MIN_AUTO_RIDGE = 0.01;
 
-export const DEFAULT_AOS: Readonly<AosOptions> = Object.freeze({
-  lambda1: 1, lambda2: 1, lambda3: 1, ceWeight: 1, augmentations: 4, templates: 8, synonyms: 3,
-  distance: 'residual', ridge: 'auto', rank1: false, imageTextGroups: 'both', textEps: 0.1,
-});
+const SPEC: FineTuneSettings = fineTuneSpec.default;
 
+export const DEFAULT_AOS: Readonly<AosOptions> = Object.freeze({ ...SPEC.aos, ceWeight: 1, imageTextGroups: 'both', textEps: 0.1 });
+
+/** The defaults: the spec's for what it holds (the same for every method), the loop's own for the rest. */
 export function defaultFineTuneConfig(method: MethodName = 'aos'): FineTuneConfig {
+  const s = structuredClone(SPEC);
   return {
-    method, seed: 0, towers: method === 'aos' ? 'both' : 'vision', optimizer: 'adamw', lr: 1e-4, textLrMultiplier: 0.1,
-    weightDecay: 1e-4, maxGradNorm: 1, momentum: 0.9, warmupSteps: 0, minLrRatio: 0.02, steps: 100, batchSize: 32,
-    augment: 'light', attack: { eps: 1 / 255, steps: 2, randomStart: true },
-    aos: { ...DEFAULT_AOS }, tecoa: { promptEnsemble: true }, pmgAft: { alpha: 1, beta: 1, promptEnsemble: true, klReduction: 'sum', klDirection: 'adv-orig' },
-    fare: { loss: 'l2-squared', attackSteps: 10 }, evalEvery: 1, valBatch: 32, valAttackSteps: 10,
+    ...s, method, seed: 0, maxGradNorm: 1, momentum: 0.9, warmupSteps: 0, minLrRatio: 0.02, augment: 'light',
+    attack: { ...s.attack, randomStart: true },
+    aos: { ...DEFAULT_AOS }, pmgAft: { ...s.pmgAft, klReduction: 'sum', klDirection: 'adv-orig' },
+    fare: { ...s.fare, attackSteps: 10 }, valBatch: 32, valAttackSteps: 10,
   };
 }
 
 /** A config with some fields replaced (nested method options merged field by field). */
-export function withFineTuneConfig(base: FineTuneConfig, patch: Partial<Omit<FineTuneConfig, 'aos' | 'attack' | 'tecoa' | 'pmgAft' | 'fare'>> & {
-  aos?: Partial<AosOptions>; attack?: Partial<TrainAttackConfig>; tecoa?: Partial<TecoaOptions>; pmgAft?: Partial<PmgAftOptions>; fare?: Partial<FareOptions>;
-}): FineTuneConfig {
+export type FineTunePatch = Partial<Omit<FineTuneConfig, 'aos' | 'attack' | 'prompts' | 'pmgAft' | 'fare'>> & {
+  aos?: Partial<AosOptions>; attack?: Partial<TrainAttackConfig>; prompts?: Partial<PromptSet>; pmgAft?: Partial<PmgAftOptions>; fare?: Partial<FareOptions>;
+};
+
+export function withFineTuneConfig(base: FineTuneConfig, patch: FineTunePatch): FineTuneConfig {
   return {
     ...base, ...patch,
-    aos: { ...base.aos, ...patch.aos }, attack: { ...base.attack, ...patch.attack }, tecoa: { ...base.tecoa, ...patch.tecoa },
+    aos: { ...base.aos, ...patch.aos }, attack: { ...base.attack, ...patch.attack }, prompts: { ...base.prompts, ...patch.prompts },
     pmgAft: { ...base.pmgAft, ...patch.pmgAft }, fare: { ...base.fare, ...patch.fare },
   };
 }
@@ -161,67 +174,95 @@ export function resolvedTowers(c: FineTuneConfig): { vision: boolean; text: bool
   return { vision: t !== 'text', text: t !== 'vision' };
 }
 
-/** Checks ranges; throws a RangeError naming the field. */
+/**
+ * Checks ranges once: the spec's fields with the spec's own rules (the same the UI and links apply), then the
+ * loop's own settings and the rules between fields. Throws a RangeError naming the field.
+ */
 export function validateFineTuneConfig(c: FineTuneConfig): void {
-  const pos = (v: number, what: string, int = false) => {
-    if (!(v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) throw new RangeError(`fine-tune config: ${what} must be ${int ? 'a positive integer' : '> 0'}, got ${v}`);
+  const fail = (what: string, problem: string): never => {
+    throw new RangeError(`fine-tune config: ${what}: ${problem}`);
   };
-  const nonneg = (v: number, what: string) => {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`fine-tune config: ${what} must be ≥ 0, got ${v}`);
+  const issues: Issue[] = [];
+  validateAgainst(fineTuneSpec, c, issues);
+  // The loop's own settings sit beside the spec's (seed, momentum…): "unknown" to the spec, checked below.
+  const bad = issues.find((i) => !/^unknown setting/.test(i.problem));
+  if (bad) fail(bad.path, bad.problem);
+  const pos = (v: number | undefined, what: string, int = false) => {
+    if (!(v !== undefined && v > 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) fail(what, `must be ${int ? 'a positive integer' : '> 0'}, got ${v}`);
   };
-  if (!METHOD_NAMES.includes(c.method)) throw new RangeError(`fine-tune config: unknown method '${String(c.method)}'`);
-  pos(c.lr, 'lr');
-  nonneg(c.textLrMultiplier, 'textLrMultiplier');
-  nonneg(c.weightDecay, 'weightDecay');
-  pos(c.steps, 'steps', true);
-  pos(c.batchSize, 'batchSize', true);
-  nonneg(c.attack.eps, 'attack.eps');
-  if (!Number.isInteger(c.attack.steps) || c.attack.steps < 0) throw new RangeError(`fine-tune config: attack.steps must be an integer ≥ 0, got ${c.attack.steps}`);
+  const nonneg = (v: number, what: string, int = false) => {
+    if (!(v >= 0) || !Number.isFinite(v) || (int && !Number.isInteger(v))) fail(what, `must be ${int ? 'an integer ' : ''}≥ 0, got ${v}`);
+  };
+  if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 2 ** 32 - 1) fail('seed', `must be an integer in 0…2^32 − 1, got ${c.seed}`);
+  if (c.maxGradNorm !== undefined) pos(c.maxGradNorm, 'maxGradNorm');
+  nonneg(c.momentum, 'momentum');
+  nonneg(c.warmupSteps, 'warmupSteps', true);
+  nonneg(c.minLrRatio, 'minLrRatio');
+  nonneg(c.valBatch, 'valBatch', true);
+  nonneg(c.valAttackSteps, 'valAttackSteps', true);
+  if (c.augment !== 'light' && c.augment !== 'none') fail('augment', `must be 'light' or 'none', got ${String(c.augment)}`);
+  if (c.attack.alpha !== undefined) pos(c.attack.alpha, 'attack.alpha');
   const pm = c.pmgAft;
-  if (pm.klReduction !== undefined && pm.klReduction !== 'sum' && pm.klReduction !== 'mean') throw new RangeError(`fine-tune config: pmgAft.klReduction must be 'sum' or 'mean', got ${String(pm.klReduction)}`);
-  if (pm.klDirection !== undefined && pm.klDirection !== 'adv-orig' && pm.klDirection !== 'orig-adv') throw new RangeError(`fine-tune config: pmgAft.klDirection must be 'adv-orig' or 'orig-adv', got ${String(pm.klDirection)}`);
-  if (c.fare.attackSteps !== undefined && (!Number.isInteger(c.fare.attackSteps) || c.fare.attackSteps < 0)) throw new RangeError(`fine-tune config: fare.attackSteps must be an integer ≥ 0, got ${c.fare.attackSteps}`);
+  if (pm.klReduction !== undefined && pm.klReduction !== 'sum' && pm.klReduction !== 'mean') fail('pmgAft.klReduction', `must be 'sum' or 'mean', got ${String(pm.klReduction)}`);
+  if (pm.klDirection !== undefined && pm.klDirection !== 'adv-orig' && pm.klDirection !== 'orig-adv') fail('pmgAft.klDirection', `must be 'adv-orig' or 'orig-adv', got ${String(pm.klDirection)}`);
+  if (c.fare.attackSteps !== undefined) nonneg(c.fare.attackSteps, 'fare.attackSteps', true);
   if (c.fare.attackAlpha !== undefined) pos(c.fare.attackAlpha, 'fare.attackAlpha');
   const a = c.aos;
-  for (const k of ['lambda1', 'lambda2', 'lambda3', 'ceWeight', 'textEps'] as const) nonneg(a[k], `aos.${k}`);
-  if (!Number.isInteger(a.augmentations) || a.augmentations < 0) throw new RangeError(`fine-tune config: aos.augmentations must be an integer ≥ 0, got ${a.augmentations}`);
-  pos(a.templates, 'aos.templates', true);
-  pos(a.synonyms, 'aos.synonyms', true);
-  if (a.ridge !== 'auto') pos(a.ridge, 'aos.ridge');
-  if (!['residual', 'projection', 'moment'].includes(a.distance)) throw new RangeError(`fine-tune config: aos.distance must be 'residual', 'projection' or 'moment', got '${String(a.distance)}'`);
-  if (a.augmentations + 1 > 32) throw new RangeError(`fine-tune config: an image group has 1 + m = ${a.augmentations + 1} rows; the subspace kernels take at most 32`);
-  if (a.templates * a.synonyms > 32) throw new RangeError(`fine-tune config: a text group has ${a.templates} × ${a.synonyms} rows; the subspace kernels take at most 32`);
+  nonneg(a.ceWeight, 'aos.ceWeight');
+  nonneg(a.textEps, 'aos.textEps');
+  if (a.textSteps !== undefined) nonneg(a.textSteps, 'aos.textSteps', true);
+  if (a.textAlpha !== undefined) pos(a.textAlpha, 'aos.textAlpha');
+  if (!['both', 'clean', 'adversarial'].includes(a.imageTextGroups)) fail('aos.imageTextGroups', `must be 'both', 'clean' or 'adversarial', got ${String(a.imageTextGroups)}`);
+  const rows = c.prompts.templates * c.prompts.synonyms;
+  if (rows > MAX_GROUP_ROWS) fail('prompts', `a text group has ${c.prompts.templates} × ${c.prompts.synonyms} = ${rows} rows; the subspace kernels take at most ${MAX_GROUP_ROWS}`);
 }
 
 export interface MappedConfig {
   config: FineTuneConfig;
-  /** Settings of the experiment config that were not taken as they are, and why. */
+  /** Settings of the experiment config that have no effect for its method, and why. */
   notes: string[];
 }
 
-/** The fine-tuning config of an experiment (UI names: method.aos.lambda1…, train.lr, train.advEpsilon…). */
+/** The fine-tuning config of an experiment: its `fineTune` settings (the same names) and seed, the loop's own defaults for the rest. */
 export function fromExperimentConfig(e: ExperimentConfig): MappedConfig {
   const notes: string[] = [];
-  const method = e.method.kind;
-  const base = defaultFineTuneConfig(method);
-  const config = withFineTuneConfig(base, {
-    seed: e.seed, towers: method === 'aos' ? e.train.towers : 'vision', optimizer: e.train.optimizer, lr: e.train.lr, textLrMultiplier: e.train.textLrMultiplier,
-    weightDecay: e.train.weightDecay, batchSize: e.train.batchSize, steps: e.budget.steps, evalEvery: e.budget.evalEvery,
-    attack: { eps: e.train.advEpsilon, steps: e.train.advSteps },
-    aos: {
-      lambda1: e.method.aos.lambda1, lambda2: e.method.aos.lambda2, lambda3: e.method.aos.lambda3,
-      augmentations: e.method.aos.augmentations, synonyms: e.method.aos.synonyms, templates: e.method.aos.templates,
-      distance: e.method.aos.distance, ridge: e.method.aos.ridgeFromSpectrum ? 'auto' : e.method.aos.ridge, rank1: e.method.aos.rank1Ablation,
-    },
-    tecoa: { promptEnsemble: e.method.tecoa.promptEnsemble },
-    pmgAft: { alpha: e.method.pmgAft.alpha, beta: e.method.pmgAft.beta },
-    fare: { loss: e.method.fare.loss },
-  });
-  if (method !== 'aos' && e.train.towers !== 'vision') {
-    notes.push(`train.towers = '${e.train.towers}' applies to AoS; ${method} fine-tunes the vision tower as published`);
-  }
-  if (method === 'aos' && e.train.towers === 'vision' && e.method.aos.lambda3 > 0) {
-    notes.push('λ3 (adversarial → clean text) has no effect: the text tower does not train');
-  }
+  const f = e.fineTune;
+  const config = withFineTuneConfig(defaultFineTuneConfig(f.method), { ...structuredClone(f), seed: e.seed });
+  if (f.method === 'fare' && f.towers !== 'vision') notes.push(`fineTune.towers = '${f.towers}': FARE's loss has no text term, so it trains the vision tower`);
+  if (f.method === 'aos' && f.towers === 'vision' && f.aos.lambda3 > 0) notes.push('λ3 (adversarial → clean text) has no effect: the text tower does not train');
   return { config, notes };
+}
+
+/**
+ * A loop config written by an older version (run records, run files), brought to today's names: the prompt set was
+ * AoS's `aos.templates × aos.synonyms`, or the baselines' `promptEnsemble` (every template × the canonical name, or
+ * 1 × 1); the ridge was `'auto'` or a number. Untrusted input: own properties only, values are left to the caller's
+ * field rules and to `validateFineTuneConfig` before a loop runs. A current config comes back unchanged.
+ */
+export function upgradeFineTuneConfig(raw: Record<string, unknown>): Record<string, unknown> {
+  const own = (o: unknown, k: string): unknown => (typeof o === 'object' && o !== null && Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
+  const out: Record<string, unknown> = { ...raw };
+  const aos = own(raw, 'aos');
+  if (own(raw, 'prompts') === undefined) {
+    const method = own(raw, 'method');
+    const ensemble = own(own(raw, method === 'pmg-aft' ? 'pmgAft' : 'tecoa'), 'promptEnsemble');
+    out.prompts = method === 'aos' || method === 'fare'
+      ? { templates: own(aos, 'templates') ?? SPEC.prompts.templates, synonyms: own(aos, 'synonyms') ?? SPEC.prompts.synonyms }
+      : { templates: ensemble === false ? 1 : 8, synonyms: 1 };
+  }
+  if (typeof aos === 'object' && aos !== null) {
+    const a: Record<string, unknown> = { ...(aos as Record<string, unknown>) };
+    delete a.templates;
+    delete a.synonyms;
+    if (a.ridge === 'auto') Object.assign(a, { ridgeFromSpectrum: true, ridge: SPEC.aos.ridge });
+    else if (a.ridgeFromSpectrum === undefined && typeof a.ridge === 'number') a.ridgeFromSpectrum = false;
+    out.aos = a;
+  }
+  delete out.tecoa;
+  if (typeof out.pmgAft === 'object' && out.pmgAft !== null) {
+    const p: Record<string, unknown> = { ...(out.pmgAft as Record<string, unknown>) };
+    delete p.promptEnsemble;
+    out.pmgAft = p;
+  }
+  return out;
 }

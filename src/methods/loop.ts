@@ -35,11 +35,9 @@ export function createMethod(config: FineTuneConfig): FineTuneMethod {
   }
 }
 
-/** The prompts a method's class embeddings (and AoS's text groups) are made of. */
+/** The prompts a method's class embeddings (and AoS's text groups) are made of: the loop's prompt set, shared by every method. */
 export function methodPromptSelection(c: FineTuneConfig): PromptSelection {
-  if (c.method === 'aos') return { templates: c.aos.templates, synonyms: c.aos.synonyms };
-  const ensembleOn = c.method === 'pmg-aft' ? c.pmgAft.promptEnsemble : c.tecoa.promptEnsemble;
-  return ensembleOn ? { synonyms: 1 } : { templates: 1, synonyms: 1 };
+  return { templates: c.prompts.templates, synonyms: c.prompts.synonyms };
 }
 
 /** Steps a method can take within `visionPasses` image passes (its passes per step are constant). */

@@ -15,7 +15,7 @@
  */
 import { ModelLoadError } from './errors';
 import { sha256Hex } from './sha256';
-import { formatBytes, readStream } from './source';
+import { checkRedirect, formatBytes, readStream } from './source';
 
 export interface CacheValidators {
   etag: string | null;
@@ -81,6 +81,8 @@ export interface CacheStore {
   deleteBlob(hash: string): Promise<void>;
   readIndex(): Promise<string | null>;
   writeIndex(json: string): Promise<void>;
+  /** The hashes of every stored blob (to find blobs no index entry points at). */
+  listBlobs(): Promise<string[]>;
   clear(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export function memoryStore(): MemoryStore {
     async deleteBlob(hash) { blobs.delete(hash); },
     async readIndex() { return s.index; },
     async writeIndex(json) { s.index = json; },
+    async listBlobs() { return [...blobs.keys()]; },
     async clear() { blobs.clear(); s.index = null; },
   };
   return s;
@@ -133,6 +136,10 @@ export function cacheStorageStore(name = CACHE_STORAGE_NAME): CacheStore {
     async writeIndex(json) {
       await (await open()).put(url('index.json'), new Response(json, { headers: { 'content-type': 'application/json' } }));
     },
+    async listBlobs() {
+      const prefix = url('blob/');
+      return (await (await open()).keys()).map((r) => r.url).filter((u) => u.startsWith(prefix)).map((u) => u.slice(prefix.length));
+    },
     async clear() { await caches.delete(name); },
   };
 }
@@ -164,6 +171,10 @@ export interface CacheUsage {
   blobs: number;
   sources: number;
   maxBytes: number;
+  /** Why the last index write failed (the cache then works for this page but forgets on reload); null when it succeeded. */
+  indexWriteError: string | null;
+  /** Blobs found in storage with no index entry (a write interrupted or refused), deleted when the cache opened. */
+  orphansRemoved: number;
 }
 
 const emptyIndex = (): CacheIndex => ({ version: 1, clock: 0, blobs: {}, sources: {} });
@@ -186,6 +197,7 @@ export class ModelCache {
     const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
     if (!(maxBytes >= 0)) throw new RangeError(`maxBytes must be ≥ 0, got ${maxBytes}`);
     const c = new ModelCache(store, parseIndex(await store.readIndex()), maxBytes);
+    await c.removeOrphans();
     if (c.totalBytes() > maxBytes) await c.evict(maxBytes, null);
     return c;
   }
@@ -199,7 +211,10 @@ export class ModelCache {
   }
 
   usage(): CacheUsage {
-    return { kind: this.store.kind, bytes: this.totalBytes(), blobs: Object.keys(this.index.blobs).length, sources: Object.keys(this.index.sources).length, maxBytes: this.cap };
+    return {
+      kind: this.store.kind, bytes: this.totalBytes(), blobs: Object.keys(this.index.blobs).length, sources: Object.keys(this.index.sources).length,
+      maxBytes: this.cap, indexWriteError: this.indexWriteError, orphansRemoved: this.orphansRemoved,
+    };
   }
 
   /** Blob hashes from least to most recently used. */
@@ -220,10 +235,31 @@ export class ModelCache {
     return Object.values(this.index.sources).filter((s) => s.key.startsWith(prefix) && this.index.blobs[s.hash]);
   }
 
+  private indexWriteError: string | null = null;
+  private orphansRemoved = 0;
+
+  /**
+   * Writes the index (serialised: one write at a time, in order). A failure (quota, storage revoked) does not fail
+   * the load that caused it — the bytes are in hand — but is kept in `usage().indexWriteError` for the UI, and the
+   * blobs it leaves unindexed are removed at the next open (`removeOrphans`).
+   */
   private persist(): Promise<void> {
     const json = JSON.stringify(this.index);
-    this.writes = this.writes.then(() => this.store.writeIndex(json)).catch(() => undefined);
+    this.writes = this.writes.then(() => this.store.writeIndex(json)).then(
+      () => { this.indexWriteError = null; },
+      (e: unknown) => { this.indexWriteError = `the cache index could not be saved (${String((e as Error)?.message ?? e).slice(0, 200)}): cached files will be downloaded again after a reload`; },
+    );
     return this.writes;
+  }
+
+  /** Deletes stored blobs that no index entry points at: they take space and can never be read. */
+  private async removeOrphans(): Promise<void> {
+    let hashes: string[];
+    try { hashes = await this.store.listBlobs(); } catch { return; }
+    for (const h of hashes) {
+      if (this.index.blobs[h]) continue;
+      await this.store.deleteBlob(h).then(() => { this.orphansRemoved++; }, () => undefined);
+    }
   }
 
   private async drop(hash: string): Promise<void> {
@@ -450,12 +486,24 @@ export async function cachedFetch(url: string, o: CachedFetchOptions): Promise<C
   let corrupted: string | null = null;
   const call = async (method: 'HEAD' | 'GET'): Promise<Response> => {
     requests.push(method);
+    let res: Response;
     try {
-      return await f(url, { ...init, method });
+      res = await f(url, { ...init, method });
     } catch (e) {
       if (o.signal?.aborted) throw new ModelLoadError('aborted', `${name}: aborted`, name);
       throw new ModelLoadError('http', `${name}: could not reach ${url} (${(e as Error)?.message ?? e})`, name);
     }
+    // Where a redirect ended is held to the host policy of the URL asked for (src/models/source.ts checkRedirect):
+    // a hub's CDN hop passes; a jump to http, or from a remote host to this machine, does not.
+    if (res.url && res.url !== url) {
+      try {
+        checkRedirect(url, res.url);
+      } catch (e) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new ModelLoadError('http', `${name}: ${url} redirected to ${res.url.slice(0, 200)}, which the model host policy refuses (${(e as Error)?.message ?? e})`, name);
+      }
+    }
+    return res;
   };
 
   if (rec && o.cache && (rec.validators.etag || rec.validators.lastModified)) {

@@ -126,6 +126,21 @@ export function checkModelUrl(url: string | URL): URL {
 }
 
 /**
+ * Where a redirect ended, held to the host policy of `checkModelUrl`, plus one rule of its own: a public host may not
+ * send the request on to this machine (127.0.0.1, localhost), which a page could not have asked for directly without
+ * the user typing it. A hub's hop to its https CDN passes. Throws ModelLoadError('insecure-url').
+ */
+export function checkRedirect(from: string, to: string): void {
+  if (to === from) return;
+  const target = checkModelUrl(to);
+  let origin: URL | null = null;
+  try { origin = new URL(from); } catch { /* checked by the caller */ }
+  if (origin && !LOCAL_HOSTS.has(origin.hostname) && LOCAL_HOSTS.has(target.hostname)) {
+    throw new ModelLoadError('insecure-url', `${origin.host} redirected to this machine (${target.host}), which a remote model host may not do`);
+  }
+}
+
+/**
  * The folder URL of a model: a Hugging Face repo id ('org/name', optionally '@revision'), a hub page URL
  * (…/org/name, …/org/name/tree/rev[/sub]) or any folder URL (a trailing slash is added).
  */
@@ -174,8 +189,15 @@ export function urlSource(base: string | URL, options: UrlSourceOptions = {}): M
       if (signal?.aborted) throw new ModelLoadError('aborted', `${name}: aborted`, name);
       throw new ModelLoadError('http', `${name}: could not reach ${url} (${(e as Error)?.message ?? e})`, name);
     }
-    // A redirect must not leave https (a hub's CDN is https).
-    if (res.url) checkModelUrl(res.url);
+    // A redirect must not leave https (a hub's CDN is https), nor reach this machine from a remote host.
+    if (res.url) {
+      try {
+        checkRedirect(url, res.url);
+      } catch (e) {
+        await res.body?.cancel().catch(() => undefined);
+        throw e;
+      }
+    }
     return res;
   };
   const sizeOf = (res: Response): number | null => {

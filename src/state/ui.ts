@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 
-export const PANEL_IDS = ['model', 'data', 'attack', 'finetune', 'subspaces', 'runs', 'selftest'] as const;
+export const PANEL_IDS = ['model', 'data', 'attack', 'finetune', 'subspaces', 'runs', 'results', 'selftest'] as const;
 export type PanelId = (typeof PANEL_IDS)[number];
 
 export function isPanelId(s: string | null | undefined): s is PanelId {

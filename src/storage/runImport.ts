@@ -12,7 +12,9 @@
  * `imported` mark (never exported): `runToJson` of it gives the file back. It has no checkpoint, so it cannot be
  * resumed (`canApply`) and its ONNX export is off.
  */
-import { METHODS, validateConfig } from '../experiment/config';
+import { METHODS } from '../experiment/config';
+import { CONFIG_VERSION, upgradeAndValidate } from '../experiment/versions';
+import { upgradeFineTuneConfig } from '../methods/config';
 import { describeKey, FORBIDDEN_KEYS } from '../experiment/spec';
 import { parseJsonCapped } from '../experiment/untrusted';
 import { MAX_METRICS, RUN_STATUSES, type RunRecord } from './runRecord';
@@ -208,9 +210,12 @@ const METRIC: Fields = {
   seconds: p(num({ min: 0, nullAsNaN: true })),
 };
 
+// Records and run files carry their experiment config without a format version: one in the version-1 layout (no
+// `fineTune` section) is upgraded like a version-1 link.
 const configCheck: Check = (v, path, w) => {
   if (!isObj(v)) refuse(path, `expected an object, found ${kind(v)}`);
-  const { config, issues } = validateConfig(v);
+  const layout = Object.prototype.hasOwnProperty.call(v, 'fineTune') ? CONFIG_VERSION : 1;
+  const { config, issues } = upgradeAndValidate(v, layout);
   for (const i of issues) w.push(`config.${i.path}: ${i.problem}`);
   return config;
 };
@@ -218,7 +223,8 @@ const configCheck: Check = (v, path, w) => {
 const fineTuneCheck: Check = (v, path, w) => {
   const out = plain(v, path, w);
   if (!isObj(out)) refuse(path, `expected an object, found ${kind(out)}`);
-  const o = out as Record<string, unknown>;
+  // Stored by an older version: today's names (the prompt set, the ridge).
+  const o = upgradeFineTuneConfig(out as Record<string, unknown>);
   oneOf(METHODS)(o.method, join(path, 'method'), w);
   num({ min: 1, max: 1 << 20, int: true })(o.batchSize, join(path, 'batchSize'), w);
   num({ min: 0, max: 1e9, int: true })(o.steps, join(path, 'steps'), w);

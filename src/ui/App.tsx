@@ -12,6 +12,7 @@ import { AttackPanel } from './panels/AttackPanel';
 import { DataPanel } from './panels/DataPanel';
 import { FineTunePanel } from './panels/FineTunePanel';
 import { ModelPanel } from './panels/ModelPanel';
+import { ResultsPanel } from './panels/ResultsPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SelfTestView } from './panels/SelfTestView';
 import { SubspacesPanel } from './panels/SubspacesPanel';
@@ -23,6 +24,7 @@ const VIEWS: Record<PanelId, () => React.ReactNode> = {
   finetune: FineTunePanel,
   subspaces: SubspacesPanel,
   runs: RunsPanel,
+  results: ResultsPanel,
   selftest: SelfTestView,
 };
 

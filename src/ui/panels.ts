@@ -19,6 +19,7 @@ export const PANELS: readonly PanelInfo[] = [
   { id: 'finetune', title: 'Fine-tune', icon: '↻', ready: true, explain: 'Robust fine-tuning with AoS, TeCoA, PMG-AFT or FARE on your GPU: start, pause, resume, stop; live loss terms, clean and robust accuracy, throughput.' },
   { id: 'subspaces', title: 'Subspaces', icon: '∠', ready: true, explain: 'Geometry of the features AoS aligns: principal angles between clean and adversarial image groups, image and text groups, clean and adversarial text groups; their evolution over a run; the features in 2-D.' },
   { id: 'runs', title: 'Runs', icon: '≡', ready: true, explain: 'Fine-tuning runs kept in this browser: status, clean and robust accuracy, curves compared on one chart, metrics as JSON/CSV, the fine-tuned model as ONNX.' },
+  { id: 'results', title: 'Results', icon: '▤', ready: true, explain: 'Robust-evaluation results files (the committed table, or yours): accuracy with intervals per method, set and ε, paired tests, accuracy against ε, and image-by-image outcomes of two runs under attack.' },
   { id: 'selftest', title: 'Self-test', icon: '✓', ready: true, explain: 'The WebGPU adapter and every WGSL kernel checked against its CPU reference on fresh random inputs.' },
 ];
 

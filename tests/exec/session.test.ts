@@ -59,7 +59,7 @@ describe(`executor session (AOS_SEED=${seed})`, () => {
     });
   });
 
-  it('takes GPU-buffer feeds, returns GPU outputs, one submit and no readback per run, pipelines cached', async () => {
+  it('takes GPU-buffer feeds, returns GPU outputs, one submit and no readback per run, pipelines compiled asynchronously and cached', async () => {
     const rng = new Rng(seed);
     const model = chainModel(rng);
     const B = 5;
@@ -67,7 +67,12 @@ describe(`executor session (AOS_SEED=${seed})`, () => {
     const ref = await runOrt(encodeModel({ ...model, graph: { ...model.graph, inputs: [{ name: 'x', dtype: 'float32', dims: [B, 8] }] } }),
       { x: tensorFromNumbers('float32', xv, [B, 8]) });
     await withGpu(async (ctx) => {
-      const s = await createExecSession(ctx, model, { batch: B, label: 'chain' });
+      const progress: Array<[number, number]> = [];
+      const s = await createExecSession(ctx, model, { batch: B, label: 'chain', onCompileProgress: (done, total) => progress.push([done, total]) });
+      // Every pipeline came from createComputePipelineAsync before the session was prepared, with progress.
+      expect(ctx.pipelines.blockingCompiles, 'synchronous compiles').toBe(0);
+      expect(progress[0]).toEqual([0, s.pipelineCount]);
+      expect(progress.at(-1)).toEqual([s.pipelineCount, s.pipelineCount]);
       expect(s.inputNames).toEqual(['x']);
       expect(s.outputNames).toEqual(['y', 'h']);
       // Temporaries share buffers (liveness), while h (an early output) stays intact.
@@ -79,6 +84,7 @@ describe(`executor session (AOS_SEED=${seed})`, () => {
       expect(ctx.stats.submits - before.submits).toBe(1);
       expect(ctx.stats.readbacks - before.readbacks).toBe(0);
       expect(ctx.pipelines.misses).toBe(misses);
+      expect(ctx.pipelines.blockingCompiles, 'a run compiles nothing').toBe(0);
       for (const name of ['y', 'h']) {
         expect(out[name].gpuBuffer).toBeDefined();
         const r = validate(await ctx.readF32(out[name].gpuBuffer!, B * 16), ref[name].data, 1e-5, 1e-5, name);

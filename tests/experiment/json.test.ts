@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  defaultConfig, exportConfigJson, FILE_FORMAT, importConfigJson, MAX_FILE_CHARS, withValueAt,
+  CONFIG_VERSION, defaultConfig, exportConfigJson, FILE_FORMAT, importConfigJson, MAX_FILE_CHARS, withValueAt,
 } from '../../src/experiment';
 
 const file = (o: unknown) => JSON.stringify(o);
@@ -9,10 +9,10 @@ describe('experiment JSON files', () => {
   it('export → import round-trips', () => {
     let c = defaultConfig();
     c = withValueAt(c, 'name', 'λ1 sweep, run 3');
-    c = withValueAt(c, 'method.kind', 'pmg-aft');
+    c = withValueAt(c, 'fineTune.method', 'pmg-aft');
     c = withValueAt(c, 'attack.targetClass', 4);
     const text = exportConfigJson(c);
-    expect(JSON.parse(text)).toMatchObject({ format: FILE_FORMAT, version: 1 });
+    expect(JSON.parse(text)).toMatchObject({ format: FILE_FORMAT, version: CONFIG_VERSION });
     const r = importConfigJson(text);
     expect(r.refused).toBeNull();
     expect(r.issues).toEqual([]);

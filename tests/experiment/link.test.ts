@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  BUNDLED_DATASET_IDS, CONFIG_VERSION, configFromHash, decodeConfigToken, defaultConfig, describeImport,
+  BUNDLED_DATASET_IDS, CONFIG_VERSION, MAX_GROUP_ROWS, configFromHash, decodeConfigToken, defaultConfig, describeImport,
   encodeConfigToken, experimentSpec, hashParam, leafPaths, MAX_TOKEN_CHARS, shareLink, specAt, toBase64Url,
   upgradeAndValidate, validateConfig, valueAt, withHashParams, withValueAt, type AnySpec, type ExperimentConfig,
 } from '../../src/experiment';
@@ -27,12 +27,15 @@ function randomConfig(seed: number): ExperimentConfig {
   const rng = new Rng(seed);
   let c = defaultConfig();
   for (const p of leafPaths(experimentSpec)) c = withValueAt(c, p, randomLeaf(specAt(experimentSpec, p)!, rng));
+  // A text group takes at most 32 prompts (a rule between two fields: crossCheck).
+  const pr = c.fineTune.prompts;
+  pr.synonyms = Math.min(pr.synonyms, Math.floor(MAX_GROUP_ROWS / pr.templates));
   return c;
 }
 
 /** A token for an arbitrary (hostile) payload object. */
-const tokenOf = (payload: unknown, version = 1): string => `v${version}.${toBase64Url(JSON.stringify(payload))}`;
-const tokenOfText = (text: string, version = 1): string => `v${version}.${toBase64Url(text)}`;
+const tokenOf = (payload: unknown, version = CONFIG_VERSION): string => `v${version}.${toBase64Url(JSON.stringify(payload))}`;
+const tokenOfText = (text: string, version = CONFIG_VERSION): string => `v${version}.${toBase64Url(text)}`;
 
 describe('experiment links: round trip', () => {
   it('the default configuration round-trips with no issues', () => {
@@ -48,7 +51,7 @@ describe('experiment links: round trip', () => {
     for (let s = 1; s <= 25; s++) {
       const c = randomConfig(s);
       const token = encodeConfigToken(c);
-      expect(token).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+      expect(token).toMatch(new RegExp(`^v${CONFIG_VERSION}\\.[A-Za-z0-9_-]+$`));
       const r = decodeConfigToken(token);
       expect(r.issues, `seed ${s}`).toEqual([]);
       expect(r.config, `seed ${s}`).toEqual(c);
@@ -61,7 +64,7 @@ describe('experiment links: round trip', () => {
     const u = new URL(link);
     expect(u.search).toBe('?seed=3');
     expect(hashParam(u.hash, 'p')).toBe('data');
-    expect(u.hash).toMatch(/^#p=data&x=v1\./);
+    expect(u.hash).toMatch(new RegExp(`^#p=data&x=v${CONFIG_VERSION}\\.`));
     expect(configFromHash(u.hash)!.config).toEqual(c);
     expect(configFromHash('#p=model')).toBeNull();
     expect(configFromHash('')).toBeNull();
@@ -79,7 +82,7 @@ describe('experiment links: round trip', () => {
     expect(r.config.seed).toBe(7);
     expect(r.config.attack.steps).toBe(50);
     expect(r.config.attack.type).toBe('pgd-linf');
-    expect(r.config.method).toEqual(defaultConfig().method);
+    expect(r.config.fineTune).toEqual(defaultConfig().fineTune);
   });
 
   it('the dataset list matches public/data/manifest.json', () => {
@@ -94,9 +97,9 @@ describe('experiment links: hostile input', () => {
   const paths = (r: { issues: { path: string }[] }) => r.issues.map((i) => i.path);
 
   it('unknown keys are listed and ignored, at any level', () => {
-    const r = decodeConfigToken(tokenOf({ seed: 5, evil: 1, attack: { steps: 20, shellcode: 'rm -rf' }, method: { aos: { lambda9: 3 } } }));
+    const r = decodeConfigToken(tokenOf({ seed: 5, evil: 1, attack: { steps: 20, shellcode: 'rm -rf' }, fineTune: { aos: { lambda9: 3 } } }));
     expect(r.refused).toBeNull();
-    expect(paths(r).sort()).toEqual(['attack.shellcode', 'evil', 'method.aos.lambda9']);
+    expect(paths(r).sort()).toEqual(['attack.shellcode', 'evil', 'fineTune.aos.lambda9']);
     expect(r.config.seed).toBe(5);
     expect(r.config.attack.steps).toBe(20);
     expect(r.config).not.toHaveProperty('evil');
@@ -106,10 +109,10 @@ describe('experiment links: hostile input', () => {
   it('wrong types are rejected per field, with defaults', () => {
     const r = decodeConfigToken(tokenOf({
       seed: '42', attack: { epsilon: '0.1', steps: true, type: 3, targetClass: 'cat' }, model: 'bundled',
-      method: { aos: { rank1Ablation: 'yes' } }, data: [1, 2],
+      fineTune: { aos: { rank1: 'yes' } }, data: [1, 2],
     }));
     const d = defaultConfig();
-    expect(paths(r).sort()).toEqual(['attack.epsilon', 'attack.steps', 'attack.targetClass', 'attack.type', 'data', 'method.aos.rank1Ablation', 'model', 'seed'].sort());
+    expect(paths(r).sort()).toEqual(['attack.epsilon', 'attack.steps', 'attack.targetClass', 'attack.type', 'data', 'fineTune.aos.rank1', 'model', 'seed'].sort());
     expect(r.config).toEqual(d);
     expect(r.issues.find((i) => i.path === 'seed')!.problem).toContain('expected a number');
     expect(r.issues.find((i) => i.path === 'attack.type')!.problem).toContain('pgd-linf');
@@ -119,14 +122,13 @@ describe('experiment links: hostile input', () => {
   it('out-of-range and non-integer values are rejected per field', () => {
     const r = decodeConfigToken(tokenOf({
       seed: -1, attack: { epsilon: 99, steps: 2.5, restarts: 0, targetClass: 256 },
-      method: { aos: { lambda1: -0.5, ridge: 0, augmentations: 1000 } }, budget: { steps: 1e7 },
-      train: { lr: 2, advEpsilon: 0.03 },
+      fineTune: { aos: { lambda1: -0.5, ridge: 0, augmentations: 1000 }, steps: 1e7, lr: 2, attack: { eps: 0.03 } },
     }));
     expect(paths(r).sort()).toEqual([
-      'attack.epsilon', 'attack.restarts', 'attack.steps', 'attack.targetClass', 'budget.steps',
-      'method.aos.augmentations', 'method.aos.lambda1', 'method.aos.ridge', 'seed', 'train.lr',
+      'attack.epsilon', 'attack.restarts', 'attack.steps', 'attack.targetClass', 'fineTune.steps',
+      'fineTune.aos.augmentations', 'fineTune.aos.lambda1', 'fineTune.aos.ridge', 'seed', 'fineTune.lr',
     ].sort());
-    expect(r.config.train.advEpsilon).toBe(0.03);
+    expect(r.config.fineTune.attack.eps).toBe(0.03);
     expect(r.config.attack.epsilon).toBe(defaultConfig().attack.epsilon);
     expect(r.issues.find((i) => i.path === 'attack.epsilon')!.problem).toMatch(/outside the allowed range 0…32/);
   });
@@ -238,9 +240,10 @@ describe('experiment links: hostile input', () => {
 
 describe('experiment links: versions', () => {
   it('refuses a newer format version with a clear message', () => {
-    const r = decodeConfigToken(tokenOf(defaultConfig(), 2));
-    expect(r.refused).toMatch(/format version 2 by a newer workbench; this one reads versions 1–1/);
-    expect(r.version).toBe(2);
+    const newer = CONFIG_VERSION + 1;
+    const r = decodeConfigToken(tokenOf(defaultConfig(), newer));
+    expect(r.refused).toContain(`format version ${newer} by a newer workbench; this one reads versions 1–${CONFIG_VERSION}`);
+    expect(r.version).toBe(newer);
     expect(describeImport(r, 'link').headline).toMatch(/^The link was refused: .* All settings are defaults\.$/);
   });
 
@@ -284,13 +287,13 @@ describe('experiment config helpers', () => {
 
   it('valueAt / withValueAt address existing fields only', () => {
     const c = defaultConfig();
-    expect(valueAt(c, 'method.aos.ridge')).toBe(0.025);
-    expect(valueAt(c, 'method.nope')).toBeUndefined();
+    expect(valueAt(c, 'fineTune.aos.ridge')).toBe(0.025);
+    expect(valueAt(c, 'fineTune.nope')).toBeUndefined();
     expect(valueAt(c, '__proto__')).toBeUndefined();
     const c2 = withValueAt(c, 'attack.steps', 40);
     expect(c2.attack.steps).toBe(40);
     expect(c.attack.steps).toBe(10);
-    expect(c2.method).toBe(c.method);
+    expect(c2.fineTune).toBe(c.fineTune);
     expect(() => withValueAt(c, 'attack.__proto__', 1)).toThrow(RangeError);
     expect(validateConfig(c2).issues).toEqual([]);
   });

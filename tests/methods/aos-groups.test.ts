@@ -30,7 +30,7 @@ describe(`AoS groups on the bundled model at step 0 (AOS_SEED=${seed})`, () => {
     await withGpu(async (ctx) => {
       const config = defaultFineTuneConfig('aos');
       const model = await fineTuneModelFor(ctx, clip, config);
-      const prompts = tokenizerPrompts(clip.tokenizer, train.classes)({ templates: config.aos.templates, synonyms: config.aos.synonyms });
+      const prompts = tokenizerPrompts(clip.tokenizer, train.classes)(config.prompts);
       const probe = makeGeometryProbe({
         data: train, indices, views: V, augment: defaultAugmentConfig(false), seed, prompts,
         attack: { eps: 0, alpha: 0, steps: 0, seed: 1 }, textAttack: null,

@@ -88,7 +88,7 @@ describe('AoS', () => {
         };
         const ridge = out.ridge!;
         expect(ridge, 'the ridge in force is reported').toBeGreaterThan(0);
-        if (config.aos.ridge === 'auto') expect(ridge).toBeGreaterThanOrEqual(0.01);
+        if (config.aos.ridgeFromSpectrum) expect(ridge).toBeGreaterThanOrEqual(0.01);
         const opts = a.distance === 'projection' ? { proj: 1, moment: 0, ridge } : { proj: 0, moment: 1 };
         const Xr = rep(X, B, V), Ar = rep(A, B, V), Tr = rep(T, C, G), TAr = rep(TA, C, G);
         const labels = Array.from(d.batch.imageLabels);
@@ -132,8 +132,8 @@ describe('AoS', () => {
       // (default) treats its targets as constants: its gradient is that of the loss with the targets pinned (replay).
       // Ridge 1e-2 for the symmetric one: at 1e-4 its fp32 gradient carries ε32·κ(G + ρI) errors of a few % on nearly
       // collinear views (src/methods/README.md), and what this check measures is the chain of gradients.
-      for (const aos of [{ distance: 'projection' as const, ridge: 1e-2 }, { distance: 'residual' as const, ridge: 'auto' as const }]) {
-        const loop = await testLoop(ctx, testConfig('aos', { seed, aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2, ...aos } }), { weightsSeed: seed });
+      for (const aos of [{ distance: 'projection' as const, ridge: 1e-2, ridgeFromSpectrum: false }, { distance: 'residual' as const, ridgeFromSpectrum: true }]) {
+        const loop = await testLoop(ctx, testConfig('aos', { seed, prompts: { templates: 2, synonyms: 2 }, aos: { augmentations: 2, textEps: 0.2, ...aos } }), { weightsSeed: seed });
         const m = loop.model;
         const out = await loop.computeStep(true);
         const dbg = out.debug as { xAdv: Float32Array; textDelta: Float32Array; targets: { clean: Float64Array; text: Float64Array } };

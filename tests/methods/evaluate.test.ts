@@ -8,7 +8,9 @@ import { withGpu } from '../helpers/gpu';
 import { buildClipFolder } from '../../src/onnx/clip';
 import { evaluateRobust, maskingLines, robustTable } from '../../src/methods/evaluate';
 import { runFromSets, validateResults, RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/methods/results';
-import { fromExperimentConfig, resolvedTowers } from '../../src/methods/config';
+import { defaultFineTuneConfig, fromExperimentConfig, METHOD_NAMES, resolvedTowers } from '../../src/methods/config';
+import { fineTuneSpec } from '../../src/experiment/fineTune';
+import { leafPaths, valueAt } from '../../src/experiment/spec';
 import { methodPromptSelection } from '../../src/methods/loop';
 import { promptTexts } from '../../src/methods/text';
 import { defaultConfig } from '../../src/experiment/config';
@@ -73,11 +75,20 @@ describe('robust evaluation with the protocol', () => {
 });
 
 describe('experiment config → fine-tuning config', () => {
-  it('takes the UI names; the baselines train the vision tower, AoS both (text at 0.1× LR)', () => {
+  it('one vocabulary: the experiment\'s fineTune settings are the loop\'s, with the same names and defaults; towers and prompt set shared by every method', () => {
     const e = defaultConfig();
-    e.method.aos.lambda1 = 0.5;
-    e.method.aos.rank1Ablation = true;
-    e.train.advEpsilon = 2 / 255;
+    for (const method of METHOD_NAMES) {
+      // Every setting the UI holds maps to the same path of the loop's config, with the same default.
+      const d = defaultFineTuneConfig(method), mapped = fromExperimentConfig({ ...e, fineTune: { ...e.fineTune, method } }).config;
+      for (const p of leafPaths(fineTuneSpec)) {
+        if (p === 'method') continue;
+        expect(valueAt(mapped, p), `${method} ${p}`).toEqual(valueAt(d, p));
+        expect(valueAt(d, p), `${method} ${p}: the loop's default is the spec's`).toEqual(valueAt(fineTuneSpec.default, p));
+      }
+    }
+    e.fineTune.aos.lambda1 = 0.5;
+    e.fineTune.aos.rank1 = true;
+    e.fineTune.attack.eps = 2 / 255;
     const { config, notes } = fromExperimentConfig(e);
     expect(config.method).toBe('aos');
     expect(config.aos.lambda1).toBe(0.5);
@@ -87,11 +98,14 @@ describe('experiment config → fine-tuning config', () => {
     expect(resolvedTowers(config)).toEqual({ vision: true, text: true });
     expect(methodPromptSelection(config)).toEqual({ templates: 8, synonyms: 3 });
     expect(notes).toEqual([]);
-    e.method.kind = 'tecoa';
+    e.fineTune.method = 'tecoa';
     const t = fromExperimentConfig(e);
-    expect(resolvedTowers(t.config)).toEqual({ vision: true, text: false });
-    expect(t.notes.join(' ')).toMatch(/vision tower/);
-    e.method.kind = 'fare';
-    expect(resolvedTowers({ ...fromExperimentConfig(e).config, towers: 'both' })).toEqual({ vision: true, text: false });
+    expect(resolvedTowers(t.config), 'a baseline trains what AoS trains').toEqual({ vision: true, text: true });
+    expect(methodPromptSelection(t.config), 'and uses the same prompt set').toEqual({ templates: 8, synonyms: 3 });
+    expect(t.notes).toEqual([]);
+    e.fineTune.method = 'fare';
+    const f = fromExperimentConfig(e);
+    expect(resolvedTowers(f.config)).toEqual({ vision: true, text: false });
+    expect(f.notes.join(' ')).toMatch(/vision tower/);
   });
 });

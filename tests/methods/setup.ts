@@ -59,7 +59,8 @@ export function testConfig(method: MethodName, patch: Parameters<typeof withFine
   return withFineTuneConfig(defaultFineTuneConfig(method), {
     seed: 7, batchSize: 4, steps: 20, lr: 2e-3, warmupSteps: 0, evalEvery: 0, valBatch: 4, valAttackSteps: 2, augment: 'none',
     attack: { eps: 4 / 255, steps: 1 },
-    aos: { augmentations: 2, templates: 2, synonyms: 2, textEps: 0.2 },
+    prompts: { templates: 2, synonyms: 2 },
+    aos: { augmentations: 2, textEps: 0.2 },
     ...patch,
   });
 }

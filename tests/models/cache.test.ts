@@ -166,3 +166,51 @@ describe('ModelCache', () => {
     await expect(cachedFetch(U, { cache, maxBytes: 1000, fetch: srv.fetch })).rejects.toThrow(/size cap/);
   });
 });
+
+describe('ModelCache: redirects, index writes, orphans (issue #17)', () => {
+  /** A fetch whose answers come from `to` (the URL a redirect ended at). */
+  const redirecting = (bytes: Uint8Array, to: string) => (async () => {
+    const res = new Response(bytes.slice() as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-length': String(bytes.byteLength) } });
+    Object.defineProperty(res, 'url', { value: to });
+    return res;
+  }) as unknown as typeof fetch;
+
+  it('a redirect is held to the host policy: an https CDN hop passes; http, or a remote host sending to this machine, is refused', async () => {
+    const bytes = randomBytes(100);
+    const ok = await cachedFetch(U, { cache: await ModelCache.open(memoryStore()), maxBytes: 1e6, fetch: redirecting(bytes, 'https://cdn.models.test/blobs/abc') });
+    expect(ok.bytes).toEqual(bytes);
+    for (const [to, why] of [['http://evil.test/clip.onnx', /plain http/], ['http://127.0.0.1:8080/admin', /redirected to this machine/], ['https://user:pw@cdn.test/x', /credentials/], ['file:///etc/passwd', /must use https/]] as const) {
+      const cache = await ModelCache.open(memoryStore());
+      const e = await cachedFetch(U, { cache, maxBytes: 1e6, fetch: redirecting(bytes, to) }).catch((x: unknown) => x);
+      expect(e, to).toBeInstanceOf(ModelLoadError);
+      expect(String((e as Error).message), to).toMatch(why);
+      expect(String((e as Error).message), to).toContain('redirected to');
+      expect(cache.usage().blobs, `${to}: nothing is cached`).toBe(0);
+    }
+  });
+
+  it('an index write that fails is reported (not swallowed), and clears when a later write succeeds', async () => {
+    const store = memoryStore();
+    let fail = true;
+    const flaky = { ...store, async writeIndex(json: string) { if (fail) throw new Error('QuotaExceededError'); store.index = json; } };
+    const cache = await ModelCache.open(flaky);
+    const put = await cache.put(urlSourceKey(U), randomBytes(50));
+    expect(put.stored).toBe(true);
+    expect(cache.usage().indexWriteError).toMatch(/index could not be saved \(QuotaExceededError\).*downloaded again after a reload/);
+    fail = false;
+    await cache.put(urlSourceKey(`${U}.2`), randomBytes(60));
+    expect(cache.usage().indexWriteError).toBeNull();
+  });
+
+  it('blobs no index entry points at (an interrupted or refused index write) are deleted when the cache opens', async () => {
+    const store: MemoryStore = memoryStore();
+    const cache = await ModelCache.open(store);
+    const kept = await cache.put(urlSourceKey(U), randomBytes(70));
+    const orphan = randomBytes(80);
+    store.blobs.set(sha(orphan), orphan.slice()); // stored, but the index write that would list it never happened
+    const reopened = await ModelCache.open(store);
+    expect(reopened.usage().orphansRemoved).toBe(1);
+    expect([...store.blobs.keys()]).toEqual([kept.hash]);
+    expect((await reopened.read(kept.hash)).ok).toBe(true);
+  });
+});

@@ -70,3 +70,27 @@ describe('stored run records are checked on the way out', () => {
     await expect(s.putCheckpointAndRecord({ id: 'other', step: 1, bytes: new Uint8Array(1) }, r)).rejects.toThrow(/checkpoint of other with the record of ck1/);
   });
 });
+
+describe('records stored before the one-vocabulary config (format 1)', () => {
+  it('load with today\'s names: the experiment config upgraded as a version-1 link, the loop config\'s prompt set and ridge', () => {
+    const v1Experiment = {
+      name: 'old', seed: 3, model: { source: 'bundled', url: '', maxMB: 256 }, data: { dataset: 'fashion-mnist', evalSplit: 'val', trainLimit: 64 },
+      method: { kind: 'tecoa', aos: { lambda1: 1, lambda2: 1, lambda3: 1, augmentations: 4, synonyms: 3, templates: 8, distance: 'residual', ridgeFromSpectrum: true, ridge: 0.025, rank1Ablation: false }, tecoa: { promptEnsemble: false }, pmgAft: { alpha: 1, beta: 1 }, fare: { loss: 'l2-squared' } },
+      train: { towers: 'both', optimizer: 'adamw', lr: 1e-4, textLrMultiplier: 0.1, weightDecay: 1e-4, batchSize: 2, advEpsilon: 4 / 255, advSteps: 1 },
+      attack: { type: 'pgd-linf', epsilon: 1 / 255, steps: 10, alpha: 0.25 / 255, restarts: 1, targetClass: null, cwConfidence: 0 },
+      budget: { steps: 400, evalEvery: 2, maxMinutes: 0 },
+    };
+    const base = finishedRecord('v1run');
+    const oldFineTune: Record<string, unknown> = { ...base.fineTune, method: 'tecoa', tecoa: { promptEnsemble: false }, aos: { ...base.fineTune.aos, templates: 8, synonyms: 3, ridge: 'auto' } };
+    delete oldFineTune.prompts;
+    delete (oldFineTune.aos as Record<string, unknown>).ridgeFromSpectrum;
+    const r = readStoredRun({ ...base, method: 'tecoa', config: v1Experiment, fineTune: oldFineTune });
+    expect(r.ok, r.ok ? '' : r.reason).toBe(true);
+    if (!r.ok) return;
+    expect(r.run.config.fineTune).toMatchObject({ method: 'tecoa', towers: 'vision', steps: 400, evalEvery: 2, batchSize: 2, prompts: { templates: 1, synonyms: 1 }, attack: { eps: 4 / 255, steps: 1 } });
+    expect(r.run.fineTune.prompts).toEqual({ templates: 1, synonyms: 1 });
+    expect(r.run.fineTune.aos).toMatchObject({ ridgeFromSpectrum: true, ridge: 0.025 });
+    expect(r.run.fineTune.aos).not.toHaveProperty('templates');
+    expect(r.run.fineTune).not.toHaveProperty('tecoa');
+  });
+});

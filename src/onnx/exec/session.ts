@@ -34,6 +34,8 @@ export interface ExecSessionOptions extends Omit<PlanOptions, 'dedicatedOutputs'
    * `run()` or `release()`; `dispose()` does nothing. Default false: fresh pooled copies, valid until `dispose()`.
    */
   reuseOutputBuffers?: boolean;
+  /** Progress of the session's pipeline compiles (all asynchronous, before its first run): `done` of `total`. */
+  onCompileProgress?: (done: number, total: number) => void;
 }
 
 export interface ExecSession extends OnnxSession {
@@ -160,6 +162,15 @@ export async function createExecSession(ctx: GpuContext, model: Uint8Array | Mod
   }
   const reuse = !!options.reuseOutputBuffers && (options.gpuOutputs ?? true);
   const plan = buildPlan(ir, { ...options, label, dedicatedOutputs: reuse });
+  // Every pipeline compiled asynchronously first, so that preparing and running the session never compiles
+  // synchronously (a blocking compile stalls the GPU process: see src/gpu/pipelineCache.ts).
+  const sh = shaderTexts(ctx);
+  const specs = plan.steps.flatMap((s) => s.commands(sh)).flatMap((c) => (c.kind === 'dispatch' ? [{ label: `${label}:${c.label}`, code: c.code, entryPoint: c.entry, constants: c.constants }] : []));
+  try {
+    await ctx.pipelines.compileAll(specs, options.onCompileProgress);
+  } catch (e) {
+    throw new SessionError(label, (e as Error).message);
+  }
   const maxBinding = ctx.limits.maxStorageBufferBindingSize ?? 134217728;
   const owned: GPUBuffer[] = [];
   const own = (b: GPUBuffer) => (owned.push(b), b);

@@ -11,12 +11,13 @@ import { METHOD_LABEL, StatusBadge } from './StatusBadge';
 
 function NextRun() {
   const c = useExperimentStore((s) => s.config);
+  const f = c.fineTune;
   const data = { 'fashion-mnist': 'Fashion-MNIST', mnist: 'MNIST', digits: 'sklearn digits' }[c.data.dataset] ?? c.data.dataset;
   return (
     <p className="ft-next" data-testid="ft-next">
-      Next run: <b>{METHOD_LABEL[c.method.kind]}</b> on <b>{data}</b> train{c.data.trainLimit ? ` (first ${c.data.trainLimit})` : ''} ·{' '}
-      {c.budget.steps} steps × batch {c.train.batchSize} · PGD-{c.train.advSteps} ε {Number((c.train.advEpsilon * 255).toFixed(2))}/255 ·
-      validation every {c.budget.evalEvery} step{c.budget.evalEvery === 1 ? '' : 's'} on {c.data.evalSplit} · seed {c.seed}
+      Next run: <b>{METHOD_LABEL[f.method]}</b> on <b>{data}</b> train{c.data.trainLimit ? ` (first ${c.data.trainLimit})` : ''} ·{' '}
+      {f.steps} steps × batch {f.batchSize} · PGD-{f.attack.steps} ε {Number((f.attack.eps * 255).toFixed(2))}/255 ·
+      {f.evalEvery > 0 ? ` validation every ${f.evalEvery} step${f.evalEvery === 1 ? '' : 's'} on ${c.data.evalSplit}` : ' no validation'} · seed {c.seed}
     </p>
   );
 }
@@ -34,7 +35,7 @@ export function RunControls() {
   const canStop = !!run && ((running && !live.stopRequested) || (!busy && canApply(run, 'stop') && run.status !== 'running'));
   const p = run ? runProgress(run) : null;
   const refused = useExperimentStore((s) => s.invalid);
-  const blocking = invalidUnder(refused, ['train.', 'method.', 'budget.', 'data.', 'model.', 'seed']);
+  const blocking = invalidUnder(refused, ['fineTune.', 'budget.', 'data.', 'model.', 'seed']);
   return (
     <section className="card ft-run" data-testid="ft-run">
       <div className="card-head">

@@ -16,26 +16,26 @@ const METHOD_NOTES: Record<string, string> = {
 };
 
 function MethodParams() {
-  const kind = useExperimentStore((s) => s.config.method.kind);
+  const kind = useExperimentStore((s) => s.config.fineTune.method);
   switch (kind) {
     case 'aos':
       return (
         <>
-          <FieldGroup title="AoS loss weights" paths={['method.aos.lambda1', 'method.aos.lambda2', 'method.aos.lambda3']} />
-          <FieldGroup title="AoS groups and distance" paths={['method.aos.augmentations', 'method.aos.synonyms', 'method.aos.templates', 'method.aos.distance', 'method.aos.ridgeFromSpectrum', 'method.aos.ridge', 'method.aos.rank1Ablation']} />
+          <FieldGroup title="AoS loss weights" paths={['fineTune.aos.lambda1', 'fineTune.aos.lambda2', 'fineTune.aos.lambda3']} />
+          <FieldGroup title="AoS groups and distance" paths={['fineTune.aos.augmentations', 'fineTune.aos.distance', 'fineTune.aos.ridgeFromSpectrum', 'fineTune.aos.ridge', 'fineTune.aos.rank1']} />
         </>
       );
     case 'tecoa':
-      return <FieldGroup title="TeCoA" paths={['method.tecoa.promptEnsemble']} />;
+      return null;
     case 'pmg-aft':
-      return <FieldGroup title="PMG-AFT" paths={['method.pmgAft.alpha', 'method.pmgAft.beta']} />;
+      return <FieldGroup title="PMG-AFT" paths={['fineTune.pmgAft.alpha', 'fineTune.pmgAft.beta']} />;
     case 'fare':
-      return <FieldGroup title="FARE" paths={['method.fare.loss']} />;
+      return <FieldGroup title="FARE" paths={['fineTune.fare.loss']} />;
   }
 }
 
 export function FineTunePanel() {
-  const kind = useExperimentStore((s) => s.config.method.kind);
+  const kind = useExperimentStore((s) => s.config.fineTune.method);
   const run = useRunsStore(activeRun);
   useEffect(() => { void ensureRunsLoaded(); }, []);
   return (
@@ -45,13 +45,14 @@ export function FineTunePanel() {
       <details className="ft-settings" open>
         <summary>Settings of the next run</summary>
         <div className="columns">
-          <FieldGroup title="Experiment" paths={['name', 'method.kind', 'seed', 'data.dataset', 'data.evalSplit']}>
+          <FieldGroup title="Experiment" paths={['name', 'fineTune.method', 'seed', 'data.dataset', 'data.evalSplit']}>
             <p className="hint-block">{METHOD_NOTES[kind]}</p>
           </FieldGroup>
           <MethodParams />
-          <FieldGroup title="Optimisation" paths={['train.towers', 'train.optimizer', 'train.lr', 'train.textLrMultiplier', 'train.weightDecay', 'train.batchSize']} />
-          <FieldGroup title="Adversarial training" paths={['train.advEpsilon', 'train.advSteps']} />
-          <FieldGroup title="Budget" paths={['budget.steps', 'budget.evalEvery', 'budget.maxMinutes', 'data.trainLimit']} />
+          <FieldGroup title="Shared by every method" paths={['fineTune.towers', 'fineTune.prompts.templates', 'fineTune.prompts.synonyms']} />
+          <FieldGroup title="Optimisation" paths={['fineTune.optimizer', 'fineTune.lr', 'fineTune.textLrMultiplier', 'fineTune.weightDecay', 'fineTune.batchSize']} />
+          <FieldGroup title="Adversarial training" paths={['fineTune.attack.eps', 'fineTune.attack.steps']} />
+          <FieldGroup title="Budget" paths={['fineTune.steps', 'fineTune.evalEvery', 'budget.maxMinutes', 'data.trainLimit']} />
           <RunOptionsCard />
         </div>
       </details>

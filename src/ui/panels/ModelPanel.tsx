@@ -16,8 +16,8 @@ export function ModelPanel() {
   const model = useExperimentStore((s) => s.config.model);
   const seed = useExperimentStore((s) => s.config.seed);
   const datasetId = useExperimentStore((s) => s.config.data.dataset);
-  const templates = useExperimentStore((s) => s.config.method.aos.templates);
-  const synonyms = useExperimentStore((s) => s.config.method.aos.synonyms);
+  const templates = useExperimentStore((s) => s.config.fineTune.prompts.templates);
+  const synonyms = useExperimentStore((s) => s.config.fineTune.prompts.synonyms);
   const state = useResourceStore((s) => s.model);
   const prompts = useResourceStore((s) => s.prompts);
   const manifest = useResourceStore((s) => s.manifest);
@@ -31,7 +31,7 @@ export function ModelPanel() {
     <div className="stack">
       <div className="columns">
         <ModelSource />
-        <FieldGroup title="Text groups (AoS)" paths={['data.dataset', 'method.aos.templates', 'method.aos.synonyms']} />
+        <FieldGroup title="Prompt set" paths={['data.dataset', 'fineTune.prompts.templates', 'fineTune.prompts.synonyms']} />
       </div>
       <LocalModelLoader />
       {state.status === 'loading' && <p className="muted">{state.progress}</p>}

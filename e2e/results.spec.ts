@@ -1,0 +1,85 @@
+/**
+ * Results panel: opens with the committed results (or says none in format v1 is committed), refuses a hostile
+ * results file naming the field while the app keeps working, opens a synthetic v1 file (tests/helpers/
+ * syntheticResults.ts: not measurements), shows the table, the chart and the paired tests, drills into a cell and
+ * compares two runs image by image against the same computation done here in Node. Screenshots: docs/screenshots/.
+ */
+import { expect, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import { drillDown } from '../src/methods/resultsView';
+import { syntheticResults } from '../tests/helpers/syntheticResults';
+
+const DOCS_SHOTS = 'docs/screenshots';
+mkdirSync(DOCS_SHOTS, { recursive: true });
+const file = (name: string, text: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(text, 'utf8') });
+
+test('results: committed by default, a hostile file refused, a results file explored down to single images', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto('/?selftest=off#p=results');
+  const panel = page.getByTestId('panel-results');
+  await expect(panel.getByRole('heading', { level: 2, name: 'Results', exact: true })).toBeVisible();
+  // The committed v1 file when there is one, else a plain statement that there is none.
+  await expect(page.getByTestId('results-table').or(page.getByTestId('results-none'))).toBeVisible();
+  const committed = await page.getByTestId('results-table').isVisible();
+  if (committed) await expect(page.getByTestId('results-source-name')).toContainText('(committed)');
+
+  // A hostile file: refused with the field named; the panel and the rest of the app keep working.
+  const good = syntheticResults();
+  const hostile = JSON.parse(JSON.stringify(good));
+  hostile.runs[4].cells[0].correct = '<img src=x onerror=alert(1)>';
+  const input = page.getByTestId('results-open-input');
+  await input.setInputFiles(file('hostile.json', JSON.stringify(hostile)));
+  await expect(page.getByTestId('results-error')).toContainText('hostile.json was not opened: $.runs[4].cells[0].correct');
+  await page.locator('nav [data-panel="data"]').click();
+  await expect(page.getByTestId('panel-data')).toBeVisible();
+  await page.locator('nav [data-panel="results"]').click();
+  await expect(page.getByTestId('results-error')).toContainText('$.runs[4].cells[0].correct');
+
+  // A valid file: table (4 methods × 2 sets × 4 columns), provenance, chart with one series per method.
+  await input.setInputFiles(file('synthetic-sweep.json', JSON.stringify(good)));
+  await expect(page.getByTestId('results-error')).toHaveCount(0);
+  await expect(page.getByTestId('results-source-name')).toHaveText('synthetic-sweep.json (your file)');
+  await expect(page.getByTestId('results-provenance')).toContainText('synthetic');
+  await expect(page.getByTestId('results-table').locator('tbody tr')).toHaveCount(4);
+  await expect(page.getByTestId('results-cell')).toHaveCount(4 * 2 * 4);
+  await expect(page.getByTestId('results-chart')).toHaveAttribute('data-series', '4');
+  // The headline cell is selected: AoS against the three others.
+  await expect(page.getByTestId('results-tests').locator('tbody tr')).toHaveCount(3);
+  await expect(page.getByTestId('results-tests').locator('tr[data-baseline="none"]')).toHaveAttribute('data-significant', 'true');
+  await page.screenshot({ path: `${DOCS_SHOTS}/results-panel.png`, fullPage: true });
+
+  // Drill into mnist/test at 16/255: AoS seed 0 against TeCoA seed 0, image by image.
+  const cell = page.locator('[data-testid="results-cell"][data-method="aos"][data-set="mnist/test"]').last();
+  await cell.click();
+  await expect(cell).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('results-chart')).toHaveAttribute('data-set', 'mnist/test');
+  await page.getByTestId('results-run-a').selectOption('aos-seed0');
+  await page.getByTestId('results-run-b').selectOption('tecoa-seed0');
+  const want = drillDown(good, 'aos-seed0', 'tecoa-seed0', 'mnist/test', 16 / 255);
+  const summary = page.getByTestId('results-drill-summary');
+  await expect(summary).toHaveAttribute('data-only-a', String(want.onlyA.length));
+  await expect(summary).toHaveAttribute('data-only-b', String(want.onlyB.length));
+  await expect(summary).toHaveAttribute('data-both', String(want.both));
+  await expect(page.getByTestId('results-image')).toHaveCount(want.n);
+  await page.getByTestId('results-drill').scrollIntoViewIfNeeded();
+  await page.getByTestId('results-drill').screenshot({ path: `${DOCS_SHOTS}/results-drill-down.png` });
+  await page.getByTestId('results-only-differ').check();
+  await expect(page.getByTestId('results-image')).toHaveCount(want.onlyA.length + want.onlyB.length);
+  const first = want.onlyA[0] ?? want.onlyB[0];
+  const img = page.locator(`[data-testid="results-image"][data-index="${first}"]`);
+  await img.click();
+  await expect(page.getByTestId('results-image-detail')).toContainText(`Image ${first} of mnist/test`);
+  await expect(img).toHaveAttribute('data-a', want.a.outcomes[first]);
+  await expect(img).toHaveAttribute('data-b', want.b.outcomes[first]);
+  // The test images themselves, from the bundled split the set names.
+  await expect(page.getByTestId('results-picked-image').locator('canvas')).toHaveCount(1);
+  await expect(page.getByTestId('results-only-a').locator('canvas')).toHaveCount(Math.min(32, want.onlyA.length));
+  await expect(page.getByTestId('results-only-b').locator('canvas')).toHaveCount(Math.min(32, want.onlyB.length));
+  await page.getByTestId('results-drill').screenshot({ path: `${DOCS_SHOTS}/results-drill-down-differ.png` });
+
+  // Another reference method recomputes the tests.
+  await page.getByTestId('results-reference').selectOption('tecoa');
+  await expect(page.getByTestId('results-tests').locator('tr[data-baseline="aos"]')).toHaveCount(1);
+  expect(errors).toEqual([]);
+});
