@@ -11,6 +11,11 @@ import base from './.dependency-cruiser.cjs';
 const WORKER_ONLY = '^src/(onnx|kernels|methods|attacks|subspace|gpu|train)/';
 /** Plain declarations inside those folders (no imports of their own) that the page may read. */
 const PAGE_SAFE = ['^src/onnx/clip/config\\.ts$', '^src/methods/probeSettings\\.ts$'];
+/**
+ * Known exception, to be moved into the Worker: the Results panel's host statistics over a results file (parsing,
+ * table, bootstrap tests, drill-down; no GPU), which arrived on main beside the Worker move and still run on the page.
+ */
+const PAGE_PENDING = ['^src/methods/results\\.ts$', '^src/methods/resultsView\\.ts$'];
 
 export default {
   forbidden: [
@@ -19,7 +24,7 @@ export default {
       comment: 'The page holds React, the stores and drawing; compute (WebGPU, models, attacks, training, geometry) runs in the engine Worker.',
       severity: 'error',
       from: { path: '^src/main\\.tsx$' },
-      to: { path: WORKER_ONLY, pathNot: PAGE_SAFE, reachable: true },
+      to: { path: WORKER_ONLY, pathNot: [...PAGE_SAFE, ...PAGE_PENDING], reachable: true },
     },
   ],
   options: { ...base.options, tsPreCompilationDeps: false },

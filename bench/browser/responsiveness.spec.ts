@@ -22,8 +22,8 @@ function benchConfig(): ExperimentConfig {
   let c = defaultConfig();
   for (const [k, v] of [
     ['attack.type', 'pgd-linf'], ['attack.epsilon', 8 / 255], ['attack.alpha', 2 / 255], ['attack.steps', 50], ['attack.restarts', 1],
-    ['name', 'bench AoS'], ['method.kind', 'aos'], ['seed', 5], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
-    ['data.trainLimit', 64], ['train.batchSize', 8], ['train.advSteps', 2], ['budget.steps', 3], ['budget.evalEvery', 3],
+    ['name', 'bench AoS'], ['fineTune.method', 'aos'], ['seed', 5], ['data.dataset', 'fashion-mnist'], ['data.evalSplit', 'val'],
+    ['data.trainLimit', 64], ['fineTune.batchSize', 8], ['fineTune.attack.steps', 2], ['fineTune.steps', 3], ['fineTune.evalEvery', 3],
   ] as Array<[string, unknown]>) c = withValueAt(c, k, v);
   return c;
 }
