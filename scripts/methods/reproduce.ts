@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       },
     });
     const trainSeconds = (Date.now() - tTrain) / 1000;
-    const files = fineTunedFolder(clip, ft.weights(), `aos-workbench/${rowId}`);
+    const files = fineTunedFolder(clip, await ft.weights(), `aos-workbench/${rowId}`);
     const passes = structuredClone(ft.passes);
     await ft.release();
     return { files, record: { steps, passes, trainSeconds, last, config } };

@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const names = [...new Set(hist.flatMap((s) => Object.keys(s.termGradNorms ?? {})))];
     const termGradNorms = Object.fromEntries(names.map((k) => [k, mean((s) => s.termGradNorms?.[k] ?? 0)]));
     const clip1 = config.maxGradNorm ?? Infinity;
-    const [r] = await evaluateRobust(ctx, fineTunedFolder(clip, ft.weights(), `sweep/${term}-${lambda}`), [{ dataset: 'fashion-mnist', split: 'val', data: val }], valEval);
+    const [r] = await evaluateRobust(ctx, fineTunedFolder(clip, await ft.weights(), `sweep/${term}-${lambda}`), [{ dataset: 'fashion-mnist', split: 'val', data: val }], valEval);
     await ft.release();
     const t: Trial = {
       term, lambda, clean: r.clean, robust: r.robust[0].worst, termGradNorms, gradNorm: mean((s) => s.gradNorm),

@@ -1,5 +1,6 @@
 /** Every WGSL source of the project, by name. Loaded as text the same way by Vite, vitest and the Node runners. */
 import matmul from '../../shaders/matmul.wgsl?raw';
+import accumulate from '../../shaders/accumulate.wgsl?raw';
 import random from '../../shaders/random.wgsl?raw';
 import workgroupSum from '../../shaders/workgroup_sum.wgsl?raw';
 import randomFill from '../../shaders/random_fill.wgsl?raw';
@@ -31,6 +32,7 @@ import attack_snap from '../../shaders/attack_snap.wgsl?raw';
 
 export const shaderSources = {
   matmul,
+  accumulate,
   random: random + '\n' + randomFill, // random.wgsl is a library, prepended to kernels that draw
   pgd: [random, workgroupSum, pgd].join('\n'), // workgroup_sum.wgsl: the shared tree reduction
   optim: workgroupSum + '\n' + optim,

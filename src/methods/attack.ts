@@ -46,8 +46,7 @@ export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float
     for (let k = 0; k < o.steps; k++) {
       const f = await model.visionForward(bx, batch, { keep: true, count: o.count });
       const gEmb = await objective(f.embeds);
-      const gPix = await model.visionBackward(f.state!, gEmb, { pixels: true });
-      ctx.write(bg, gPix!);
+      await model.visionBackward(f.state!, gEmb, { pixelsInto: bg });
       await ctx.run('methods.pgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
     }
     return await ctx.readF32(bx, batch * n);
@@ -78,7 +77,7 @@ export async function pgdPrompts(ctx: GpuContext, model: FineTuneModel, ids: Big
   const T = ids.length / batch, n = T * model.textWidth;
   const delta = new Float32Array(batch * n);
   if (o.steps === 0 || o.epsRel === 0) return delta;
-  const norms = model.tokenEmbeddingNorms(ids, batch);
+  const norms = await model.tokenEmbeddingNorms(ids, batch);
   const shape = { batch, n, norm: 'l2' as const, box: false };
   const bx = ctx.upload('methods.textPgd.x', delta), bx0 = ctx.upload('methods.textPgd.x0', delta), bg = ctx.buffer('methods.textPgd.g', delta.byteLength);
   const eps = ctx.upload('methods.textPgd.eps', Float32Array.from(norms, (v) => o.epsRel * v));

@@ -205,10 +205,10 @@ export class FineTuneModel {
   }
 
   /** Weight feeds of a tower: current (GPU per-tensor buffers on WebGPU, host slices otherwise) or original. */
-  private weightFeeds(r: Runner, original: boolean): Record<string, SessionFeed> {
+  private async weightFeeds(r: Runner, original: boolean): Promise<Record<string, SessionFeed>> {
     const tp = this.tower(r.tower);
     if (!original && (r.fwd.backend === 'webgpu' || r.fwd.backend === 'exec')) {
-      this.syncTensorBuffers(tp);
+      await this.syncTensorBuffers(tp);
       const feeds: Record<string, SessionFeed> = {};
       for (const s of tp.slots) feeds[s.name] = { dims: s.dims, gpuBuffer: this.tensorBuffers.get(`${tp.tower}:${s.name}`)!, dtype: 'float32' };
       return feeds;
@@ -217,21 +217,23 @@ export class FineTuneModel {
     const version = original ? -1 : tp.version;
     const hit = this.feedCache.get(key);
     if (hit && hit.version === version) return hit.feeds;
-    const src = original ? tp.original : tp.host;
+    const src = original ? tp.original : await tp.syncHost();
     const feeds: Record<string, SessionFeed> = {};
     for (const s of tp.slots) feeds[s.name] = { dims: s.dims, data: src.slice(s.offset, s.offset + s.count) };
     this.feedCache.set(key, { version, feeds });
     return feeds;
   }
 
-  private syncTensorBuffers(tp: TowerParams): void {
+  /** The per-tensor weight buffers GPU sessions read, copied on the GPU from the tower's flat params when they changed. */
+  private async syncTensorBuffers(tp: TowerParams): Promise<void> {
     if (this.tensorVersion.get(tp.tower) === tp.version && this.tensorBuffers.size) return;
     for (const s of tp.slots) {
       const key = `${tp.tower}:${s.name}`;
       if (!this.tensorBuffers.has(key)) this.tensorBuffers.set(key, this.ctx.buffer(`methods.w.${key}`, s.count * 4));
-      // Host and GPU params agree after every update and load; writing the host slice keeps one code path.
-      this.ctx.write(this.tensorBuffers.get(key)!, tp.host.subarray(s.offset, s.offset + s.count));
     }
+    await this.ctx.run(`methods.${tp.tower}.syncTensors`, (rec) => {
+      for (const s of tp.slots) rec.copy(tp.params, s.offset * 4, this.tensorBuffers.get(`${tp.tower}:${s.name}`)!, 0, s.count * 4);
+    });
     this.tensorVersion.set(tp.tower, tp.version);
   }
 
@@ -241,7 +243,7 @@ export class FineTuneModel {
 
   private async forward(r: Runner, input: SessionFeed, extra: Record<string, SessionFeed>, o: { original?: boolean; keep?: boolean; count?: PassKind }): Promise<ForwardResult> {
     this.assertLive();
-    const feeds: Record<string, SessionFeed> = { ...this.weightFeeds(r, !!o.original), [r.input]: input, ...extra };
+    const feeds: Record<string, SessionFeed> = { ...(await this.weightFeeds(r, !!o.original)), [r.input]: input, ...extra };
     const outputs = await r.fwd.run(feeds, o.keep ? undefined : [r.output]);
     this.count(o.count ?? 'train', r.tower, r.batch);
     let embeds: Float32Array;
@@ -259,7 +261,7 @@ export class FineTuneModel {
   }
 
   /** Backward from ∂/∂embeds; with `weights`, adds ∂/∂weights into the tower's accumulator (trained towers only). */
-  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
+  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; inputInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     this.assertLive();
     const r = state.runner, p = r.pair, tp = this.tower(r.tower);
     const wantWeights = !!o.weights && tp.trainable;
@@ -276,18 +278,38 @@ export class FineTuneModel {
       if (gEmbeds.length !== r.batch * this.dim) throw new RangeError(`FineTuneModel: ${gEmbeds.length} gradient values for [${r.batch}, ${this.dim}]`);
       feeds[p.gradInputs[r.output]] = { dims: [r.batch, this.dim], data: gEmbeds instanceof Float32Array ? gEmbeds : Float32Array.from(gEmbeds) };
       const fetch: string[] = [];
-      if (o.input) fetch.push(p.gradOutputs[wrtInput]);
+      if (o.input || o.inputInto) fetch.push(p.gradOutputs[wrtInput]);
       if (wantWeights) for (const s of tp.slots) fetch.push(p.gradOutputs[s.name]);
       if (!fetch.length) return undefined;
       res = await bwd.run(feeds, fetch);
       if (wantWeights) {
-        for (const s of tp.slots) {
-          const g = await outputToF32(this.ctx, res[p.gradOutputs[s.name]]);
-          const acc = tp.grads;
-          for (let i = 0; i < s.count; i++) acc[s.offset + i] += g[i];
+        const out = res;
+        const onGpu = tp.slots.every((s) => out[p.gradOutputs[s.name]].gpuBuffer);
+        if (onGpu) {
+          // GPU sessions: every weight gradient added into the tower's GPU accumulator in one submission, no readback.
+          await this.ctx.run(`methods.${r.tower}.accumulate`, (rec) => {
+            for (const s of tp.slots) tp.encodeAccumulate(rec, out[p.gradOutputs[s.name]].gpuBuffer!, s);
+          });
+        } else {
+          for (const s of tp.slots) {
+            const g = await outputToF32(this.ctx, out[p.gradOutputs[s.name]]);
+            const acc = tp.grads;
+            for (let i = 0; i < s.count; i++) acc[s.offset + i] += g[i];
+          }
         }
       }
-      return o.input ? Float32Array.from(await outputToF32(this.ctx, res[p.gradOutputs[wrtInput]])) : undefined;
+      const gIn = res[p.gradOutputs[wrtInput]];
+      if (o.inputInto) {
+        // Into a GPU buffer (the attack's gradient): a GPU copy when the session left it on the GPU, no readback.
+        const into = o.inputInto;
+        if (gIn.gpuBuffer) {
+          const src = gIn.gpuBuffer, bytes = numel(gIn.dims) * 4;
+          await this.ctx.run(`methods.${r.tower}.inputGrad`, (rec) => rec.copy(src, 0, into, 0, bytes));
+        } else {
+          this.ctx.write(into, await outputToF32(this.ctx, gIn));
+        }
+      }
+      return o.input ? Float32Array.from(await outputToF32(this.ctx, gIn)) : undefined;
     } finally {
       for (const v of Object.values(res ?? {})) v.dispose();
       for (const v of Object.values(state.outputs)) v.dispose();
@@ -303,9 +325,12 @@ export class FineTuneModel {
     return this.forward(r, input, {}, o);
   }
 
-  /** Vision backward: returns ∂/∂pixels01 with `pixels`; accumulates ∂/∂weights with `weights`. Disposes the state. */
-  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
-    return this.backward(state, gEmbeds, { input: o.pixels, weights: o.weights });
+  /**
+   * Vision backward: returns ∂/∂pixels01 with `pixels`, or writes it into the GPU buffer `pixelsInto` (no readback on
+   * GPU sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
+   */
+  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; pixelsInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+    return this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights });
   }
 
   /** text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0). */
@@ -333,9 +358,9 @@ export class FineTuneModel {
    * Per prompt, the L2 norm of its token embeddings up to and including EOS (the ArgMax of the ids, where the text
    * tower pools; later positions cannot change the output), from the current weights.
    */
-  tokenEmbeddingNorms(ids: BigInt64Array, batch: number): Float64Array {
+  async tokenEmbeddingNorms(ids: BigInt64Array, batch: number): Promise<Float64Array> {
     const T = ids.length / batch, W = this.textWidth;
-    const s = this.text.slot(TOKEN_EMBEDDING_WEIGHT), w = this.text.host;
+    const s = this.text.slot(TOKEN_EMBEDDING_WEIGHT), w = await this.text.syncHost();
     const out = new Float64Array(batch);
     for (let b = 0; b < batch; b++) {
       let eos = 0;
@@ -355,10 +380,10 @@ export class FineTuneModel {
     this.text.zeroGrad();
   }
 
-  /** ‖accumulated gradient‖ of a tower (host, float64). */
-  gradNorm(t: Tower): number {
+  /** ‖accumulated gradient‖ of a tower (host + GPU accumulators, float64; reads the GPU part back: tests, diagnostics). */
+  async gradNorm(t: Tower): Promise<number> {
     let s = 0;
-    for (const g of this.tower(t).grads) s += g * g;
+    for (const g of await this.tower(t).gradients()) s += g * g;
     return Math.sqrt(s);
   }
 
@@ -369,10 +394,10 @@ export class FineTuneModel {
   }
 
   /** The current weights by HF name (plus `logit_scale`), for `buildClipFolder` / `withNewWeights`. */
-  weights(which: 'current' | 'original' = 'current'): ClipWeights {
+  async weights(which: 'current' | 'original' = 'current'): Promise<ClipWeights> {
     const out: ClipWeights = new Map();
     for (const tp of [this.text, this.vision]) {
-      const src = which === 'current' ? tp.host : tp.original;
+      const src = which === 'current' ? await tp.syncHost() : tp.original;
       for (const s of tp.slots) out.set(s.name, { dtype: 'float32', dims: [...s.dims], data: src.slice(s.offset, s.offset + s.count) });
     }
     out.set('logit_scale', { dtype: 'float32', dims: [], data: Float32Array.of(this.logitScale) });
@@ -388,7 +413,7 @@ export class FineTuneModel {
       o.set(b, a.length);
       return o;
     };
-    return { step, params: cat(this.vision.host, this.text.host), m: cat(vm.m, tm.m), v: cat(vm.v, tm.v) };
+    return { step, params: cat(await this.vision.syncHost(), await this.text.syncHost()), m: cat(vm.m, tm.m), v: cat(vm.v, tm.v) };
   }
 
   async loadState(s: TrainerState): Promise<void> {

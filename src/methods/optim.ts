@@ -2,12 +2,15 @@
  * Flat per-tower parameters on the GPU and one optimiser step over several towers with different learning rates
  * and ONE global gradient-norm clip (the approach of ClipTrainer, with per-tower learning rates):
  *
- *   every trained tower t: params_t, m_t, v_t (f32, on the GPU), a host gradient accumulator
- *   step:  grads of all trained towers → one joint buffer → encodeGlobalGradNorm (‖g‖ and the clip scale, on the GPU)
+ *   every trained tower t: params_t, m_t, v_t (f32, on the GPU), two gradient accumulators: one on the GPU (what
+ *          GPU sessions' weight gradients are added into, src/kernels/accumulate — no readback) and one on the host
+ *          (CPU sessions; tests)
+ *   step:  grads of all trained towers (host part uploaded only when non-zero, GPU part added on the GPU) → one joint buffer → encodeGlobalGradNorm (‖g‖ and the clip scale, on the GPU)
  *          → per tower: encodeAdamwStep / encodeSgdStep with lr_t and maxGradNorm 'precomputed' (the update kernel
  *            multiplies g_t by the global clip scale it reads from the GPU: no readback, no scaled copy)
  */
 import type { GpuContext } from '../gpu/context';
+import { encodeAccumulate } from '../kernels/accumulate';
 import { createGradNormBuffer, encodeAdamwStep, encodeGlobalGradNorm, encodeSgdStep } from '../kernels/optim';
 
 /** Columns per batch item of the scaling matmul (x workgroups = L / 64 ≤ 65535; items ≤ 65535). */
@@ -38,12 +41,17 @@ export class TowerParams {
   readonly params: GPUBuffer;
   readonly m: GPUBuffer;
   readonly v: GPUBuffer;
-  /** Host copy of the current params (refreshed after each update). */
-  host: Float32Array;
+  /** Host copy of the params: read back lazily after a GPU update (`syncHost`), so a step on GPU sessions reads nothing. */
+  private hostCopy: Float32Array;
+  private hostStale = false;
   /** The params it was created with (the frozen reference of FARE / PMG-AFT). */
   readonly original: Float32Array;
-  /** Host gradient accumulator (f32, summed over the backward calls of a step). */
+  /** Host gradient accumulator (f32, summed over the backward calls of a step on CPU sessions). */
   readonly grads: Float32Array;
+  /** GPU gradient accumulator (GPU sessions add into it; created at the first such backward). */
+  private gpuGrads: GPUBuffer | undefined;
+  /** Whether `gpuGrads` holds anything since the last `zeroGrad`. */
+  gpuGradsDirty = false;
   /** Bumped whenever `host` changes (feeds cached per version). */
   version = 0;
 
@@ -52,9 +60,30 @@ export class TowerParams {
     this.params = ctx.upload(`methods.${tower}.params`, initial);
     this.m = ctx.upload(`methods.${tower}.m`, new Float32Array(this.count));
     this.v = ctx.upload(`methods.${tower}.v`, new Float32Array(this.count));
-    this.host = Float32Array.from(initial);
+    this.hostCopy = Float32Array.from(initial);
     this.original = Float32Array.from(initial);
     this.grads = new Float32Array(this.count);
+  }
+
+  /** The host copy of the params; after an update, `await syncHost()` first (a stale copy is refused, not served). */
+  get host(): Float32Array {
+    if (this.hostStale) throw new Error(`${this.tower} tower: the host copy of the params is stale after a GPU update (await syncHost() first)`);
+    return this.hostCopy;
+  }
+
+  /** The current params on the host (one readback when an update happened since the last call). */
+  async syncHost(): Promise<Float32Array> {
+    if (this.hostStale) {
+      this.hostCopy = await this.ctx.readF32(this.params, this.count);
+      this.hostStale = false;
+    }
+    return this.hostCopy;
+  }
+
+  /** The GPU params changed (an optimiser step): the host copy is stale until `syncHost`. */
+  markUpdated(): void {
+    this.hostStale = true;
+    this.version++;
   }
 
   slot(name: string): ParamSlot {
@@ -65,6 +94,38 @@ export class TowerParams {
 
   zeroGrad(): void {
     this.grads.fill(0);
+    if (this.gpuGrads && this.gpuGradsDirty) {
+      const g = this.gpuGrads;
+      // Queue order puts the clear before any later accumulation; a failure (device lost) surfaces at the next run.
+      void this.ctx.run(`methods.${this.tower}.zeroGrad`, (rec) => { rec.endPass(); rec.encoder.clearBuffer(g); }).catch(() => undefined);
+    }
+    this.gpuGradsDirty = false;
+  }
+
+  /** Encodes `src` (one tensor's gradient, `slot.count` values) added into the GPU accumulator at the slot's offset. */
+  encodeAccumulate(rec: Parameters<typeof encodeAccumulate>[0], src: GPUBuffer, slot: ParamSlot): void {
+    if (!this.gpuGrads) {
+      this.gpuGrads = this.ctx.buffer(`methods.${this.tower}.gpuGrads`, Math.max(1, this.count) * 4);
+      rec.endPass();
+      rec.encoder.clearBuffer(this.gpuGrads);
+    }
+    encodeAccumulate(rec, this.gpuGrads, src, { count: slot.count, dstOffset: slot.offset }, `methods.${this.tower}.accumulate.${slot.name}`);
+    this.gpuGradsDirty = true;
+  }
+
+  /** The GPU accumulator when it holds gradients of this step (for the optimiser), else undefined. */
+  get deviceGradients(): GPUBuffer | undefined {
+    return this.gpuGradsDirty ? this.gpuGrads : undefined;
+  }
+
+  /** The accumulated gradient, host + GPU (reads the GPU part back: tests and diagnostics, not the training step). */
+  async gradients(): Promise<Float32Array> {
+    const out = Float32Array.from(this.grads);
+    if (this.gpuGrads && this.gpuGradsDirty) {
+      const g = await this.ctx.readF32(this.gpuGrads, this.count);
+      for (let i = 0; i < this.count; i++) out[i] += g[i];
+    }
+    return out;
   }
 
   async load(params: Float32Array, m: Float32Array, v: Float32Array): Promise<void> {
@@ -74,7 +135,8 @@ export class TowerParams {
     this.ctx.write(this.params, params);
     this.ctx.write(this.m, m);
     this.ctx.write(this.v, v);
-    this.host = Float32Array.from(params);
+    this.hostCopy = Float32Array.from(params);
+    this.hostStale = false;
     this.version++;
   }
 
@@ -83,7 +145,8 @@ export class TowerParams {
   }
 
   release(): void {
-    this.ctx.release(this.params, this.m, this.v);
+    this.ctx.release(this.params, this.m, this.v, ...(this.gpuGrads ? [this.gpuGrads] : []));
+    this.gpuGrads = undefined;
   }
 }
 
@@ -105,19 +168,30 @@ export class TowerOptimizer {
   }
 
   /**
-   * One update (1-based `step`) from the towers' host gradient accumulators, learning rate per tower; refreshes
-   * the towers' host params. Returns ‖g‖ over all trained towers, before clipping.
+   * One update (1-based `step`) from the towers' gradient accumulators (host + GPU), learning rate per tower; the
+   * towers' host copies become stale (read back on demand). Returns ‖g‖ over all trained towers, before clipping.
    */
   async step(step: number, lr: Map<TowerParams, number>): Promise<number> {
     if (!this.perTower.length) return 0;
     const o = this.options;
-    let off = 0;
-    for (const { t, grads } of this.perTower) {
-      this.ctx.write(this.joint, t.grads, off * 4);
-      this.ctx.write(grads, t.grads);
-      off += t.count;
-    }
+    // The host part is uploaded only when it holds something (GPU sessions leave it at zero: a ViT-B/32 tower's
+    // 88 M zeros are not worth a transfer); NaN counts as something.
+    const hostUsed = this.perTower.map(({ t }) => t.grads.some((v) => v !== 0));
+    this.perTower.forEach(({ t, grads }, i) => { if (hostUsed[i]) this.ctx.write(grads, t.grads); });
     await this.ctx.run('methods.optim.step', (rec) => {
+      let off = 0;
+      this.perTower.forEach(({ t, grads }, i) => {
+        const device = t.deviceGradients;
+        if (!hostUsed[i]) {
+          rec.endPass();
+          if (device) rec.copy(device, 0, grads, 0, t.count * 4);
+          else rec.encoder.clearBuffer(grads);
+        } else if (device) {
+          encodeAccumulate(rec, grads, device, { count: t.count }, `methods.optim.${t.tower}.addDeviceGrads`);
+        }
+        rec.copy(grads, 0, this.joint, off * 4, t.count * 4);
+        off += t.count;
+      });
       encodeGlobalGradNorm(rec, this.joint, this.gradNorm, this.total, o.maxGradNorm, 'methods.optim.norm');
       for (const { t, grads } of this.perTower) {
         const rate = lr.get(t) ?? 0;
@@ -130,10 +204,7 @@ export class TowerOptimizer {
         }
       }
     });
-    for (const { t } of this.perTower) {
-      t.host = await this.ctx.readF32(t.params, t.count);
-      t.version++;
-    }
+    for (const { t } of this.perTower) t.markUpdated();
     return (await this.ctx.readF32(this.gradNorm, 1))[0];
   }
 

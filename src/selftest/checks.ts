@@ -9,6 +9,7 @@ import { matmulChecks } from '../kernels/matmul.check';
 import { randomChecks } from '../kernels/random.check';
 import { pgdChecks } from '../kernels/pgd.check';
 import { optimChecks } from '../kernels/optim.check';
+import { accumulateChecks } from '../kernels/accumulate.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
@@ -24,6 +25,7 @@ export const kernelChecks: KernelCheck[] = [
   ...randomChecks,
   ...pgdChecks,
   ...optimChecks,
+  ...accumulateChecks,
   ...gramChecks,
   ...normalizeChecks,
   ...zeroShotChecks,

@@ -52,11 +52,17 @@ export function App() {
   const panel = useUiStore((s) => s.panel);
   const info = panelInfo(panel);
   const View = VIEWS[panel];
+  // The skip link moves focus itself: following "#main" would replace the fragment, which carries the experiment.
+  const skip = (e: React.MouseEvent) => {
+    e.preventDefault();
+    document.getElementById('main')?.focus();
+  };
   return (
     <div className="shell">
+      <a className="skip-link" href="#main" onClick={skip} data-testid="skip-link">Skip to the {info.title} panel</a>
       <Header />
       <Nav />
-      <main className="content" data-testid={`panel-${panel}`}>
+      <main id="main" tabIndex={-1} className="content" data-testid={`panel-${panel}`}>
         <ImportNotice />
         <div className="panel-head">
           <h2>{info.title}</h2>

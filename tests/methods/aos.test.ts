@@ -21,7 +21,7 @@ type Patch = Parameters<typeof testConfig>[1];
 
 async function gradsOf(loop: FineTuneLoop) {
   const out = await loop.computeStep();
-  return { out, vision: loop.model.gradNorm('vision'), text: loop.model.gradNorm('text') };
+  return { out, vision: await loop.model.gradNorm('vision'), text: await loop.model.gradNorm('text') };
 }
 
 describe('AoS', () => {
@@ -138,7 +138,7 @@ describe('AoS', () => {
         const out = await loop.computeStep(true);
         const dbg = out.debug as { xAdv: Float32Array; textDelta: Float32Array; targets: { clean: Float64Array; text: Float64Array } };
         const replay = { xAdv: dbg.xAdv, textDelta: dbg.textDelta, ...(aos.distance === 'residual' ? { targets: dbg.targets } : {}) };
-        const grads = { vision: Float64Array.from(m.vision.grads), text: Float64Array.from(m.text.grads) };
+        const grads = { vision: Float64Array.from(await m.vision.gradients()), text: Float64Array.from(await m.text.gradients()) };
         const base = await m.state(0);
         // Same loss with the fixed inputs: the replayed step reproduces it.
         expect((await loop.computeStep(false, replay)).loss).toBeCloseTo(out.loss, 5);

@@ -1,7 +1,8 @@
 /**
  * The fine-tuning model on our executor ('exec': weights as per-tensor GPU buffers) against onnxruntime-node
  * ('node-cpu'), from the same weights: vision and text embeddings, input gradients and the accumulated weight
- * gradients of both towers agree, before and after an optimiser update (which must reach the executor's weights).
+ * gradients of both towers agree, before and after an optimiser update (which must reach the executor's weights);
+ * on the executor the weight gradients are accumulated on the GPU (no readback).
  */
 import { describe, expect, it } from 'vitest';
 import { FineTuneModel } from '../../src/methods/model';
@@ -42,13 +43,32 @@ describe(`FineTuneModel on exec vs onnxruntime-node (AOS_SEED=${seed})`, () => {
           const t = await m.textForward(ids, B, undefined, { keep: true });
           per[`${name}.te`] = t.embeds;
           per[`${name}.tg`] = await m.textBackward(t.state!, g, { delta: true, weights: true });
-          per[`${name}.wv`] = Float32Array.from(m.tower('vision').grads);
-          per[`${name}.wt`] = Float32Array.from(m.tower('text').grads);
+          per[`${name}.wv`] = await m.tower('vision').gradients();
+          per[`${name}.wt`] = await m.tower('text').gradients();
         }
         for (const k of ['ve', 'vg', 'te', 'tg', 'wv', 'wt']) close(per[`exec.${k}`]!, per[`ort.${k}`]!, `step ${step} ${k}`);
         await ort.update(step, { vision: 1e-2, text: 1e-2 });
         await exec.update(step, { vision: 1e-2, text: 1e-2 });
       }
+      // On the executor, weight gradients stay on the GPU: a weights-only backward reads nothing back.
+      exec.zeroGrad();
+      const v = await exec.visionForward(pixels, B, { keep: true });
+      const before = ctx.stats.readbacks;
+      await exec.visionBackward(v.state!, rng.normal(B * cfg.projectionDim), { weights: true });
+      expect(ctx.stats.readbacks - before, 'readbacks of a weights-only backward on the executor').toBe(0);
+      expect(exec.tower('vision').deviceGradients, 'the gradient is in the GPU accumulator').toBeDefined();
+      // The attack's pixel gradient can go straight into a GPU buffer: no readback, the same values.
+      const g2 = rng.normal(B * cfg.projectionDim), n = B * exec.pixelsPerImage;
+      const into = ctx.buffer('test.pixelGrad', n * 4);
+      for (const m of [exec, ort]) {
+        const f1 = await m.visionForward(pixels, B, { keep: true });
+        const r0 = ctx.stats.readbacks;
+        await m.visionBackward(f1.state!, g2, { pixelsInto: into });
+        if (m === exec) expect(ctx.stats.readbacks - r0, 'readbacks of a pixel gradient into a GPU buffer').toBe(0);
+        const f2 = await m.visionForward(pixels, B, { keep: true });
+        close(await ctx.readF32(into, n), (await m.visionBackward(f2.state!, g2, { pixels: true }))!, `pixelsInto ${m.backend}`);
+      }
+      ctx.release(into);
       await ort.release();
       await exec.release();
     });

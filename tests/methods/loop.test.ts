@@ -45,13 +45,13 @@ describe('fine-tuning loop', () => {
       await a.trainStep();
       const bytes = await a.checkpoint();
       const ra = await a.trainStep();
-      const wa = a.model.weights();
+      const wa = await a.model.weights();
       // A fresh loop from the same original weights, resumed.
       const b = await testLoop(ctx, config, { weightsSeed: seed });
       await b.resume(bytes);
       expect(b.step).toBe(2);
       const rb = await b.trainStep();
-      const wb = b.model.weights();
+      const wb = await b.model.weights();
       expect(rb.step).toBe(3);
       expect(rb.loss).toBe(ra.loss);
       expect(rb.terms).toEqual(ra.terms);
@@ -60,7 +60,7 @@ describe('fine-tuning loop', () => {
       // A third run from scratch reaches the same step 3.
       const c = await testLoop(ctx, config, { weightsSeed: seed });
       await c.run({ steps: 3 });
-      for (const [name, t] of wa) expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from((c.model.weights().get(name)!.data as Float32Array).buffer)), name).toBe(true);
+      for (const [name, t] of wa) expect(Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(((await c.model.weights()).get(name)!.data as Float32Array).buffer)), name).toBe(true);
       await expect(b.resume(await (await testLoop(ctx, testConfig('tecoa', { seed }), { weightsSeed: seed })).checkpoint())).rejects.toThrow(/tecoa/);
       for (const l of [a, b, c]) await l.model.release();
     });

@@ -44,10 +44,10 @@ describe('TowerOptimizer', () => {
               }
             }
           });
-          towers.forEach((t, i) => {
-            const v = validate(t.host, ref[i].p, 1e-6, 1e-5, `${kind} step ${step} tower ${i}`);
+          for (const [i, t] of towers.entries()) {
+            const v = validate(await t.syncHost(), ref[i].p, 1e-6, 1e-5, `${kind} step ${step} tower ${i}`);
             expect(v.ok, v.message).toBe(true);
-          });
+          }
         }
         opt.release();
         for (const t of towers) t.release();

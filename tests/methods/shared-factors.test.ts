@@ -15,12 +15,12 @@ describe('shared factors: trained towers and the prompt set, for every method', 
       for (const method of METHOD_NAMES) {
         for (const towers of ['vision', 'both'] as const) {
           const loop = await testLoop(ctx, testConfig(method, { towers, steps: 2 }), { weightsSeed: 3 });
-          const before = Float32Array.from(loop.model.text.host);
+          const before = Float32Array.from(await loop.model.text.syncHost());
           await loop.computeStep();
-          const textGrad = loop.model.gradNorm('text');
+          const textGrad = await loop.model.gradNorm('text');
           loop.model.zeroGrad();
           await loop.trainStep();
-          const moved = loop.model.text.host.some((v, i) => v !== before[i]);
+          const moved = (await loop.model.text.syncHost()).some((v, i) => v !== before[i]);
           const trains = towers === 'both' && method !== 'fare';
           expect(textGrad > 0, `${method}, towers ${towers}: ‖∂L/∂text‖ = ${textGrad}`).toBe(trains);
           expect(moved, `${method}, towers ${towers}: text weights moved`).toBe(trains);

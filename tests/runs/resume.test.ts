@@ -39,7 +39,7 @@ describe('resume after an interruption', () => {
       r = await st.put({ ...r, checkpointStep: a.step, checkpointBytes: bytes.length });
       const next = await a.trainStep();
       await st.put({ ...r, metrics: [...r.metrics, next], step: a.step });
-      const weightsA = a.model.weights();
+      const weightsA = await a.model.weights();
 
       const [found] = await recoverInterrupted(st, 2);
       expect(found.status).toBe('interrupted');
@@ -59,13 +59,13 @@ describe('resume after an interruption', () => {
       expect(again.loss).toBe(next.loss);
       expect(again.terms).toEqual(next.terms);
       expect(again.passes).toEqual(next.passes);
-      for (const [name, t] of weightsA) expect(bits(b.model.weights().get(name)!.data as Float32Array).equals(bits(t.data as Float32Array)), name).toBe(true);
+      for (const [name, t] of weightsA) expect(bits((await b.model.weights()).get(name)!.data as Float32Array).equals(bits(t.data as Float32Array)), name).toBe(true);
 
       // The fine-tuned weights of a checkpoint, read on the CPU, are the model's at that step.
       const ckNow = await b.checkpoint();
       const { weights, step } = checkpointWeights(cfg, ckNow);
       expect(step).toBe(3);
-      const wb = b.model.weights();
+      const wb = await b.model.weights();
       expect([...weights.keys()].sort()).toEqual([...wb.keys()].sort());
       for (const [name, t] of wb) {
         expect(weights.get(name)!.dims, name).toEqual(t.dims);

@@ -1,4 +1,5 @@
 /** The attack's settings (the experiment's, shared with links and exports), the attacked and target classes, Run / Stop. */
+import { useId } from 'react';
 import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
@@ -14,11 +15,12 @@ const USUAL_MAX_L2 = 4;
 function ClassSelect({ label, value, onChange, names, none, testId, help }: {
   label: string; value: number | null; onChange: (v: number | null) => void; names: readonly string[]; none?: string; testId: string; help: string;
 }) {
+  const id = useId();
   return (
     <div className="field">
-      <label title={help}>{label}</label>
+      <label title={help} htmlFor={id}>{label}</label>
       <div className="field-input">
-        <select value={value ?? -1} onChange={(e) => onChange(Number(e.target.value) < 0 ? null : Number(e.target.value))} data-testid={testId} disabled={!names.length}>
+        <select id={id} value={value ?? -1} onChange={(e) => onChange(Number(e.target.value) < 0 ? null : Number(e.target.value))} data-testid={testId} disabled={!names.length}>
           {none && <option value={-1}>{none}</option>}
           {value !== null && value >= names.length && <option value={value}>class {value} (not in the {names.length} classes)</option>}
           {names.map((n, i) => <option key={i} value={i}>{i}: {n}</option>)}
