@@ -1,9 +1,10 @@
 import { defineConfig } from '@playwright/test';
 
 // Debian's Chromium (never a downloaded browser), WebGPU on SwiftShader via --enable-unsafe-webgpu.
-const port = 4174;
+// Ports can be moved (E2E_PORT, E2E_PREVIEW_PORT) when several checkouts run their suites on one machine.
+const port = Number(process.env.E2E_PORT ?? 4174);
 // The built app under its Content-Security-Policy (`vite preview` sends it): e2e/preview/*.spec.ts.
-const previewPort = 4175;
+const previewPort = Number(process.env.E2E_PREVIEW_PORT ?? 4175);
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/playwright',

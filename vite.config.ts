@@ -10,4 +10,6 @@ export default defineConfig({
   // The built app is served with its CSP (the dev server is not: React's refresh preamble is an inline script).
   preview: { strictPort: true, headers: SECURITY_HEADERS },
   build: { target: 'es2022', sourcemap: true },
+  // The engine Worker is a module Worker: the default 'iife' format cannot code-split its lazy engines.
+  worker: { format: 'es' },
 });

@@ -15,6 +15,7 @@ import { benchSubspace } from './subspace';
 import { adapterName, benchClipForward, benchClipPgd, planClipBench, type ClipBenchPlan } from './clip';
 import { benchClipTecoa } from './tecoa';
 import { benchMethodSteps } from './methods';
+import { benchResponsiveness } from './responsiveness';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -55,6 +56,8 @@ const cases: Case[] = [
   { name: 'clip-pgd10', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipPgd(ctx, plan, opts)) },
   { name: 'clip-tecoa', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipTecoa(ctx, plan, opts)) },
   { name: 'methods', run: (ctx, opts) => benchMethodSteps(ctx, opts) },
+  // The page's main thread in Chromium (Playwright, the built app): needs no Node GPU context.
+  { name: 'responsiveness', run: async () => benchResponsiveness() },
 ];
 
 async function main() {

@@ -16,7 +16,7 @@
 import { expect, test, type Download, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
-import { experimentWith, SHOTS } from './support';
+import { engineWorker, experimentWith, SHOTS } from './support';
 import { decodeModel } from '../src/onnx/proto';
 
 
@@ -139,7 +139,8 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
 
   // A lost GPU device: the run goes 'interrupted' and resumes on a new device from its last checkpoint.
   const lostAt = await stepOf(page);
-  await page.evaluate(() => (globalThis as unknown as { __aosFineTuneEngine: { live: { ctx: { device: GPUDevice } } } }).__aosFineTuneEngine.live.ctx.device.destroy());
+  // The device lives in the engine Worker: destroyed there, through its development hook.
+  await (await engineWorker(page)).evaluate(() => (globalThis as unknown as { __aosFineTuneEngine: { live: { ctx: { device: GPUDevice } } } }).__aosFineTuneEngine.live.ctx.device.destroy());
   await expect(page.getByTestId('ft-status')).toHaveText('interrupted', { timeout: 420_000 });
   await expect(page.getByTestId('ft-run-error')).toContainText('GPU device was lost');
   await expect(page.getByTestId('ft-resume')).toBeEnabled();

@@ -12,7 +12,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
-import { experimentWith, SHOTS } from './support';
+import { engineWorker, experimentWith, SHOTS } from './support';
 
 
 function config(): ExperimentConfig {
@@ -78,7 +78,9 @@ test('measure the current model: three spectra and the projection are drawn; a t
   expect(spectra.imageText[0]).toBeGreaterThan(spectra.advClean[0]);
   // Measuring the same model again reuses the cached gradient graphs and probe: nothing new is built, same numbers.
   type CacheStats = { measured: number; modelBuilds: number; probeBuilds: number };
-  const stats = () => page.evaluate(() => (window as unknown as { __aosGeometryCache: () => CacheStats }).__aosGeometryCache());
+  // The measurement caches live in the engine Worker, which exposes their counts (development builds).
+  const worker = await engineWorker(page);
+  const stats = () => worker.evaluate(() => (globalThis as unknown as { __aosGeometryCache: () => CacheStats }).__aosGeometryCache());
   const first = await stats();
   expect(first.modelBuilds).toBe(1);
   await page.getByTestId('ss-measure').click();

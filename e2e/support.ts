@@ -1,5 +1,5 @@
 /** Shared bits of the Playwright specs: where screenshots go, and experiment configurations built from overrides. */
-import { expect, type Page } from '@playwright/test';
+import { expect, type Page, type Worker } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,4 +33,14 @@ export async function listedModelFiles(page: Page): Promise<Record<string, { sha
     out[(await r.getAttribute('data-file'))!] = { sha: (await r.locator('code[title]').getAttribute('title'))!, from: (await r.getAttribute('data-from'))! };
   }
   return out;
+}
+
+/**
+ * The page's engine Worker (src/engine/bridge/worker.ts: it owns the GPUDevice, the models and the runs), for the
+ * development hooks it exposes on its own globalThis (`__aosFineTuneEngine`, `__aosGeometryCache`).
+ */
+export async function engineWorker(page: Page): Promise<Worker> {
+  const find = () => page.workers().find((w) => /engine\/bridge\/worker|\/worker-[^/]*\.js/.test(w.url()));
+  await expect.poll(() => find() !== undefined, { timeout: 60_000 }).toBe(true);
+  return find()!;
 }

@@ -31,7 +31,7 @@ import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
-import { download, ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
+import { ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
@@ -441,13 +441,15 @@ export async function fineTunedModelFiles(id: string): Promise<{ files: ReturnTy
   return { files: fineTunedFolder(entry.clip, weights, `aos-workbench/${runFileBase(r)}-step${step}`), step };
 }
 
-/** Downloads the fine-tuned towers of a run as ONNX (vision_model.onnx, text_model.onnx). */
-export async function exportRunOnnx(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<void> {
+/** The fine-tuned towers of a run as ONNX files (vision_model.onnx, text_model.onnx), for the page to download. */
+export async function runOnnxFiles(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<Array<{ blob: Blob; name: string }>> {
   const r = recordOf(id);
   const { files, step } = await fineTunedModelFiles(id);
   const base = `${runFileBase(r)}-step${step}`;
-  if (which !== 'text') download(new Blob([files['onnx/vision_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), `${base}-vision_model.onnx`);
-  if (which !== 'vision') download(new Blob([files['onnx/text_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), `${base}-text_model.onnx`);
+  const out: Array<{ blob: Blob; name: string }> = [];
+  if (which !== 'text') out.push({ blob: new Blob([files['onnx/vision_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), name: `${base}-vision_model.onnx` });
+  if (which !== 'vision') out.push({ blob: new Blob([files['onnx/text_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), name: `${base}-text_model.onnx` });
+  return out;
 }
 
 /**

@@ -89,8 +89,8 @@ useExperimentStore.subscribe((s, prev) => {
   if (s.config.seed !== prev.config.seed || JSON.stringify(s.config.model) !== JSON.stringify(prev.config.model)) void releaseMeasureCache();
 });
 
-// Development builds: the stats on `window.__aosGeometryCache` (e2e reads them).
-if (typeof window !== 'undefined' && import.meta.env?.DEV) (window as unknown as { __aosGeometryCache: typeof measureCacheStats }).__aosGeometryCache = measureCacheStats;
+// Development builds: the stats on the engine Worker's `globalThis.__aosGeometryCache` (e2e reads them there).
+if (import.meta.env?.DEV) (globalThis as unknown as { __aosGeometryCache: typeof measureCacheStats }).__aosGeometryCache = measureCacheStats;
 
 /** Measures the geometry of the model the workbench shows now (no training). A call while one runs joins it. */
 export function measureCurrentModel(): Promise<void> {

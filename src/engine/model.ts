@@ -1,7 +1,8 @@
 /**
  * The model shown by the workbench: the bundled pre-trained tiny CLIP when `public/models/tiny-clip/` exists, else
  * a random-initialised tiny CLIP built in the browser (src/onnx/clip), or a model folder from a URL the user
- * confirmed. This module summarises a model folder (config, parameter counts, ONNX ops, tokenizer); loading it into
+ * confirmed. This module keeps the current model folder and its summary (./modelSummary.ts: config, parameter counts,
+ * ONNX ops, coverage); loading it into
  * onnxruntime sessions for attacks and training is the model loader's job (src/models/, in progress):
  * INTEGRATION POINT — `currentFolder()` hands the folder files over.
  *
@@ -17,21 +18,18 @@
 import { fillTemplate, PROMPT_TEMPLATES, promptGroups, synonymsFor } from '../data/prompts';
 import type { ExperimentConfig } from '../experiment';
 import { isSameOriginPath } from '../experiment/url';
-import { numel } from '../onnx/ir';
-import { decodeModel } from '../onnx/proto';
-import { buildClipFolder, clipConfigFromJson, clipPreprocessorConfigJson, clipWeightShapes, tinyClipConfig, type ClipConfig } from '../onnx/clip';
+import { buildClipFolder, clipConfigFromJson, clipPreprocessorConfigJson, tinyClipConfig } from '../onnx/clip';
 import { ClipTokenizer } from '../text/tokenizer';
-import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow, type TowerSummary } from '../state/resources';
+import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow } from '../state/resources';
 import { useUiStore } from '../state/ui';
 import { cachedFetch, fileSourceKey, type CachedFetchResult, type LocalModelRecord, type ModelCache } from '../models/cache';
 import { ModelLoadError } from '../models/errors';
 import { sha256Hex } from '../models/sha256';
-import { unsupportedOps } from '../onnx/autodiff/build';
-import { simplify } from '../onnx/passes';
 import { modelCache, refreshModelCache } from './modelCache';
 import { DEFAULT_MAX_BYTES, loadClipModel } from '../models/load';
 import type { Precision } from '../models/variants';
 import { useExperimentStore } from '../state/experiment';
+import { summarize, type ModelFolder } from './modelSummary';
 import { localFolderName, localModelKey, localModelSource, localOriginLabel, matchLoadedFile, toPathedFiles, towerPrecisionLabel, variantsNote, type LocalFilesInput, type PathedFile } from './localModel';
 
 /** The bundled model folder, relative to the app's base URL. */
@@ -43,14 +41,7 @@ const ALL_CLASSES = [
   ...'0123456789'.split(''),
 ];
 
-export interface ModelFolder {
-  configJson: string;
-  tokenizerJson: string | null;
-  vision: Uint8Array | null;
-  text: Uint8Array | null;
-  /** preprocessor_config.json when the source had one that was read (local folders); else derived from config.json. */
-  preprocessorJson?: string | null;
-}
+export type { ModelFolder };
 
 interface Current {
   key: string;
@@ -143,68 +134,6 @@ export async function shownModelFiles(model: ExperimentConfig['model'], seed: nu
 /** INTEGRATION POINT for the model loader: the folder now shown (null before one is loaded). */
 export function currentFolder(): ModelFolder | null {
   return current?.folder ?? null;
-}
-
-/** Weight precision from the initializers: the float dtypes of the large tensors, and any 8-bit ones. */
-function precisionOf(inits: Iterable<{ dtype: string; dims: number[] }>): string {
-  const bytes = new Map<string, number>();
-  for (const t of inits) {
-    const n = numel(t.dims);
-    if (n < 16) continue;
-    bytes.set(t.dtype, (bytes.get(t.dtype) ?? 0) + n);
-  }
-  const name: Record<string, string> = { float32: 'fp32', float16: 'fp16', bfloat16: 'bf16', int8: 'int8', uint8: 'uint8', float64: 'fp64' };
-  const kinds = [...bytes.entries()].filter(([d]) => d in name).sort((a, b) => b[1] - a[1]).map(([d]) => name[d]);
-  return kinds.length ? kinds.join(' + ') : 'fp32';
-}
-
-/** The autodiff's coverage of a tower: nodes without a gradient rule after folding constants at batch 1. */
-function coverage(m: ReturnType<typeof decodeModel>, tower: 'vision' | 'text', config: ClipConfig, input: string | undefined): { missing: string[]; checked: number } {
-  let g = m;
-  if (input) {
-    try {
-      const shape = tower === 'vision' ? [1, config.channels, config.imageSize, config.imageSize] : [1, config.text.contextLength];
-      g = simplify(m, { inputShapes: { [input]: shape } });
-    } catch { /* the unfolded graph is checked */ }
-  }
-  return { missing: unsupportedOps(g), checked: g.graph.nodes.length };
-}
-
-function summarizeTower(tower: 'vision' | 'text', bytes: Uint8Array, config: ClipConfig): TowerSummary {
-  const m = decodeModel(bytes);
-  const counts = new Map<string, number>();
-  for (const n of m.graph.nodes) counts.set(n.op, (counts.get(n.op) ?? 0) + 1);
-  const initNames = new Set(m.graph.initializers.keys());
-  const input = m.graph.inputs.find((v) => !initNames.has(v.name))?.name;
-  const cov = coverage(m, tower, config, input);
-  return {
-    precision: precisionOf(m.graph.initializers.values()),
-    notDifferentiable: cov.missing,
-    checkedNodes: cov.checked,
-    tower,
-    bytes: bytes.length,
-    opset: m.opsetImport.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0,
-    nodes: m.graph.nodes.length,
-    ops: [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
-    inputs: m.graph.inputs.filter((v) => !initNames.has(v.name)).map((v) => v.name),
-    outputs: m.graph.outputs.map((v) => v.name),
-    params: countParams(config, tower),
-  };
-}
-
-function countParams(c: ClipConfig, tower: 'vision' | 'text'): number {
-  let n = 0;
-  for (const dims of clipWeightShapes(c, tower).values()) n += numel(dims);
-  return n;
-}
-
-function summarize(kind: ModelSummary['kind'], title: string, origin: string, folder: ModelFolder, notes: string[], extra: Partial<ModelSummary> = {}): ModelSummary {
-  const config = clipConfigFromJson(folder.configJson);
-  const towers: TowerSummary[] = [];
-  if (folder.vision) towers.push(summarizeTower('vision', folder.vision, config));
-  if (folder.text) towers.push(summarizeTower('text', folder.text, config));
-  const vision = countParams(config, 'vision'), text = countParams(config, 'text');
-  return { kind, title, origin, config, params: { vision, text, total: vision + text + 1 }, towers, notes, ...extra };
 }
 
 /** Fetches a same-origin file; null when it is not there (a dev server answers unknown paths with index.html). */

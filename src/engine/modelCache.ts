@@ -1,27 +1,33 @@
 /**
  * The workbench's one model cache (src/models/cache.ts): Cache Storage in the browser, memory elsewhere; the cap is a
- * browser preference (localStorage `aos.modelCache.maxMiB`, default 1024 MiB), not part of an experiment. Publishes
+ * browser preference (./modelCacheCap.ts: the page's localStorage, default 1024 MiB), not part of an experiment. Publishes
  * its usage to src/state/modelCache.ts.
  */
 import { DEFAULT_CACHE_BYTES, defaultStore, memoryStore, ModelCache } from '../models/cache';
 import { formatBytes } from '../models/source';
 import { useModelCacheStore } from '../state/modelCache';
+import { MAX_CACHE_MIB, MIN_CACHE_MIB, storeCapMiB, storedCapMiB } from './modelCacheCap';
 
-const CAP_KEY = 'aos.modelCache.maxMiB';
 const MiB = 1 << 20;
-export const MIN_CACHE_MIB = 1;
-export const MAX_CACHE_MIB = 65_536;
+export { MAX_CACHE_MIB, MIN_CACHE_MIB };
 
 let opening: Promise<ModelCache> | null = null;
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 
+/**
+ * The cap the page read from its localStorage, handed to the engine Worker before the cache opens and on every
+ * change (src/engine/bridge/api.ts); null: read localStorage here (Node tests, or a page without the Worker).
+ */
+let pageCapMiB: number | null = null;
+
+export function setPageCapMiB(mib: number | null): void {
+  pageCapMiB = mib;
+}
+
 function storedCapBytes(): number {
-  try {
-    const v = Number(globalThis.localStorage?.getItem(CAP_KEY));
-    if (Number.isFinite(v) && v >= MIN_CACHE_MIB && v <= MAX_CACHE_MIB) return v * MiB;
-  } catch { /* no localStorage */ }
-  return DEFAULT_CACHE_BYTES;
+  const mib = pageCapMiB ?? storedCapMiB();
+  return mib !== null ? mib * MiB : DEFAULT_CACHE_BYTES;
 }
 
 function publish(c: ModelCache, p: { note?: string | null; error?: string | null; busy?: boolean } = {}): void {
@@ -74,7 +80,8 @@ export async function setModelCacheCap(mib: number): Promise<void> {
     return;
   }
   const c = await modelCache();
-  try { globalThis.localStorage?.setItem(CAP_KEY, String(mib)); } catch { /* not persisted */ }
+  storeCapMiB(mib);
+  pageCapMiB = mib;
   const evicted = await c.setMaxBytes(mib * MiB);
   publish(c, { error: null, note: evicted.length ? `${evicted.length} least recently used file${evicted.length === 1 ? '' : 's'} evicted to fit ${mib} MiB.` : null });
 }

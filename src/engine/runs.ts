@@ -2,9 +2,10 @@
  * Run persistence for the page (no React, no GPU): opens the run storage once (IndexedDB, else memory), marks
  * runs left 'running' by a closed or reloaded page as 'interrupted', and keeps the runs store (src/state/runs.ts)
  * and the storage in step. The fine-tuning engine (fineTune.ts) writes through here; the panels call
- * `ensureRunsLoaded`, `deleteRun` and the exports.
+ * `ensureRunsLoaded`, `deleteRun` and the import (through the engine Worker: src/engine/bridge/api.ts); the
+ * downloads are the page's (src/engine/download.ts).
  */
-import { metricsToCsv, runFileBase, runToJson, type RunRecord } from '../storage/runRecord';
+import type { RunRecord } from '../storage/runRecord';
 import { MAX_RUN_FILE_CHARS, parseRunFile } from '../storage/runImport';
 import { openRunStorage, recoverInterrupted, type RunStorage, type StoredCheckpoint } from '../storage/runs';
 import { useRunsStore } from '../state/runs';
@@ -94,26 +95,6 @@ export async function loadCheckpoint(id: string): Promise<StoredCheckpoint | nul
 export async function deleteStoredRun(id: string): Promise<void> {
   await (await ensureRunsLoaded()).delete(id);
   useRunsStore.getState().remove(id);
-}
-
-/** Triggers a browser download of a blob. */
-export function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-export function exportRunJson(r: RunRecord): void {
-  download(new Blob([runToJson(r)], { type: 'application/json' }), `${runFileBase(r)}.json`);
-}
-
-export function exportRunCsv(r: RunRecord): void {
-  download(new Blob([metricsToCsv(r.metrics)], { type: 'text/csv' }), `${runFileBase(r)}.csv`);
 }
 
 /**

@@ -40,18 +40,14 @@ import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } f
 import { ensemble, ensembleBackward, normalizeRows, softmaxRows } from './math';
 import type { FineTuneModel } from './model';
 import type { ClassPrompts } from './text';
+import type { GeometryPair, ProbeSettings } from './probeSettings';
 
-export const GEOMETRY_PAIRS = ['advClean', 'imageText', 'advText'] as const;
-export type GeometryPair = (typeof GEOMETRY_PAIRS)[number];
+export { DEFAULT_PROBE_SETTINGS, GEOMETRY_PAIRS, PAIR_LABELS, type GeometryPair, type ProbeSettings } from './probeSettings';
+
 
 /** Mean principal-angle spectrum per pair type, degrees, index = angle index (ascending angles). */
 export type Spectra = Partial<Record<GeometryPair, number[]>>;
 
-export const PAIR_LABELS: Readonly<Record<GeometryPair, string>> = {
-  advClean: 'clean ↔ adversarial images',
-  imageText: 'images ↔ text',
-  advText: 'clean ↔ adversarial text',
-};
 
 export interface GroupShape {
   pairs: number;
@@ -197,32 +193,6 @@ export function makeGeometryProbe(o: ProbeOptions): GeometryProbe {
     attack: o.attack, textAttack: o.textAttack,
   };
 }
-
-/** What a probe is made of, as the workbench's settings (plain data). */
-export interface ProbeSettings {
-  /** Class indices of the probe images. */
-  classes: number[];
-  /** Images per class (the first ones of the split). */
-  perClass: number;
-  /** Views per image (1 + m augmentations). */
-  views: number;
-  /** Text groups: the first `templates` templates × the first `synonyms` synonyms (≤ 32 prompts). */
-  templates: number;
-  synonyms: number;
-  /** Image attack (L∞ PGD on [0, 1] pixels, CE). */
-  eps: number;
-  alpha: number;
-  steps: number;
-  /** Prompt attack (L2 on token embeddings, relative radius; 0 steps: no adversarial text group). */
-  textEps: number;
-  textSteps: number;
-  seed: number;
-}
-
-export const DEFAULT_PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({
-  classes: [0, 2, 5, 7], perClass: 1, views: 5, templates: 8, synonyms: 3,
-  eps: 4 / 255, alpha: 2 / 255, steps: 3, textEps: 0.1, textSteps: 2, seed: 1,
-});
 
 /** The probe of settings on a split (classes missing from the split are left out; at least one must remain). */
 export function probeFromSettings(data: ImageDataset, prompts: (sel: { templates?: number; synonyms?: number }) => ClassPrompts, s: ProbeSettings, hflip: boolean): GeometryProbe {

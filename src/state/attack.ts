@@ -187,6 +187,19 @@ export interface CompareState {
   own: CompareOwnAttack | null;
 }
 
+/**
+ * Whether the compare slot's adversarial probabilities are those of `bytes` (the single attack's kept image). By
+ * value, not identity: the engine Worker and the page each hold their own copy of the arrays (src/engine/bridge).
+ */
+export function advIsOf(adv: { resultOf: Uint8Array } | null, bytes: Uint8Array | null | undefined): boolean {
+  if (!adv || !bytes) return false;
+  const a = adv.resultOf;
+  if (a === bytes) return true;
+  if (a.length !== bytes.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== bytes[i]) return false;
+  return true;
+}
+
 export interface CompareOwnAttack {
   status: 'running' | 'done' | 'error';
   imageId: number;

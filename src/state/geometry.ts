@@ -4,7 +4,8 @@
  * Fine-tuning runs' snapshots live in their metrics (src/state/runs.ts, `StepMetrics.geometry` / `.spectra`).
  */
 import { create } from 'zustand';
-import { DEFAULT_PROBE_SETTINGS, type GeometrySnapshot, type ProbeSettings } from '../methods/geometry';
+import type { GeometrySnapshot } from '../methods/geometry';
+import { DEFAULT_PROBE_SETTINGS, type ProbeSettings } from '../methods/probeSettings';
 
 export interface GeometryMeasurement {
   status: 'idle' | 'running' | 'done' | 'error';

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { gpuContext } from '../engine/engine';
+import { acquireGpu } from '../engine/commands/gpu';
 import { startLinkSync } from '../engine/linkSync';
 import { useUiStore, type PanelId, type Theme } from '../state/ui';
 import { Header } from './Header';
@@ -45,7 +45,7 @@ function useTheme(): void {
 
 export function App() {
   useEffect(() => {
-    gpuContext().catch(() => undefined);
+    acquireGpu().catch(() => undefined);
     return startLinkSync();
   }, []);
   useTheme();

@@ -3,7 +3,7 @@
  * Nothing is requested before "Download".
  */
 import { useEffect, useRef, useState } from 'react';
-import { approveModelFetch, cachedUnder } from '../engine/modelLazy';
+import { approveModelFetch, cachedUnder } from '../engine/commands/model';
 import { useExperimentStore } from '../state/experiment';
 import { useUiStore } from '../state/ui';
 

@@ -1,5 +1,5 @@
 /** Robust accuracy of a small batch of test images: clean vs attacked, with every image's prediction. */
-import { runBatchAttack, setBatchOptions, stopAttack } from '../../engine/attackLazy';
+import { runBatchAttack, setBatchOptions, stopAttack } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { PixelCanvas } from './Canvases';
 import { pct } from './draw';

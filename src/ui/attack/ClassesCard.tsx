@@ -1,6 +1,6 @@
 /** The zero-shot classes: the dataset's or typed names, each a prompt ensemble encoded by the text tower. */
 import { useState } from 'react';
-import { setCustomClasses } from '../../engine/attackLazy';
+import { setCustomClasses } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 
 export function ClassesCard() {

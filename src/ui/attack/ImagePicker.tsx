@@ -1,7 +1,7 @@
 /** The image to attack: a test image of the bundled dataset (click one) or any image file (pick or drop). */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { ImageDataset } from '../../data/bundle';
-import { selectImageFile, selectTestImage } from '../../engine/attackLazy';
+import { selectImageFile, selectTestImage } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { fmtInt } from '../format';
 

@@ -3,7 +3,7 @@
  * zero-shot probabilities before and after, the objective per step; then the 8-bit result, verified, as PNG.
  */
 import { useMemo, useState } from 'react';
-import { adversarialPng } from '../../engine/attackLazy';
+import { adversarialPng } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
 import { ColorBar, PixelCanvas, RgbaCanvas } from './Canvases';

@@ -1,7 +1,7 @@
 /** Which model the attacks run on, and the compare slot: a fine-tuned model (a run's checkpoint) on the same images. */
 import { useEffect } from 'react';
-import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/attackLazy';
-import { useAttackStore, type AttackEngineKind } from '../../state/attack';
+import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/commands/attack';
+import { advIsOf, useAttackStore, type AttackEngineKind } from '../../state/attack';
 import { ProbBars } from './ProbBars';
 
 const pct = (p: number | undefined) => (p === undefined ? '—' : `${(100 * p).toFixed(1)} %`);
@@ -15,7 +15,7 @@ function CompareView() {
   const trueClass = useAttackStore((s) => s.trueClass);
   if (!c.clean || trueClass === null || names.length === 0) return <p className="muted small">classifying the image with the fine-tuned model…</p>;
   const r = single.status === 'done' ? single.result : null;
-  const adv = c.adv && r && c.adv.resultOf === r.bytes ? c.adv : null;
+  const adv = advIsOf(c.adv, r?.bytes) ? c.adv : null;
   const own = c.own && c.own.imageId === c.clean.imageId && c.own.classesKey === c.clean.classesKey ? c.own : null;
   const name = (k: number) => names[k] ?? `#${k}`;
   const row = (label: string, testId: string, probs: Float32Array | undefined, pred: number | undefined) => (

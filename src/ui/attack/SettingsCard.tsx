@@ -1,6 +1,6 @@
 /** The attack's settings (the experiment's, shared with links and exports), the attacked and target classes, Run / Stop. */
 import { useId } from 'react';
-import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/attackLazy';
+import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { FieldGroup } from '../fields/SpecField';

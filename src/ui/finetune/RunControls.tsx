@@ -2,7 +2,7 @@
  * The run card of the Fine-tune panel: what the next run will do, start / pause / resume / stop with their enabled
  * states, and the active run's status, progress bar, ETA, throughput and errors.
  */
-import { pauseRun, resumeRun, startRun, stopRun } from '../../engine/fineTuneLazy';
+import { pauseRun, resumeRun, startRun, stopRun } from '../../engine/commands/fineTune';
 import { canApply, runProgress } from '../../storage/runRecord';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';

@@ -3,8 +3,8 @@
  * per run: open in the Fine-tune panel, resume, export metrics (JSON, CSV) and the fine-tuned ONNX towers, delete.
  */
 import { useState } from 'react';
-import { exportRunOnnx, resumeRun } from '../../engine/fineTuneLazy';
-import { deleteStoredRun, exportRunCsv, exportRunJson } from '../../engine/runs';
+import { exportRunOnnx, resumeRun } from '../../engine/commands/fineTune';
+import { deleteStoredRun, exportRunCsv, exportRunJson } from '../../engine/commands/runs';
 import { canApply, lastVal, type RunRecord } from '../../storage/runRecord';
 import { useRunsStore } from '../../state/runs';
 import { useUiStore } from '../../state/ui';

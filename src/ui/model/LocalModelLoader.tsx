@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { droppedFiles } from '../../engine/dropFiles';
-import { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel, unloadLocalModel } from '../../engine/modelLazy';
+import { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel, unloadLocalModel } from '../../engine/commands/model';
 import type { LocalModelRecord } from '../../models/cache';
 import { formatBytes } from '../../models/source';
 import type { LocalFilesInput } from '../../engine/localModel';

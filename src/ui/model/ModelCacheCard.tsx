@@ -1,6 +1,6 @@
 /** The browser's model cache: usage against its cap, the cap itself, and a button that empties it. */
 import { useEffect, useState } from 'react';
-import { clearModelCache, refreshModelCache, setModelCacheCap } from '../../engine/modelLazy';
+import { clearModelCache, refreshModelCache, setModelCacheCap } from '../../engine/commands/model';
 import { useModelCacheStore } from '../../state/modelCache';
 import { fmtBytes } from '../format';
 

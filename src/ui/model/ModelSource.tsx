@@ -1,6 +1,6 @@
 /** Where the model comes from; a URL model waits for the user's confirmation before anything is fetched. */
 import { requestModelConfirmation } from '../../engine/linkSync';
-import { cancelModelFetch } from '../../engine/modelLazy';
+import { cancelModelFetch } from '../../engine/commands/model';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';

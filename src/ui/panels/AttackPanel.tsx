@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { ensureManifest } from '../../engine/data';
-import { preparePlayground, setAttackEngine } from '../../engine/attackLazy';
+import { preparePlayground, setAttackEngine } from '../../engine/commands/attack';
 import { ATTACKS } from '../../experiment';
 import { useExperimentStore } from '../../state/experiment';
 import { BatchCard } from '../attack/BatchCard';

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { ensureRunsLoaded } from '../../engine/runs';
+import { ensureRunsLoaded } from '../../engine/commands/runs';
 import { useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { FieldGroup } from '../fields/SpecField';

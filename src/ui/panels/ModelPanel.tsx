@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { PROMPT_TEMPLATES } from '../../data/prompts';
 import { ensureManifest } from '../../engine/data';
-import { computePrompts, showModel } from '../../engine/modelLazy';
+import { computePrompts, showModel } from '../../engine/commands/model';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';

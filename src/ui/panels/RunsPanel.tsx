@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { deleteDamagedRun, ensureRunsLoaded, importRunFile } from '../../engine/runs';
+import { deleteDamagedRun, ensureRunsLoaded, importRunFile } from '../../engine/commands/runs';
 import type { DamagedRun } from '../../storage/runs';
 import { useRunsStore } from '../../state/runs';
 import { CompareChart } from '../finetune/CompareChart';

@@ -5,9 +5,10 @@
  * or a run's metrics (src/state/runs.ts: `StepMetrics.geometry` snapshots, `spectra`, `probeSpectra`).
  */
 import { useEffect, useMemo } from 'react';
-import { measureCurrentModel } from '../../engine/geometryLazy';
-import { ensureRunsLoaded } from '../../engine/runs';
-import { GEOMETRY_PAIRS, type GeometrySnapshot } from '../../methods/geometry';
+import { measureCurrentModel } from '../../engine/commands/geometry';
+import { ensureRunsLoaded } from '../../engine/commands/runs';
+import type { GeometrySnapshot } from '../../methods/geometry';
+import { GEOMETRY_PAIRS } from '../../methods/probeSettings';
 import { useGeometryStore } from '../../state/geometry';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { HeatMap } from '../subspaces/HeatMap';

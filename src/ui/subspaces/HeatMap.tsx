@@ -4,7 +4,7 @@
  * outlined. Hover a cell to read it.
  */
 import { useState } from 'react';
-import { PAIR_LABELS, type GeometryPair } from '../../methods/geometry';
+import { PAIR_LABELS, type GeometryPair } from '../../methods/probeSettings';
 import { angleColor, FONT, useCanvas } from './canvas';
 import { fmtDeg, type HeatData } from './data';
 

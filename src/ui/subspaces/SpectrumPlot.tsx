@@ -3,7 +3,8 @@
  * 90° = orthogonal). Thin lines: each group pair, coloured by class; thick line: the mean; dashed grey: the same
  * probe at step 0 (the model before fine-tuning), for comparison.
  */
-import { PAIR_LABELS, type GeometryPair, type GeometrySnapshot } from '../../methods/geometry';
+import type { GeometrySnapshot } from '../../methods/geometry';
+import { PAIR_LABELS, type GeometryPair } from '../../methods/probeSettings';
 import { classColor, FONT, useCanvas } from './canvas';
 import { fmtDeg } from './data';
 
