@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { FineTuneConfig, MethodName } from '../../../src/methods/config';
+import type { FineTuneConfig } from '../../../src/methods/config';
 import type { ResultsCell, ResultsFileEntry } from '../../../src/methods/results';
 import type { RunSettings } from './options';
-import { STAGES, idToName, type Stage } from './plan';
+import { STAGES, idToName, type EvalJob, type Stage, type TrainJob } from './plan';
 
 export interface ShardSpec {
   index: number;
@@ -43,14 +43,8 @@ export function shardJobs<T extends { id: string }>(jobs: readonly T[], s: Shard
   return jobs.filter((_, k) => k % s.count === s.index);
 }
 
-export interface TrainRecord {
-  kind: 'train';
-  id: string;
-  stage: Stage;
-  method: MethodName;
-  seed: number;
-  trainEps255: number;
-  knobMultiplier: number;
+/** A finished train job: the job itself and what it produced. */
+export interface TrainRecord extends TrainJob {
   config: FineTuneConfig;
   steps: number;
   passes: { vision: number; text: number };
@@ -67,13 +61,8 @@ export interface TrainRecord {
   cpuSeconds: number;
 }
 
-export interface EvalRecord {
-  kind: 'eval';
-  id: string;
-  stage: Stage;
-  model: string;
-  set: string;
-  purpose: 'val' | 'test';
+/** A finished eval job: the job itself and its outcomes. */
+export interface EvalRecord extends EvalJob {
   /** Per-image outcomes: eps 0 = clean (on the headline images), then each ε. */
   cells: ResultsCell[];
   /** Per ε: the protocol's stages (robust count after each, images attacked, forward evaluations). */
