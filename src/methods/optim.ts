@@ -94,18 +94,15 @@ export class TowerParams {
 
   zeroGrad(): void {
     this.grads.fill(0);
-    if (this.gpuGrads && this.gpuGradsDirty) {
-      const g = this.gpuGrads;
-      // Queue order puts the clear before any later accumulation; a failure (device lost) surfaces at the next run.
-      void this.ctx.run(`methods.${this.tower}.zeroGrad`, (rec) => { rec.endPass(); rec.encoder.clearBuffer(g); }).catch(() => undefined);
-    }
+    // The GPU accumulator is cleared by the next accumulation's own command buffer (no submission of its own).
     this.gpuGradsDirty = false;
   }
 
   /** Encodes `src` (one tensor's gradient, `slot.count` values) added into the GPU accumulator at the slot's offset. */
   encodeAccumulate(rec: Parameters<typeof encodeAccumulate>[0], src: GPUBuffer, slot: ParamSlot): void {
-    if (!this.gpuGrads) {
-      this.gpuGrads = this.ctx.buffer(`methods.${this.tower}.gpuGrads`, Math.max(1, this.count) * 4);
+    this.gpuGrads ??= this.ctx.buffer(`methods.${this.tower}.gpuGrads`, Math.max(1, this.count) * 4);
+    if (!this.gpuGradsDirty) {
+      // First accumulation since zeroGrad (or ever): start from zero.
       rec.endPass();
       rec.encoder.clearBuffer(this.gpuGrads);
     }
