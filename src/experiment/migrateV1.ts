@@ -12,7 +12,7 @@
  */
 
 /** The number of prompt templates a version-1 "prompt ensemble" averaged over (src/data/prompts.ts). */
-const V1_ALL_TEMPLATES = 8;
+export const V1_ALL_TEMPLATES = 8;
 
 import { describeKey, FORBIDDEN_KEYS, type Issue } from './spec';
 

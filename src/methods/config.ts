@@ -6,6 +6,7 @@
  */
 import type { ExperimentConfig } from '../experiment/config';
 import { fineTuneSpec, MAX_GROUP_ROWS, METHODS, type MethodKind } from '../experiment/fineTune';
+import { V1_ALL_TEMPLATES } from '../experiment/migrateV1';
 import { validateAgainst, type Infer, type Issue } from '../experiment/spec';
 
 /** The methods (one list: the experiment spec's). */
@@ -248,7 +249,7 @@ export function upgradeFineTuneConfig(raw: Record<string, unknown>): Record<stri
     const ensemble = own(own(raw, method === 'pmg-aft' ? 'pmgAft' : 'tecoa'), 'promptEnsemble');
     out.prompts = method === 'aos' || method === 'fare'
       ? { templates: own(aos, 'templates') ?? SPEC.prompts.templates, synonyms: own(aos, 'synonyms') ?? SPEC.prompts.synonyms }
-      : { templates: ensemble === false ? 1 : 8, synonyms: 1 };
+      : { templates: ensemble === false ? 1 : V1_ALL_TEMPLATES, synonyms: 1 };
   }
   if (typeof aos === 'object' && aos !== null) {
     const a: Record<string, unknown> = { ...(aos as Record<string, unknown>) };
