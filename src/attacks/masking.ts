@@ -12,6 +12,13 @@ import type { AttackTarget } from './model';
 export interface MaskingCheckOptions {
   /** Budgets of the sweep, increasing; the last should be large enough to break any classifier (e.g. 64/255). */
   epsList: number[];
+  /**
+   * Larger budgets tried in order, only while robust accuracy at the last budget swept is still above
+   * `zeroTolerance`: "accuracy → 0 as ε grows" is a property of the curve, not of one grid's end — a model trained
+   * at a large ε can keep accuracy at the end of a grid chosen for the undefended model and still fall to 0 beyond it
+   * (an attack that cannot find those examples at any budget is the masking sign). Default none.
+   */
+  extendEps?: number[];
   /** The gradient attack (eps is taken from the sweep). Default PGD L∞, CE, 10 steps. */
   attack?: Omit<AttackConfig, 'eps'>;
   /** Queries of the random search per budget (default 100); 0 skips it. */
@@ -52,7 +59,12 @@ export async function gradientMaskingReport(
   const warnings: MaskingWarning[] = [];
   const sweep: MaskingReport['sweep'] = [];
   let cleanAccuracy = NaN;
-  for (const eps of o.epsList) {
+  const tolZero = o.zeroTolerance ?? 0.05;
+  const largest = o.epsList[o.epsList.length - 1] ?? 0;
+  const extra = (o.extendEps ?? []).filter((e) => e > largest);
+  const budgets = [...o.epsList, ...extra];
+  for (const eps of budgets) {
+    if (eps > largest && sweep.length && sweep[sweep.length - 1].robustAccuracy <= tolZero) break;
     const r = await runAttack(ctx, model, inputs, { ...attack, eps, seed: o.seed }, {
       signal: o.signal, onProgress: (p) => o.onProgress?.(`${attack.method} ε=${eps}`, p),
     });
@@ -85,7 +97,7 @@ export async function gradientMaskingReport(
     }
   }
   const last = sweep[sweep.length - 1];
-  if (last && last.robustAccuracy > (o.zeroTolerance ?? 0.05)) {
+  if (last && last.robustAccuracy > tolZero) {
     warnings.push({
       code: 'sweep-not-zero', eps: last.eps,
       message: `robust accuracy is still ${(100 * last.robustAccuracy).toFixed(1)}% at ε = ${last.eps}: the attack is not converging (masking or too few steps)`,

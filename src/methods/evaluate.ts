@@ -8,7 +8,7 @@ import type { GpuContext } from '../gpu/context';
 import type { ImageDataset } from '../data/bundle';
 import { evaluateZeroShot, runAttack, type AttackLoss } from '../attacks/attack';
 import { gradientMaskingReport, type MaskingReport } from '../attacks/masking';
-import { runProtocol, type ProtocolConfig, type ProtocolResult } from '../attacks/protocol';
+import { MASKING_EXTENSION_EPS_255, runProtocol, type ProtocolConfig, type ProtocolResult } from '../attacks/protocol';
 import { VisionAttackModel } from '../attacks/model';
 import { normalizationConstants, parsePreprocessorConfig } from '../image/preprocess';
 import { CLIP_VISION_ONNX, clipConfigFromJson, type ClipFolderFiles } from '../onnx/clip/folder';
@@ -198,7 +198,7 @@ async function protocolOnSet(ctx: GpuContext, model: VisionAttackModel, embedder
     try {
       if (sorted.length) {
         const report = await gradientMaskingReport(ctx, model, { pixels: buf, labels, texts, classes: C, logitScale }, {
-          epsList: sorted, attack: { method: 'apgd', norm: 'linf', loss: 'ce', steps: Math.max(protocol.apgdSteps, 10), restarts: protocol.apgdRestarts },
+          epsList: sorted, extendEps: MASKING_EXTENSION_EPS_255.map((e) => e / 255), attack: { method: 'apgd', norm: 'linf', loss: 'ce', steps: Math.max(protocol.apgdSteps, 10), restarts: protocol.apgdRestarts },
           squareQueries: Math.max(protocol.squareQueries, 100), squareEps: [squareEps], seed: mixSeed(protocol.seed, o.seed, 4),
         });
         const codes = [...new Set(report.warnings.map((w) => w.code))];

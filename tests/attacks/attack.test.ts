@@ -283,4 +283,22 @@ describe(`attacks on a tiny CLIP (AOS_SEED=${seed})`, () => {
     expect(codes.has('samples-stuck')).toBe(true);
     expect(codes.has('sweep-not-zero') || codes.has('random-search-stronger')).toBe(true);
   });
+
+  it('the masking sweep extends past a grid that ends too early, stops once accuracy is 0, and still flags a masked model', async () => {
+    const attack = { method: 'pgd', norm: 'linf', steps: 10, loss: 'margin' } as const;
+    const short = [1 / 255];
+    const plain = await gradientMaskingReport(ctx, task.model, inputs, { epsList: short, squareQueries: 0, seed, attack });
+    expect(plain.sweep[0].robustAccuracy).toBeGreaterThan(0.05);
+    expect(plain.warnings.map((w) => w.code)).toContain('sweep-not-zero');
+    const extendEps = [64, 128, 192].map((k) => k / 255);
+    const extended = await gradientMaskingReport(ctx, task.model, inputs, { epsList: short, extendEps, squareQueries: 0, seed, attack });
+    console.log('extended sweep:', JSON.stringify(extended.sweep));
+    // 64/255 breaks the plain model, so the larger budgets are not run.
+    expect(extended.sweep.map((r) => r.eps)).toEqual([1 / 255, 64 / 255]);
+    expect(extended.warnings.map((w) => w.code)).not.toContain('sweep-not-zero');
+    const masked = await gradientMaskingReport(ctx, task.model, { ...inputs, logitScale: 1e5 }, { epsList: short, extendEps, squareQueries: 0, seed });
+    console.log('masked, extended:', JSON.stringify(masked.sweep));
+    expect(masked.sweep.map((r) => r.eps)).toEqual([1 / 255, ...extendEps]);
+    expect(masked.warnings.map((w) => w.code)).toContain('sweep-not-zero');
+  });
 });
