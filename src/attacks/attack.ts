@@ -317,8 +317,8 @@ export async function runAttack(
   try {
     // The clean input is the first point of the worst case.
     report(0, -1, steps, (await evaluate(x0, { withGrad: false, track: true, init: true }))!);
-    const cleanFlags = await ctx.readU32(track.flags, B);
-    const cleanObjective = await ctx.readF32(track.best, B);
+    const [flagBytes, bestBytes] = await ctx.readMany([{ buffer: track.flags, count: B }, { buffer: track.best, count: B }]);
+    const cleanFlags = new Uint32Array(flagBytes), cleanObjective = new Float32Array(bestBytes);
     const pgdShape = { batch: B, n, norm, box: true };
     const checkpoints = new Set(apgdCheckpoints(steps));
     const windowAt = new Map<number, number>();
@@ -370,10 +370,11 @@ export async function runAttack(
       if (Math.max(...eps) > 0) warnings.push(...lossWarnings(trace, r)); // with ε = 0 nothing can move
     }
 
-    const flags = await ctx.readU32(track.flags, B);
+    const [endFlags, endBest] = await ctx.readMany([{ buffer: track.flags, count: B }, { buffer: track.best, count: B }]);
+    const flags = new Uint32Array(endFlags);
     const robustCorrect = flags.map((f) => f & 1);
     const successFlags = flags.map((f) => ((f >> 1) & 1) ^ 1);
-    const bestObjective = await ctx.readF32(track.best, B);
+    const bestObjective = new Float32Array(endBest);
     if (method !== 'square') {
       const stuck: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -471,9 +472,10 @@ export async function evaluateZeroShot(
   try {
     await model.embed(inputs.pixels, embeds);
     await ctx.run('evaluate.zeroShot', (rec) => encodeZeroShotLoss(rec, { images: embeds, texts: inputs.texts, labels }, ws, shape, 'evaluate.zeroShot'));
-    const predicted = await ctx.readU32(ws.predicted, B);
+    const [predictedBytes, logits] = await ctx.readMany([{ buffer: ws.predicted, count: B }, { buffer: ws.logits, count: B * C }]);
+    const predicted = new Uint32Array(predictedBytes);
     const correct = predicted.map((p, b) => (p === inputs.labels[b] ? 1 : 0));
-    return { predicted, correct, accuracy: correct.reduce((a, v) => a + v, 0) / B, logits: await ctx.readF32(ws.logits, B * C) };
+    return { predicted, correct, accuracy: correct.reduce((a, v) => a + v, 0) / B, logits: new Float32Array(logits) };
   } finally {
     releaseZeroShotWorkspace(ctx, ws);
     ctx.release(embeds, labels);

@@ -302,6 +302,40 @@ export class GpuContext {
     return new Uint32Array(await this.readRaw(buffer, offset * 4, n * 4));
   }
 
+  /**
+   * Several 4-byte-element regions read back together: one copy per region into one staging buffer, one submission,
+   * one map — one readback, where a loss that reads its value and gradients separately would wait once per buffer.
+   * Returns each region's bytes, in order (wrap as Float32Array / Uint32Array).
+   */
+  async readMany(parts: ReadonlyArray<{ buffer: GPUBuffer; count: number; offset?: number }>): Promise<ArrayBuffer[]> {
+    const label = `${parts.map((p) => p.buffer.label || 'buffer').join('+')}.readback`;
+    this.assertAlive(label);
+    const starts: number[] = [];
+    let total = 0;
+    for (const p of parts) {
+      if (!Number.isInteger(p.count) || p.count < 0) throw new RangeError(`readMany: count ${p.count} of ${p.buffer.label}`);
+      starts.push(total);
+      total += p.count * 4;
+    }
+    if (total === 0) return parts.map(() => new ArrayBuffer(0));
+    const staging = this.pool.acquire(label, total, MAP_READ | COPY_DST);
+    try {
+      await withErrorScope(this.device, label, () => {
+        const enc = this.device.createCommandEncoder({ label });
+        parts.forEach((p, i) => {
+          if (p.count > 0) enc.copyBufferToBuffer(p.buffer, (p.offset ?? 0) * 4, staging, starts[i], p.count * 4);
+        });
+        this.device.queue.submit([enc.finish()]);
+      });
+      await staging.mapAsync(GPUMapMode.READ, 0, total);
+      this.stats.readbacks++;
+      const all = staging.getMappedRange(0, total);
+      return parts.map((p, i) => all.slice(starts[i], starts[i] + p.count * 4));
+    } finally {
+      this.pool.release(staging);
+    }
+  }
+
   /** Waits until the GPU has finished all submitted work. */
   async finish(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();

@@ -240,16 +240,22 @@ export async function zeroShotLoss(
   const ws = createZeroShotWorkspace(ctx, shape);
   try {
     await ctx.run('zeroShot', (rec) => encodeZeroShotLoss(rec, inputs, ws, shape));
-    const summary = await ctx.readF32(ws.summary, 2);
+    // Every output in one readback (a loss step waits once, not once per buffer).
+    const [summary, logits, sampleLoss, predicted, correct, gradImages, gradTexts] = await ctx.readMany([
+      { buffer: ws.summary, count: 2 }, { buffer: ws.logits, count: B * C }, { buffer: ws.sampleLoss, count: B },
+      { buffer: ws.predicted, count: B }, { buffer: ws.correct, count: B },
+      { buffer: ws.gradImages, count: (shape.imageGrad ?? true) ? B * D : 0 }, { buffer: ws.gradTexts, count: (shape.textGrad ?? true) ? C * D : 0 },
+    ]);
+    const sum = new Float32Array(summary);
     return {
-      meanLoss: summary[0],
-      accuracy: summary[1],
-      logits: await ctx.readF32(ws.logits, B * C),
-      sampleLoss: await ctx.readF32(ws.sampleLoss, B),
-      predicted: await ctx.readU32(ws.predicted, B),
-      correct: await ctx.readU32(ws.correct, B),
-      gradImages: (shape.imageGrad ?? true) ? await ctx.readF32(ws.gradImages, B * D) : new Float32Array(0),
-      gradTexts: (shape.textGrad ?? true) ? await ctx.readF32(ws.gradTexts, C * D) : new Float32Array(0),
+      meanLoss: sum[0],
+      accuracy: sum[1],
+      logits: new Float32Array(logits),
+      sampleLoss: new Float32Array(sampleLoss),
+      predicted: new Uint32Array(predicted),
+      correct: new Uint32Array(correct),
+      gradImages: new Float32Array(gradImages),
+      gradTexts: new Float32Array(gradTexts),
     };
   } finally {
     releaseZeroShotWorkspace(ctx, ws);

@@ -109,7 +109,8 @@ export async function principalAngles(ctx: GpuContext, x: Float32Array, y: Float
   const ws = anglesWorkspace(ctx, shape);
   try {
     await ctx.run('principal-angles', (rec) => encodePrincipalAngles(rec, gx, gy, ga, gc, ws, shape));
-    return { angles: await ctx.readF32(ga, s.pairs * s.kOut), count: await ctx.readU32(gc, s.pairs) };
+    const [angles, count] = await ctx.readMany([{ buffer: ga, count: s.pairs * s.kOut }, { buffer: gc, count: s.pairs }]);
+    return { angles: new Float32Array(angles), count: new Uint32Array(count) };
   } finally {
     ws.release();
     ctx.release(gx, gy, ga, gc);

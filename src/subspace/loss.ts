@@ -146,12 +146,10 @@ export async function subspaceLoss(ctx: GpuContext, x: Float32Array, y: Float32A
   const ws = subspaceLossWorkspace(ctx, shape);
   try {
     await ctx.run('subspace-loss', (rec) => encodeSubspaceLoss(rec, b, ws, shape, { ...opts, accumulate: false }));
-    return {
-      perPair: await ctx.readF32(b.perPair, s.pairs),
-      value: (await ctx.readF32(b.value, 1))[0],
-      gx: await ctx.readF32(b.gx, x.length),
-      gy: await ctx.readF32(b.gy, y.length),
-    };
+    const [perPair, value, gx, gy] = await ctx.readMany([
+      { buffer: b.perPair, count: s.pairs }, { buffer: b.value, count: 1 }, { buffer: b.gx, count: x.length }, { buffer: b.gy, count: y.length },
+    ]);
+    return { perPair: new Float32Array(perPair), value: new Float32Array(value)[0], gx: new Float32Array(gx), gy: new Float32Array(gy) };
   } finally {
     ws.release();
     ctx.release(...Object.values(b));

@@ -128,11 +128,8 @@ export async function residualDistance(
   const ws = residualWorkspace(ctx, shape);
   try {
     await ctx.run('residual-distance', (rec) => encodeResidualDistance(rec, b, ws, shape, { ...o, accumulate: false }));
-    return {
-      value: (await ctx.readF32(b.value, 1))[0],
-      perPair: await ctx.readF32(b.perPair, s.pairs),
-      gx: await ctx.readF32(b.gx, x.length),
-    };
+    const [value, perPair, gx] = await ctx.readMany([{ buffer: b.value, count: 1 }, { buffer: b.perPair, count: s.pairs }, { buffer: b.gx, count: x.length }]);
+    return { value: new Float32Array(value)[0], perPair: new Float32Array(perPair), gx: new Float32Array(gx) };
   } finally {
     ws.release();
     ctx.release(...Object.values(b));
