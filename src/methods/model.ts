@@ -360,15 +360,21 @@ export class FineTuneModel {
    */
   async tokenEmbeddingNorms(ids: BigInt64Array, batch: number): Promise<Float64Array> {
     const T = ids.length / batch, W = this.textWidth;
-    const s = this.text.slot(TOKEN_EMBEDDING_WEIGHT), w = await this.text.syncHost();
-    const out = new Float64Array(batch);
-    for (let b = 0; b < batch; b++) {
+    const eosOf = (b: number) => {
       let eos = 0;
       for (let t = 1; t < T; t++) if (ids[b * T + t] > ids[b * T + eos]) eos = t;
+      return eos;
+    };
+    const used: number[] = [];
+    for (let b = 0; b < batch; b++) for (let t = 0, e = eosOf(b); t <= e; t++) used.push(Number(ids[b * T + t]));
+    // Only the rows of the prompts' tokens (one small readback after an update, not the whole tower).
+    const rows = await this.text.slotRows(this.text.slot(TOKEN_EMBEDDING_WEIGHT), W, used);
+    const out = new Float64Array(batch);
+    for (let b = 0; b < batch; b++) {
       let ss = 0;
-      for (let t = 0; t <= eos; t++) {
-        const row = s.offset + Number(ids[b * T + t]) * W;
-        for (let k = 0; k < W; k++) ss += w[row + k] ** 2;
+      for (let t = 0, e = eosOf(b); t <= e; t++) {
+        const row = rows.get(Number(ids[b * T + t]))!;
+        for (let k = 0; k < W; k++) ss += row[k] ** 2;
       }
       out[b] = Math.sqrt(ss);
     }

@@ -80,6 +80,26 @@ export class TowerParams {
     return this.hostCopy;
   }
 
+  /**
+   * Rows `ids` of a [rows, width] weight in `slot` (e.g. the token embedding's rows of a prompt set's tokens): from the
+   * host copy when it is current, else only those rows in one readback — a whole text tower is ~63 M values on a
+   * ViT-B/32 CLIP, its prompts' rows a few hundred.
+   */
+  async slotRows(slot: ParamSlot, width: number, ids: Iterable<number>): Promise<Map<number, Float32Array>> {
+    const want = [...new Set(ids)].sort((a, b) => a - b);
+    for (const id of want) {
+      if (!Number.isInteger(id) || id < 0 || (id + 1) * width > slot.count) throw new RangeError(`${this.tower} tower: row ${id} is outside '${slot.name}' ([${slot.count / width}, ${width}])`);
+    }
+    const out = new Map<number, Float32Array>();
+    if (!this.hostStale) {
+      for (const id of want) out.set(id, this.hostCopy.subarray(slot.offset + id * width, slot.offset + (id + 1) * width));
+      return out;
+    }
+    const parts = await this.ctx.readMany(want.map((id) => ({ buffer: this.params, count: width, offset: slot.offset + id * width })));
+    want.forEach((id, i) => out.set(id, new Float32Array(parts[i])));
+    return out;
+  }
+
   /** The GPU params changed (an optimiser step): the host copy is stale until `syncHost`. */
   markUpdated(): void {
     this.hostStale = true;
