@@ -83,16 +83,14 @@ export async function pgdPrompts(ctx: GpuContext, model: FineTuneModel, ids: Big
   const eps = ctx.upload('methods.textPgd.eps', Float32Array.from(norms, (v) => o.epsRel * v));
   const alpha = ctx.upload('methods.textPgd.alpha', Float32Array.from(norms, (v) => o.alphaRel * v));
   try {
-    let cur: Float32Array = delta;
+    // The iterate and its gradient stay on the GPU (GPU sessions read back only the embeddings); δ is read once.
     for (let k = 0; k < o.steps; k++) {
-      const f = await model.textForward(ids, batch, cur, { keep: true, count: o.count });
+      const f = await model.textForward(ids, batch, bx, { keep: true, count: o.count });
       const gEmb = await objective(f.embeds);
-      const gDelta = await model.textBackward(f.state!, gEmb, { delta: true });
-      ctx.write(bg, gDelta!);
+      await model.textBackward(f.state!, gEmb, { deltaInto: bg });
       await ctx.run('methods.textPgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
-      cur = await ctx.readF32(bx, batch * n);
     }
-    return cur;
+    return await ctx.readF32(bx, batch * n);
   } finally {
     ctx.release(bx, bx0, bg, eps, alpha);
   }

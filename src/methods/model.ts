@@ -333,20 +333,28 @@ export class FineTuneModel {
     return this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights });
   }
 
-  /** text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0). */
-  async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array, o: { keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+  /**
+   * text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0;
+   * a host array or a GPU buffer — the prompt attack's iterate stays on the GPU).
+   */
+  async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array | GPUBuffer, o: { keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
     const r = await this.runner('text', batch);
     const T = ids.length / batch;
     const pd = r.perturbationDims!;
     if (!Number.isInteger(T) || T !== pd[1]) throw new RangeError(`FineTuneModel: ${ids.length} token ids for batch ${batch} × context ${pd[1]}`);
     const n = numel(pd);
-    if (delta && delta.length !== n) throw new RangeError(`FineTuneModel: perturbation has ${delta.length} values, [${pd}] needs ${n}`);
-    return this.forward(r, { dims: [batch, T], data: ids, dtype: 'int64' }, { [r.perturbation!]: { dims: pd, data: delta ?? new Float32Array(n) } }, o);
+    if (delta instanceof Float32Array && delta.length !== n) throw new RangeError(`FineTuneModel: perturbation has ${delta.length} values, [${pd}] needs ${n}`);
+    if (delta && !(delta instanceof Float32Array) && delta.size < n * 4) throw new RangeError(`FineTuneModel: perturbation buffer of ${delta.size} bytes, [${pd}] needs ${n * 4}`);
+    const feed: SessionFeed = delta && !(delta instanceof Float32Array) ? { dims: pd, gpuBuffer: delta, dtype: 'float32' } : { dims: pd, data: delta ?? new Float32Array(n) };
+    return this.forward(r, { dims: [batch, T], data: ids, dtype: 'int64' }, { [r.perturbation!]: feed }, o);
   }
 
-  /** Text backward: returns ∂/∂δ with `delta`; accumulates ∂/∂weights with `weights`. Disposes the state. */
-  async textBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { delta?: boolean; weights?: boolean }): Promise<Float32Array | undefined> {
-    return this.backward(state, gEmbeds, { input: o.delta, weights: o.weights });
+  /**
+   * Text backward: returns ∂/∂δ with `delta`, or writes it into the GPU buffer `deltaInto` (no readback on GPU
+   * sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
+   */
+  async textBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { delta?: boolean; deltaInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+    return this.backward(state, gEmbeds, { input: o.delta, inputInto: o.deltaInto, weights: o.weights });
   }
 
   /** Width of the token embeddings (the perturbation's last dim). */

@@ -69,6 +69,20 @@ describe(`FineTuneModel on exec vs onnxruntime-node (AOS_SEED=${seed})`, () => {
         close(await ctx.readF32(into, n), (await m.visionBackward(f2.state!, g2, { pixels: true }))!, `pixelsInto ${m.backend}`);
       }
       ctx.release(into);
+      // The prompt attack's δ as a GPU buffer and its gradient into one: the same values as host arrays, and on the
+      // executor no readback for the gradient.
+      const pd = B * T * exec.textWidth, delta = rng.normal(pd, 0.1), gT = rng.normal(B * cfg.projectionDim);
+      const deltaBuf = ctx.upload('test.delta', delta), deltaGrad = ctx.buffer('test.deltaGrad', pd * 4);
+      for (const m of [exec, ort]) {
+        const onHost = await m.textForward(ids, B, delta, { keep: true });
+        const onGpu = await m.textForward(ids, B, deltaBuf, { keep: true });
+        close(onGpu.embeds, onHost.embeds, `text embeds, δ on the GPU, ${m.backend}`);
+        const r0 = ctx.stats.readbacks;
+        await m.textBackward(onGpu.state!, gT, { deltaInto: deltaGrad });
+        if (m === exec) expect(ctx.stats.readbacks - r0, 'readbacks of a δ gradient into a GPU buffer').toBe(0);
+        close(await ctx.readF32(deltaGrad, pd), (await m.textBackward(onHost.state!, gT, { delta: true }))!, `deltaInto ${m.backend}`);
+      }
+      ctx.release(deltaBuf, deltaGrad);
       await ort.release();
       await exec.release();
     });
