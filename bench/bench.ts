@@ -3,7 +3,8 @@
  * Flags: --only=NAME[,NAME] (case prefixes), --quick (fewer sizes and runs), --dawn=FLAG (Dawn create() flag),
  * --clip=SHAPE[,SHAPE] (CLIP cases: tiny, mid, vit-b32; default by adapter), --engines=E[,E] (CLIP cases: exec,
  * ort-cpu, ort-webgpu; default all that run here), --max-seconds=S (CLIP cases: time budget per combination; default
- * 20 on software adapters, 30 on hardware), --out=FILE (also write the JSON there, after every case).
+ * 20 on software adapters, 30 on hardware), --methods-engine=exec (methods cases on our executor instead of the
+ * adapter's default: on lavapipe the GPU-session path and its readbacks), --out=FILE (also write the JSON there, after every case).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -55,7 +56,13 @@ const cases: Case[] = [
   { name: 'clip-forward', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipForward(ctx, plan, opts)) },
   { name: 'clip-pgd10', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipPgd(ctx, plan, opts)) },
   { name: 'clip-tecoa', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipTecoa(ctx, plan, opts)) },
-  { name: 'methods', run: (ctx, opts) => benchMethodSteps(ctx, opts) },
+  {
+    name: 'methods', run: (ctx, opts) => {
+      const engine = flag('methods-engine');
+      if (engine !== undefined && engine !== 'exec') throw new RangeError(`--methods-engine=${engine}: only 'exec' (default: the adapter's engine)`);
+      return benchMethodSteps(ctx, opts, { backend: engine });
+    },
+  },
   // The page's main thread in Chromium (Playwright, the built app): needs no Node GPU context.
   { name: 'responsiveness', run: async () => benchResponsiveness() },
 ];

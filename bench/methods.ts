@@ -19,7 +19,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export async function benchMethodSteps(ctx: GpuContext, opts: BenchOptions = {}, o: { batch?: number; m?: number; k?: number } = {}): Promise<BenchResult[]> {
+export async function benchMethodSteps(ctx: GpuContext, opts: BenchOptions = {}, o: { batch?: number; m?: number; k?: number; backend?: 'exec' } = {}): Promise<BenchResult[]> {
   const B = o.batch ?? 16, m = o.m ?? 4, k = o.k ?? 2;
   const clip = loadClipFiles(await readClipFolder('public/models/tiny-clip'));
   const train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
@@ -27,7 +27,7 @@ export async function benchMethodSteps(ctx: GpuContext, opts: BenchOptions = {},
   const loops = new Map<MethodName, FineTuneLoop>();
   for (const method of ['tecoa', 'aos'] as const) {
     const config = withFineTuneConfig(defaultFineTuneConfig(method), { seed: 1, batchSize: B, steps: 1000, evalEvery: 0, attack: { eps: 8 / 255, steps: k }, aos: { augmentations: m } });
-    loops.set(method, FineTuneLoop.create(ctx, { config, model: await fineTuneModelFor(ctx, clip, config), data: new FineTuneData(train, { seed: 1, hflip: false }), prompts }));
+    loops.set(method, FineTuneLoop.create(ctx, { config, model: await fineTuneModelFor(ctx, clip, config, o.backend), data: new FineTuneData(train, { seed: 1, hflip: false }), prompts }));
   }
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7;
   const times = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);

@@ -10,14 +10,25 @@
  * `attackView` exposes the current model as an `AttackTarget` for `runAttack` (validation robust accuracy with
  * the attacks' own worst-case bookkeeping).
  */
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
 import { encodePgdRandomStart, encodePgdStep } from '../kernels/pgd';
-import { zeroShotLoss } from '../kernels/zeroShot';
+import { createZeroShotWorkspace, encodeZeroShotLoss, releaseZeroShotWorkspace, zeroShotLoss, type ZeroShotShape } from '../kernels/zeroShot';
 import type { AttackTarget, ForwardState } from '../attacks/model';
 import type { FineTuneModel, PassKind, TowerState } from './model';
 
-/** embeddings [n, P] → ∂objective/∂embeddings (the attack ascends it). */
-export type EmbeddingObjective = (embeds: Float32Array) => Promise<ArrayLike<number>>;
+/**
+ * embeddings [n, P] → ∂objective/∂embeddings (the attack ascends it). `gpu`, where the objective has one: the same
+ * gradient encoded on the GPU from an embeddings buffer (used when the tower's session leaves its output there, so a
+ * PGD step reads nothing back).
+ */
+export type EmbeddingObjective = ((embeds: Float32Array) => Promise<ArrayLike<number>>) & { gpu?: () => GpuEmbeddingObjective };
+
+/** An objective's GPU form: `encode` writes ∂objective/∂embeds into `grad`; `release` frees its buffers. */
+export interface GpuEmbeddingObjective {
+  grad: GPUBuffer;
+  encode(rec: Recorder, embeds: GPUBuffer): void;
+  release(): void;
+}
 
 export interface ImagePgdOptions {
   eps: number;
@@ -38,29 +49,49 @@ export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float
   const shape = { batch, n, norm: 'linf' as const, box: true };
   const bx0 = ctx.upload('methods.pgd.x0', x0), bx = ctx.buffer('methods.pgd.x', x0.byteLength), bg = ctx.buffer('methods.pgd.g', x0.byteLength);
   const eps = ctx.upload('methods.pgd.eps', new Float32Array(batch).fill(o.eps)), alpha = ctx.upload('methods.pgd.alpha', new Float32Array(batch).fill(o.alpha));
+  let gpuObjective: GpuEmbeddingObjective | undefined;
   try {
     await ctx.run('methods.pgd.start', (rec) => {
       if (o.randomStart) encodePgdRandomStart(rec, bx, bx0, eps, shape, { seed: o.seed, step: o.step });
       else rec.copy(bx0, 0, bx, 0, x0.byteLength);
     });
     for (let k = 0; k < o.steps; k++) {
-      const f = await model.visionForward(bx, batch, { keep: true, count: o.count });
-      const gEmb = await objective(f.embeds);
-      await model.visionBackward(f.state!, gEmb, { pixelsInto: bg });
+      const f = await model.visionForward(bx, batch, { keep: true, count: o.count, host: !objective.gpu });
+      if (f.gpuEmbeds) {
+        // GPU session: the objective's gradient is encoded on the output buffer and fed back without a readback.
+        const g = gpuObjective ??= objective.gpu!();
+        const embeds = f.gpuEmbeds;
+        await ctx.run('methods.pgd.objective', (rec) => g.encode(rec, embeds));
+        await model.visionBackward(f.state!, g.grad, { pixelsInto: bg });
+      } else {
+        await model.visionBackward(f.state!, await objective(f.embeds), { pixelsInto: bg });
+      }
       await ctx.run('methods.pgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
     }
     return await ctx.readF32(bx, batch * n);
   } finally {
+    gpuObjective?.release();
     ctx.release(bx0, bx, bg, eps, alpha);
   }
 }
 
 /** Ascent direction of the mean zero-shot CE of `labels` against `classEmb` [C, P] (the zeroShot kernel). */
 export function zeroShotCeObjective(ctx: GpuContext, model: FineTuneModel, classEmb: Float32Array, labels: Uint32Array): EmbeddingObjective {
-  const C = classEmb.length / model.dim;
-  return async (embeds) => (await zeroShotLoss(ctx, embeds, classEmb, labels, {
-    batch: labels.length, classes: C, dim: model.dim, logitScale: model.scale, textGrad: false,
-  })).gradImages;
+  const shape: ZeroShotShape = { batch: labels.length, classes: classEmb.length / model.dim, dim: model.dim, logitScale: model.scale, textGrad: false };
+  const objective: EmbeddingObjective = async (embeds) => (await zeroShotLoss(ctx, embeds, classEmb, labels, shape)).gradImages;
+  objective.gpu = () => {
+    const ws = createZeroShotWorkspace(ctx, shape, 'methods.pgd.objective');
+    const texts = ctx.upload('methods.pgd.objective.texts', classEmb), gLabels = ctx.upload('methods.pgd.objective.labels', labels);
+    return {
+      grad: ws.gradImages,
+      encode: (rec, embeds) => encodeZeroShotLoss(rec, { images: embeds, texts, labels: gLabels }, ws, shape, 'methods.pgd.objective'),
+      release: () => {
+        releaseZeroShotWorkspace(ctx, ws);
+        ctx.release(texts, gLabels);
+      },
+    };
+  };
+  return objective;
 }
 
 export interface PromptPgdOptions {

@@ -10,7 +10,7 @@ import { checkClipWeights, extractClipWeights, type ClipWeights } from '../onnx/
 import { decodeModel } from '../onnx/proto';
 import { ClipTokenizer } from '../text/tokenizer';
 import { resolvedTowers, type FineTuneConfig } from './config';
-import { FineTuneModel } from './model';
+import { FineTuneModel, type FineTuneModelOptions } from './model';
 import { classPrompts, type PromptSelection } from './text';
 
 export interface LoadedClip {
@@ -29,11 +29,11 @@ export function loadClipFiles(files: Pick<ClipFolderFiles, 'config.json' | 'prep
   return { config, weights, constants, tokenizer: ClipTokenizer.fromJSON(files['tokenizer.json']), tokenizerJson: files['tokenizer.json'] };
 }
 
-/** A `FineTuneModel` of a loaded folder, training the towers the config says. */
-export function fineTuneModelFor(ctx: GpuContext, clip: LoadedClip, c: FineTuneConfig): Promise<FineTuneModel> {
+/** A `FineTuneModel` of a loaded folder, training the towers the config says (`backend`: default by adapter). */
+export function fineTuneModelFor(ctx: GpuContext, clip: LoadedClip, c: FineTuneConfig, backend?: FineTuneModelOptions['backend']): Promise<FineTuneModel> {
   return FineTuneModel.create(ctx, {
     config: clip.config, weights: clip.weights, constants: clip.constants, train: resolvedTowers(c),
-    optimizer: { kind: c.optimizer, weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm, momentum: c.momentum },
+    optimizer: { kind: c.optimizer, weightDecay: c.weightDecay, maxGradNorm: c.maxGradNorm, momentum: c.momentum }, backend,
   });
 }
 

@@ -92,10 +92,30 @@ export interface TowerState {
 }
 
 export interface ForwardResult {
-  /** [batch, projectionDim]. */
+  /** [batch, projectionDim] (empty when `host: false` left them on the GPU: see `gpuEmbeds`). */
   embeds: Float32Array;
+  /** With `keep` and `host: false` on a GPU session: the output buffer itself, valid until the backward disposes the state. */
+  gpuEmbeds?: GPUBuffer;
   /** With `keep`: pass to the backward (which disposes it). */
   state?: TowerState;
+}
+
+export interface ForwardOptions {
+  /** The frozen original weights (FARE's and PMG-AFT's reference). */
+  original?: boolean;
+  /** Keep the activations for a backward (`state`). */
+  keep?: boolean;
+  count?: PassKind;
+  /**
+   * false: with `keep` on a GPU session, leave the embeddings on the GPU (`gpuEmbeds`, no readback) for a loss
+   * encoded on the GPU; CPU sessions return them on the host as always. Default true.
+   */
+  host?: boolean;
+}
+
+/** A GPU buffer, not a host array (duck-typed: Node's Dawn buffers are not the browser's `GPUBuffer` class). */
+function isGpuBuffer(v: ArrayLike<number> | GPUBuffer): v is GPUBuffer {
+  return typeof (v as GPUBuffer).mapAsync === 'function';
 }
 
 export class FineTuneModel {
@@ -241,11 +261,13 @@ export class FineTuneModel {
     if (kind !== 'none') this.passes[kind][t] += n;
   }
 
-  private async forward(r: Runner, input: SessionFeed, extra: Record<string, SessionFeed>, o: { original?: boolean; keep?: boolean; count?: PassKind }): Promise<ForwardResult> {
+  private async forward(r: Runner, input: SessionFeed, extra: Record<string, SessionFeed>, o: ForwardOptions): Promise<ForwardResult> {
     this.assertLive();
     const feeds: Record<string, SessionFeed> = { ...(await this.weightFeeds(r, !!o.original)), [r.input]: input, ...extra };
     const outputs = await r.fwd.run(feeds, o.keep ? undefined : [r.output]);
     this.count(o.count ?? 'train', r.tower, r.batch);
+    const onGpu = outputs[r.output].gpuBuffer;
+    if (o.keep && o.host === false && onGpu) return { embeds: new Float32Array(0), gpuEmbeds: onGpu, state: { outputs, feeds, runner: r } };
     let embeds: Float32Array;
     try {
       embeds = Float32Array.from(await outputToF32(this.ctx, outputs[r.output]));
@@ -261,7 +283,7 @@ export class FineTuneModel {
   }
 
   /** Backward from ∂/∂embeds; with `weights`, adds ∂/∂weights into the tower's accumulator (trained towers only). */
-  private async backward(state: TowerState, gEmbeds: ArrayLike<number>, o: { input?: boolean; inputInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+  private async backward(state: TowerState, gEmbeds: ArrayLike<number> | GPUBuffer, o: { input?: boolean; inputInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     this.assertLive();
     const r = state.runner, p = r.pair, tp = this.tower(r.tower);
     const wantWeights = !!o.weights && tp.trainable;
@@ -275,8 +297,14 @@ export class FineTuneModel {
         feeds[n] = v.gpuBuffer ? { dims: v.dims, gpuBuffer: v.gpuBuffer, dtype: v.dtype as 'float32' } : { dims: v.dims, data: v.data! };
       }
       for (const n of p.forwardInputsUsed) feeds[n] = state.feeds[n];
-      if (gEmbeds.length !== r.batch * this.dim) throw new RangeError(`FineTuneModel: ${gEmbeds.length} gradient values for [${r.batch}, ${this.dim}]`);
-      feeds[p.gradInputs[r.output]] = { dims: [r.batch, this.dim], data: gEmbeds instanceof Float32Array ? gEmbeds : Float32Array.from(gEmbeds) };
+      const gDims = [r.batch, this.dim];
+      if (isGpuBuffer(gEmbeds)) {
+        if (gEmbeds.size < r.batch * this.dim * 4) throw new RangeError(`FineTuneModel: gradient buffer of ${gEmbeds.size} bytes for [${gDims}]`);
+        feeds[p.gradInputs[r.output]] = { dims: gDims, gpuBuffer: gEmbeds, dtype: 'float32' };
+      } else {
+        if (gEmbeds.length !== r.batch * this.dim) throw new RangeError(`FineTuneModel: ${gEmbeds.length} gradient values for [${gDims}]`);
+        feeds[p.gradInputs[r.output]] = { dims: gDims, data: gEmbeds instanceof Float32Array ? gEmbeds : Float32Array.from(gEmbeds) };
+      }
       const fetch: string[] = [];
       if (o.input || o.inputInto) fetch.push(p.gradOutputs[wrtInput]);
       if (wantWeights) for (const s of tp.slots) fetch.push(p.gradOutputs[s.name]);
@@ -317,7 +345,7 @@ export class FineTuneModel {
   }
 
   /** image_embeds of [0, 1] pixels [batch, C, H, W] (host array or GPU buffer). */
-  async visionForward(pixels01: Float32Array | GPUBuffer, batch: number, o: { original?: boolean; keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+  async visionForward(pixels01: Float32Array | GPUBuffer, batch: number, o: ForwardOptions = {}): Promise<ForwardResult> {
     const r = await this.runner('vision', batch);
     const dims = [batch, this.config.channels, this.config.imageSize, this.config.imageSize];
     if (pixels01 instanceof Float32Array && pixels01.length !== batch * this.pixelsPerImage) throw new RangeError(`FineTuneModel: ${pixels01.length} pixel values for [${dims}]`);
@@ -329,7 +357,7 @@ export class FineTuneModel {
    * Vision backward: returns ∂/∂pixels01 with `pixels`, or writes it into the GPU buffer `pixelsInto` (no readback on
    * GPU sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
    */
-  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { pixels?: boolean; pixelsInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+  async visionBackward(state: TowerState, gEmbeds: ArrayLike<number> | GPUBuffer, o: { pixels?: boolean; pixelsInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     return this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights });
   }
 
