@@ -27,6 +27,7 @@ import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
 import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
+import { useGeometryStore } from '../state/geometry';
 import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext, yieldToPage } from './engine';
@@ -152,6 +153,14 @@ async function releaseLive(): Promise<void> {
 function newId(): string {
   const rnd = Math.floor(Math.random() * 36 ** 6).toString(36).padStart(6, '0');
   return `run-${Date.now().toString(36)}-${rnd}`;
+}
+
+/**
+ * A run that starts (or resumes) is what the Subspaces panel shows until the user picks otherwise: its source goes
+ * back to automatic (src/ui/subspaces/data.ts `shownSource`), which follows the live run.
+ */
+function followRunInSubspaces(): void {
+  useGeometryStore.getState().patch({ source: null, step: null });
 }
 
 /** Whether this page is running (or preparing) a run now. */
@@ -339,7 +348,8 @@ export async function startRun(): Promise<void> {
     step: 0, totalSteps: fineTune.steps, checkpointStep: null, checkpointBytes: 0, trainSeconds: 0, createdAt: now, updatedAt: now,
     adapter: gpu.adapter ? [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' ') || null : null,
   };
-  runs().patch({ activeRunId: id });
+  runs().patch({ activeRunId: id, restoreNote: null, firstStep: null });
+  followRunInSubspaces();
   setLive({ phase: 'preparing', note: 'loading the model and the dataset…' }, id);
   await runDriven(async () => {
     try {
@@ -391,7 +401,8 @@ export async function resumeRun(id?: string): Promise<void> {
     runs().patch({ error: 'a run is already running here: pause or stop it first' });
     return;
   }
-  runs().patch({ error: null, activeRunId: target });
+  runs().patch({ error: null, activeRunId: target, restoreNote: null, firstStep: null });
+  followRunInSubspaces();
   const r = recordOf(target);
   if (!canApply(r, 'resume')) {
     runs().patch({ error: r.checkpointStep === null ? 'this run has no checkpoint to resume from' : `a ${r.status} run cannot be resumed` });
