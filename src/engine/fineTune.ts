@@ -34,6 +34,7 @@ import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
 import { ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
+import { firstStepInPhases } from './firstStep';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const runs = () => useRunsStore.getState();
@@ -251,7 +252,7 @@ async function drive(l: Live): Promise<void> {
       if (lv?.pauseRequested || lv?.stopRequested) break;
       if (recordOf(id).trainSeconds >= limitSeconds) break;
       if (l.fresh) setLive({ note: `step ${l.loop.step + 1}: the first step also builds the ONNX sessions (slow on a software adapter)…` }, id);
-      const m: StepMetrics = await l.loop.trainStep();
+      const m: StepMetrics = l.fresh ? await firstStepInPhases(l.id, l.loop, l.model) : await l.loop.trainStep();
       if (m.nonFinite) {
         // The GPU masked the update: the weights (and the last checkpoint) are still good. Keep the step, then stop.
         showRun({ ...recordOf(id), metrics: [...recordOf(id).metrics, m], step: m.step, updatedAt: Date.now() }, false);
