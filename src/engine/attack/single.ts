@@ -11,7 +11,7 @@ import { useExperimentStore } from '../../state/experiment';
 import { yieldToPage } from '../engine';
 import { refreshCompare } from './compare';
 import { plannedAttack, type PlannedAttack } from './plan';
-import { argmax, probabilities } from './scores';
+import { argmax, goalScore, probabilities } from './scores';
 import { attackModel, classEmbeddings } from './slot';
 import { message, patch, patchSingleNow, stopAttack, store, type PlaygroundState } from './state';
 
@@ -103,7 +103,7 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
     const textBuf = ctx.upload('playground.texts', texts);
     const emb = ctx.buffer('playground.finalEmbeds', D * 4);
     let result: AttackResult | undefined;
-    // The best point evaluated so far (lowest p(true class), or highest p(target)): kept if the attack is stopped.
+    // The best point evaluated so far (furthest past the goal: `goalScore`): kept if the attack is stopped.
     let best: { x: Float32Array; score: number; restart: number; step: number } | null = null;
     /** A kept point snapped to 8 bits, classified again with a fresh forward pass, with its budget checked. */
     const keptResult = async (x: Float32Array, o: { evaluations: number; lostBySnapping: number; warnings: string[] }): Promise<SingleResult> => {
@@ -148,7 +148,7 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
           const probs = snap ? probabilities(snap.e, texts, K, D, p.info.logitScale) : null;
           trace.push({ ...tracePoint(trace, pr), pTrue: probs?.[trueClass] });
           if (snap && probs && pr.step >= 0) {
-            const score = target === null ? -probs[trueClass] : probs[target];
+            const score = goalScore(probs, trueClass, target);
             if (!best || score > best.score) best = { x: snap.x, score, restart: pr.restart, step: pr.step };
           }
           patchSingle({
@@ -178,7 +178,7 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
         try {
           const res = await keptResult(kept.x, { evaluations: trace.length, lostBySnapping: 0, warnings: [] });
           patchSingle({
-            status: 'stopped', result: res, current: res.pixels, currentProbs: res.probs,
+            status: 'stopped', result: res, current: res.pixels, currentProbs: res.probs, at: { restart: kept.restart, step: kept.step },
             message: `stopped${where}: kept the best point so far (restart ${kept.restart + 1}, step ${kept.step})${res.success ? ', which reaches the goal' : ', which does not reach the goal yet'}`,
           });
         } catch (e2) {
