@@ -24,7 +24,7 @@ export function runToRestore(runs: readonly RunRecord[], damaged: readonly Pick<
   const own = runs.filter((r) => !r.imported).sort(byRecency);
   const pick = own[0] ?? [...runs].sort(byRecency)[0] ?? null;
   const parts: string[] = [];
-  if (pick) parts.push(`restored from this browser: ${pick.name} (${pick.status}, step ${pick.step} of ${pick.totalSteps}${pick.imported ? ', imported' : ''})`);
+  if (pick) parts.push(`Restored from this browser: ${pick.name} (${pick.status}, step ${pick.step} of ${pick.totalSteps}${pick.imported ? ', imported' : ''})`);
   if (damaged.length) {
     const first = damaged[0];
     parts.push(`${damaged.length} stored record${damaged.length === 1 ? '' : 's'} could not be read (written by an older version or damaged: ${first.id}, ${first.reason}${damaged.length > 1 ? ', …' : ''}); the Runs panel lists ${damaged.length === 1 ? 'it' : 'them'} for export or deletion`);
