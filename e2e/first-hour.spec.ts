@@ -80,6 +80,9 @@ test('first step phases, the first chart point, Subspaces following the live run
   await page.locator('nav [data-panel="finetune"]').click();
   await expect(page.getByTestId('panel-finetune')).toBeVisible();
   await expect(page.getByText('No run yet.')).toBeVisible();
+  // A checkpoint after every step, so that the reloaded run can resume.
+  await page.getByTestId('ft-opt-checkpointSeconds').fill('1');
+  await expect(page.getByTestId('ft-opt-checkpointSeconds')).toHaveValue('1');
   await page.getByTestId('ft-start').click();
   const first = page.getByTestId('ft-first-step');
   await expect(first).toBeVisible({ timeout: 300_000 });
