@@ -123,6 +123,8 @@ test('first step phases, the first chart point, Subspaces following the live run
   await expect(page.getByTestId('ss-summary')).toContainText('Run e2e first hour');
   await expect(page.getByTestId('ss-follows')).toContainText('follows the live run');
   await shot(page, 'subspaces-live');
+  const heat = await page.getByTestId('ss-evolution').screenshot({ path: `${SHOTS}/first-hour-heatmaps-change.png` });
+  await test.info().attach('first-hour-heatmaps-change', { body: heat, contentType: 'image/png' });
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, 'subspaces-live-phone');
   await page.setViewportSize({ width: 1280, height: 720 });
