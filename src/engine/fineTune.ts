@@ -349,7 +349,7 @@ export async function startRun(): Promise<void> {
     step: 0, totalSteps: fineTune.steps, checkpointStep: null, checkpointBytes: 0, trainSeconds: 0, createdAt: now, updatedAt: now,
     adapter: gpu.adapter ? [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' ') || null : null,
   };
-  runs().patch({ activeRunId: id, restoreNote: null, firstStep: null });
+  runs().patch({ activeRunId: id, restored: null, firstStep: null });
   followRunInSubspaces();
   setLive({ phase: 'preparing', note: 'loading the model and the dataset…' }, id);
   await runDriven(async () => {
@@ -402,7 +402,7 @@ export async function resumeRun(id?: string): Promise<void> {
     runs().patch({ error: 'a run is already running here: pause or stop it first' });
     return;
   }
-  runs().patch({ error: null, activeRunId: target, restoreNote: null, firstStep: null });
+  runs().patch({ error: null, activeRunId: target, restored: null, firstStep: null });
   followRunInSubspaces();
   const r = recordOf(target);
   if (!canApply(r, 'resume')) {

@@ -60,8 +60,9 @@ export function ensureRunsLoaded(): Promise<RunStorage> {
     // already chose or started one), so Fine-tune shows it with its charts and Subspaces can open it.
     const restore = runToRestore(runs, damaged);
     const cur = useRunsStore.getState();
-    if (cur.activeRunId === null && restore.id !== null) cur.patch({ activeRunId: restore.id, restoreNote: restore.note });
-    else if (cur.activeRunId === null && restore.note) cur.patch({ restoreNote: restore.note });
+    if (cur.activeRunId === null && (restore.id !== null || restore.note)) {
+      cur.patch({ activeRunId: restore.id, restored: restore.note ? { runId: restore.id, note: restore.note } : null });
+    }
     s.patch({ storage: { status: 'ready', kind: storage.kind, note } });
     return storage;
   })();

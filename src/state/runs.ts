@@ -49,8 +49,11 @@ export interface RunsState {
   storage: { status: 'loading' | 'ready'; kind: 'indexeddb' | 'memory' | null; note: string | null };
   /** An error of the last action that did not belong to a run (e.g. start refused). */
   error: string | null;
-  /** What a freshly loaded page restored from storage (src/storage/runRestore.ts), shown by the Fine-tune panel. */
-  restoreNote: string | null;
+  /**
+   * What a freshly loaded page restored from storage (src/storage/runRestore.ts): the run it made active (null: none
+   * could be read) and the note the Fine-tune panel shows while that run is the one shown.
+   */
+  restored: { runId: string | null; note: string } | null;
   /** The active run's first step, phase by phase (src/engine/fineTune.ts reports it; not persisted). */
   firstStep: FirstStepProgress | null;
   patch: (p: Partial<Omit<RunsState, 'patch' | 'upsert' | 'remove' | 'toggleCompare' | 'setOptions'>>) => void;
@@ -89,7 +92,7 @@ export const useRunsStore = create<RunsState>()((set) => ({
   options: savedOptions(),
   storage: { status: 'loading', kind: null, note: null },
   error: null,
-  restoreNote: null,
+  restored: null,
   firstStep: null,
   patch: (p) => set(p),
   upsert: (r) => set((s) => {

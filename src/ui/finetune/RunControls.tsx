@@ -28,7 +28,9 @@ export function RunControls() {
   const live = useRunsStore((s) => s.live);
   const error = useRunsStore((s) => s.error);
   const storage = useRunsStore((s) => s.storage);
-  const restoreNote = useRunsStore((s) => s.restoreNote);
+  const restored = useRunsStore((s) => s.restored);
+  // The note belongs to the run the reload restored: another run chosen since is not "restored".
+  const restoreNote = restored && restored.runId === (run?.id ?? null) ? restored.note : null;
   const busy = live !== null;
   const mine = busy && live.runId === run?.id;
   const running = mine && run?.status === 'running';
