@@ -10,7 +10,8 @@
  *    image in L∞ (read from the committed bundle), equal to what the page verified.
  * 2. A batch of test images: robust accuracy < clean accuracy.
  * 3. Any image file (an RGB PNG made here) is brought to the model's input and classified against typed class
- *    names; a long run stops on Stop.
+ *    names; a long run stops on Stop and keeps its best point so far (evaluated before the stop, checked again in
+ *    8 bits); a stopped batch keeps its robust accuracy so far, said to be an upper bound.
  * Screenshots: test-results/screenshots/attack-*.png. Batches and step counts are small: SwiftShader is slow.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -202,6 +203,30 @@ test('an image file and typed class names: preprocessed, classified, attacked, a
   // Stopping keeps the best point so far, snapped to 8 bits and checked again (it used to keep nothing).
   await expect(page.getByTestId('attack-status')).toContainText('kept the best point so far');
   await expect(page.getByTestId('attack-verify')).toBeVisible();
+  // The kept point is one the attack evaluated before the stop, furthest past the goal; the page says whether the
+  // 8-bit image reaches it, and the check by a fresh forward pass agrees.
+  const said = (await page.getByTestId('attack-status').textContent())!;
+  const [, stoppedAt, keptAt] = said.match(/stopped at restart 1, step (\d+): kept the best point so far \(restart 1, step (\d+)\)/)!.map(Number);
+  expect(keptAt).toBeGreaterThanOrEqual(0);
+  expect(keptAt).toBeLessThanOrEqual(stoppedAt);
+  await expect(page.getByTestId('attack-adv-caption')).toHaveAttribute('data-kept-step', String(keptAt));
+  await expect(page.getByTestId('attack-adv-caption')).toContainText(`best point at stop (restart 1, step ${keptAt})`);
+  await expect(page.getByTestId('attack-verify')).toHaveAttribute('data-success', said.includes('which reaches the goal') ? 'true' : 'false');
   await page.getByTestId('attack-live').screenshot({ path: `${SHOTS}/attack-file-stopped.png` });
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.getByTestId('attack-live').scrollIntoViewIfNeeded();
+  await test.info().attach('attack-stopped-1280', { body: await page.screenshot({ path: `${SHOTS}/attack-stopped-1280.png` }), contentType: 'image/png' });
+
+  // A stopped batch keeps its robust accuracy so far (an upper bound), not "no result".
+  await page.getByTestId('attack-batch-run').click();
+  await expect(page.getByTestId('attack-batch-status')).toHaveAttribute('data-status', 'running', { timeout: 120_000 });
+  await expect(page.getByTestId('attack-batch-status')).toContainText(/· step ([2-9]|\d\d+)\//, { timeout: 240_000 });
+  await page.getByTestId('attack-batch-stop').click();
+  await expect(page.getByTestId('attack-batch-status')).toHaveAttribute('data-status', 'stopped');
+  await expect(page.getByTestId('attack-batch-status')).toContainText(/stopped at restart 1, step \d+: robust so far \d+\.\d% \(at most this: the attack did not finish\)/);
+  await expect(page.getByTestId('attack-batch-robust')).toContainText('%');
+  await expect(page.getByTestId('attack-batch-tiles').locator('figure').first()).toBeVisible();
+  await page.getByTestId('attack-batch').scrollIntoViewIfNeeded();
+  await test.info().attach('attack-batch-stopped-1280', { body: await page.screenshot({ path: `${SHOTS}/attack-batch-stopped-1280.png` }), contentType: 'image/png' });
   expect(errors).toEqual([]);
 });

@@ -6,7 +6,8 @@
  * 1. Start: the run goes 'running', the step counter and the loss / accuracy / throughput charts fill in.
  * 2. Pause: the run stops after the step in flight ('paused', checkpoint kept, Resume enabled, Pause disabled);
  *    Resume continues from the next step.
- * 3. Reload while it runs: the run is in the Runs list as 'interrupted' with its metrics; Resume (from the list)
+ * 3. Reload while it runs: the Fine-tune panel shows the run (interrupted, its charts, "restored" note); it is in the
+ *    Runs list as 'interrupted' with its metrics; Resume (from the list)
  *    continues from the stored checkpoint's step. The GPU device is lost (destroyed from the page): 'interrupted'
  *    with a clear error; Resume continues on a new device. Stop ends it ('stopped').
  * 4. Runs panel: compare chart of the ticked run; CSV and JSON exports (parsed here); ONNX export of the
@@ -121,6 +122,12 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
   // 3. Reload while running: the run is 'interrupted', with its metrics, and resumes from its checkpoint.
   const beforeReload = await stepOf(page);
   await page.reload();
+  // The Fine-tune panel shows the run where it left off (it used to say "No run yet").
+  await page.getByRole('navigation', { name: 'panels' }).locator('[data-panel="finetune"]').click();
+  await expect(page.getByTestId('ft-run-name')).toHaveText('e2e TeCoA');
+  await expect(page.getByTestId('ft-status')).toHaveText('interrupted');
+  await expect(page.getByTestId('ft-restored')).toContainText('Restored from this browser: e2e TeCoA');
+  expect(await chartPoints(page, 'ft-chart-loss')).toBeGreaterThanOrEqual(2);
   await page.getByRole('navigation', { name: 'panels' }).locator('[data-panel="runs"]').click();
   const row = page.locator('[data-run-name="e2e TeCoA"]');
   await expect(row).toHaveCount(1);

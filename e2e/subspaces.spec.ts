@@ -6,8 +6,9 @@
  *    prompts per class, PGD and the prompt attack) goes through the model; the three principal-angle spectra are drawn (one angle per view for the
  *    image pairs, one per prompt for the text pair, values read back from the page's store and checked in range),
  *    and the 2-D projection holds every point (2 × 9 image points + 2 × 3 text groups).
- * 2. A tiny AoS run (batch 1, PGD-1, the probe measured every step): the evolution heat maps grow one column per
- *    step, the run's spectra and projection are shown at its latest step.
+ * 2. A tiny AoS run (batch 1, PGD-1, the probe measured every step): while it trains the panel follows it (not the
+ *    earlier measurement); the evolution heat maps grow one column per step (coloured by change from step 0), the
+ *    run's spectra and projection are shown at its latest step.
  * Screenshots: test-results/screenshots/subspaces-*.png. Everything is tiny: SwiftShader is slow.
  */
 import { expect, test, type Page } from '@playwright/test';
@@ -104,6 +105,12 @@ test('measure the current model: three spectra and the projection are drawn; a t
   await expect(page.getByTestId('panel-finetune')).toBeVisible();
   await page.getByTestId('ft-start').click();
   await expect.poll(async () => Number(await page.getByTestId('ft-step').textContent()), { timeout: 600_000, intervals: [1000] }).toBeGreaterThanOrEqual(2);
+  // While it trains, the panel follows the run (not the earlier measurement of the current model).
+  await page.locator('[data-panel="subspaces"]').click();
+  await expect(page.getByTestId('ss-source-run')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('ss-summary')).toContainText('Run e2e subspaces');
+  await expect(page.getByTestId('heat-legend-advClean')).toHaveText('colour: change from step 0 (°)');
+  await page.locator('[data-panel="finetune"]').click();
   await page.getByTestId('ft-stop').click();
   await expect(page.getByTestId('ft-status')).toHaveText('stopped', { timeout: 300_000 });
   const steps = Number(await page.getByTestId('ft-step').textContent());

@@ -27,12 +27,14 @@ import { checkpointWeights } from '../storage/checkpointWeights';
 import { canApply, metricsUpTo, nextStatus, runFileBase, type RunEvent, type RunOptions, type RunRecord } from '../storage/runRecord';
 import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
+import { useGeometryStore } from '../state/geometry';
 import { activeRun, useRunsStore, type LiveState } from '../state/runs';
 import { ensureManifest, getSplit } from './data';
 import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
 import { ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
+import { firstStepInPhases } from './firstStep';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const runs = () => useRunsStore.getState();
@@ -154,6 +156,14 @@ function newId(): string {
   return `run-${Date.now().toString(36)}-${rnd}`;
 }
 
+/**
+ * A run that starts (or resumes) is what the Subspaces panel shows until the user picks otherwise: its source goes
+ * back to automatic (src/ui/subspaces/data.ts `shownSource`), which follows the live run.
+ */
+function followRunInSubspaces(): void {
+  useGeometryStore.getState().patch({ source: null, step: null });
+}
+
 /** Whether this page is running (or preparing) a run now. */
 export function isBusy(): boolean {
   return S.driving !== null;
@@ -242,7 +252,7 @@ async function drive(l: Live): Promise<void> {
       if (lv?.pauseRequested || lv?.stopRequested) break;
       if (recordOf(id).trainSeconds >= limitSeconds) break;
       if (l.fresh) setLive({ note: `step ${l.loop.step + 1}: the first step also builds the ONNX sessions (slow on a software adapter)…` }, id);
-      const m: StepMetrics = await l.loop.trainStep();
+      const m: StepMetrics = l.fresh ? await firstStepInPhases(l.id, l.loop, l.model) : await l.loop.trainStep();
       if (m.nonFinite) {
         // The GPU masked the update: the weights (and the last checkpoint) are still good. Keep the step, then stop.
         showRun({ ...recordOf(id), metrics: [...recordOf(id).metrics, m], step: m.step, updatedAt: Date.now() }, false);
@@ -339,7 +349,8 @@ export async function startRun(): Promise<void> {
     step: 0, totalSteps: fineTune.steps, checkpointStep: null, checkpointBytes: 0, trainSeconds: 0, createdAt: now, updatedAt: now,
     adapter: gpu.adapter ? [gpu.adapter.vendor, gpu.adapter.architecture, gpu.adapter.description].filter(Boolean).join(' ') || null : null,
   };
-  runs().patch({ activeRunId: id });
+  runs().patch({ activeRunId: id, restored: null, firstStep: null });
+  followRunInSubspaces();
   setLive({ phase: 'preparing', note: 'loading the model and the dataset…' }, id);
   await runDriven(async () => {
     try {
@@ -391,7 +402,8 @@ export async function resumeRun(id?: string): Promise<void> {
     runs().patch({ error: 'a run is already running here: pause or stop it first' });
     return;
   }
-  runs().patch({ error: null, activeRunId: target });
+  runs().patch({ error: null, activeRunId: target, restored: null, firstStep: null });
+  followRunInSubspaces();
   const r = recordOf(target);
   if (!canApply(r, 'resume')) {
     runs().patch({ error: r.checkpointStep === null ? 'this run has no checkpoint to resume from' : `a ${r.status} run cannot be resumed` });

@@ -7,7 +7,8 @@
  */
 import type { RunRecord } from '../storage/runRecord';
 import { MAX_RUN_FILE_CHARS, parseRunFile } from '../storage/runImport';
-import { openRunStorage, recoverInterrupted, type RunStorage, type StoredCheckpoint } from '../storage/runs';
+import { runToRestore } from '../storage/runRestore';
+import { openRunStorage, recoverInterrupted, type DamagedRun, type RunStorage, type StoredCheckpoint } from '../storage/runs';
 import { useRunsStore } from '../state/runs';
 
 let storageP: Promise<RunStorage> | undefined;
@@ -42,9 +43,11 @@ export function ensureRunsLoaded(): Promise<RunStorage> {
     const { storage, note } = await openRunStorage();
     const elsewhere = await runsHeldElsewhere();
     let runs: RunRecord[];
+    let damaged: DamagedRun[] = [];
     try {
       runs = await recoverInterrupted(storage, Date.now(), (id) => elsewhere.has(id));
-      useRunsStore.getState().patch({ damaged: await storage.damaged() });
+      damaged = await storage.damaged();
+      useRunsStore.getState().patch({ damaged });
     } catch (e) {
       runs = [];
       useRunsStore.getState().patch({ error: `stored runs could not be read: ${String((e as Error)?.message ?? e)}` });
@@ -53,6 +56,13 @@ export function ensureRunsLoaded(): Promise<RunStorage> {
     // Records this page made before the storage opened stay (they are newer).
     const mine = new Map(s.runs.map((r) => [r.id, r]));
     for (const r of runs) if (!mine.has(r.id)) s.upsert(r);
+    // A reloaded page shows where it left off: the latest stored run becomes the active one (unless this page
+    // already chose or started one), so Fine-tune shows it with its charts and Subspaces can open it.
+    const restore = runToRestore(runs, damaged);
+    const cur = useRunsStore.getState();
+    if (cur.activeRunId === null && (restore.id !== null || restore.note)) {
+      cur.patch({ activeRunId: restore.id, restored: restore.note ? { runId: restore.id, note: restore.note } : null });
+    }
     s.patch({ storage: { status: 'ready', kind: storage.kind, note } });
     return storage;
   })();

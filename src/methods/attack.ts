@@ -15,6 +15,7 @@ import { encodePgdRandomStart, encodePgdStep } from '../kernels/pgd';
 import { createZeroShotWorkspace, encodeZeroShotLoss, releaseZeroShotWorkspace, zeroShotLoss, type ZeroShotShape } from '../kernels/zeroShot';
 import type { AttackTarget, ForwardState } from '../attacks/model';
 import type { FineTuneModel, PassKind, TowerState } from './model';
+import { inPhase } from './stepPhases';
 
 /**
  * embeddings [n, P] → ∂objective/∂embeddings (the attack ascends it). `gpu`, where the objective has one: the same
@@ -43,6 +44,10 @@ export interface ImagePgdOptions {
 
 /** L∞ PGD on `batch` images [batch, C, H, W] in [0, 1]; returns the adversarial images (last iterate). */
 export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<Float32Array> {
+  return inPhase(model.phases, 'attack', () => pgdImagesNow(ctx, model, x0, batch, objective, o));
+}
+
+async function pgdImagesNow(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<Float32Array> {
   const n = model.pixelsPerImage;
   if (x0.length !== batch * n) throw new RangeError(`pgdImages: ${x0.length} values for ${batch} images of ${n}`);
   if (o.eps === 0 || (o.steps === 0 && !o.randomStart)) return Float32Array.from(x0);
@@ -105,6 +110,10 @@ export interface PromptPgdOptions {
 
 /** L2 PGD on the token-embedding perturbation of `batch` prompts; returns δ [batch, T, width]. */
 export async function pgdPrompts(ctx: GpuContext, model: FineTuneModel, ids: BigInt64Array, batch: number, objective: EmbeddingObjective, o: PromptPgdOptions): Promise<Float32Array> {
+  return inPhase(model.phases, 'attack', () => pgdPromptsNow(ctx, model, ids, batch, objective, o));
+}
+
+async function pgdPromptsNow(ctx: GpuContext, model: FineTuneModel, ids: BigInt64Array, batch: number, objective: EmbeddingObjective, o: PromptPgdOptions): Promise<Float32Array> {
   const T = ids.length / batch, n = T * model.textWidth;
   const delta = new Float32Array(batch * n);
   if (o.steps === 0 || o.epsRel === 0) return delta;

@@ -24,6 +24,7 @@ import { createPmgAft } from './pmgAft';
 import { createTecoa } from './tecoa';
 import { ClassText, type ClassPrompts, type PromptSelection } from './text';
 import { computeGeometry, type GeometryProbe, type GeometrySnapshot, type ProjectionBasis, type Spectra } from './geometry';
+import { inPhase } from './stepPhases';
 
 export function createMethod(config: FineTuneConfig): FineTuneMethod {
   validateFineTuneConfig(config);
@@ -205,7 +206,8 @@ export class FineTuneLoop {
 
   /** One optimisation step; validation every `evalEvery` steps. */
   async trainStep(): Promise<StepMetrics> {
-    const before0 = this.geometry && this.step === 0 && !this.measuredGeometry ? await this.measureGeometry() : undefined;
+    const clock = this.model.phases;
+    const before0 = this.geometry && this.step === 0 && !this.measuredGeometry ? await inPhase(clock, 'geometry', () => this.measureGeometry()) : undefined;
     const t0 = performance.now();
     const before = { ...this.model.passes.train };
     const out = await this.computeStep();
@@ -224,12 +226,12 @@ export class FineTuneLoop {
     };
     if (!Number.isFinite(gradNorm)) m.nonFinite = true;
     const every = this.config.evalEvery;
-    if (this.o.validation && every > 0 && step % every === 0 && !m.nonFinite) m.val = await this.validate();
+    if (this.o.validation && every > 0 && step % every === 0 && !m.nonFinite) m.val = await inPhase(clock, 'validation', () => this.validate());
     m.seconds = (performance.now() - t0) / 1000;
     const g = this.geometry;
     if (before0) m.geometryBefore = before0;
     if (g && step % g.every === 0) {
-      m.geometry = await this.measureGeometry();
+      m.geometry = await inPhase(clock, 'geometry', () => this.measureGeometry());
       m.probeSpectra = m.geometry.spectra;
       if (!m.spectra) m.spectra = m.geometry.spectra;
     }

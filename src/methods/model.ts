@@ -29,6 +29,7 @@ import { clipWeightShapes, type ClipWeights } from '../onnx/clip/weights';
 import type { ClipConfig } from '../onnx/clip/config';
 import { numel } from '../onnx/ir';
 import { createExecSession } from '../onnx/exec/session';
+import { inPhase, type PhaseClock } from './stepPhases';
 import { defaultEngine } from '../onnx/exec/select';
 import { createSession, outputToF32, type OnnxSession, type SessionBackend, type SessionFeed, type SessionOutput } from '../onnx/run/session';
 import type { TrainerState } from '../train/trainer';
@@ -133,6 +134,8 @@ export class FineTuneModel {
   private readonly tensorBuffers = new Map<string, GPUBuffer>();
   private tensorVersion = new Map<Tower, number>();
   private released = false;
+  /** Marks where steps spend their time while set (the engine sets it for a loop's first step: ./stepPhases.ts). */
+  phases: PhaseClock | null = null;
 
   private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneModelOptions, vision: TowerParams, text: TowerParams) {
     this.config = o.config;
@@ -193,15 +196,16 @@ export class FineTuneModel {
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`FineTuneModel: batch must be a positive integer, got ${batch}`);
     const c = this.config, w = this.o.weights, names = this.tower(t).slots.map((s) => s.name);
     const recompute = this.o.recompute ?? 'none';
-    let pair: CachedGradientGraphs;
-    if (t === 'vision') {
-      const model = withPixelNormalization(buildClipVisionModel(c, w, { batch, lastHiddenState: false }), this.constants);
-      pair = this.cache.get(model, { wrt: [PIXELS01, ...names], outputs: ['image_embeds'], batch, recompute });
-    } else {
+    const build = (): CachedGradientGraphs => {
+      if (t === 'vision') {
+        const model = withPixelNormalization(buildClipVisionModel(c, w, { batch, lastHiddenState: false }), this.constants);
+        return this.cache.get(model, { wrt: [PIXELS01, ...names], outputs: ['image_embeds'], batch, recompute });
+      }
       const model = buildClipTextModel(c, w, { batch, lastHiddenState: false });
-      pair = this.cache.get(model, { wrt: [TOKEN_EMBEDDING_TENSOR, ...names], perturb: [TOKEN_EMBEDDING_TENSOR], outputs: ['text_embeds'], batch, recompute });
-    }
-    const fwd = await this.open(pair.forwardBytes(), `methods.${t}[${batch}].forward`);
+      return this.cache.get(model, { wrt: [TOKEN_EMBEDDING_TENSOR, ...names], perturb: [TOKEN_EMBEDDING_TENSOR], outputs: ['text_embeds'], batch, recompute });
+    };
+    const pair = this.phases ? this.phases.runSync('graphs', build) : build();
+    const fwd = await this.open(() => pair.forwardBytes(), `methods.${t}[${batch}].forward`);
     const perturbation = t === 'text' ? pair.perturbations[TOKEN_EMBEDDING_TENSOR] : undefined;
     return {
       tower: t, batch, pair, fwd, input: t === 'vision' ? PIXELS01 : 'input_ids', output: t === 'vision' ? 'image_embeds' : 'text_embeds',
@@ -214,13 +218,15 @@ export class FineTuneModel {
     return this.o.backend ?? (defaultEngine(this.ctx.adapter).engine === 'exec' ? 'exec' : undefined);
   }
 
-  private open(bytes: Uint8Array, label: string): Promise<OnnxSession> {
+  private open(bytes: () => Uint8Array, label: string): Promise<OnnxSession> {
     const backend = this.backend;
-    return backend === 'exec' ? createExecSession(this.ctx, bytes, { label }) : createSession(this.ctx, bytes, { backend, label });
+    // Serialising the graph is part of building it; opening the session compiles its shaders.
+    const b = this.phases ? this.phases.runSync('graphs', bytes) : bytes();
+    return inPhase(this.phases, 'compile', () => (backend === 'exec' ? createExecSession(this.ctx, b, { label }) : createSession(this.ctx, b, { backend, label })));
   }
 
   private async backwardSession(r: Runner): Promise<OnnxSession> {
-    r.bwd ??= await this.open(r.pair.backwardBytes(), `methods.${r.tower}[${r.batch}].backward`);
+    r.bwd ??= await this.open(() => r.pair.backwardBytes(), `methods.${r.tower}[${r.batch}].backward`);
     return r.bwd;
   }
 
@@ -346,6 +352,10 @@ export class FineTuneModel {
 
   /** image_embeds of [0, 1] pixels [batch, C, H, W] (host array or GPU buffer). */
   async visionForward(pixels01: Float32Array | GPUBuffer, batch: number, o: ForwardOptions = {}): Promise<ForwardResult> {
+    return inPhase(this.phases, 'forward', () => this.visionForwardNow(pixels01, batch, o));
+  }
+
+  private async visionForwardNow(pixels01: Float32Array | GPUBuffer, batch: number, o: ForwardOptions): Promise<ForwardResult> {
     const r = await this.runner('vision', batch);
     const dims = [batch, this.config.channels, this.config.imageSize, this.config.imageSize];
     if (pixels01 instanceof Float32Array && pixels01.length !== batch * this.pixelsPerImage) throw new RangeError(`FineTuneModel: ${pixels01.length} pixel values for [${dims}]`);
@@ -358,7 +368,7 @@ export class FineTuneModel {
    * GPU sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
    */
   async visionBackward(state: TowerState, gEmbeds: ArrayLike<number> | GPUBuffer, o: { pixels?: boolean; pixelsInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
-    return this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights });
+    return inPhase(this.phases, 'backward', () => this.backward(state, gEmbeds, { input: o.pixels, inputInto: o.pixelsInto, weights: o.weights }));
   }
 
   /**
@@ -366,6 +376,10 @@ export class FineTuneModel {
    * a host array or a GPU buffer — the prompt attack's iterate stays on the GPU).
    */
   async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array | GPUBuffer, o: { keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+    return inPhase(this.phases, 'forward', () => this.textForwardNow(ids, batch, delta, o));
+  }
+
+  private async textForwardNow(ids: BigInt64Array, batch: number, delta: Float32Array | GPUBuffer | undefined, o: { keep?: boolean; count?: PassKind }): Promise<ForwardResult> {
     const r = await this.runner('text', batch);
     const T = ids.length / batch;
     const pd = r.perturbationDims!;
@@ -382,7 +396,7 @@ export class FineTuneModel {
    * sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
    */
   async textBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { delta?: boolean; deltaInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
-    return this.backward(state, gEmbeds, { input: o.delta, inputInto: o.deltaInto, weights: o.weights });
+    return inPhase(this.phases, 'backward', () => this.backward(state, gEmbeds, { input: o.delta, inputInto: o.deltaInto, weights: o.weights }));
   }
 
   /** Width of the token embeddings (the perturbation's last dim). */
@@ -432,7 +446,7 @@ export class FineTuneModel {
   /** One optimiser step (1-based) from the accumulated gradients; returns ‖g‖ before clipping. */
   async update(step: number, lr: { vision: number; text: number }): Promise<number> {
     this.assertLive();
-    return this.optimizer.step(step, new Map([[this.vision, lr.vision], [this.text, lr.text]]));
+    return inPhase(this.phases, 'update', () => this.optimizer.step(step, new Map([[this.vision, lr.vision], [this.text, lr.text]])));
   }
 
   /** The current weights by HF name (plus `logit_scale`), for `buildClipFolder` / `withNewWeights`. */

@@ -7,6 +7,9 @@ import { create } from 'zustand';
 import type { GeometrySnapshot } from '../methods/geometry';
 import { DEFAULT_PROBE_SETTINGS, type ProbeSettings } from '../methods/probeSettings';
 
+/** How the heat maps colour their cells (src/ui/subspaces/data.ts `heatScaled`). */
+export type HeatScale = 'change' | 'fit' | 'angle';
+
 export interface GeometryMeasurement {
   status: 'idle' | 'running' | 'done' | 'error';
   /** Progress note while running. */
@@ -25,13 +28,16 @@ export interface GeometryState {
   /** Fine-tuning runs measure the probe every this many steps (0: never). */
   every: number;
   measurement: GeometryMeasurement;
-  /** What the panel shows: the current model's measurement, or the active run (at `step`; null = its latest). */
-  source: 'model' | 'run';
+  /**
+   * What the panel shows: the current model's measurement, or the active run (at `step`; null = its latest); null =
+   * not chosen: the live run while one runs (src/ui/subspaces/data.ts `shownSource`).
+   */
+  source: 'model' | 'run' | null;
   step: number | null;
   /** Heat map source: the probe snapshots or the training batches' spectra (AoS: every step). */
   heatSource: 'probe' | 'batch';
-  /** Heat-map colours over each map's own range instead of 0–90°. */
-  heatFit: boolean;
+  /** Heat-map colours: change from the first measured step, each map's own range, or the fixed 0–90°. */
+  heatScale: HeatScale;
   patch: (p: Partial<Omit<GeometryState, 'patch' | 'setSettings'>>) => void;
   setSettings: (p: Partial<ProbeSettings>) => void;
 }
@@ -42,10 +48,10 @@ export const useGeometryStore = create<GeometryState>()((set) => ({
   settings: { ...DEFAULT_PROBE_SETTINGS, classes: [...DEFAULT_PROBE_SETTINGS.classes] },
   every: 5,
   measurement: idleMeasurement(),
-  source: 'model',
+  source: null,
   step: null,
   heatSource: 'probe',
-  heatFit: false,
+  heatScale: 'change',
   patch: (p) => set(p),
   setSettings: (p) => set((s) => ({ settings: { ...s.settings, ...p } })),
 }));

@@ -23,6 +23,17 @@ export interface LiveState {
   note: string | null;
 }
 
+/**
+ * Where the first step of a loop spends its time (it builds graphs and compiles shaders on top of the step itself):
+ * seconds per phase so far, and the phase it is in now (null once the step is done).
+ */
+export interface FirstStepProgress {
+  runId: string;
+  step: number;
+  current: string | null;
+  seconds: Record<string, number>;
+}
+
 export interface RunsState {
   /** Every run, newest first. */
   runs: RunRecord[];
@@ -38,6 +49,13 @@ export interface RunsState {
   storage: { status: 'loading' | 'ready'; kind: 'indexeddb' | 'memory' | null; note: string | null };
   /** An error of the last action that did not belong to a run (e.g. start refused). */
   error: string | null;
+  /**
+   * What a freshly loaded page restored from storage (src/storage/runRestore.ts): the run it made active (null: none
+   * could be read) and the note the Fine-tune panel shows while that run is the one shown.
+   */
+  restored: { runId: string | null; note: string } | null;
+  /** The active run's first step, phase by phase (src/engine/fineTune.ts reports it; not persisted). */
+  firstStep: FirstStepProgress | null;
   patch: (p: Partial<Omit<RunsState, 'patch' | 'upsert' | 'remove' | 'toggleCompare' | 'setOptions'>>) => void;
   /** Adds or replaces a record (kept newest first). */
   upsert: (r: RunRecord) => void;
@@ -74,6 +92,8 @@ export const useRunsStore = create<RunsState>()((set) => ({
   options: savedOptions(),
   storage: { status: 'loading', kind: null, note: null },
   error: null,
+  restored: null,
+  firstStep: null,
   patch: (p) => set(p),
   upsert: (r) => set((s) => {
     const i = s.runs.findIndex((x) => x.id === r.id);

@@ -133,7 +133,15 @@ export async function runBatchAttack(st: PlaygroundState): Promise<void> {
       }
     } catch (e) {
       const stopped = (e as Error)?.name === 'AbortError' || abort.signal.aborted;
-      patchBatch({ status: stopped ? 'stopped' : 'error', message: stopped ? 'stopped: no robust accuracy (the run did not finish)' : message(e) });
+      // Stopping keeps what the run measured: the worst case so far (the attack's own bookkeeping), which can only
+      // fall had it gone on — an upper bound on the robust accuracy, said as such.
+      const lastPoint = trace.length > 1 ? trace[trace.length - 1] : null;
+      patchBatch({
+        status: stopped ? 'stopped' : 'error',
+        message: !stopped ? message(e) : lastPoint
+          ? `stopped at restart ${lastPoint.restart + 1}, step ${lastPoint.step}: robust so far ${(100 * lastPoint.robust).toFixed(1)}% (at most this: the attack did not finish)`
+          : 'stopped before the first attack step: no robust accuracy yet',
+      });
     } finally {
       ctx.release(pixels, textBuf, result?.adversarial);
       if (st.batchAbort === abort) st.batchAbort = null;

@@ -53,3 +53,17 @@ export function argmax(p: ArrayLike<number>, offset = 0, n = p.length): number {
   for (let k = 1; k < n; k++) if (p[offset + k] > p[offset + best]) best = k;
   return best;
 }
+
+/**
+ * How far a point is past the attack's goal, from its probabilities: untargeted, the best other class's probability
+ * minus the attacked class's; targeted, the target's minus the best other class's. Positive: the goal is reached.
+ * A stopped attack keeps the point with the highest score, so a point that already flipped the class always wins
+ * over one that merely lowered the attacked class's probability further without flipping it.
+ */
+export function goalScore(probs: ArrayLike<number>, trueClass: number, target: number | null, offset = 0, n = probs.length - offset): number {
+  const goal = target ?? trueClass;
+  let other = -Infinity;
+  for (let k = 0; k < n; k++) if (k !== goal) other = Math.max(other, probs[offset + k]);
+  const p = probs[offset + goal];
+  return target === null ? other - p : p - other;
+}

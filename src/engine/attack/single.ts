@@ -11,7 +11,7 @@ import { useExperimentStore } from '../../state/experiment';
 import { yieldToPage } from '../engine';
 import { refreshCompare } from './compare';
 import { plannedAttack, type PlannedAttack } from './plan';
-import { argmax, probabilities } from './scores';
+import { argmax, goalScore, probabilities } from './scores';
 import { attackModel, classEmbeddings } from './slot';
 import { message, patch, patchSingleNow, stopAttack, store, type PlaygroundState } from './state';
 
@@ -103,10 +103,10 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
     const textBuf = ctx.upload('playground.texts', texts);
     const emb = ctx.buffer('playground.finalEmbeds', D * 4);
     let result: AttackResult | undefined;
-    // The best point evaluated so far (lowest p(true class), or highest p(target)): kept if the attack is stopped.
-    let best: { x: Float32Array; score: number; restart: number; step: number } | null = null;
+    // The best point evaluated so far (furthest past the goal: `goalScore`): kept if the attack is stopped.
+    let best: { x: Float32Array; score: number; restart: number; step: number } | null = null as { x: Float32Array; score: number; restart: number; step: number } | null;
     /** A kept point snapped to 8 bits, classified again with a fresh forward pass, with its budget checked. */
-    const keptResult = async (x: Float32Array, o: { evaluations: number; lostBySnapping: number; warnings: string[] }): Promise<SingleResult> => {
+    const keptResult = async (x: Float32Array, o: { evaluations: number; lostBySnapping: number; warnings: string[]; floatIterate?: boolean }): Promise<SingleResult> => {
       const bytes = new Uint8Array(x.length);
       let linf = 0, l2 = 0, offGrid = 0;
       for (let j = 0; j < x.length; j++) {
@@ -129,7 +129,8 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
       const pred = argmax(probs);
       const eps = exp.attack.epsilon;
       const warnings = [...o.warnings];
-      if (offGrid) warnings.push(`${offGrid} values of the result were not on the 8-bit grid (rounded here)`);
+      // A point kept at a stop is a float iterate, off the grid by nature: rounding it is expected, not a warning.
+      if (offGrid && !o.floatIterate) warnings.push(`${offGrid} values of the result were not on the 8-bit grid (rounded here)`);
       return {
         bytes, pixels: snapped, probs, pred, success: target === null ? pred !== trueClass : pred === target,
         linf255: linf, l2, alreadyAtGoal: target === null ? clean.pred !== trueClass : clean.pred === target,
@@ -148,7 +149,7 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
           const probs = snap ? probabilities(snap.e, texts, K, D, p.info.logitScale) : null;
           trace.push({ ...tracePoint(trace, pr), pTrue: probs?.[trueClass] });
           if (snap && probs && pr.step >= 0) {
-            const score = target === null ? -probs[trueClass] : probs[target];
+            const score = goalScore(probs, trueClass, target);
             if (!best || score > best.score) best = { x: snap.x, score, restart: pr.restart, step: pr.step };
           }
           patchSingle({
@@ -172,13 +173,15 @@ export async function runSingleAttack(st: PlaygroundState): Promise<void> {
       const stopped = (e as Error)?.name === 'AbortError' || abort.signal.aborted;
       const at = store().single.at;
       const where = at && at.step >= 0 ? ` at restart ${at.restart + 1}, step ${at.step}` : '';
-      const kept = best as { x: Float32Array; restart: number; step: number } | null;
+      const kept = best;
       if (stopped && kept) {
         // Stopping keeps the best point so far (snapped to 8 bits and checked again), not nothing.
         try {
-          const res = await keptResult(kept.x, { evaluations: trace.length, lostBySnapping: 0, warnings: [] });
+          let res = await keptResult(kept.x, { evaluations: trace.length, lostBySnapping: 0, warnings: [], floatIterate: true });
+          // The float point was past the goal (score > 0) but its 8-bit image is not: rounding undid it.
+          if (kept.score > 0 && !res.success) res = { ...res, lostBySnapping: 1 };
           patchSingle({
-            status: 'stopped', result: res, current: res.pixels, currentProbs: res.probs,
+            status: 'stopped', result: res, current: res.pixels, currentProbs: res.probs, at: { restart: kept.restart, step: kept.step },
             message: `stopped${where}: kept the best point so far (restart ${kept.restart + 1}, step ${kept.step})${res.success ? ', which reaches the goal' : ', which does not reach the goal yet'}`,
           });
         } catch (e2) {

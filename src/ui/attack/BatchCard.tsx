@@ -93,7 +93,7 @@ export function BatchCard() {
       {batch.trace.length > 0 && (
         <div style={{ maxWidth: 560, marginTop: 10 }}>
           <p className="atk-chart-sub">Mean objective over the batch per step (○ = clean images); dashed: robust accuracy so far (right axis).</p>
-          <LossChart trace={batch.trace} evaluations={batch.evaluations} lossLabel="mean objective" testId="attack-batch-loss"
+          <LossChart trace={batch.trace} evaluations={batch.status === 'stopped' && batch.trace.length > 1 ? batch.trace.length : batch.evaluations} lossLabel="mean objective" testId="attack-batch-loss"
             aux={{ label: 'robust accuracy', values: batch.trace.map((p) => p.robust) }} />
         </div>
       )}

@@ -78,7 +78,7 @@ export function LiveView() {
         <figure className="atk-fig">
           <div className="frame">{current ? <PixelCanvas pixels={current} dims={dims} label="adversarial image" testId="attack-adv-canvas" /> : <div className="empty">adversarial image: run the attack</div>}</div>
           <figcaption>
-            <b>Adversarial</b> · {result ? '8-bit result' : at ?? '—'}
+            <b>Adversarial</b> · <span data-testid="attack-adv-caption" data-kept-step={single.status === 'stopped' && result && single.at ? single.at.step : undefined}>{result ? (single.status === 'stopped' && at ? `best point at stop (${at}), 8-bit` : '8-bit result') : at ?? '—'}</span>
             <Pred names={names} probs={runHere ? single.currentProbs : null} truth={truth} />
           </figcaption>
         </figure>

@@ -6,6 +6,7 @@ import { pauseRun, resumeRun, startRun, stopRun } from '../../engine/commands/fi
 import { canApply, runProgress } from '../../storage/runRecord';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
+import { FirstStepPhases } from './FirstStepPhases';
 import { duration } from './series';
 import { METHOD_LABEL, StatusBadge } from './StatusBadge';
 
@@ -27,6 +28,9 @@ export function RunControls() {
   const live = useRunsStore((s) => s.live);
   const error = useRunsStore((s) => s.error);
   const storage = useRunsStore((s) => s.storage);
+  const restored = useRunsStore((s) => s.restored);
+  // The note belongs to the run the reload restored: another run chosen since is not "restored".
+  const restoreNote = restored && restored.runId === (run?.id ?? null) ? restored.note : null;
   const busy = live !== null;
   const mine = busy && live.runId === run?.id;
   const running = mine && run?.status === 'running';
@@ -58,6 +62,8 @@ export function RunControls() {
           title="End the run (its last checkpoint stays for exporting the model)">■ Stop</button>
         {live && <span className="ft-phase" data-testid="ft-phase">{live.note ?? live.phase}</span>}
       </div>
+      {restoreNote && !busy && <p className="muted small" data-testid="ft-restored">{restoreNote}</p>}
+      {run && <FirstStepPhases runId={run.id} />}
       {run && p && (
         <>
           <div className="ft-progress" role="progressbar" aria-valuemin={0} aria-valuemax={run.totalSteps} aria-valuenow={run.step} data-testid="ft-progress">

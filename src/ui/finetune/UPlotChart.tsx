@@ -57,6 +57,13 @@ function lastValue(a: ArrayLike<number | null> | undefined): number | null {
   return null;
 }
 
+/** How many values of a series are set (null and undefined are gaps). */
+export function definedCount(a: ArrayLike<number | null | undefined> | undefined): number {
+  let n = 0;
+  if (a) for (let i = 0; i < a.length; i++) if (a[i] !== null && a[i] !== undefined) n++;
+  return n;
+}
+
 const css = (name: string, fallback: string): string => {
   if (typeof document === 'undefined') return fallback;
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
@@ -94,7 +101,8 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
       legend: { live: true },
       cursor: { drag: { x: true, y: false }, points: { size: 6 } },
       scales: {
-        x: { time: false },
+        // One step so far: uPlot would make a zero-width x range; a step either side keeps the point in view.
+        x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
         y: yLog ? { distr: 3, log: 10 } : yRange ? { range: yRange } : {},
         ...(series.some((s) => s.right) ? { y2: y2Range ? { range: y2Range } : {} } : {}),
       },
@@ -104,7 +112,8 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
         ...series.map((s): uPlot.Series => {
           const o: uPlot.Series = {
             label: s.label, stroke: s.color, width: s.width ?? 1.6, scale: s.right ? 'y2' : 'y',
-            spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: false },
+            // A line needs two values: a series with only one so far (the first step) is drawn as a point, not an empty box.
+            spanGaps: true, points: s.points ? { show: true, size: 6, fill: s.color } : { show: (u, si) => definedCount(u.data[si]) === 1, size: 7, fill: s.color },
             // Under the cursor: that step's value; otherwise the latest value.
             value: (u, v, si, idx) => {
               const x = idx === null ? lastValue(u.data[si] as Array<number | null>) : v;
@@ -133,7 +142,7 @@ export function UPlotChart({ data, series, xLabel, yLabel, y2Label, yTick, yRang
   }, [data]);
 
   return (
-    <div className="ft-chart" data-testid={testId} data-points={points} {...Object.fromEntries(Object.entries(attrs ?? {}).map(([k, v]) => [`data-${k}`, v]))}>
+    <div className="ft-chart" data-testid={testId} data-points={points} data-single={points === 1 ? 'true' : undefined} {...Object.fromEntries(Object.entries(attrs ?? {}).map(([k, v]) => [`data-${k}`, v]))}>
       <div ref={box} />
       {points === 0 && empty && <div className="ft-chart-empty">{empty}</div>}
     </div>

@@ -15,17 +15,17 @@ import { HeatMap } from '../subspaces/HeatMap';
 import { ProbeSettingsCard } from '../subspaces/ProbeSettingsCard';
 import { ProjectionPlot } from '../subspaces/ProjectionPlot';
 import { SpectrumPlot } from '../subspaces/SpectrumPlot';
-import { fmtPct, hasBatchSpectra, heatData, runSnapshots, snapshotAt } from '../subspaces/data';
+import { fmtPct, hasBatchSpectra, heatData, runSnapshots, shownSource, snapshotAt } from '../subspaces/data';
 import '../subspaces/subspaces.css';
 
 const fmt255 = (v: number) => `${Number((v * 255).toFixed(2))}/255`;
 
 export function SubspacesPanel() {
   const measurement = useGeometryStore((s) => s.measurement);
-  const source = useGeometryStore((s) => s.source);
+  const chosen = useGeometryStore((s) => s.source);
   const step = useGeometryStore((s) => s.step);
   const heatSource = useGeometryStore((s) => s.heatSource);
-  const heatFit = useGeometryStore((s) => s.heatFit);
+  const heatScale = useGeometryStore((s) => s.heatScale);
   const settings = useGeometryStore((s) => s.settings);
   const patch = useGeometryStore((s) => s.patch);
   const run = useRunsStore(activeRun);
@@ -34,6 +34,8 @@ export function SubspacesPanel() {
 
   const metrics = run?.metrics ?? [];
   const snaps = useMemo(() => runSnapshots(metrics), [metrics]);
+  const liveHere = !!live && !!run && live.runId === run.id && live.phase !== 'idle';
+  const source = shownSource({ chosen, hasRun: !!run, runLive: liveHere, runSnapshots: snaps.length, measured: !!measurement.snapshot });
   const showRun = source === 'run' && !!run;
   const snap: GeometrySnapshot | null = showRun ? snapshotAt(snaps, step) : measurement.snapshot;
   const reference = showRun ? snaps[0] ?? null : null;
@@ -42,7 +44,6 @@ export function SubspacesPanel() {
   const heat = useMemo(() => Object.fromEntries(GEOMETRY_PAIRS.map((p) => [p, heatData(metrics, heatFrom, p)])) as Record<(typeof GEOMETRY_PAIRS)[number], ReturnType<typeof heatData>>, [metrics, heatFrom]);
   const busy = measurement.status === 'running';
   const names = snap ? snap.labels.map((c) => snap.classNames[c] ?? String(c)) : [];
-  const liveHere = live && run && live.runId === run.id && live.phase !== 'idle';
 
   return (
     <div className="stack ss-panel">
@@ -50,9 +51,9 @@ export function SubspacesPanel() {
         <div className="toolbar">
           <span className="muted">Show</span>
           <div className="segmented" role="group" aria-label="what to show">
-            <button type="button" className={source === 'model' ? 'active' : ''} onClick={() => patch({ source: 'model' })} data-testid="ss-source-model">Current model</button>
-            <button type="button" className={source === 'run' ? 'active' : ''} onClick={() => patch({ source: 'run', step: null })} disabled={!run} data-testid="ss-source-run"
-              title={run ? undefined : 'no fine-tuning run in this browser yet (Fine-tune panel)'}>
+            <button type="button" className={source === 'model' ? 'active' : ''} onClick={() => patch({ source: 'model' })} data-testid="ss-source-model" aria-pressed={source === 'model'}>Current model</button>
+            <button type="button" className={source === 'run' ? 'active' : ''} onClick={() => patch({ source: 'run', step: null })} disabled={!run} data-testid="ss-source-run" aria-pressed={source === 'run'}
+              title={run ? (chosen === null ? 'shown by default while the run trains' : undefined) : 'no fine-tuning run in this browser yet (Fine-tune panel)'}>
               Fine-tuning run{run ? `: ${run.name}` : ''}
             </button>
           </div>
@@ -64,7 +65,7 @@ export function SubspacesPanel() {
                 onChange={(e) => { const i = Number(e.target.value); patch({ step: i === snaps.length - 1 ? null : snaps[i].step }); }}
               />
               <strong>{snap?.step}</strong>
-              <span className="muted small">of {snaps.map((s) => s.step).join(', ')}{step === null && liveHere ? ' · follows the run' : ''}</span>
+              <span className="muted small" data-testid="ss-follows">of {snaps.map((s) => s.step).join(', ')}{step === null && liveHere ? ' · follows the live run' : ''}</span>
             </label>
           )}
           <span className="spacer" />
@@ -101,8 +102,9 @@ export function SubspacesPanel() {
           <h3>Evolution over training</h3>
           <span className="spacer" />
           <div className="segmented" role="group" aria-label="colour range">
-            <button type="button" className={!heatFit ? 'active' : ''} onClick={() => patch({ heatFit: false })}>0–90°</button>
-            <button type="button" className={heatFit ? 'active' : ''} onClick={() => patch({ heatFit: true })} data-testid="ss-heat-fit" title="colours over each map's own range: small changes become visible">fit range</button>
+            <button type="button" className={heatScale === 'change' ? 'active' : ''} onClick={() => patch({ heatScale: 'change' })} data-testid="ss-heat-change" title="each angle minus the same angle at the first measured step: blue = smaller (aligning), red = larger">change from step 0</button>
+            <button type="button" className={heatScale === 'fit' ? 'active' : ''} onClick={() => patch({ heatScale: 'fit' })} data-testid="ss-heat-fit" title="colours over each map's own range: small changes become visible">fit range</button>
+            <button type="button" className={heatScale === 'angle' ? 'active' : ''} onClick={() => patch({ heatScale: 'angle' })} data-testid="ss-heat-angle">0–90°</button>
           </div>
           {batchAvailable && (
             <div className="segmented" role="group" aria-label="heat map source">
@@ -112,13 +114,13 @@ export function SubspacesPanel() {
           )}
         </div>
         <p className="ss-explain-line">
-          Each column is one measured step of the active run{run ? ` (${run.name})` : ''}, each row one principal angle; colour = angle (“fit range”: over each map's own range). Darker columns: the subspaces align.
+          Each column is one measured step of the active run{run ? ` (${run.name})` : ''}, each row one principal angle. Colour, as each map's legend says: the change of each angle from the first measured step (blue: smaller, the subspaces align), or the angle over the map's own range or over 0–90° (darker: more aligned).
           {batchAvailable && ' “probe”: the fixed probe at step 0 and every few steps; “training batches”: the groups of every AoS step.'}
         </p>
         {run ? (
           <div className="ss-heats">
             {GEOMETRY_PAIRS.map((p) => (
-              <HeatMap key={p} pair={p} data={heat[p]} selected={showRun ? snap?.step ?? null : null} onPick={heatFrom === 'probe' ? (s) => patch({ source: 'run', step: s }) : undefined} fit={heatFit} />
+              <HeatMap key={p} pair={p} data={heat[p]} selected={showRun ? snap?.step ?? null : null} onPick={heatFrom === 'probe' ? (s) => patch({ source: 'run', step: s }) : undefined} scale={heatScale} />
             ))}
           </div>
         ) : (

@@ -1,31 +1,26 @@
 /**
  * Evolution of one spectrum over training: a column per measured step (left → right), a row per angle index
- * (1 = the smallest angle, at the top), colour = angle (viridis, 0° dark → 90° yellow). The selected step is
- * outlined. Hover a cell to read it.
+ * (1 = the smallest angle, at the top). Colour: by default each angle's change from the first measured step
+ * (diverging: blue = smaller, i.e. aligning), or the angle over the map's own range or over 0–90° (viridis); the
+ * colour bar's legend says which (`heatScaled` in ./data.ts). The selected step is outlined. Hover a cell to read it.
  */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { PAIR_LABELS, type GeometryPair } from '../../methods/probeSettings';
-import { angleColor, FONT, useCanvas } from './canvas';
-import { fmtDeg, type HeatData } from './data';
+import { angleColor, divergingColor, FONT, useCanvas } from './canvas';
+import { fmtDeg, heatScaled, type HeatData, type HeatScale } from './data';
 
 const W = 340, H = 190, L = 30, R = 52, T = 8, B = 30;
 
-/** Colour range of a heat map: the full 0–90° or its own data's range (small changes become visible). */
-export function heatRange(data: HeatData, fit: boolean): [number, number] {
-  if (!fit) return [0, 90];
-  let lo = Infinity, hi = -Infinity;
-  for (const r of data.rows) for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  if (!(hi > lo)) return Number.isFinite(lo) ? [Math.max(0, lo - 0.5), Math.min(90, lo + 0.5)] : [0, 90];
-  return [lo, hi];
-}
-
-export function HeatMap({ pair, data, selected, onPick, fit = false }: { pair: GeometryPair; data: HeatData; selected: number | null; onPick?: (step: number) => void; fit?: boolean }) {
-  const [hover, setHover] = useState<{ step: number; index: number; deg: number } | null>(null);
+export function HeatMap({ pair, data, selected, onPick, scale = 'change' }: { pair: GeometryPair; data: HeatData; selected: number | null; onPick?: (step: number) => void; scale?: HeatScale }) {
+  const [hover, setHover] = useState<{ step: number; index: number; deg: number; change: number } | null>(null);
   const cols = data.steps.length, k = Math.max(1, ...data.rows.map((r) => r.length));
   const cw = (W - L - R) / Math.max(cols, 1), ch = (H - T - B) / k;
-  const [lo, hi] = heatRange(data, fit);
-  const color = (deg: number) => angleColor(((deg - lo) / (hi - lo)) * 90);
-  const fmtBar = (v: number) => `${Number(v.toFixed(hi - lo < 2 ? 2 : hi - lo < 20 ? 1 : 0))}°`;
+  const scaled = useMemo(() => heatScaled(data, scale), [data, scale]);
+  const { lo, hi, diverging } = scaled;
+  // t in [0, 1] along the bar, bottom to top.
+  const colorAt = (t: number) => (diverging ? divergingColor(2 * t - 1) : angleColor(t * 90));
+  const color = (v: number) => colorAt((v - lo) / (hi - lo));
+  const fmtBar = (v: number) => `${diverging && v > 0 ? '+' : ''}${Number(v.toFixed(hi - lo < 2 ? 2 : hi - lo < 20 ? 1 : 0))}°`;
   const canvas = useCanvas((g, w, h, t) => {
     g.font = FONT;
     g.fillStyle = t.muted;
@@ -43,9 +38,9 @@ export function HeatMap({ pair, data, selected, onPick, fit = false }: { pair: G
       g.textAlign = 'center';
       g.fillText('no steps measured yet', (L + w - R) / 2, (T + h - B) / 2);
     }
-    data.rows.forEach((row, c) => {
-      row.forEach((deg, i) => {
-        g.fillStyle = color(deg);
+    scaled.rows.forEach((row, c) => {
+      row.forEach((v, i) => {
+        g.fillStyle = color(v);
         g.fillRect(L + c * cw, T + i * ch, Math.ceil(cw), Math.ceil(ch));
       });
     });
@@ -62,34 +57,36 @@ export function HeatMap({ pair, data, selected, onPick, fit = false }: { pair: G
       g.lineWidth = 1.5;
       g.strokeRect(L + sel * cw + 0.75, T + 0.75, cw - 1.5, k * ch - 1.5);
     }
-    // Colour bar.
+    // Colour bar: spans [lo, hi].
     const bx = w - R + 12, bw = 9;
     for (let p = 0; p < h - T - B; p++) {
-      g.fillStyle = angleColor(90 * (1 - p / (h - T - B)));  // the bar spans [lo, hi]
+      g.fillStyle = colorAt(1 - p / (h - T - B));
       g.fillRect(bx, T + p, bw, 1.5);
     }
     g.fillStyle = t.muted;
     g.textAlign = 'left';
     g.textBaseline = 'middle';
     for (const f of [0, 0.5, 1]) g.fillText(fmtBar(lo + f * (hi - lo)), bx + bw + 3, T + (h - T - B) * (1 - f));
-  }, W, H, [data, selected, lo, hi]);
+  }, W, H, [scaled, selected]);
   const locate = (e: React.MouseEvent<HTMLCanvasElement>) => {
     const r = e.currentTarget.getBoundingClientRect();
     const c = Math.floor((e.clientX - r.left - L) / cw), i = Math.floor((e.clientY - r.top - T) / ch);
     if (c < 0 || c >= cols || i < 0 || i >= k) return null;
     const deg = data.rows[c][i];
-    return deg === undefined ? null : { step: data.steps[c], index: i + 1, deg };
+    return deg === undefined ? null : { step: data.steps[c], index: i + 1, deg, change: deg - (data.rows[0]?.[i] ?? deg) };
   };
+  const idle = cols === 1 && diverging ? `1 step · the change from step ${data.steps[0]} appears with the next measured step` : cols ? `${cols} steps · ${k} angle${k === 1 ? '' : 's'} · click a column to show that step` : '\u00a0';
   return (
-    <div className="ss-heat" data-testid={`heatmap-${pair}`} data-columns={cols} data-rows={k} data-range={`${lo.toFixed(3)},${hi.toFixed(3)}`}>
+    <div className="ss-heat" data-testid={`heatmap-${pair}`} data-columns={cols} data-rows={k} data-range={`${lo.toFixed(3)},${hi.toFixed(3)}`} data-scale={scale}>
       <div className="ss-heat-title">{PAIR_LABELS[pair]}</div>
       <canvas
-        ref={canvas} role="img" aria-label={`principal angles over training, ${PAIR_LABELS[pair]}`}
+        ref={canvas} role="img" aria-label={`principal angles over training, ${PAIR_LABELS[pair]}: ${scaled.legend}`}
         onMouseMove={(e) => setHover(locate(e))} onMouseLeave={() => setHover(null)}
         onClick={(e) => { const h = locate(e); if (h && onPick) onPick(h.step); }}
         style={{ cursor: onPick && cols ? 'pointer' : 'default' }}
       />
-      <div className="ss-readout small muted">{hover ? `step ${hover.step} · angle ${hover.index}: ${fmtDeg(hover.deg)}` : cols ? `${cols} step${cols === 1 ? '' : 's'} · ${k} angle${k === 1 ? '' : 's'} · click a column to show that step` : '\u00a0'}</div>
+      <div className="ss-heat-legend small" data-testid={`heat-legend-${pair}`}>colour: {scaled.legend}</div>
+      <div className="ss-readout small muted">{hover ? `step ${hover.step} · angle ${hover.index}: ${fmtDeg(hover.deg)} (${hover.change >= 0 ? '+' : ''}${hover.change.toFixed(2)}° from step ${data.steps[0]})` : idle}</div>
     </div>
   );
 }

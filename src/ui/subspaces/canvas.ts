@@ -40,6 +40,17 @@ export function viridis(t: number): string {
 /** An angle (degrees, 0–90) on the colour map. */
 export const angleColor = (deg: number) => viridis(deg / 90);
 
+/**
+ * A change in [-1, 1] on a diverging map: blue where angles shrank (the subspaces align), near-white at no change,
+ * red where they grew.
+ */
+export function divergingColor(t: number): string {
+  const x = Math.min(1, Math.max(-1, Number.isFinite(t) ? t : 0));
+  const mid = [247, 247, 247], end = x < 0 ? [33, 102, 172] : [178, 24, 43], f = Math.abs(x);
+  const c = mid.map((v, k) => Math.round(v + (end[k] - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
 /** About `count` round ticks within [lo, hi]. */
 export const ticks = (lo: number, hi: number, count = 4): number[] => niceTicks(lo, hi, count, 'inside');
 
