@@ -102,7 +102,7 @@ export function createEngineApi() {
     async pauseRun(): Promise<void> { (await fineTune()).pauseRun(); },
     async resumeRun(id?: string): Promise<void> { return (await fineTune()).resumeRun(id); },
     async stopRun(id?: string): Promise<void> { return (await fineTune()).stopRun(id); },
-    async runOnnxFiles(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<Array<{ blob: Blob; name: string }>> { return (await fineTune()).runOnnxFiles(id, which); },
+    async runModelZip(id: string): Promise<{ blob: Blob; name: string }> { return (await fineTune()).runModelZip(id); },
     async ensureRunsLoaded(): Promise<void> { await (await runs()).ensureRunsLoaded(); },
     async deleteStoredRun(id: string): Promise<void> { return (await runs()).deleteStoredRun(id); },
     async deleteDamagedRun(id: string): Promise<void> { return (await runs()).deleteDamagedRun(id); },
