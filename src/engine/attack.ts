@@ -108,10 +108,24 @@ export async function preparePlayground(req: PlaygroundRequest): Promise<void> {
   if (!live() || !p) return;
   await refreshClasses(p, ds, live);
   if (!live()) return;
+  // An image a link asked for: shown when the split has it, else a note says why the default image is shown.
+  const linked = store().linkImage;
+  if (linked !== null && ds) {
+    const inRange = linked < ds.count;
+    patch({ linkImage: null, linkImageNote: inRange ? null : linkImageNote(linked, ds) });
+    if (inRange) return selectTestImage(linked);
+  }
   const img = store().image;
   const stale = !img || img.dims.join() !== p.info.inputDims.join() || (img.origin === 'dataset' && img.datasetId !== req.datasetId);
   if (stale && ds) await selectTestImage(ds.count > 0 ? 0 : -1);
   else await refreshClean();
+}
+
+const datasetTitle = (id: string): string => (id === 'fashion-mnist' ? 'Fashion-MNIST' : id === 'mnist' ? 'MNIST' : id);
+
+function linkImageNote(index: number, ds: ImageDataset): string {
+  const range = ds.count > 0 ? `images #0 to #${ds.count - 1}` : 'no images';
+  return `The link asked for test image #${index}, but the ${datasetTitle(ds.dataset)} test split has ${range}: pick one below.`;
 }
 
 async function ensureModel(req: PlaygroundRequest, engine: AttackEngineKind, live: () => boolean): Promise<Prepared | null> {
@@ -222,8 +236,7 @@ export async function selectTestImage(index: number): Promise<void> {
   const p = st.prepared, ds = store().picker.value;
   if (!p || !ds || index < 0 || index >= ds.count) return;
   stop(st, 'single');
-  const name = ds.dataset === 'fashion-mnist' ? 'Fashion-MNIST' : ds.dataset === 'mnist' ? 'MNIST' : ds.dataset;
-  setImage(datasetImage(ds, index, p, name, ++st.imageCounter));
+  setImage(datasetImage(ds, index, p, datasetTitle(ds.dataset), ++st.imageCounter));
   await refreshClean();
 }
 

@@ -237,6 +237,13 @@ export interface AttackState {
   /** The batch takes, per class, images from this position of the class's test images on. */
   batchFrom: number;
   batch: BatchRun;
+  /**
+   * A test-image index a shared link asked for (src/engine/linkSync.ts writes it; the engine selects it once the split
+   * is loaded, when the Attack panel prepares, and clears it); null when none is pending.
+   */
+  linkImage: number | null;
+  /** Why the linked image could not be shown (out of the split's range), for the image picker; null when fine. */
+  linkImageNote: string | null;
   patch: (p: Partial<Omit<AttackState, 'patch'>>) => void;
 }
 
@@ -265,5 +272,7 @@ export const useAttackStore = create<AttackState>()((set) => ({
   batchSize: 12,
   batchFrom: 0,
   batch: emptyBatch(),
+  linkImage: null,
+  linkImageNote: null,
   patch: (p) => set(p),
 }));
