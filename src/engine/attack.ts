@@ -34,6 +34,7 @@ import { emptyBatch, emptySingle, type AttackEngineKind, type ClassSet, type Pla
 import { adversarialPng as adversarialPngOf } from './attack/png';
 import { runBatchAttack as runBatch } from './attack/batch';
 import { refreshCompare, refreshCompareRuns as refreshRuns, runCompareAttack as runCompare, selectCompareRun as selectCompare } from './attack/compare';
+import { runCompareBatchAttack as runCompareBatch, stopCompareBatch } from './attack/compareBatch';
 import { datasetImage, decodeFile } from './attack/images';
 import { argmax, classesKey, parseClassNames, probabilities } from './attack/scores';
 import { runSingleAttack as runSingle } from './attack/single';
@@ -44,7 +45,7 @@ import { gpuContext } from './engine';
 import { currentFolder, settledModel, showModel } from './model';
 
 export { fmt255, plannedAttack, type PlannedAttack } from './attack/plan';
-export { balancedIndices } from './attack/batch';
+export { balancedIndices } from './attack/images';
 export { parseClassNames };
 
 /** The playground's state in this engine (the Worker's one playground). */
@@ -295,5 +296,8 @@ export const refreshCompareRuns = (): Promise<void> => refreshRuns();
 export const selectCompareRun = (id: string | null): Promise<void> => selectCompare(st, id);
 /** The experiment's attack run against the fine-tuned model itself (white-box) on the current image. */
 export const runCompareAttack = (): Promise<void> => runCompare(st);
+/** The batch attack on the compare slot's fine-tuned model, beside the original model's batch. */
+export const runCompareBatchAttack = (): Promise<void> => runCompareBatch(st);
+export const stopCompareBatchAttack = (): void => stopCompareBatch(st);
 /** The adversarial image as PNG: the verified 8-bit bytes. */
 export const adversarialPng = (): Promise<{ blob: Blob; name: string } | null> => adversarialPngOf();

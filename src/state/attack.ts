@@ -185,6 +185,25 @@ export interface CompareState {
   adv: (CompareProbs & { resultOf: Uint8Array }) | null;
   /** The same attack run against the fine-tuned model itself (white-box), on demand. */
   own: CompareOwnAttack | null;
+  /** Batch robust accuracy of the fine-tuned model (the batch card's settings), on demand. */
+  batch: CompareBatch | null;
+}
+
+/** The fine-tuned model's batch run: its clean and robust accuracy beside the original model's (BatchCard). */
+export interface CompareBatch {
+  status: 'running' | 'done' | 'stopped' | 'error';
+  message: string;
+  describe: string;
+  size: number;
+  /** Position of the batch in each class's test images, and the test indices attacked. */
+  from: number;
+  indices: number[];
+  cleanAccuracy: number | null;
+  /** Worst case over the attack (float), and after rounding the adversarial images to 8 bits. */
+  robustAccuracy: number | null;
+  robust8bit: number | null;
+  /** On the original model's kept 8-bit adversarial batch (transfer); null when that batch was another one. */
+  transferAccuracy: number | null;
 }
 
 /**
@@ -214,7 +233,7 @@ export interface CompareOwnAttack {
 }
 
 export const emptyCompare = (): CompareState => ({
-  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null,
+  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null, batch: null,
 });
 
 export interface AttackState {

@@ -96,6 +96,8 @@ export function createEngineApi() {
     async refreshCompareRuns(): Promise<void> { return (await attack()).refreshCompareRuns(); },
     async selectCompareRun(id: string | null): Promise<void> { return (await attack()).selectCompareRun(id); },
     async runCompareAttack(): Promise<void> { return (await attack()).runCompareAttack(); },
+    async runCompareBatchAttack(): Promise<void> { return (await attack()).runCompareBatchAttack(); },
+    async stopCompareBatchAttack(): Promise<void> { (await attack()).stopCompareBatchAttack(); },
 
     // Fine-tuning and runs
     async startRun(): Promise<void> { return (await fineTune()).startRun(); },
