@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { localModelSource, localOriginLabel, type PathedFile } from '../../src/engine/localModel';
 import { expandModelZip } from '../../src/engine/localModelZip';
@@ -32,6 +33,15 @@ describe('a model zip in the Model panel', () => {
     for (const f of loaded.files) expect(f.sha256, f.name).toBe(sha256Sync(files[f.name]));
     // A zip without the .zip name is recognised from its first bytes.
     expect((await expandModelZip([pathed('download', zip)])).files).toHaveLength(Object.keys(files).length);
+  });
+
+  it('a folder zipped by hand (a top folder inside, no manifest) loads with a note that nothing was verified', async () => {
+    const files = fixture();
+    const zip = zipSync(Object.fromEntries(Object.entries(files).map(([n, b]) => [`tiny-clip/${n}`, b])));
+    const out = await expandModelZip([pathed('tiny-clip.zip', zip)]);
+    expect(out.notes.join(' ')).toMatch(/no aos-model-manifest\.json: its files' sha256 were not verified/);
+    const loaded = await loadClipModel(localModelSource(out.files), { requireGradients: false });
+    for (const f of loaded.files) expect(f.sha256, f.name).toBe(sha256Sync(files[f.name]));
   });
 
   it('leaves picked folder files as they are', async () => {
