@@ -5,7 +5,9 @@
  * (transfer). Checks: the run is listed; the fine-tuned model classifies the clean image with its own (different)
  * probabilities; after the attack its probabilities on the adversarial image appear and differ from its clean ones;
  * the original model's row is the attack's own result; the same attack run on the fine-tuned model itself lowers its
- * true-class probability. Screenshot: test-results/screenshots/attack-compare.png.
+ * true-class probability. Batch robust accuracy: after the original model's batch (8 images), the same batch and attack
+ * on the fine-tuned model give its clean, robust (≤ clean) and transfer accuracy beside the original's.
+ * Screenshots: test-results/screenshots/attack-compare.png, attack-compare-batch.png.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
@@ -76,6 +78,24 @@ test('compare slot: a fine-tuned run is shown the adversarial image found on the
   await expect(page.getByTestId('cmp-own-status')).toHaveAttribute('data-status', 'done', { timeout: 400_000 });
   const ftOwn = await num(page, 'cmp-ft-own', 'data-ptrue');
   expect(ftOwn, 'the white-box attack lowers p(true) on the fine-tuned model').toBeLessThan(ftClean);
+
+  // Batch robust accuracy: the original model's batch, then the same batch and attack on the fine-tuned model.
+  await page.getByTestId('attack-batch-size').selectOption('8');
+  await page.getByTestId('attack-batch-run').click();
+  await expect(page.getByTestId('attack-batch-status')).toHaveAttribute('data-status', 'done', { timeout: 400_000 });
+  await page.getByTestId('attack-batch-ft-run').click();
+  await expect(page.getByTestId('attack-batch-ft-status')).toHaveAttribute('data-status', 'done', { timeout: 400_000 });
+  const ftBatchClean = await num(page, 'attack-batch-ft-clean', 'data-value');
+  const ftBatchRobust = await num(page, 'attack-batch-ft-robust', 'data-value');
+  const ftBatchTransfer = await num(page, 'attack-batch-ft-transfer', 'data-value');
+  for (const v of [ftBatchClean, ftBatchRobust, ftBatchTransfer]) {
+    expect(v).toBeGreaterThanOrEqual(0);
+    expect(v).toBeLessThanOrEqual(1);
+  }
+  expect(ftBatchRobust, 'the worst case over the attack is no better than the clean images').toBeLessThanOrEqual(ftBatchClean);
+  await expect(page.getByTestId('attack-batch-ft')).toContainText('step');
+  await page.getByTestId('attack-batch').screenshot({ path: `${SHOTS}/attack-compare-batch.png` });
+  console.log(`batch of 8: original clean ${await num(page, 'attack-batch-clean', 'data-value')} robust ${await num(page, 'attack-batch-robust', 'data-value')}; fine-tuned clean ${ftBatchClean} robust ${ftBatchRobust} transfer ${ftBatchTransfer}`);
   test.info().annotations.push({ type: 'transfer', description: `p(true) original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv} (transfer), ${ftOwn} (own attack)` });
   console.log(`p(true): original ${baseClean} → ${baseAdv}; fine-tuned ${ftClean} → ${ftAdv} (transfer), ${ftOwn} (own attack)`);
   await page.evaluate(() => window.scrollTo(0, 0));

@@ -10,8 +10,9 @@
  *    Runs list as 'interrupted' with its metrics; Resume (from the list)
  *    continues from the stored checkpoint's step. The GPU device is lost (destroyed from the page): 'interrupted'
  *    with a clear error; Resume continues on a new device. Stop ends it ('stopped').
- * 4. Runs panel: compare chart of the ticked run; CSV and JSON exports (parsed here); ONNX export of the
- *    fine-tuned towers (decoded here: the same graph as the bundled towers, changed weights); delete.
+ * 4. Runs panel: compare chart of the ticked run; CSV and JSON exports (parsed here); the fine-tuned model as one
+ *    .zip (read here with the app's reader, manifest verified; its towers decoded: the bundled graphs, changed
+ *    weights); delete. Loading that zip back in the Model panel: e2e/model-zip.spec.ts.
  * Screenshots: test-results/screenshots/finetune-*.png, runs-*.png.
  */
 import { expect, test, type Download, type Page } from '@playwright/test';
@@ -19,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { encodeConfigToken, type ExperimentConfig } from '../src/experiment';
 import { engineWorker, experimentWith, SHOTS } from './support';
 import { decodeModel } from '../src/onnx/proto';
+import { readModelZip } from '../src/models/modelZip';
 
 
 function runConfig(): ExperimentConfig {
@@ -192,15 +194,13 @@ test('a short TeCoA fine-tune runs live, pauses and resumes, survives a reload a
   // The pre-trained model classifies some of the 8 validation images (the random-init fallback may not).
   if (json.model.kind === 'bundled') expect(Math.max(...vals.map((v: { clean: number }) => v.clean))).toBeGreaterThan(0.25);
 
-  const downloads: Download[] = [];
-  page.on('download', (d) => downloads.push(d));
-  await row.getByTestId('run-onnx').click();
-  await expect.poll(() => downloads.length, { timeout: 120_000 }).toBe(2);
-  const names = downloads.map((d) => d.suggestedFilename()).sort();
-  expect(names[0]).toMatch(/text_model\.onnx$/);
-  expect(names[1]).toMatch(/vision_model\.onnx$/);
-  for (const d of downloads) {
-    const m = decodeModel(new Uint8Array(await saved(d)));
+  // The fine-tuned model: one .zip (both towers, tokenizer, configs, sha256 manifest), read back with the app's reader.
+  const [zipDl] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), row.getByTestId('run-model-zip').click()]);
+  expect(zipDl.suggestedFilename()).toMatch(/-step\d+\.zip$/);
+  const zip = await readModelZip(new Uint8Array(await saved(zipDl)), zipDl.suggestedFilename());
+  expect(zip.manifest?.files.length).toBe(zip.files.size);
+  for (const name of ['onnx/vision_model.onnx', 'onnx/text_model.onnx']) {
+    const m = decodeModel(zip.files.get(name)!);
     expect(m.graph.nodes.length).toBeGreaterThan(10);
     expect(m.graph.initializers.size).toBeGreaterThan(10);
   }

@@ -53,7 +53,7 @@ test('import exported runs, compare them, re-export identically; a hostile file 
   await expect(row).toHaveAttribute('data-status', 'done');
   await expect(row.getByTestId('run-imported-note')).toContainText('cannot be resumed');
   await expect(row.getByTestId('run-resume')).toHaveCount(0);
-  await expect(row.getByTestId('run-onnx')).toBeDisabled();
+  await expect(row.getByTestId('run-model-zip')).toBeDisabled();
   await expect(row.getByTestId('run-robust')).toHaveText('34.7 %');
   await expect(page.getByTestId('runs-table').locator('tbody tr[data-imported="true"]')).toHaveCount(2);
 

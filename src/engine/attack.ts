@@ -34,6 +34,7 @@ import { emptyBatch, emptySingle, type AttackEngineKind, type ClassSet, type Pla
 import { adversarialPng as adversarialPngOf } from './attack/png';
 import { runBatchAttack as runBatch } from './attack/batch';
 import { refreshCompare, refreshCompareRuns as refreshRuns, runCompareAttack as runCompare, selectCompareRun as selectCompare } from './attack/compare';
+import { runCompareBatchAttack as runCompareBatch, stopCompareBatch } from './attack/compareBatch';
 import { datasetImage, decodeFile } from './attack/images';
 import { argmax, classesKey, parseClassNames, probabilities } from './attack/scores';
 import { runSingleAttack as runSingle } from './attack/single';
@@ -44,7 +45,7 @@ import { gpuContext } from './engine';
 import { currentFolder, settledModel, showModel } from './model';
 
 export { fmt255, plannedAttack, type PlannedAttack } from './attack/plan';
-export { balancedIndices } from './attack/batch';
+export { balancedIndices } from './attack/images';
 export { parseClassNames };
 
 /** The playground's state in this engine (the Worker's one playground). */
@@ -108,10 +109,24 @@ export async function preparePlayground(req: PlaygroundRequest): Promise<void> {
   if (!live() || !p) return;
   await refreshClasses(p, ds, live);
   if (!live()) return;
+  // An image a link asked for: shown when the split has it, else a note says why the default image is shown.
+  const linked = store().linkImage;
+  if (linked !== null && ds) {
+    const inRange = linked < ds.count;
+    patch({ linkImage: null, linkImageNote: inRange ? null : linkImageNote(linked, ds) });
+    if (inRange) return selectTestImage(linked);
+  }
   const img = store().image;
   const stale = !img || img.dims.join() !== p.info.inputDims.join() || (img.origin === 'dataset' && img.datasetId !== req.datasetId);
   if (stale && ds) await selectTestImage(ds.count > 0 ? 0 : -1);
   else await refreshClean();
+}
+
+const datasetTitle = (id: string): string => (id === 'fashion-mnist' ? 'Fashion-MNIST' : id === 'mnist' ? 'MNIST' : id);
+
+function linkImageNote(index: number, ds: ImageDataset): string {
+  const range = ds.count > 0 ? `images #0 to #${ds.count - 1}` : 'no images';
+  return `The link asked for test image #${index}, but the ${datasetTitle(ds.dataset)} test split has ${range}: pick one below.`;
 }
 
 async function ensureModel(req: PlaygroundRequest, engine: AttackEngineKind, live: () => boolean): Promise<Prepared | null> {
@@ -222,8 +237,7 @@ export async function selectTestImage(index: number): Promise<void> {
   const p = st.prepared, ds = store().picker.value;
   if (!p || !ds || index < 0 || index >= ds.count) return;
   stop(st, 'single');
-  const name = ds.dataset === 'fashion-mnist' ? 'Fashion-MNIST' : ds.dataset === 'mnist' ? 'MNIST' : ds.dataset;
-  setImage(datasetImage(ds, index, p, name, ++st.imageCounter));
+  setImage(datasetImage(ds, index, p, datasetTitle(ds.dataset), ++st.imageCounter));
   await refreshClean();
 }
 
@@ -282,5 +296,8 @@ export const refreshCompareRuns = (): Promise<void> => refreshRuns();
 export const selectCompareRun = (id: string | null): Promise<void> => selectCompare(st, id);
 /** The experiment's attack run against the fine-tuned model itself (white-box) on the current image. */
 export const runCompareAttack = (): Promise<void> => runCompare(st);
+/** The batch attack on the compare slot's fine-tuned model, beside the original model's batch. */
+export const runCompareBatchAttack = (): Promise<void> => runCompareBatch(st);
+export const stopCompareBatchAttack = (): void => stopCompareBatch(st);
 /** The adversarial image as PNG: the verified 8-bit bytes. */
 export const adversarialPng = (): Promise<{ blob: Blob; name: string } | null> => adversarialPngOf();

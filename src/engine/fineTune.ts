@@ -20,6 +20,7 @@ import type { ImageDataset } from '../data/bundle';
 import type { GpuContext } from '../gpu/context';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
+import { writeModelZip } from '../models/modelZip';
 import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, type LoadedClip } from '../methods/load';
 import { basisFromExtra, FineTuneLoop, NonFiniteStepError, type FineTuneLoopOptions, type StepMetrics } from '../methods/loop';
 import type { FineTuneModel } from '../methods/model';
@@ -453,15 +454,16 @@ export async function fineTunedModelFiles(id: string): Promise<{ files: ReturnTy
   return { files: fineTunedFolder(entry.clip, weights, `aos-workbench/${runFileBase(r)}-step${step}`), step };
 }
 
-/** The fine-tuned towers of a run as ONNX files (vision_model.onnx, text_model.onnx), for the page to download. */
-export async function runOnnxFiles(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<Array<{ blob: Blob; name: string }>> {
+/**
+ * The fine-tuned model of a run as one .zip for the page to download: the transformers.js folder (both towers,
+ * tokenizer, configs) with a sha256 manifest, which the Model panel loads back (src/models/modelZip.ts).
+ */
+export async function runModelZip(id: string): Promise<{ blob: Blob; name: string }> {
   const r = recordOf(id);
   const { files, step } = await fineTunedModelFiles(id);
   const base = `${runFileBase(r)}-step${step}`;
-  const out: Array<{ blob: Blob; name: string }> = [];
-  if (which !== 'text') out.push({ blob: new Blob([files['onnx/vision_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), name: `${base}-vision_model.onnx` });
-  if (which !== 'vision') out.push({ blob: new Blob([files['onnx/text_model.onnx'] as BlobPart], { type: 'application/octet-stream' }), name: `${base}-text_model.onnx` });
-  return out;
+  const zip = await writeModelZip({ ...files }, `aos-workbench/${base}`);
+  return { blob: new Blob([zip as BlobPart], { type: 'application/zip' }), name: `${base}.zip` };
 }
 
 /**

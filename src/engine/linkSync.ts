@@ -5,18 +5,35 @@
  *  - every configuration change rewrites `x` in place (history.replaceState: no history spam, no reload), so the
  *    address bar is always a shareable link; a panel change pushes a history entry (Back returns to the panel);
  *  - a fragment edited by hand (or Back/Forward) is read again;
- *  - a model URL arriving in a configuration is never fetched: it becomes a confirmation request in the UI store.
+ *  - a model URL arriving in a configuration is never fetched: it becomes a confirmation request in the UI store;
+ *  - `img` (the Attack panel's test image) and `probe` (the Subspaces probe settings) are read the same way
+ *    (src/experiment/panelLink.ts) and written back when the image or the probe changes. A linked image is only a
+ *    request in the attack store: the Attack panel selects it when it prepares, and says so when the split lacks it.
  */
 import {
   configFromHash, describeImport, encodeConfigToken, hashParam, LINK_PARAM, resolveModelUrl, withHashParams,
   type ExperimentConfig, type ImportResult,
 } from '../experiment';
+import { decodeProbeToken, encodeProbeToken, IMAGE_PARAM, parseImageParam, PROBE_PARAM, type LinkedProbe } from '../experiment/panelLink';
 import { isSameOriginPath } from '../experiment/url';
+import { useAttackStore } from '../state/attack';
 import { useExperimentStore } from '../state/experiment';
+import { useGeometryStore } from '../state/geometry';
 import { isPanelId, useUiStore } from '../state/ui';
+
+/** The `img` and `probe` values last read from or written to the address bar (a link is applied once). */
+interface PanelParamsSeen {
+  image: string | null;
+  probe: string | null;
+}
 
 let lastToken: string | null = null;
 let applyingFromUrl = false;
+/**
+ * The `img` and `probe` values last read or written, kept beside `lastToken` for the same reason: a restarted sync
+ * (React's development double effects) must not apply a link again, nor read the normalised values it wrote.
+ */
+const seenPanelParams: PanelParamsSeen = { image: null, probe: null };
 
 /** Asks the user to confirm downloading the configuration's model URL (does nothing for other sources). */
 export function requestModelConfirmation(model: ExperimentConfig['model'], from: 'link' | 'file' | 'panel'): void {
@@ -43,7 +60,44 @@ export function applyImport(r: ImportResult, source: 'link' | 'file'): void {
   requestModelConfirmation(r.config.model, source);
 }
 
-function readUrl(initial: boolean): void {
+function probeNow(): LinkedProbe {
+  const g = useGeometryStore.getState();
+  return { ...g.settings, every: g.every };
+}
+
+/** The probe's `probe` value; null while it is the default (links stay short). */
+function probeToken(): string | null {
+  const initial = useGeometryStore.getInitialState();
+  const token = encodeProbeToken(probeNow());
+  return token === encodeProbeToken({ ...initial.settings, every: initial.every }) ? null : token;
+}
+
+/** Applies the link's `img` and `probe`; returns what could not be used, for the notice. */
+function readPanelParams(seen: PanelParamsSeen): string[] {
+  const problems: string[] = [];
+  const img = hashParam(location.hash, IMAGE_PARAM);
+  if (img !== null && img !== seen.image) {
+    seen.image = img;
+    const r = parseImageParam(img);
+    if ('index' in r) useAttackStore.getState().patch({ linkImage: r.index, linkImageNote: null });
+    else problems.push(`${IMAGE_PARAM}: ${r.problem}; the Attack panel shows its default image`);
+  }
+  const probe = hashParam(location.hash, PROBE_PARAM);
+  if (probe !== null && probe !== seen.probe) {
+    seen.probe = probe;
+    const initial = useGeometryStore.getInitialState();
+    const r = decodeProbeToken(probe, { ...initial.settings, every: initial.every });
+    if (r.refused !== undefined) problems.push(`${PROBE_PARAM}: the probe settings were refused (${r.refused}); the Subspaces panel keeps its own`);
+    else {
+      const { every, ...settings } = r.probe;
+      useGeometryStore.getState().patch({ settings, every });
+      problems.push(...r.issues.map((i) => `${i.path}: ${i.problem}`));
+    }
+  }
+  return problems;
+}
+
+function readUrl(initial: boolean, seen: PanelParamsSeen): void {
   const p = hashParam(location.hash, 'p');
   if (isPanelId(p)) useUiStore.getState().setPanel(p);
   else if (p !== null) {
@@ -56,13 +110,22 @@ function readUrl(initial: boolean): void {
   }
   else if (initial && new URLSearchParams(location.search).get('selftest') === 'run') useUiStore.getState().setPanel('selftest');
   const x = hashParam(location.hash, LINK_PARAM);
+  let applied = false;
   if (x !== null && x !== lastToken) {
     const r = configFromHash(location.hash);
     if (r) {
       lastToken = x;
       applyImport(r, 'link');
+      applied = true;
     }
   }
+  const problems = readPanelParams(seen);
+  if (problems.length === 0) return;
+  // Added to the notice about the configuration this link just restored, else a notice of their own.
+  const n = applied ? useUiStore.getState().notice : null;
+  useUiStore.getState().setNotice(n
+    ? { ...n, ok: false, headline: n.ok ? 'Settings restored from the link, but part of it was not used:' : n.headline, lines: [...n.lines, ...problems] }
+    : { source: 'link', ok: false, headline: 'Part of the link was not used:', lines: problems });
 }
 
 function writeHash(set: Record<string, string | null>, push: boolean): void {
@@ -92,14 +155,28 @@ export function startLinkSync(): () => void {
   const unsubUi = useUiStore.subscribe((s, prev) => {
     if (s.panel !== prev.panel && hashParam(location.hash, 'p') !== s.panel) writeHash({ p: s.panel }, true);
   });
-  readUrl(true);
-  const onNav = () => readUrl(false);
+  const seen = seenPanelParams;
+  // The chosen test image and the probe, written in place as they change (a file's image cannot travel).
+  const unsubImage = useAttackStore.subscribe((s, prev) => {
+    if (s.image === prev.image || s.linkImage !== null) return;
+    seen.image = s.image?.origin === 'dataset' && s.image.index !== undefined ? String(s.image.index) : null;
+    writeHash({ [IMAGE_PARAM]: seen.image }, false);
+  });
+  const unsubProbe = useGeometryStore.subscribe((s, prev) => {
+    if (s.settings === prev.settings && s.every === prev.every) return;
+    seen.probe = probeToken();
+    writeHash({ [PROBE_PARAM]: seen.probe }, false);
+  });
+  readUrl(true, seen);
+  const onNav = () => readUrl(false, seen);
   window.addEventListener('hashchange', onNav);
   window.addEventListener('popstate', onNav);
   return () => {
     clearTimeout(timer);
     unsubConfig();
     unsubUi();
+    unsubImage();
+    unsubProbe();
     window.removeEventListener('hashchange', onNav);
     window.removeEventListener('popstate', onNav);
   };

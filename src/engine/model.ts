@@ -30,6 +30,7 @@ import { DEFAULT_MAX_BYTES, loadClipModel } from '../models/load';
 import type { Precision } from '../models/variants';
 import { useExperimentStore } from '../state/experiment';
 import { summarize, type ModelFolder } from './modelSummary';
+import { expandModelZip } from './localModelZip';
 import { localFolderName, localModelKey, localModelSource, localOriginLabel, matchLoadedFile, toPathedFiles, towerPrecisionLabel, variantsNote, type LocalFilesInput, type PathedFile } from './localModel';
 
 /** The bundled model folder, relative to the app's base URL. */
@@ -367,8 +368,10 @@ let localRun = 0;
  */
 export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadOptions = {}): Promise<ModelSummary | null> {
   const run = ++localRun;
-  const files = toPathedFiles(input);
-  if (files.length === 0) throw new ModelLoadError('missing-file', 'no files were chosen');
+  if (toPathedFiles(input).length === 0) throw new ModelLoadError('missing-file', 'no files were chosen');
+  // A model .zip (the Runs panel's export) becomes the files of a folder; a bad zip throws here, changing nothing.
+  const unzipped = await expandModelZip(toPathedFiles(input));
+  const files = unzipped.files;
   const inner = localModelSource(files);
   // Keep what the loader reads, to store it in the model cache once the load succeeds.
   const read = new Map<string, Uint8Array>();
@@ -380,6 +383,7 @@ export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadO
     precision: options.precision ?? 'auto', maxBytes: DEFAULT_MAX_BYTES, requireGradients: false, signal: options.signal,
     // An unchanged file (same name, size, lastModified) the cache knows is not hashed again.
     knownSha256: (name, size) => {
+      if (unzipped.zip) return null; // a zip's files share its lastModified: hash them, never trust a cached key
       const pf = matchLoadedFile(files, name);
       const r = pf && cache ? cache.source(fileSourceKey(pf.path, pf.file)) : null;
       return r && r.size === size ? r.hash : null;
@@ -398,6 +402,7 @@ export async function loadLocalModel(input: LocalFilesInput, options: LocalLoadO
   const origin = localOriginLabel(files);
   const notes = [
     `Read on this machine from ${origin}: nothing was uploaded or downloaded. Local models are not part of shared links (a link still names the configured source).`,
+    ...unzipped.notes,
     variantsNote(loaded.plan.listing, loaded.precision),
     ...[loaded.vision, loaded.text].filter((t) => t.steps.length).map((t) => `${t.tower} tower (${t.file}): ${t.steps.join('; ')}.`),
     ...loaded.warnings,

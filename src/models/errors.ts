@@ -29,6 +29,8 @@ export type ModelLoadErrorCode =
   | 'invalid-graph'
   /** The combined model.onnx cannot be split into a vision and a text tower. */
   | 'combined-split'
+  /** A model .zip that breaks a limit or its manifest (too many entries, a bomb, a path outside the folder, a sha256). */
+  | 'bad-archive'
   /** The caller aborted (AbortSignal). */
   | 'aborted';
 

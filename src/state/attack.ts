@@ -185,6 +185,25 @@ export interface CompareState {
   adv: (CompareProbs & { resultOf: Uint8Array }) | null;
   /** The same attack run against the fine-tuned model itself (white-box), on demand. */
   own: CompareOwnAttack | null;
+  /** Batch robust accuracy of the fine-tuned model (the batch card's settings), on demand. */
+  batch: CompareBatch | null;
+}
+
+/** The fine-tuned model's batch run: its clean and robust accuracy beside the original model's (BatchCard). */
+export interface CompareBatch {
+  status: 'running' | 'done' | 'stopped' | 'error';
+  message: string;
+  describe: string;
+  size: number;
+  /** Position of the batch in each class's test images, and the test indices attacked. */
+  from: number;
+  indices: number[];
+  cleanAccuracy: number | null;
+  /** Worst case over the attack (float), and after rounding the adversarial images to 8 bits. */
+  robustAccuracy: number | null;
+  robust8bit: number | null;
+  /** On the original model's kept 8-bit adversarial batch (transfer); null when that batch was another one. */
+  transferAccuracy: number | null;
 }
 
 /**
@@ -214,7 +233,7 @@ export interface CompareOwnAttack {
 }
 
 export const emptyCompare = (): CompareState => ({
-  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null,
+  runs: [], reason: '', runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null, batch: null,
 });
 
 export interface AttackState {
@@ -237,6 +256,13 @@ export interface AttackState {
   /** The batch takes, per class, images from this position of the class's test images on. */
   batchFrom: number;
   batch: BatchRun;
+  /**
+   * A test-image index a shared link asked for (src/engine/linkSync.ts writes it; the engine selects it once the split
+   * is loaded, when the Attack panel prepares, and clears it); null when none is pending.
+   */
+  linkImage: number | null;
+  /** Why the linked image could not be shown (out of the split's range), for the image picker; null when fine. */
+  linkImageNote: string | null;
   patch: (p: Partial<Omit<AttackState, 'patch'>>) => void;
 }
 
@@ -265,5 +291,7 @@ export const useAttackStore = create<AttackState>()((set) => ({
   batchSize: 12,
   batchFrom: 0,
   batch: emptyBatch(),
+  linkImage: null,
+  linkImageNote: null,
   patch: (p) => set(p),
 }));

@@ -2,30 +2,12 @@
 import { runAttack, type AttackResult, type VisionAttackModel } from '../../attacks';
 import { emptyBatch, type BatchRun, type BatchTile, type TracePoint } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
-import { datasetInput } from './images';
+import { balancedIndices, datasetInput } from './images';
 import { plannedAttack, type PlannedAttack } from './plan';
 import { argmax, probabilities } from './scores';
 import { observed, tracePoint, warningsOf, type Snapshot } from './single';
 import { attackModel, classEmbeddings } from './slot';
 import { message, patch, patchBatchNow, stopAttack, store, type PlaygroundState } from './state';
-
-/** Batch indices: `size` test images, one class after another (balanced), from position `from` of each class. */
-export function balancedIndices(labels: ArrayLike<number>, classes: number, size: number, from: number): number[] {
-  const per: number[][] = Array.from({ length: classes }, () => []);
-  for (let i = 0; i < labels.length; i++) per[labels[i]]?.push(i);
-  const out: number[] = [];
-  for (let k = from; out.length < size; k++) {
-    let added = false;
-    for (let c = 0; c < classes && out.length < size; c++) {
-      if (k < per[c].length) {
-        out.push(per[c][k]);
-        added = true;
-      }
-    }
-    if (!added) break;
-  }
-  return out;
-}
 
 /** Attacks a batch of test images at once (the dataset's classes): clean vs robust accuracy. */
 export async function runBatchAttack(st: PlaygroundState): Promise<void> {

@@ -7,6 +7,7 @@ import { runAttack, type AttackResult } from '../../attacks';
 import { useExperimentStore } from '../../state/experiment';
 import { advIsOf, type CompareOwnAttack, type CompareRunOption } from '../../state/attack';
 import { ensureRunsLoaded } from '../runs';
+import { stopCompareBatch } from './compareBatch';
 import { plannedAttack, type PlannedAttack } from './plan';
 import { argmax, classesKey, probabilities } from './scores';
 import { attackModel, buildFromFiles, classEmbeddings, embedHost, releasePrepared } from './slot';
@@ -32,15 +33,16 @@ export async function refreshCompareRuns(): Promise<void> {
 /** Puts a run's fine-tuned model in the compare slot (null empties it). */
 export async function selectCompareRun(st: PlaygroundState, id: string | null): Promise<void> {
   const token = ++st.compareToken;
+  stopCompareBatch(st);
   const old = st.comparePrepared;
   st.comparePrepared = null;
   if (old) void releasePrepared(st.serial, old);
   if (!id) {
-    patchCompare({ runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null });
+    patchCompare({ runId: null, status: 'idle', error: null, progress: null, title: null, clean: null, adv: null, own: null, batch: null });
     return;
   }
   const opt = store().compare.runs.find((r) => r.id === id);
-  patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null, own: null });
+  patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null, own: null, batch: null });
   try {
     const ft = await import('../fineTune');
     const { files, step } = await ft.fineTunedModelFiles(id);

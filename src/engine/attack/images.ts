@@ -52,3 +52,21 @@ export async function decodeFile(file: File, target: number): Promise<{ data: Ui
     bmp.close();
   }
 }
+
+/** Batch indices: `size` test images, one class after another (balanced), from position `from` of each class. */
+export function balancedIndices(labels: ArrayLike<number>, classes: number, size: number, from: number): number[] {
+  const per: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < labels.length; i++) per[labels[i]]?.push(i);
+  const out: number[] = [];
+  for (let k = from; out.length < size; k++) {
+    let added = false;
+    for (let c = 0; c < classes && out.length < size; c++) {
+      if (k < per[c].length) {
+        out.push(per[c][k]);
+        added = true;
+      }
+    }
+    if (!added) break;
+  }
+  return out;
+}

@@ -21,6 +21,8 @@ export interface PlaygroundState {
   engineChosen: boolean;
   singleAbort: AbortController | null;
   batchAbort: AbortController | null;
+  /** The fine-tuned model's batch run (./compareBatch.ts). */
+  compareBatchAbort: AbortController | null;
   /** Run tokens: a new image, model or run makes the older run's reports stale. */
   singleToken: number;
   batchToken: number;
@@ -30,7 +32,7 @@ export interface PlaygroundState {
 export function createPlaygroundState(): PlaygroundState {
   return {
     serial: createJobQueue(), prepared: null, preparing: null, comparePrepared: null, compareToken: 0, generation: 0,
-    engineChosen: false, singleAbort: null, batchAbort: null, singleToken: 0, batchToken: 0, imageCounter: 0,
+    engineChosen: false, singleAbort: null, batchAbort: null, compareBatchAbort: null, singleToken: 0, batchToken: 0, imageCounter: 0,
   };
 }
 

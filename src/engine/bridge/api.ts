@@ -96,13 +96,15 @@ export function createEngineApi() {
     async refreshCompareRuns(): Promise<void> { return (await attack()).refreshCompareRuns(); },
     async selectCompareRun(id: string | null): Promise<void> { return (await attack()).selectCompareRun(id); },
     async runCompareAttack(): Promise<void> { return (await attack()).runCompareAttack(); },
+    async runCompareBatchAttack(): Promise<void> { return (await attack()).runCompareBatchAttack(); },
+    async stopCompareBatchAttack(): Promise<void> { (await attack()).stopCompareBatchAttack(); },
 
     // Fine-tuning and runs
     async startRun(): Promise<void> { return (await fineTune()).startRun(); },
     async pauseRun(): Promise<void> { (await fineTune()).pauseRun(); },
     async resumeRun(id?: string): Promise<void> { return (await fineTune()).resumeRun(id); },
     async stopRun(id?: string): Promise<void> { return (await fineTune()).stopRun(id); },
-    async runOnnxFiles(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<Array<{ blob: Blob; name: string }>> { return (await fineTune()).runOnnxFiles(id, which); },
+    async runModelZip(id: string): Promise<{ blob: Blob; name: string }> { return (await fineTune()).runModelZip(id); },
     async ensureRunsLoaded(): Promise<void> { await (await runs()).ensureRunsLoaded(); },
     async deleteStoredRun(id: string): Promise<void> { return (await runs()).deleteStoredRun(id); },
     async deleteDamagedRun(id: string): Promise<void> { return (await runs()).deleteDamagedRun(id); },

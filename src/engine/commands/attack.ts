@@ -23,3 +23,5 @@ export const parseClassNames = (text: string): Promise<{ names: string[] } | { e
 export const refreshCompareRuns = (): Promise<void> => engine().refreshCompareRuns();
 export const selectCompareRun = (id: string | null): Promise<void> => engine().selectCompareRun(id);
 export const runCompareAttack = (): Promise<void> => engine().runCompareAttack();
+export const runCompareBatchAttack = (): Promise<void> => engine().runCompareBatchAttack();
+export const stopCompareBatchAttack = (): Promise<void> => engine().stopCompareBatchAttack();

@@ -7,7 +7,8 @@ export const pauseRun = (): Promise<void> => engine().pauseRun();
 export const resumeRun = (id?: string): Promise<void> => engine().resumeRun(id);
 export const stopRun = (id?: string): Promise<void> => engine().stopRun(id);
 
-/** Downloads the fine-tuned towers of a run as ONNX (made in the Worker, saved by the page). */
-export async function exportRunOnnx(id: string, which: 'vision' | 'text' | 'both' = 'both'): Promise<void> {
-  for (const f of await engine().runOnnxFiles(id, which)) download(f.blob, f.name);
+/** Downloads the fine-tuned model of a run as one .zip the Model panel loads back (made in the Worker, saved by the page). */
+export async function exportRunModelZip(id: string): Promise<void> {
+  const f = await engine().runModelZip(id);
+  download(f.blob, f.name);
 }

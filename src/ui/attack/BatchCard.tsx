@@ -1,6 +1,9 @@
-/** Robust accuracy of a small batch of test images: clean vs attacked, with every image's prediction. */
-import { runBatchAttack, setBatchOptions, stopAttack } from '../../engine/commands/attack';
-import { useAttackStore } from '../../state/attack';
+/**
+ * Robust accuracy of a small batch of test images: clean vs attacked, with every image's prediction; and, when the
+ * compare slot holds a fine-tuned model, the same batch and attack on it, beside the original model's numbers.
+ */
+import { runBatchAttack, runCompareBatchAttack, setBatchOptions, stopAttack, stopCompareBatchAttack } from '../../engine/commands/attack';
+import { useAttackStore, type CompareBatch } from '../../state/attack';
 import { PixelCanvas } from './Canvases';
 import { pct } from './draw';
 import { LossChart } from './LossChart';
@@ -17,6 +20,34 @@ function Metric({ k, v, cls, testId, value }: { k: string; v: string; cls?: stri
   );
 }
 
+/** The fine-tuned model's row: run, stop, and its clean / robust / transfer accuracy on the same batch. */
+function FineTunedBatch({ title, run, canRun, size, from }: { title: string; run: CompareBatch | null; canRun: boolean; size: number; from: number }) {
+  const busy = run?.status === 'running';
+  // Numbers of another batch (size or start changed since) are labelled as such rather than shown as this one's.
+  const stale = run !== null && (run.size !== size || run.from !== from);
+  const robust = run?.robust8bit ?? run?.robustAccuracy ?? null;
+  return (
+    <div className="atk-compare-batch" data-testid="attack-batch-ft">
+      <h4>Fine-tuned model <span className="muted small">{title}</span></h4>
+      <div className="atk-run">
+        <button type="button" disabled={!canRun || busy} onClick={() => void runCompareBatchAttack()} data-testid="attack-batch-ft-run"
+          title="The same attack settings and batch, run against the fine-tuned model itself (white-box)">Run on the fine-tuned model</button>
+        <button type="button" disabled={!busy} onClick={() => void stopCompareBatchAttack()} data-testid="attack-batch-ft-stop">Stop</button>
+        {run && <span className={`atk-status ${run.status === 'error' ? 'error' : run.status === 'done' ? 'done' : ''}`} data-testid="attack-batch-ft-status" data-status={run.status} role="status">
+          {run.message}{stale ? ` (a batch of ${run.size} from image ${run.from}: run again for this one)` : ''}
+        </span>}
+      </div>
+      {run && run.status === 'done' && (
+        <div className="atk-readout">
+          <Metric k="clean accuracy" v={pct(run.cleanAccuracy ?? 0)} cls="clean" testId="attack-batch-ft-clean" value={run.cleanAccuracy} />
+          <Metric k={run.robust8bit !== null ? 'robust accuracy (8-bit, verified)' : 'robust accuracy'} v={pct(robust ?? 0)} cls="robust" testId="attack-batch-ft-robust" value={robust} />
+          {run.transferAccuracy !== null && <Metric k="on the original model’s adversarial images (transfer)" v={pct(run.transferAccuracy)} testId="attack-batch-ft-transfer" value={run.transferAccuracy} />}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function BatchCard() {
   const batch = useAttackStore((s) => s.batch);
   const size = useAttackStore((s) => s.batchSize);
@@ -27,6 +58,7 @@ export function BatchCard() {
   const dims = useAttackStore((s) => s.model.value?.inputDims ?? DEFAULT_DIMS);
   const names = ds?.classes ?? [];
   const robust = batch.robust8bit ?? batch.robustAccuracy;
+  const compare = useAttackStore((s) => s.compare);
   const liveRobust = batch.trace.length ? batch.trace[batch.trace.length - 1].robust : null;
   return (
     <section className="card" data-testid="attack-batch">
@@ -50,6 +82,7 @@ export function BatchCard() {
         </span>
       </div>
       {batch.describe && <p className="atk-describe">{batch.describe} · {batch.size} images</p>}
+      {compare.status === 'ready' && (batch.cleanAccuracy !== null || busy) && <h4>Original model</h4>}
       {(batch.cleanAccuracy !== null || busy) && (
         <div className="atk-readout">
           <Metric k="clean accuracy" v={batch.cleanAccuracy === null ? '—' : pct(batch.cleanAccuracy)} cls="clean" testId="attack-batch-clean" value={batch.cleanAccuracy} />
@@ -98,6 +131,10 @@ export function BatchCard() {
         </div>
       )}
       {batch.warnings.length > 0 && <ul className="atk-warnings">{batch.warnings.map((w, i) => <li key={i}>{w}</li>)}</ul>}
+      {/* After the original model's images and chart, which are its own: the fine-tuned model's numbers. */}
+      {compare.status === 'ready' && (
+        <FineTunedBatch title={compare.title ?? ''} run={compare.batch} canRun={modelReady && !!ds} size={size} from={from} />
+      )}
     </section>
   );
 }

@@ -27,7 +27,7 @@ const PickTile = memo(function PickTile({ ds, index, selected, tabbable }: { ds:
   return (
     <button
       type="button" className={selected ? 'atk-pick selected' : 'atk-pick'} title={`test #${index}: ${label}`}
-      aria-pressed={selected} data-testid={`attack-pick-${index}`} onClick={() => void selectTestImage(index)} tabIndex={tabbable ? 0 : -1}
+      aria-pressed={selected} data-testid={`attack-pick-${index}`} onClick={() => { useAttackStore.getState().patch({ linkImageNote: null }); void selectTestImage(index); }} tabIndex={tabbable ? 0 : -1}
     >
       <canvas ref={ref} width={w} height={h} aria-hidden="true" />
       <span>{label}</span>
@@ -53,6 +53,11 @@ export function ImagePicker() {
   const p = Math.min(page, pages - 1);
   const shown = matching.slice(p * PAGE, (p + 1) * PAGE);
   const selectedIndex = image?.origin === 'dataset' && image.datasetId === ds?.dataset ? image.index : undefined;
+  const linkNote = useAttackStore((s) => s.linkImageNote);
+  // An image selected elsewhere (a link's `img`) is shown on its page of the grid.
+  useEffect(() => {
+    if (selectedIndex !== undefined && cls < 0) setPage(Math.floor(selectedIndex / PAGE));
+  }, [selectedIndex, cls]);
   // One tab stop for the whole grid (roving tabindex): the focused tile, else the selected one, else the first;
   // arrow keys, Home and End move within the page.
   const [focused, setFocused] = useState<number | undefined>(undefined);
@@ -78,6 +83,7 @@ export function ImagePicker() {
         {image ? <>Selected: <strong>{image.name}</strong>{image.label ? <> — labelled <strong>{image.label}</strong></> : ' — no label: choose the attacked class below'}</> : <span className="muted">No image yet.</span>}
       </p>
       {image?.note && <p className="muted small">{image.note}</p>}
+      {linkNote && <p className="note warn small" role="status" data-testid="attack-link-image-note">{linkNote}</p>}
       {status.status === 'error' && <p className="error" role="alert">{status.error}</p>}
       {picker.status === 'loading' && <p className="muted">test split: {picker.progress}</p>}
       {picker.status === 'error' && <p className="error" role="alert">{picker.error}</p>}

@@ -1,9 +1,10 @@
 /**
  * The run list: name, method, status, steps, last clean / robust validation accuracy, date; tick runs to compare;
- * per run: open in the Fine-tune panel, resume, export metrics (JSON, CSV) and the fine-tuned ONNX towers, delete.
+ * per run: open in the Fine-tune panel, resume, export metrics (JSON, CSV) and the fine-tuned model
+ * as one .zip the Model panel loads back, delete.
  */
 import { useState } from 'react';
-import { exportRunOnnx, resumeRun } from '../../engine/commands/fineTune';
+import { exportRunModelZip, resumeRun } from '../../engine/commands/fineTune';
 import { deleteStoredRun, exportRunCsv, exportRunJson } from '../../engine/commands/runs';
 import { canApply, lastVal, type RunRecord } from '../../storage/runRecord';
 import { useRunsStore } from '../../state/runs';
@@ -56,8 +57,8 @@ function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
           {canApply(r, 'resume') && <button type="button" disabled={busy} onClick={act(() => { useRunsStore.getState().patch({ activeRunId: r.id }); useUiStore.getState().setPanel('finetune'); return resumeRun(r.id); })} data-testid="run-resume">Resume</button>}
           <button type="button" onClick={act(() => exportRunJson(r))} data-testid="run-json" title="Configuration, status and every step's metrics">JSON</button>
           <button type="button" onClick={act(() => exportRunCsv(r))} data-testid="run-csv" title="One row per step">CSV</button>
-          <button type="button" disabled={r.checkpointStep === null || r.status === 'running' || !!r.imported} onClick={act(() => exportRunOnnx(r.id))} data-testid="run-onnx"
-            title={r.imported ? 'an imported run has no checkpoint' : r.checkpointStep === null ? 'no checkpoint yet' : `vision_model.onnx and text_model.onnx of step ${r.checkpointStep}`}>ONNX</button>
+          <button type="button" disabled={r.checkpointStep === null || r.status === 'running' || !!r.imported} onClick={act(() => exportRunModelZip(r.id))} data-testid="run-model-zip"
+            title={r.imported ? 'an imported run has no checkpoint' : r.checkpointStep === null ? 'no checkpoint yet' : `the model of step ${r.checkpointStep} as one .zip (both ONNX towers, tokenizer, configs, sha256 manifest); the Model panel loads it back`}>Model .zip</button>
           {confirmDelete
             ? <>
                 <button type="button" className="danger" onClick={act(() => deleteStoredRun(r.id))} data-testid="run-delete-confirm">Delete for good</button>

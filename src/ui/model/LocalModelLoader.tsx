@@ -1,6 +1,7 @@
 /**
  * A CLIP folder in the transformers.js layout from this machine: "Open folder…" (a directory picker), "Open files…"
- * (loose files, matched by name) or a drop (folders walked). Loaded by the model loader (variants, size cap,
+ * (loose files, matched by name, or one model .zip: unpacked and verified in the engine Worker) or a drop (folders
+ * walked). Loaded by the model loader (variants, size cap,
  * sha256, op coverage); a failed load shows the loader's message and keeps the model loaded before.
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -61,7 +62,8 @@ export function LocalModelLoader() {
       <p className="explain">
         A CLIP folder in the transformers.js layout: <code>onnx/vision_model.onnx</code>, <code>onnx/text_model.onnx</code>{' '}
         (or <code>onnx/model.onnx</code>; <code>_fp16</code> / <code>_quantized</code> / <code>_int8</code> / <code>_uint8</code> variants),{' '}
-        <code>tokenizer.json</code>, <code>preprocessor_config.json</code>, <code>config.json</code>. Read in this browser, never uploaded; not part of shared links.
+        <code>tokenizer.json</code>, <code>preprocessor_config.json</code>, <code>config.json</code>; or the same folder as one <code>.zip</code>{' '}
+        (the Runs panel's <em>Model .zip</em> export; its files are checked against the sha256 in its manifest). Read in this browser, never uploaded; not part of shared links.
       </p>
       <div
         className={over ? 'dropzone over' : 'dropzone'} data-testid="model-drop"
@@ -80,7 +82,7 @@ export function LocalModelLoader() {
         </label>
         <label className="button">
           Open files…
-          <input type="file" multiple hidden accept=".onnx,.json" data-testid="model-files-input" disabled={busy !== null} onChange={onPick} />
+          <input type="file" multiple hidden accept=".onnx,.json,.zip" data-testid="model-files-input" disabled={busy !== null} onChange={onPick} />
         </label>
         <label className="inline">
           precision{' '}
@@ -92,7 +94,7 @@ export function LocalModelLoader() {
       {busy !== null && <p className="muted" data-testid="local-model-progress">{busy}</p>}
       {error && (
         <p className="error" role="alert" data-testid="local-model-error">
-          The folder could not be loaded: {error.message.replace(/\.$/, '')}.{' '}
+          The model could not be loaded: {error.message.replace(/\.$/, '')}.{' '}
           {error.kept ? <>Still loaded: {error.kept}.</> : null}
         </p>
       )}

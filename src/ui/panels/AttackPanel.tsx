@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { ensureManifest } from '../../engine/data';
 import { preparePlayground, setAttackEngine } from '../../engine/commands/attack';
 import { ATTACKS } from '../../experiment';
+import { useAttackStore } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
 import { BatchCard } from '../attack/BatchCard';
 import { ClassesCard } from '../attack/ClassesCard';
@@ -46,6 +47,9 @@ export function AttackPanel() {
   const datasetId = useExperimentStore((s) => s.config.data.dataset);
   useEffect(() => { void ensureManifest(); }, []);
   useEffect(() => { void preparePlayground({ model, seed, datasetId }); }, [model, seed, datasetId]);
+  // A link's image request (opened while the panel is shown): prepare again, the engine selects it and clears it.
+  const linkImage = useAttackStore((s) => s.linkImage);
+  useEffect(() => { if (linkImage !== null) void preparePlayground({ model, seed, datasetId }); }, [linkImage]); // model, seed, dataset: the effect above
   return (
     <div className="stack">
       <ModelStrip onEngine={(e) => void setAttackEngine(e, { model, seed, datasetId })} />
