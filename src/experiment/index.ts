@@ -6,3 +6,4 @@ export * from './untrusted';
 export * from './versions';
 export * from './link';
 export * from './json';
+export * from './presets';
