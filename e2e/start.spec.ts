@@ -8,12 +8,15 @@
  * 2. One click starts the quick-demo fine-tune (AoS, src/experiment/presets.ts): the card reports the probe's mean
  *    clean ↔ adversarial angle at step 0 and at every measured step; the spec records each with the seconds since
  *    the click (annotations), requires the angle to fall by ≥ 5° by the end of the run, and reports — without
- *    requiring it — whether the 5° came within 60 s (issue #19's target on SwiftShader; see the annotation for the
- *    measured figure). The Subspaces panel then opens on the run with the step-0 reference beside the latest spectrum.
+ *    requiring it — whether the 5° came within 60 s (issue #19's target on SwiftShader, not met here: measured
+ *    2026-12-04 with the 2 cores at load ≈ 8, step 0 at 62 s, 12.0° → 6.3° (−5.7°) at step 8, 111 s after the click;
+ *    the graph building before step 0 is most of the gap). The Subspaces panel then opens on the run with the step-0
+ *    reference beside the latest spectrum.
  * Screenshots: test-results/screenshots/start-*.png (the key ones are copied to docs/screenshots/).
  */
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { QUICK_DEMO_PROBE_EVERY } from '../src/experiment';
 import { SHOTS } from './support';
 
 const WIDE = { width: 1280, height: 720 };
@@ -111,7 +114,7 @@ test('the quick demo: one click fine-tunes with AoS and the mean clean↔adversa
   expect(angle0! - end.angle, `angle ${angle0} → ${end.angle}`).toBeGreaterThanOrEqual(5);
   await expect(page.getByTestId('start-demo-angle')).toContainText('at step 12');
   const snapshots = Number(await progress.getAttribute('data-snapshots'));
-  expect(snapshots).toBe(1 + 12 / 2);
+  expect(snapshots).toBe(1 + 12 / QUICK_DEMO_PROBE_EVERY);
   await page.screenshot({ path: `${SHOTS}/start-demo-1280.png` });
   expect(await axeViolations(page)).toEqual([]);
 
