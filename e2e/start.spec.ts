@@ -60,7 +60,7 @@ test('a new user opens on the guided start; one click shows a live attack on a b
   expect(await verify.getAttribute('data-success')).toBe('true');
   expect(adv).not.toBe(clean);
   expect(await axeViolations(page)).toEqual([]);
-  const liveOnTop = () => page.getByTestId('attack-live').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  const liveOnTop = () => page.getByTestId('start-live').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await liveOnTop();
   await page.screenshot({ path: `${SHOTS}/start-attack-1280.png` });
   await page.setViewportSize(NARROW);

@@ -29,7 +29,7 @@ export function StartPanel() {
         <QuickDemoCard />
         <NextSteps />
       </div>
-      <div ref={live} data-testid="start-live">
+      <div ref={live} className="start-live" data-testid="start-live">
         {showLive && <LiveView />}
       </div>
     </div>
