@@ -32,7 +32,8 @@ test('a new user opens on the guided start; one click shows a live attack on a b
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.setViewportSize(WIDE);
-  await page.goto('/?selftest=off');
+  // Exactly the address `npm start` prints: no query, no fragment.
+  await page.goto('/');
   await expect(page.getByTestId('panel-start')).toBeVisible();
   await expect(page.locator('nav [data-panel="start"]')).toHaveAttribute('aria-current', 'page');
   // Both one-click actions are above the fold.
