@@ -12,6 +12,7 @@
  *    2026-12-04 with the 2 cores at load ≈ 8, step 0 at 62 s, 12.0° → 6.3° (−5.7°) at step 8, 111 s after the click;
  *    the graph building before step 0 is most of the gap). The Subspaces panel then opens on the run with the step-0
  *    reference beside the latest spectrum.
+ * 3. The Fine-tune panel applies the same preset with one click, without starting a run.
  * Screenshots: test-results/screenshots/start-*.png (the key ones are copied to docs/screenshots/).
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -131,4 +132,17 @@ test('the quick demo: one click fine-tunes with AoS and the mean clean↔adversa
   await page.setViewportSize(NARROW);
   await page.screenshot({ path: `${SHOTS}/start-demo-subspaces-390.png` });
   expect(errors).toEqual([]);
+});
+
+test('the Fine-tune panel offers the quick demo preset with one click (settings only: nothing starts)', async ({ page }) => {
+  await page.setViewportSize(WIDE);
+  await page.goto('/?selftest=off#p=finetune');
+  await expect(page.getByTestId('ft-next')).toContainText('100 steps × batch 32');
+  await page.getByTestId('ft-preset-quick-demo').click();
+  await expect(page.getByTestId('ft-next')).toContainText('AoS');
+  await expect(page.getByTestId('ft-next')).toContainText('12 steps × batch 4');
+  await expect(page.getByTestId('ft-next')).toContainText('PGD-1 ε 8/255');
+  await expect(page.getByTestId('ft-preset-bar')).toContainText('Applied');
+  await expect(page.getByTestId('ft-status')).toHaveCount(0);
+  await page.screenshot({ path: `${SHOTS}/start-finetune-preset-1280.png` });
 });

@@ -36,9 +36,14 @@ export async function runAttackDemo(): Promise<void> {
  * move while the run goes) and the Subspaces panel set to follow the run. Resolves when the run has ended.
  */
 export async function runQuickDemo(): Promise<void> {
+  applyQuickDemoPreset();
+  await startRun();
+}
+
+/** The quick-demo preset and its probe cadence, without starting (the Fine-tune panel's preset button). */
+export function applyQuickDemoPreset(): void {
   applyPresetToStore(QUICK_DEMO_PRESET);
   useGeometryStore.getState().patch({ every: QUICK_DEMO_PROBE_EVERY, source: 'run', step: null });
-  await startRun();
 }
 
 /** Opens a panel; the Subspaces panel opens on the active run (what the demo just changed). */
