@@ -18,8 +18,8 @@ test('a truncated link and an unknown panel are explained', async ({ page }) => 
 
   await page.goto('/?selftest=off#p=leaderboard');
   await page.reload();
-  await expect(page.getByTestId('import-notice')).toContainText('The link names a panel "leaderboard" that this workbench does not have; showing the model panel.');
-  await expect(page.getByTestId('panel-model')).toBeVisible();
+  await expect(page.getByTestId('import-notice')).toContainText('The link names a panel "leaderboard" that this workbench does not have; showing the start panel.');
+  await expect(page.getByTestId('panel-start')).toBeVisible();
 });
 
 const PROBE: LinkedProbe = { ...DEFAULT_PROBE_SETTINGS, classes: [1, 3, 8], views: 7, templates: 4, synonyms: 2, every: 0 };

@@ -25,7 +25,7 @@ function linkFor(config: ExperimentConfig, panel = 'model'): string {
 }
 
 const PANELS: Array<[string, string, boolean]> = [
-  ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', true],
+  ['start', 'Start here', true], ['model', 'Model', true], ['data', 'Data', true], ['attack', 'Attack', true], ['finetune', 'Fine-tune', true],
   ['subspaces', 'Subspaces', true], ['runs', 'Runs', true], ['results', 'Results', true], ['selftest', 'Self-test', true],
 ];
 
@@ -35,14 +35,16 @@ test('the shell renders, every panel is reachable from the navigation, and each 
   await expect(page.getByRole('heading', { name: 'AoS Workbench' })).toBeVisible();
   const nav = page.getByRole('navigation', { name: 'panels' });
   await expect(nav.getByRole('button')).toHaveCount(PANELS.length);
-  await expect(page.getByTestId('panel-model')).toBeVisible();
+  // A new user opens on the guided start; the Model panel is one click away.
+  await expect(page.getByTestId('panel-start')).toBeVisible();
+  await nav.locator('[data-panel="model"]').click();
   await expect(page.getByTestId('model-card')).toBeVisible({ timeout: 60_000 });
   for (const [id, title, ready] of PANELS) {
     await nav.locator(`[data-panel="${id}"]`).click();
     const main = page.getByTestId(`panel-${id}`);
     await expect(main.getByRole('heading', { level: 2, name: title, exact: true })).toBeVisible();
     await expect(main.locator('.panel-head .explain')).not.toBeEmpty();
-    if (id !== 'model') expect(new URL(page.url()).hash).toContain(`p=${id}`); // model is the default: no entry needed
+    expect(new URL(page.url()).hash).toContain(`p=${id}`);
     // A ready panel may still hold a placeholder for a later engine inside a slot of its own (attack: the compare slot).
     if (ready) await expect(main.locator('[data-testid="coming-soon"]:not([data-testid="attack-compare-slot"] *)')).toHaveCount(0);
     else await expect(main.getByTestId('coming-soon')).toContainText('coming soon — engine in progress', { ignoreCase: true });

@@ -7,3 +7,4 @@ export * from './versions';
 export * from './link';
 export * from './json';
 export * from './panelLink';
+export * from './presets';

@@ -4,7 +4,8 @@
  */
 import { create } from 'zustand';
 
-export const PANEL_IDS = ['model', 'data', 'attack', 'finetune', 'subspaces', 'runs', 'results', 'selftest'] as const;
+/** 'start' first: the guided start is what a new user opens on (src/ui/panels/StartPanel.tsx). */
+export const PANEL_IDS = ['start', 'model', 'data', 'attack', 'finetune', 'subspaces', 'runs', 'results', 'selftest'] as const;
 export type PanelId = (typeof PANEL_IDS)[number];
 
 export function isPanelId(s: string | null | undefined): s is PanelId {
@@ -43,7 +44,7 @@ export interface UiState {
 }
 
 export const useUiStore = create<UiState>()((set) => ({
-  panel: 'model',
+  panel: 'start',
   theme: 'system',
   notice: null,
   modelFetchRequest: null,

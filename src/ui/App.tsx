@@ -15,9 +15,11 @@ import { ModelPanel } from './panels/ModelPanel';
 import { ResultsPanel } from './panels/ResultsPanel';
 import { RunsPanel } from './panels/RunsPanel';
 import { SelfTestView } from './panels/SelfTestView';
+import { StartPanel } from './panels/StartPanel';
 import { SubspacesPanel } from './panels/SubspacesPanel';
 
 const VIEWS: Record<PanelId, () => React.ReactNode> = {
+  start: StartPanel,
   model: ModelPanel,
   data: DataPanel,
   attack: AttackPanel,

@@ -13,6 +13,7 @@ export interface PanelInfo {
 }
 
 export const PANELS: readonly PanelInfo[] = [
+  { id: 'start', title: 'Start here', icon: '▶', ready: true, explain: 'New here? One click attacks a bundled image live; a second runs a short AoS fine-tune while you watch the subspace angle shrink. Then the panels, in the order to try them.' },
   { id: 'model', title: 'Model', icon: '◇', ready: true, explain: 'The CLIP model under study: where it comes from, its sizes, parameters and ONNX ops, and the prompts its text tower reads.' },
   { id: 'data', title: 'Data', icon: '▦', ready: true, explain: 'The bundled datasets and your own image folders: sizes, licences, and a preview of any split by class.' },
   { id: 'attack', title: 'Attack', icon: '✕', ready: true, explain: 'Attack the model interactively (PGD L∞/L2, APGD, C&W): live adversarial image, perturbation, probabilities and loss; batch robust accuracy; verified 8-bit PNG.' },

@@ -6,6 +6,7 @@ import { FieldGroup } from '../fields/SpecField';
 import { LiveCharts } from '../finetune/LiveCharts';
 import { RunControls } from '../finetune/RunControls';
 import { RunOptionsCard } from '../finetune/RunOptionsCard';
+import { QuickDemoPresetBar } from '../start/QuickDemoPresetBar';
 import '../finetune/finetune.css';
 
 const METHOD_NOTES: Record<string, string> = {
@@ -37,6 +38,7 @@ function MethodParams() {
 export function FineTunePanel() {
   const kind = useExperimentStore((s) => s.config.fineTune.method);
   const run = useRunsStore(activeRun);
+  const busy = useRunsStore((s) => s.live !== null);
   useEffect(() => { void ensureRunsLoaded(); }, []);
   return (
     <div className="stack">
@@ -44,6 +46,7 @@ export function FineTunePanel() {
       {run && <LiveCharts run={run} />}
       <details className="ft-settings" open>
         <summary>Settings of the next run</summary>
+        <QuickDemoPresetBar disabled={busy} />
         <div className="columns">
           <FieldGroup title="Experiment" paths={['name', 'fineTune.method', 'seed', 'data.dataset', 'data.evalSplit']}>
             <p className="hint-block">{METHOD_NOTES[kind]}</p>
