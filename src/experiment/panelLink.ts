@@ -12,6 +12,7 @@
  *    listed and replaced by its default, unknown keys are listed and ignored.
  * Links are hostile input: nothing here throws, and nothing read here starts GPU work.
  */
+import type { ProbeSettings } from './probeSettings';
 import type { Issue } from './spec';
 import { fromBase64Url, parseJsonCapped, toBase64Url } from './untrusted';
 
@@ -22,23 +23,8 @@ const MAX_PROBE_CHARS = 1024;
 /** Largest image index a link may name (the bundled splits hold at most a few thousand images). */
 export const MAX_LINK_IMAGE_INDEX = 999_999;
 
-/**
- * The probe as a link carries it: the same fields as `ProbeSettings` (src/methods/probeSettings.ts, which this
- * folder may not import: methods imports experiment) and the measuring interval. The page assigns one to the other,
- * so TypeScript keeps the two in step.
- */
-export interface LinkedProbe {
-  classes: number[];
-  perClass: number;
-  views: number;
-  templates: number;
-  synonyms: number;
-  eps: number;
-  alpha: number;
-  steps: number;
-  textEps: number;
-  textSteps: number;
-  seed: number;
+/** The probe as a link carries it: the Subspaces panel's settings and the measuring interval. */
+export interface LinkedProbe extends ProbeSettings {
   /** Fine-tuning runs measure the probe every this many steps (0: never). */
   every: number;
 }

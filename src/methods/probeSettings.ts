@@ -1,6 +1,6 @@
 /**
- * The geometry probe's settings and the names of its pair types (plain data, no imports): what the Subspaces panel
- * edits and labels. Apart from src/methods/geometry.ts so that the page can use them without bringing the probe's
+ * The geometry probe's settings and the names of its pair types (plain data; the settings' type lives in
+ * src/experiment, which links share): what the Subspaces panel edits and labels. Apart from src/methods/geometry.ts so that the page can use them without bringing the probe's
  * compute into the page bundle (.dependency-cruiser.page.cjs).
  */
 
@@ -13,26 +13,8 @@ export const PAIR_LABELS: Readonly<Record<GeometryPair, string>> = {
   advText: 'clean ↔ adversarial text',
 };
 
-/** What a probe is made of, as the workbench's settings (plain data). */
-export interface ProbeSettings {
-  /** Class indices of the probe images. */
-  classes: number[];
-  /** Images per class (the first ones of the split). */
-  perClass: number;
-  /** Views per image (1 + m augmentations). */
-  views: number;
-  /** Text groups: the first `templates` templates × the first `synonyms` synonyms (≤ 32 prompts). */
-  templates: number;
-  synonyms: number;
-  /** Image attack (L∞ PGD on [0, 1] pixels, CE). */
-  eps: number;
-  alpha: number;
-  steps: number;
-  /** Prompt attack (L2 on token embeddings, relative radius; 0 steps: no adversarial text group). */
-  textEps: number;
-  textSteps: number;
-  seed: number;
-}
+export type { ProbeSettings } from '../experiment/probeSettings';
+import type { ProbeSettings } from '../experiment/probeSettings';
 
 export const DEFAULT_PROBE_SETTINGS: Readonly<ProbeSettings> = Object.freeze({
   classes: [0, 2, 5, 7], perClass: 1, views: 5, templates: 8, synonyms: 3,
