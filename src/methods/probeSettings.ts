@@ -1,7 +1,7 @@
 /**
  * The geometry probe's settings and the names of its pair types (plain data; the settings' type lives in
- * src/experiment, which links share): what the Subspaces panel edits and labels. Apart from src/methods/geometry.ts so that the page can use them without bringing the probe's
- * compute into the page bundle (.dependency-cruiser.page.cjs).
+ * src/experiment, which links share): what the Subspaces panel edits and labels. Apart from src/methods/geometry.ts
+ * so that the page can use them without bringing the probe's compute into the page bundle (.dependency-cruiser.page.cjs).
  */
 
 export const GEOMETRY_PAIRS = ['advClean', 'imageText', 'advText'] as const;
