@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
-import { drillDown } from '../src/methods/resultsView';
+import { drillDown, tradeoffPoints } from '../src/methods/resultsView';
 import { syntheticResults } from '../tests/helpers/syntheticResults';
 
 const DOCS_SHOTS = 'docs/screenshots';
@@ -54,6 +54,12 @@ test('results: committed by default, a hostile file refused, a results file expl
   await cell.click();
   await expect(cell).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByTestId('results-chart')).toHaveAttribute('data-set', 'mnist/test');
+  // The trade-off follows the cell: a point per run with both the clean and the 16/255 cell of mnist/test.
+  const tradeoff = page.getByTestId('results-tradeoff');
+  await expect(tradeoff).toHaveAttribute('data-set', 'mnist/test');
+  await expect(tradeoff.getByTestId('results-tradeoff-point')).toHaveCount(tradeoffPoints(good, 'mnist/test', 16 / 255).length);
+  await tradeoff.scrollIntoViewIfNeeded();
+  await tradeoff.screenshot({ path: `${DOCS_SHOTS}/results-tradeoff.png` });
   await page.getByTestId('results-run-a').selectOption('aos-seed0');
   await page.getByTestId('results-run-b').selectOption('tecoa-seed0');
   const want = drillDown(good, 'aos-seed0', 'tecoa-seed0', 'mnist/test', 16 / 255);

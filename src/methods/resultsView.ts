@@ -131,6 +131,34 @@ export function resultsTable(file: ResultsFile): ResultsTable {
   return { methods, sets, eps, cells };
 }
 
+export interface TradeoffRunPoint {
+  method: string;
+  runId: string;
+  /** Clean accuracy of the run on the set (fraction). */
+  clean: number;
+  /** Robust accuracy of the run on the set at the chosen ε (fraction). */
+  robust: number;
+}
+
+/**
+ * The clean/robust trade-off on one set at one ε: a point per run that has both cells (every seed and setting of a
+ * sweep: on a reproduce file's val set, the training-ε and knob candidates), in file order.
+ */
+export function tradeoffPoints(file: ResultsFile, set: string, eps: number): TradeoffRunPoint[] {
+  const out: TradeoffRunPoint[] = [];
+  if (eps === 0) return out;
+  for (const r of file.runs) {
+    const c0 = r.cells.find((c) => c.set === set && c.eps === 0), ce = r.cells.find((c) => c.set === set && c.eps === eps);
+    if (!c0 || !ce) continue;
+    out.push({
+      method: r.method, runId: r.id,
+      clean: count(decodeBits(c0.correct, c0.n, `${r.id}.${set}@0`)) / c0.n,
+      robust: count(decodeBits(ce.correct, ce.n, `${r.id}.${set}@${eps}`)) / ce.n,
+    });
+  }
+  return out;
+}
+
 /** Accuracy against ε of each method on one set (the points of the chart; a method lacking a cell skips it). */
 export function accuracyCurves(table: ResultsTable, set: string): { method: string; points: CellStat[] }[] {
   return table.methods

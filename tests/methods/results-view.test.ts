@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBits, encodeBits, validateResults } from '../../src/methods/results';
 import {
   accuracyCurves, cellKey, cellStat, cellTests, defaultReference, drillDown, formatEps, looksLikeResults, MAX_RESULTS_DEPTH,
-  MAX_RESULTS_FILE_BYTES, readResultsText, resultsTable, runsWithCell,
+  MAX_RESULTS_FILE_BYTES, readResultsText, resultsTable, runsWithCell, tradeoffPoints,
 } from '../../src/methods/resultsView';
 import { SYNTHETIC_IMAGES, SYNTHETIC_SETS, syntheticResults } from '../helpers/syntheticResults';
 
@@ -62,6 +62,19 @@ describe('results view', () => {
       expect(c.points.map((p) => p.eps)).toEqual([0, 4 / 255, 8 / 255, 16 / 255]);
       expect(c.points[3].mean).toBeLessThan(c.points[0].mean);
     }
+  });
+
+  it('trade-off: a point per run with both cells, equal to the table\'s per-run accuracies; none at ε = 0 or for a missing set', () => {
+    const pts = tradeoffPoints(file, 'mnist/test', 8 / 255);
+    const withBoth = file.runs.filter((r) => r.cells.some((c) => c.set === 'mnist/test' && c.eps === 0) && r.cells.some((c) => c.set === 'mnist/test' && c.eps === 8 / 255));
+    expect(pts.map((p) => p.runId)).toEqual(withBoth.map((r) => r.id));
+    for (const m of ['tecoa', 'fare', 'aos']) {
+      const own = pts.filter((p) => p.method === m);
+      expect(own.map((p) => p.clean)).toEqual(cellStat(file, m, 'mnist/test', 0)!.perRun);
+      expect(own.map((p) => p.robust)).toEqual(cellStat(file, m, 'mnist/test', 8 / 255)!.perRun);
+    }
+    expect(tradeoffPoints(file, 'mnist/test', 0)).toEqual([]);
+    expect(tradeoffPoints(file, 'no-such/set', 8 / 255)).toEqual([]);
   });
 
   it('paired tests: AoS against each other method, Holm-adjusted, reproducible; a mismatched method is skipped with why', () => {

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { loadCommittedResults, openResultsFile, selectCell } from '../../engine/results';
-import { accuracyCurves, methodsOf, resultsTable } from '../../methods/resultsView';
+import { accuracyCurves, formatEps, methodsOf, resultsTable, tradeoffPoints } from '../../methods/resultsView';
 import { useResultsStore } from '../../state/results';
 import { AccuracyChart } from '../results/AccuracyChart';
+import { TradeoffChart } from '../results/TradeoffChart';
 import { CellTests } from '../results/CellTests';
 import { DrillDown } from '../results/DrillDown';
 import { ResultsTable } from '../results/ResultsTable';
@@ -60,6 +61,9 @@ export function ResultsPanel() {
   const methods = useMemo(() => (file ? methodsOf(file) : []), [file]);
   const set = cell?.set ?? table?.sets[0] ?? null;
   const curves = useMemo(() => (table && set ? accuracyCurves(table, set) : []), [table, set]);
+  // The trade-off at the selected ε (the headline ε while the clean column or nothing is selected).
+  const tradeoffEps = cell && cell.eps > 0 ? cell.eps : file?.headlineEps ?? 0;
+  const tradeoff = useMemo(() => (file && set ? tradeoffPoints(file, set, tradeoffEps) : []), [file, set, tradeoffEps]);
   return (
     <div className="stack">
       <SourceCard />
@@ -81,6 +85,15 @@ export function ResultsPanel() {
                 </label>
               </div>
               <AccuracyChart curves={curves} set={set} selectedEps={cell?.eps ?? null} />
+            </section>
+          )}
+          {set && tradeoff.length > 0 && (
+            <section className="card">
+              <div className="card-head">
+                <h3>Clean against robust</h3>
+                <span className="muted small">{set} at {formatEps(tradeoffEps)}: a point per run (seeds, and a sweep's settings), a ring per method's mean</span>
+              </div>
+              <TradeoffChart points={tradeoff} methods={methods} set={set} eps={tradeoffEps} />
             </section>
           )}
           {cell && reference && <CellTests file={file} cell={cell} reference={reference} methods={methods} onReference={(m) => patch({ reference: m })} />}
