@@ -108,6 +108,12 @@ export class Recorder {
     this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
+  /** Zeroes `bytes` of `buffer` from `offset` (default: all of it). */
+  clear(buffer: GPUBuffer, offset = 0, bytes?: number): void {
+    this.endPass();
+    this.encoder.clearBuffer(buffer, offset, bytes);
+  }
+
   get timedDispatches(): readonly string[] {
     return this.timedLabels;
   }

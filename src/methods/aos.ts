@@ -27,6 +27,7 @@ import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutp
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
 import { groupSpectrum, type Spectra } from './geometry';
+import { aosImageTerms } from './aosImageTerms';
 import type { GpuContext } from '../gpu/context';
 
 /** Shape of a batch of group pairs: `pairs` moving groups of n rows, `targets` target groups of m rows, dimension d. */
@@ -109,10 +110,103 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
 
       // Adversarial views, then both image groups through the trained tower.
       const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
-      const X = await model.visionForward(batch.pixels, N, { keep: true });
-      const A = await model.visionForward(xAdv, N, { keep: true });
+      // The image terms on GPU buffers where the session leaves the embeddings there (the residual distance on rows;
+      // `debug`, pinned targets, the rank-1 ablation and the symmetric distances take the float64 host path).
+      const onGpu = !debug && !replay?.targets && a.distance === 'residual' && !a.rank1;
+      const X = await model.visionForward(batch.pixels, N, { keep: true, host: !onGpu });
+      const A = await model.visionForward(xAdv, N, { keep: true, host: !onGpu });
 
       const terms: Record<string, number> = {};
+      const dbg: Record<string, unknown> = {};
+      const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
+      const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
+      const Tn = normalizeRows(t.prompts, C * G, D), Tr = rep(Tn.y, C, G);
+      // The directional distance's text targets (no gradient flows into them; a replay may pin them).
+      const Tt = replay?.targets?.text ?? Tr;
+      const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
+
+      // λ3: the prompt attack (class c's prompts maximise the CE of the clean views of class c) and d(T̃_c → T_c),
+      // on the host in float64 (the text side is small); `cleanUnit` are the clean views' unit rows [N, D].
+      const advTextTerm = async (cleanUnit: ArrayLike<number>, dist: { distance: AosOptions['distance']; ridge: number }) => {
+        const objective: EmbeddingObjective = async (embeds) => {
+          const ens = ensemble(embeds, C, G, D);
+          const gClass = new Float64Array(C * D);
+          const z = new Float64Array(N * C);
+          for (let i = 0; i < N; i++) {
+            const c = batch.labels[i];
+            for (let k = 0; k < C; k++) {
+              const tk = k === c ? ens.classEmb : t.ens.classEmb;
+              let dot = 0;
+              for (let j = 0; j < D; j++) dot += cleanUnit[i * D + j] * tk[k * D + j];
+              z[i * C + k] = s * dot;
+            }
+          }
+          const { p } = softmaxRows(z, N, C);
+          for (let i = 0; i < N; i++) {
+            const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
+            for (let j = 0; j < D; j++) gClass[c * D + j] += f * cleanUnit[i * D + j];
+          }
+          return ensembleBackward(ens, gClass);
+        };
+        const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
+        const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
+        const TAn = normalizeRows(adv.embeds, C * G, D);
+        const TAr = rep(TAn.y, C, G);
+        const x = gather(TAr, present, g, D);
+        const d3 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present, dist);
+        const gTAr = new Float64Array(TAr.length);
+        scatterAdd(gTAr, scaled(d3.gx, a.lambda3), present, g, D);
+        if (debug) Object.assign(dbg, { advTextGroups: { x, y: gather(Tr, present, g, D), shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
+        return { value: d3.value, gT: d3.gy && scaled(d3.gy, a.lambda3), TAn, advText: { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) } };
+      };
+
+      // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
+      // the spectrum (mean over the groups, index by index).
+      const measureSpectra = async (cleanUnit: ArrayLike<number>, advUnit: ArrayLike<number>, advTextUnit?: ArrayLike<number>) => {
+        const angles: Record<string, number> = {}, spectra: Spectra = {};
+        const measure = async (k: 'advClean' | 'imageText' | 'advText', x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }) => {
+          const r = await groupSpectrum(ctx, x, y, shape);
+          angles[k] = r.mean;
+          spectra[k] = r.spectrum;
+        };
+        await measure('advClean', advUnit, cleanUnit, { pairs: B, n: V, m: V, d: D });
+        await measure('imageText', cleanUnit, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D });
+        if (advTextUnit) await measure('advText', gather(advTextUnit, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
+        return { angles, spectra };
+      };
+
+      if (onGpu && X.gpuEmbeds && A.gpuEmbeds) {
+        if (ridge === undefined) ridge = resolveRidge(a, normalizeRows(await ctx.readF32(X.gpuEmbeds, N * D), N, D).y, B, V, D);
+        const img = await aosImageTerms(ctx, a, {
+          clean: X.gpuEmbeds, adversarial: A.gpuEmbeds, images: B, views: V, dim: D, classEmb: t.classEmb, textGroups: Float32Array.from(Tt),
+          classes: C, prompts: G, labels: batch.labels, imageLabels: batch.imageLabels, logitScale: s, textGrad: text.trainable, ridge,
+        });
+        try {
+          Object.assign(terms, img.terms);
+          let loss = a.ceWeight * img.terms.ce + a.lambda1 * (img.terms.advClean ?? 0) + a.lambda2 * (img.terms.imageText ?? 0);
+          const termGradNorms = { ...img.termGradNorms };
+          let advText: Awaited<ReturnType<typeof advTextTerm>> | undefined;
+          if (textAttack && text.trainable) {
+            advText = await advTextTerm(img.cleanUnit, { distance: a.distance, ridge });
+            terms.advText = advText.value;
+            loss += a.lambda3 * advText.value;
+            termGradNorms.advText = gradNorm(advText.advText.grad);
+          }
+          // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: no weight gradients for it.
+          await model.visionBackward(X.state!, img.gClean ?? img.gAdversarial, { weights: !!img.gClean });
+          await model.visionBackward(A.state!, img.gAdversarial, { weights: true });
+          await text.backward(t, { classEmb: img.gClassEmb, prompts: text.trainable ? new Float64Array(C * G * D) : undefined });
+          if (advText) await model.textBackward(advText.advText.state, advText.advText.grad, { weights: true });
+          const { angles, spectra } = await measureSpectra(img.cleanUnit, img.advUnit, advText?.TAn.y);
+          return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: img.trainRobustAccuracy, angles, spectra };
+        } finally {
+          img.release();
+        }
+      }
+      // Host path: embeddings on the host (a session that kept them on the GPU reads them back here).
+      if (!X.embeds.length && X.gpuEmbeds) X.embeds = await ctx.readF32(X.gpuEmbeds, N * D);
+      if (!A.embeds.length && A.gpuEmbeds) A.embeds = await ctx.readF32(A.gpuEmbeds, N * D);
+
       const ce = await zeroShotLoss(ctx, A.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: D, logitScale: s, textGrad: text.trainable });
       terms.ce = ce.meanLoss;
       let loss = a.ceWeight * ce.meanLoss;
@@ -121,18 +215,15 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       const termGradNorms: Record<string, number> = { ce: gradNorm(gA, gClassEmb) };
 
       // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
-      const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D), Tn = normalizeRows(t.prompts, C * G, D);
+      const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D);
       ridge ??= resolveRidge(a, Xn.y, B, V, D);
       const dist = { distance: a.distance, ridge };
-      const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
-      const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
-      const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V), Tr = rep(Tn.y, C, G);
-      // The directional distance's targets (no gradient flows into them; a replay may pin them).
-      const Xt = replay?.targets?.clean ?? Xr, Tt = replay?.targets?.text ?? Tr;
+      const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V);
+      // The directional distance's clean targets (no gradient flows into them; a replay may pin them).
+      const Xt = replay?.targets?.clean ?? Xr;
       // Each term's gradient w.r.t. the group rows, kept apart for its norm (on the tower outputs), then summed.
       type Part = { gX?: Float64Array; gA?: Float64Array; gT?: Float64Array };
       const parts: Record<string, Part> = {};
-      const dbg: Record<string, unknown> = {};
       const imgs = Array.from({ length: B }, (_, b) => b);
 
       if (a.lambda1 > 0) {
@@ -161,44 +252,15 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
         if (debug) dbg.imageText = { x, y: gather(Tr, cls, g, D), shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
       }
 
-      let advText: { state: NonNullable<Awaited<ReturnType<typeof model.textForward>>['state']>; grad: Float64Array } | undefined;
+      let advText: Awaited<ReturnType<typeof advTextTerm>>['advText'] | undefined;
       let TAn: ReturnType<typeof normalizeRows> | undefined;
-      const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
       if (textAttack && text.trainable) {
-        // The prompt attack: class c's prompts maximise the CE of the clean views of class c.
-        const objective: EmbeddingObjective = async (embeds) => {
-          const ens = ensemble(embeds, C, G, D);
-          const gClass = new Float64Array(C * D);
-          const z = new Float64Array(N * C);
-          for (let i = 0; i < N; i++) {
-            const c = batch.labels[i];
-            for (let k = 0; k < C; k++) {
-              const tk = k === c ? ens.classEmb : t.ens.classEmb;
-              let dot = 0;
-              for (let j = 0; j < D; j++) dot += Xn.y[i * D + j] * tk[k * D + j];
-              z[i * C + k] = s * dot;
-            }
-          }
-          const { p } = softmaxRows(z, N, C);
-          for (let i = 0; i < N; i++) {
-            const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
-            for (let j = 0; j < D; j++) gClass[c * D + j] += f * Xn.y[i * D + j];
-          }
-          return ensembleBackward(ens, gClass);
-        };
-        const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
-        const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
-        TAn = normalizeRows(adv.embeds, C * G, D);
-        const TAr = rep(TAn.y, C, G);
-        const x = gather(TAr, present, g, D);
-        const d3 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present, dist);
-        terms.advText = d3.value;
-        loss += a.lambda3 * d3.value;
-        const gTAr = new Float64Array(TAr.length);
-        scatterAdd(gTAr, scaled(d3.gx, a.lambda3), present, g, D);
-        parts.advText = { gT: d3.gy && scaled(d3.gy, a.lambda3) };
-        advText = { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) };
-        if (debug) Object.assign(dbg, { advTextGroups: { x, y: gather(Tr, present, g, D), shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
+        const r = await advTextTerm(Xn.y, dist);
+        terms.advText = r.value;
+        loss += a.lambda3 * r.value;
+        parts.advText = { gT: r.gT };
+        advText = r.advText;
+        TAn = r.TAn;
       }
 
       // Back through the group representation and the normalisation, per term (its norm on the tower outputs) and summed.
@@ -225,17 +287,7 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       await text.backward(t, { classEmb: gClassEmb, prompts: text.trainable ? gPromptsAll : undefined });
       if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
 
-      // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
-      // the spectrum (mean over the groups, index by index).
-      const angles: Record<string, number> = {}, spectra: Spectra = {};
-      const measure = async (k: 'advClean' | 'imageText' | 'advText', x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }) => {
-        const r = await groupSpectrum(ctx, x, y, shape);
-        angles[k] = r.mean;
-        spectra[k] = r.spectrum;
-      };
-      await measure('advClean', An.y, Xn.y, { pairs: B, n: V, m: V, d: D });
-      await measure('imageText', Xn.y, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D });
-      if (TAn) await measure('advText', gather(TAn.y, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
+      const { angles, spectra } = await measureSpectra(Xn.y, An.y, TAn?.y);
       if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts, ridge, targets: { clean: Xr, text: Tr } });
       return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
     },

@@ -65,10 +65,10 @@ export function testConfig(method: MethodName, patch: Parameters<typeof withFine
   });
 }
 
-export async function testLoop(ctx: GpuContext, config: FineTuneConfig, o: { weightsSeed?: number; data?: ImageDataset; fixedBatch?: boolean } = {}): Promise<FineTuneLoop> {
+export async function testLoop(ctx: GpuContext, config: FineTuneConfig, o: { weightsSeed?: number; data?: ImageDataset; fixedBatch?: boolean; backend?: 'exec' } = {}): Promise<FineTuneLoop> {
   const model = await FineTuneModel.create(ctx, {
     config: cfg, weights: initClipWeights(cfg, { seed: o.weightsSeed ?? 11, biasStd: 0.02 }), constants: CONSTANTS, train: resolvedTowers(config),
-    optimizer: { kind: config.optimizer, weightDecay: 0, maxGradNorm: config.maxGradNorm },
+    optimizer: { kind: config.optimizer, weightDecay: 0, maxGradNorm: config.maxGradNorm }, backend: o.backend,
   });
   const dataset = o.data ?? syntheticDataset(3);
   const fd = new FineTuneData(dataset, { seed: config.seed, hflip: false, augment: config.augment });
