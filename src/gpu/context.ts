@@ -314,7 +314,7 @@ export class GpuContext {
    * Returns each region's bytes, in order (wrap as Float32Array / Uint32Array).
    */
   async readMany(parts: ReadonlyArray<{ buffer: GPUBuffer; count: number; offset?: number }>): Promise<ArrayBuffer[]> {
-    const label = `${parts.map((p) => p.buffer.label || 'buffer').join('+')}.readback`;
+    const label = `${[...new Set(parts.map((p) => p.buffer.label || 'buffer'))].join('+')}.readback`;
     this.assertAlive(label);
     const starts: number[] = [];
     let total = 0;
