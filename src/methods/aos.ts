@@ -26,7 +26,7 @@ import { axpy, ensemble, ensembleBackward, gradNorm, groupMeans, groupMeansBackw
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
-import { groupSpectrum, type Spectra } from './geometry';
+import { groupSpectra, type GroupShape, type Spectra } from './geometry';
 import { aosImageTerms } from './aosImageTerms';
 import type { GpuContext } from '../gpu/context';
 
@@ -161,17 +161,19 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       };
 
       // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
-      // the spectrum (mean over the groups, index by index).
+      // the spectrum (mean over the groups, index by index); the pair types in one submission and one readback.
       const measureSpectra = async (cleanUnit: ArrayLike<number>, advUnit: ArrayLike<number>, advTextUnit?: ArrayLike<number>) => {
+        const items: Array<{ key: 'advClean' | 'imageText' | 'advText'; x: ArrayLike<number>; y: ArrayLike<number>; shape: GroupShape }> = [
+          { key: 'advClean', x: advUnit, y: cleanUnit, shape: { pairs: B, n: V, m: V, d: D } },
+          { key: 'imageText', x: cleanUnit, y: gather(Tn.y, batch.imageLabels, G, D), shape: { pairs: B, n: V, m: G, d: D } },
+        ];
+        if (advTextUnit) items.push({ key: 'advText', x: gather(advTextUnit, present, G, D), y: gather(Tn.y, present, G, D), shape: { pairs: present.length, n: G, m: G, d: D } });
+        const measured = await groupSpectra(ctx, items);
         const angles: Record<string, number> = {}, spectra: Spectra = {};
-        const measure = async (k: 'advClean' | 'imageText' | 'advText', x: ArrayLike<number>, y: ArrayLike<number>, shape: { pairs: number; n: number; m: number; d: number }) => {
-          const r = await groupSpectrum(ctx, x, y, shape);
-          angles[k] = r.mean;
-          spectra[k] = r.spectrum;
-        };
-        await measure('advClean', advUnit, cleanUnit, { pairs: B, n: V, m: V, d: D });
-        await measure('imageText', cleanUnit, gather(Tn.y, batch.imageLabels, G, D), { pairs: B, n: V, m: G, d: D });
-        if (advTextUnit) await measure('advText', gather(advTextUnit, present, G, D), gather(Tn.y, present, G, D), { pairs: present.length, n: G, m: G, d: D });
+        items.forEach((it, i) => {
+          angles[it.key] = measured[i].mean;
+          spectra[it.key] = measured[i].spectrum;
+        });
         return { angles, spectra };
       };
 

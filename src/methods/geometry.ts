@@ -33,7 +33,7 @@
 import type { GpuContext } from '../gpu/context';
 import type { ImageDataset } from '../data/bundle';
 import { applyAugment, defaultAugmentConfig, NO_AUGMENT, sampleAugmentParams, type AugmentConfig } from '../data/augment';
-import { principalAngles, principalAnglesRef } from '../subspace';
+import { principalAnglesMany, principalAnglesRef } from '../subspace';
 import { mixSeed } from '../train/data';
 import { Rng } from '../util/random';
 import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
@@ -94,8 +94,13 @@ export function spectrumStats(angles: ArrayLike<number>, pairs: number, k: numbe
 
 /** Principal-angle spectrum of pairs of groups x [pairs, n, d], y [pairs, m, d] on the GPU. */
 export async function groupSpectrum(ctx: GpuContext, x: ArrayLike<number>, y: ArrayLike<number>, s: GroupShape): Promise<GroupSpectrum> {
-  const r = await principalAngles(ctx, Float32Array.from(x), Float32Array.from(y), s);
-  return spectrumStats(r.angles, s.pairs, Math.min(s.n, s.m));
+  return (await groupSpectra(ctx, [{ x, y, shape: s }]))[0];
+}
+
+/** Several spectra (each its own groups and shape) in one submission and one readback. */
+export async function groupSpectra(ctx: GpuContext, items: ReadonlyArray<{ x: ArrayLike<number>; y: ArrayLike<number>; shape: GroupShape }>): Promise<GroupSpectrum[]> {
+  const r = await principalAnglesMany(ctx, items.map((it) => ({ x: Float32Array.from(it.x), y: Float32Array.from(it.y), shape: it.shape })));
+  return r.map((ri, i) => spectrumStats(ri.angles, items[i].shape.pairs, Math.min(items[i].shape.n, items[i].shape.m)));
 }
 
 /** Float64 CPU reference of `groupSpectrum`. */

@@ -99,20 +99,32 @@ export interface AnglesResult {
 
 /** One-shot convenience: uploads, runs and reads back. */
 export async function principalAngles(ctx: GpuContext, x: Float32Array, y: Float32Array, shape: AnglesShape): Promise<AnglesResult> {
-  const s = resolved(shape);
-  checkLength('principalAngles', 'x', x, s.pairs * s.n * s.d);
-  checkLength('principalAngles', 'y', y, s.pairs * s.m * s.d);
-  const gx = ctx.upload('angles.X', x);
-  const gy = ctx.upload('angles.Y', y);
-  const ga = ctx.buffer('angles.out', s.pairs * s.kOut * 4);
-  const gc = ctx.buffer('angles.count', s.pairs * 4);
-  const ws = anglesWorkspace(ctx, shape);
+  return (await principalAnglesMany(ctx, [{ x, y, shape }]))[0];
+}
+
+/** Several one-shots (each its own shape) in one submission and one readback. */
+export async function principalAnglesMany(ctx: GpuContext, items: ReadonlyArray<{ x: Float32Array; y: Float32Array; shape: AnglesShape }>): Promise<AnglesResult[]> {
+  const runs = items.map(({ x, y, shape }) => {
+    const s = resolved(shape);
+    checkLength('principalAngles', 'x', x, s.pairs * s.n * s.d);
+    checkLength('principalAngles', 'y', y, s.pairs * s.m * s.d);
+    return { s, shape, x, y };
+  });
+  const held: Array<{ gx: GPUBuffer; gy: GPUBuffer; ga: GPUBuffer; gc: GPUBuffer; ws: AnglesWorkspace }> = [];
   try {
-    await ctx.run('principal-angles', (rec) => encodePrincipalAngles(rec, gx, gy, ga, gc, ws, shape));
-    const [angles, count] = await ctx.readMany([{ buffer: ga, count: s.pairs * s.kOut }, { buffer: gc, count: s.pairs }]);
-    return { angles: new Float32Array(angles), count: new Uint32Array(count) };
+    for (const r of runs) {
+      held.push({
+        gx: ctx.upload('angles.X', r.x), gy: ctx.upload('angles.Y', r.y),
+        ga: ctx.buffer('angles.out', r.s.pairs * r.s.kOut * 4), gc: ctx.buffer('angles.count', r.s.pairs * 4), ws: anglesWorkspace(ctx, r.shape),
+      });
+    }
+    await ctx.run('principal-angles', (rec) => held.forEach((h, i) => encodePrincipalAngles(rec, h.gx, h.gy, h.ga, h.gc, h.ws, runs[i].shape)));
+    const read = await ctx.readMany(held.flatMap((h, i) => [{ buffer: h.ga, count: runs[i].s.pairs * runs[i].s.kOut }, { buffer: h.gc, count: runs[i].s.pairs }]));
+    return runs.map((_, i) => ({ angles: new Float32Array(read[2 * i]), count: new Uint32Array(read[2 * i + 1]) }));
   } finally {
-    ws.release();
-    ctx.release(gx, gy, ga, gc);
+    for (const h of held) {
+      h.ws.release();
+      ctx.release(h.gx, h.gy, h.ga, h.gc);
+    }
   }
 }

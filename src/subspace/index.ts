@@ -6,7 +6,7 @@
 export { SUBSPACE_MAX_ROWS } from './common';
 export { basis, encodeBasis, type BasisResult, type BasisShape } from './basis';
 export {
-  anglesWorkspace, encodePrincipalAngles, principalAngles, type AnglesResult, type AnglesShape, type AnglesWorkspace,
+  anglesWorkspace, encodePrincipalAngles, principalAngles, principalAnglesMany, type AnglesResult, type AnglesShape, type AnglesWorkspace,
 } from './angles';
 export {
   encodeSubspaceLoss, subspaceLoss, subspaceLossWorkspace, type SubspaceLossBuffers, type SubspaceLossOptions,
