@@ -17,7 +17,7 @@ export interface ReproduceJobOptions {
   image: string;
   /** N: the number of shards (= completions); shard i runs as completion index i. */
   shards: number;
-  /** Pods at once (default: every shard). */
+  /** Pods at once (default and minimum: every shard, since shards wait for each other between stages). */
   parallelism?: number;
   /** One NVIDIA GPU per pod (`nvidia.com/gpu`), the driver capabilities Dawn needs, and a software adapter refused. */
   gpu?: boolean;
@@ -44,6 +44,8 @@ export function reproduceJob(o: ReproduceJobOptions): Job {
   if (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > 100_000) throw new Error(`k8s job: shards must be an integer in [1, 100000], got ${o.shards}`);
   const parallelism = o.parallelism ?? o.shards;
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new Error(`k8s job: parallelism must be an integer ≥ 1, got ${parallelism}`);
+  // Shards wait for each other between the protocol's stages (--wait): a shard not yet started would block the rest.
+  if (parallelism < o.shards) throw new Error(`k8s job: parallelism ${parallelism} < ${o.shards} shards: every shard must run at once, since shards wait for each other between the protocol's stages (--wait); use fewer shards`);
   if (!o.image) throw new Error('k8s job: an image is required (build deploy/Dockerfile and push it)');
   const out = `${RESULTS_MOUNT}/${o.name}`;
   const resources = { cpu: o.cpu ?? '4', memory: o.memory ?? '16Gi', ...(o.gpu ? { 'nvidia.com/gpu': 1 } : {}) };
@@ -53,7 +55,9 @@ export function reproduceJob(o: ReproduceJobOptions): Job {
     workingDir: '/app',
     command: ['npm', 'run', 'reproduce', '--'],
     // $(JOB_COMPLETION_INDEX) is expanded by the kubelet from the env entry below (not by a shell: there is none).
-    args: [`--shard=$(JOB_COMPLETION_INDEX)/${o.shards}`, '--out', out, ...(o.gpu ? ['--require-hardware-adapter'] : []), ...(o.reproduceArgs ?? [])],
+    // --wait: a shard that reaches a stage whose earlier stages other shards still run polls until they are done (without
+    // it the pod would exit after the first stage and the Job would count as complete with the table unbuilt).
+    args: [`--shard=$(JOB_COMPLETION_INDEX)/${o.shards}`, '--out', out, '--wait', ...(o.gpu ? ['--require-hardware-adapter'] : []), ...(o.reproduceArgs ?? [])],
     env: [
       // The Job controller injects this variable too; declaring it makes the $(…) expansion above independent of that.
       { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } },

@@ -18,13 +18,13 @@ type Manifest = {
 
 describe('Kubernetes Indexed Job for npm run reproduce', () => {
   it('CPU job: Indexed, N completions, shard i of N from the completion index, results volume; valid against the schema', () => {
-    const m = reproduceJobManifest({ ...base, parallelism: 3, reproduceArgs: ['--quick'] }) as unknown as Manifest;
+    const m = reproduceJobManifest({ ...base, reproduceArgs: ['--quick'] }) as unknown as Manifest;
     expect(m.spec.completionMode).toBe('Indexed');
     expect(m.spec.completions).toBe(8);
-    expect(m.spec.parallelism).toBe(3);
+    expect(m.spec.parallelism).toBe(8);
     const pod = m.spec.template.spec, c = pod.containers[0];
     expect(pod.restartPolicy).toBe('Never');
-    expect([...c.command, ...c.args].join(' ')).toBe('npm run reproduce -- --shard=$(JOB_COMPLETION_INDEX)/8 --out /results/aos-reproduce --quick');
+    expect([...c.command, ...c.args].join(' ')).toBe('npm run reproduce -- --shard=$(JOB_COMPLETION_INDEX)/8 --out /results/aos-reproduce --wait --quick');
     expect(c.env.map((e) => e.name)).toEqual(['JOB_COMPLETION_INDEX']);
     expect(c.resources.limits['nvidia.com/gpu']).toBeUndefined();
     expect(c.volumeMounts[0].mountPath).toBe('/results');
@@ -53,6 +53,8 @@ describe('Kubernetes Indexed Job for npm run reproduce', () => {
     expect(() => reproduceJob({ ...base, shards: 0 })).toThrow(/shards/);
     expect(() => reproduceJob({ ...base, shards: 2.5 })).toThrow(/shards/);
     expect(() => reproduceJob({ ...base, parallelism: 0 })).toThrow(/parallelism/);
+    // Fewer pods than shards would deadlock at the first stage boundary (shards wait for each other).
+    expect(() => reproduceJob({ ...base, parallelism: 3 })).toThrow(/every shard must run at once/);
     expect(() => reproduceJob({ ...base, image: '' })).toThrow(/image/);
   });
 

@@ -28,19 +28,19 @@ describe('Slurm array script', () => {
   it('array task i of a contiguous array runs shard (i − min)/count into a stable results folder', () => {
     const r = task({ SLURM_ARRAY_TASK_ID: '5', SLURM_ARRAY_TASK_MIN: '2', SLURM_ARRAY_TASK_MAX: '9', SLURM_ARRAY_TASK_COUNT: '8', AOS_REPRODUCE_ARGS: '--quick --seeds 0' });
     expect(r.status, r.err).toBe(0);
-    expect(r.out).toContain('npm run reproduce -- --shard=3/8 --out results/shards/aos-reproduce --quick --seeds 0');
+    expect(r.out).toContain('npm run reproduce -- --shard=3/8 --out results/shards/aos-reproduce --wait --quick --seeds 0');
     expect(r.out).not.toContain('--require-hardware-adapter');
   });
 
   it('without SLURM_ARRAY_TASK_COUNT (older Slurm) the count comes from min and max', () => {
     const r = task({ SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '3', AOS_RUN_NAME: 'sweep-a' });
-    expect(r.out).toContain('npm run reproduce -- --shard=0/4 --out results/shards/sweep-a');
+    expect(r.out).toContain('npm run reproduce -- --shard=0/4 --out results/shards/sweep-a --wait');
   });
 
   it('GPU tasks refuse a software adapter and ask the toolkit for the graphics capability; AOS_IMAGE runs in Apptainer', () => {
     const r = task({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '2', AOS_GPU: '1', AOS_IMAGE: 'aos-runner.sif' });
     expect(r.status, r.err).toBe(0);
-    expect(r.out).toMatch(/apptainer exec --nv --bind \S+:\/results --pwd \/app aos-runner\.sif npm run reproduce -- --shard=1\/2 --out \/results --require-hardware-adapter/);
+    expect(r.out).toMatch(/apptainer exec --nv --bind \S+:\/results --pwd \/app aos-runner\.sif npm run reproduce -- --shard=1\/2 --out \/results --wait --require-hardware-adapter/);
     expect(r.out).toContain('caps=compute,utility,graphics');
   });
 
