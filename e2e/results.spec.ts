@@ -89,3 +89,43 @@ test('results: committed by default, a hostile file refused, a results file expl
   await expect(page.getByTestId('results-tests').locator('tr[data-baseline="aos"]')).toHaveCount(1);
   expect(errors).toEqual([]);
 });
+
+test('a results link: the file URL is confirmed before any request, the named cell is selected, and selections keep the link current', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const good = syntheticResults();
+  const url = 'https://results.example.org/sweeps/synthetic.json';
+  let hits = 0;
+  await page.route(url, (route) => {
+    hits++;
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(good) });
+  });
+  await page.goto(`/?selftest=off#p=results&results=${encodeURIComponent(url)}&cell=${encodeURIComponent('mnist/test@8')}`);
+  const confirm = page.getByTestId('results-link-confirm');
+  await expect(confirm).toBeVisible();
+  await expect(page.getByTestId('results-link-url')).toHaveText(url);
+  await expect(confirm).toContainText('results.example.org');
+  expect(hits, 'nothing fetched before the user confirms').toBe(0);
+  await page.getByTestId('results-link-open').click();
+  await expect(page.getByTestId('results-source-name')).toHaveText(`${url} (from a link)`);
+  expect(hits).toBe(1);
+  const selected = page.locator('[data-testid="results-cell"][aria-pressed="true"]');
+  await expect(selected).toHaveCount(4); // the selected column: one button per method
+  await expect(selected.first()).toHaveAttribute('data-set', 'mnist/test');
+  await expect(selected.first()).toHaveAttribute('data-eps', String(8 / 255));
+  await expect.poll(() => new URL(page.url()).hash).toContain(`cell=${encodeURIComponent('mnist/test@8')}`);
+  expect(new URL(page.url()).hash).toContain(`results=${encodeURIComponent(url)}`);
+  // Another cell: the address bar follows, so the link shows what is on screen.
+  await page.locator('[data-testid="results-cell"][data-method="tecoa"][data-set="fashion-mnist/test"]').last().click();
+  await expect.poll(() => new URL(page.url()).hash).toContain(`cell=${encodeURIComponent('fashion-mnist/test@16')}`);
+
+  // Refused values: an http: URL and a cell the committed file does not have are explained; nothing is fetched.
+  await page.goto(`/?selftest=off#p=results&results=${encodeURIComponent('http://results.example.org/r.json')}&cell=${encodeURIComponent('nope/test@8')}`);
+  await page.reload();
+  await expect(page.getByTestId('import-notice')).toContainText('results: the results URL "http://results.example.org/r.json" uses http:, only https:');
+  await expect(page.getByTestId('results-link-confirm')).toHaveCount(0);
+  await expect(page.getByTestId('results-table').or(page.getByTestId('results-none'))).toBeVisible();
+  if (await page.getByTestId('results-table').isVisible()) await expect(page.getByTestId('results-link-note')).toContainText("The link's cell nope/test at 8/255 is not in");
+  expect(hits).toBe(1);
+  expect(errors).toEqual([]);
+});

@@ -8,23 +8,30 @@
  *  - a model URL arriving in a configuration is never fetched: it becomes a confirmation request in the UI store;
  *  - `img` (the Attack panel's test image) and `probe` (the Subspaces probe settings) are read the same way
  *    (src/experiment/panelLink.ts) and written back when the image or the probe changes. A linked image is only a
- *    request in the attack store: the Attack panel selects it when it prepares, and says so when the split lacks it.
+ *    request in the attack store: the Attack panel selects it when it prepares, and says so when the split lacks it;
+ *  - `results` (a results file's URL: a confirmation request in the Results panel, never fetched here) and `cell`
+ *    (the selected cell, applied once a file that has it is on show) likewise (src/experiment/resultsLink.ts).
  */
 import {
   configFromHash, describeImport, encodeConfigToken, hashParam, LINK_PARAM, resolveModelUrl, withHashParams,
   type ExperimentConfig, type ImportResult,
 } from '../experiment';
 import { decodeProbeToken, encodeProbeToken, IMAGE_PARAM, parseImageParam, PROBE_PARAM, type LinkedProbe } from '../experiment/panelLink';
+import { formatCellParam, parseCellParam, parseResultsUrlParam, RESULTS_CELL_PARAM, RESULTS_URL_PARAM } from '../experiment/resultsLink';
+import { applyLinkCell } from './results';
+import { useResultsStore } from '../state/results';
 import { isSameOriginPath } from '../experiment/url';
 import { useAttackStore } from '../state/attack';
 import { useExperimentStore } from '../state/experiment';
 import { useGeometryStore } from '../state/geometry';
 import { isPanelId, useUiStore } from '../state/ui';
 
-/** The `img` and `probe` values last read from or written to the address bar (a link is applied once). */
+/** The `img`, `probe`, `cell` and `results` values last read from or written to the address bar (a link is applied once). */
 interface PanelParamsSeen {
   image: string | null;
   probe: string | null;
+  cell: string | null;
+  results: string | null;
 }
 
 let lastToken: string | null = null;
@@ -33,7 +40,7 @@ let applyingFromUrl = false;
  * The `img` and `probe` values last read or written, kept beside `lastToken` for the same reason: a restarted sync
  * (React's development double effects) must not apply a link again, nor read the normalised values it wrote.
  */
-const seenPanelParams: PanelParamsSeen = { image: null, probe: null };
+const seenPanelParams: PanelParamsSeen = { image: null, probe: null, cell: null, results: null };
 
 /** Asks the user to confirm downloading the configuration's model URL (does nothing for other sources). */
 export function requestModelConfirmation(model: ExperimentConfig['model'], from: 'link' | 'file' | 'panel'): void {
@@ -93,6 +100,30 @@ function readPanelParams(seen: PanelParamsSeen): string[] {
       useGeometryStore.getState().patch({ settings, every });
       problems.push(...r.issues.map((i) => `${i.path}: ${i.problem}`));
     }
+  }
+  problems.push(...readResultsParams(seen));
+  return problems;
+}
+
+/** The Results panel's `results` (a URL to confirm, never fetched here) and `cell` (selected once a file has it). */
+function readResultsParams(seen: PanelParamsSeen): string[] {
+  const problems: string[] = [];
+  const url = hashParam(location.hash, RESULTS_URL_PARAM);
+  if (url !== null && url !== seen.results) {
+    seen.results = url;
+    const r = parseResultsUrlParam(url);
+    if ('url' in r) {
+      if (useResultsStore.getState().sourceUrl !== r.url) useResultsStore.getState().patch({ linkUrl: r.url });
+    } else problems.push(`${RESULTS_URL_PARAM}: ${r.problem}; the Results panel shows the committed results`);
+  }
+  const cell = hashParam(location.hash, RESULTS_CELL_PARAM);
+  if (cell !== null && cell !== seen.cell) {
+    seen.cell = cell;
+    const r = parseCellParam(cell);
+    if ('set' in r) {
+      useResultsStore.getState().patch({ linkCell: r });
+      applyLinkCell();
+    } else problems.push(`${RESULTS_CELL_PARAM}: ${r.problem}; the Results panel shows its headline cell`);
   }
   return problems;
 }
@@ -167,6 +198,17 @@ export function startLinkSync(): () => void {
     seen.probe = probeToken();
     writeHash({ [PROBE_PARAM]: seen.probe }, false);
   });
+  // The Results panel's selected cell, and the URL of a file a link opened, written in place.
+  const unsubResults = useResultsStore.subscribe((s, prev) => {
+    if (s.cell !== prev.cell && s.cell && s.linkCell === null) {
+      seen.cell = formatCellParam(s.cell.set, s.cell.eps);
+      writeHash({ [RESULTS_CELL_PARAM]: seen.cell }, false);
+    }
+    if (s.sourceUrl !== prev.sourceUrl && s.file !== prev.file) {
+      seen.results = s.sourceUrl;
+      writeHash({ [RESULTS_URL_PARAM]: s.sourceUrl }, false);
+    }
+  });
   readUrl(true, seen);
   const onNav = () => readUrl(false, seen);
   window.addEventListener('hashchange', onNav);
@@ -177,6 +219,7 @@ export function startLinkSync(): () => void {
     unsubUi();
     unsubImage();
     unsubProbe();
+    unsubResults();
     window.removeEventListener('hashchange', onNav);
     window.removeEventListener('popstate', onNav);
   };

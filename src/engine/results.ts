@@ -33,8 +33,82 @@ export function defaultRuns(file: ResultsFile, cell: ResultsSelection | null, re
   return { runA: a?.id ?? null, runB: b?.id ?? null };
 }
 
-function show(file: ResultsFile, source: string): void {
-  useResultsStore.getState().patch({ status: 'ready', file, source, problem: null, ...firstSelection(file) });
+function show(file: ResultsFile, source: string, sourceUrl: string | null = null): void {
+  useResultsStore.getState().patch({ status: 'ready', file, source, sourceUrl, problem: null, ...firstSelection(file) });
+  applyLinkCell();
+}
+
+/** Selects the link's cell once the file on show has it (ε matched to the file's own value); else says why. */
+export function applyLinkCell(): void {
+  const st = useResultsStore.getState();
+  const want = st.linkCell;
+  // While the link's own file awaits confirmation, the cell waits for it (not the committed file's).
+  if (!want || !st.file || st.linkUrl !== null) return;
+  const eps = [0, ...st.file.epsilons].find((e) => Math.abs(e * 255 - want.eps * 255) < 1e-6);
+  if (eps !== undefined && runsWithCell(st.file, want.set, eps).length > 0) {
+    st.patch({ linkCell: null, linkNote: null });
+    selectCell({ set: want.set, eps });
+  } else {
+    st.patch({ linkCell: null, linkNote: `The link's cell ${want.set} at ${+(want.eps * 255).toFixed(4)}/255 is not in ${st.source ?? 'this file'}; showing its headline cell.` });
+  }
+}
+
+/** The user declined a link's results URL: the committed file stays, and the link's cell is tried on it. */
+export function declineResultsUrl(): void {
+  useResultsStore.getState().patch({ linkUrl: null });
+  applyLinkCell();
+}
+
+/**
+ * Opens the results file at a link's URL, after the user confirmed it: no cookies, no referrer; a redirect to
+ * another origin is refused; the size is checked from Content-Length and again while reading (the body stops at the
+ * cap), then the text goes through the same checks as a picked file.
+ */
+export async function openResultsUrl(url: string, resolved: string): Promise<boolean> {
+  const st = useResultsStore.getState();
+  const refuse = (reason: string) => {
+    useResultsStore.getState().patch({ problem: `${url} was not opened: ${reason}` });
+    return false;
+  };
+  st.patch({ linkUrl: null });
+  let res: Response;
+  try {
+    res = await fetch(resolved, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store' });
+  } catch (e) {
+    return refuse(`the request failed (${String((e as Error)?.message ?? e)})`);
+  }
+  if (!res.ok) return refuse(`the server answered ${res.status} ${res.statusText}`.trim());
+  if (new URL(res.url || resolved).origin !== new URL(resolved).origin) return refuse(`it redirected to another site (${new URL(res.url).host})`);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  const cap = MAX_RESULTS_FILE_BYTES;
+  if (declared > cap) return refuse(`it is ${(declared / (1024 * 1024)).toFixed(1)} MiB; a results file is read up to ${cap / (1024 * 1024)} MiB`);
+  const reader = res.body?.getReader();
+  if (!reader) return refuse('the response has no body');
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      await reader.cancel();
+      return refuse(`it is over ${cap / (1024 * 1024)} MiB; a results file is read up to that`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.byteLength; }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return refuse('it is not UTF-8 text');
+  }
+  const r = readResultsText(text);
+  if (!r.ok) return refuse(r.reason);
+  show(r.file, `${url} (from a link)`, url);
+  return true;
 }
 
 let committedTried = false;

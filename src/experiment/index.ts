@@ -8,3 +8,4 @@ export * from './link';
 export * from './json';
 export * from './panelLink';
 export * from './presets';
+export * from './resultsLink';

@@ -25,6 +25,14 @@ export interface ResultsState {
   reference: string | null;
   runA: string | null;
   runB: string | null;
+  /** The URL the file on show was opened from (a link's `results`), so links made now keep naming it. */
+  sourceUrl: string | null;
+  /** A link's results URL, awaiting the user's confirmation (nothing is fetched before). */
+  linkUrl: string | null;
+  /** A link's cell, selected once a file that has it is on show. */
+  linkCell: ResultsSelection | null;
+  /** Why a link's cell or URL could not be used (shown in the panel). */
+  linkNote: string | null;
   patch: (p: Partial<ResultsState>) => void;
 }
 
@@ -38,5 +46,9 @@ export const useResultsStore = create<ResultsState>()((set) => ({
   reference: null,
   runA: null,
   runB: null,
+  sourceUrl: null,
+  linkUrl: null,
+  linkCell: null,
+  linkNote: null,
   patch: (p) => set(p),
 }));

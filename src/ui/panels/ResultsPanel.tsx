@@ -6,6 +6,7 @@ import { AccuracyChart } from '../results/AccuracyChart';
 import { TradeoffChart } from '../results/TradeoffChart';
 import { CellTests } from '../results/CellTests';
 import { DrillDown } from '../results/DrillDown';
+import { ResultsLinkConfirm } from '../results/ResultsLinkConfirm';
 import { ResultsTable } from '../results/ResultsTable';
 import '../results/results.css';
 
@@ -32,6 +33,7 @@ function SourceCard() {
         <button type="button" onClick={() => input.current?.click()} data-testid="results-open"
           title="A results file written by npm run eval-robust or npm run reproduce (format v1), or a merged sweep">Open results file…</button>
       </div>
+      <ResultsLinkConfirm />
       {problem && <p className="error small" role="alert" data-testid="results-error">{problem}</p>}
       {status === 'none' && (
         <p className="muted small" data-testid="results-none">
