@@ -247,11 +247,13 @@ export function dequantize(x: Tensor, scale: Tensor, zeroPoint: Tensor | undefin
 const UNARY: Record<string, (v: number) => number> = {
   Neg: (v) => -v, Abs: Math.abs, Sqrt: Math.sqrt, Exp: Math.exp, Log: Math.log, Floor: Math.floor, Ceil: Math.ceil,
   Reciprocal: (v) => 1 / v, Sign: Math.sign, Relu: (v) => Math.max(v, 0), Round: roundHalfEven,
+  Tanh: Math.tanh, Sigmoid: (v) => 1 / (1 + Math.exp(-v)), Softsign: (v) => v / (1 + Math.abs(v)),
+  Softplus: (v) => (v > 20 ? v : Math.log1p(Math.exp(v))), Sin: Math.sin, Cos: Math.cos,
 };
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
   Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b, Pow: (a, b) => a ** b,
-  Max: Math.max, Min: Math.min,
+  Max: Math.max, Min: Math.min, PRelu: (x, slope) => (x < 0 ? slope * x : x),
 };
 
 const COMPARE: Record<string, (a: number, b: number) => boolean> = {

@@ -204,6 +204,13 @@ const SHAPES: Record<string, ShapeFn> = {
   Identity: same, Neg: same, Abs: same, Sqrt: same, Exp: same, Log: same, Tanh: same, Erf: same, Sigmoid: same,
   Relu: same, Softmax: same, LogSoftmax: same, Gelu: same, Floor: same, Ceil: same, Round: same, Reciprocal: same,
   Sign: same, Sin: same, Cos: same, Trilu: same, LeakyRelu: same, Clip: same, Softplus: same, Elu: same, HardSigmoid: same,
+  Softsign: same,
+  // PRelu broadcasts the slope to X only (unidirectional): the output has X's shape.
+  PRelu: (c) => {
+    const x = c.x(0).dims, dims = broadcastShapes(x, c.x(1).dims);
+    if (dims.join(',') !== x.join(',')) throw new GraphError(`${describeNode(c.node)}: slope [${c.x(1).dims}] does not broadcast to X [${x}]`);
+    return [{ dtype: c.x(0).dtype, dims }];
+  },
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast, Pow: (c) => [{ dtype: c.x(0).dtype, dims: broadcastShapes(c.x(0).dims, c.x(1).dims) }],
   Max: broadcast, Min: broadcast, Sum: broadcast, Mean: broadcast, Mod: broadcast,
   Equal: compare, Less: compare, Greater: compare, LessOrEqual: compare, GreaterOrEqual: compare, And: compare, Or: compare, Xor: compare,

@@ -172,6 +172,13 @@ const ADDED: OpCase[] = [
   { name: 'gatherelements-last-axis-int64', op: 'GatherElements', inputs: [i64([3, 4]), i64([3, 2], [3, 0, 1, 1, -1, 2])], attrs: { axis: -1 } },
 ];
 
+/** Ops whose kernels existed but had no shape rule (issue 18: "the executor has no kernel"). */
+const SHAPE_RULE_ADDED: OpCase[] = [
+  { name: 'prelu-channel-slope', op: 'PRelu', inputs: [f(2, 3, 4, 5), f(3, 1, 1)] },
+  { name: 'prelu-const-scalar-slope', op: 'PRelu', inputs: [f(4, 6), cf([1], [0.1])] },
+  { name: 'softsign', op: 'Softsign', inputs: [{ dims: [64], gen: wide }] },
+];
+
 async function runCases(cases: OpCase[], group: number) {
   const rng = new Rng((seed + group * 7919) >>> 0);
   const failures: string[] = [];
@@ -194,6 +201,7 @@ describe(`executor ops vs onnxruntime-node (AOS_SEED=${seed})`, () => {
   it('shape and view ops', () => runCases(SHAPES, 2));
   it('matmul, Gemm, softmax, LayerNorm, reductions, gathers, scatters, convolutions, Trilu', () => runCases(COMPUTE, 3));
   it('Sin, Cos, Mean, ReduceL1, ArgMin, Tile, GatherElements', () => runCases(ADDED, 4));
+  it('PRelu, Softsign', () => runCases(SHAPE_RULE_ADDED, 5));
   it('a broken sin polynomial and a broken GatherElements kernel fail the comparison', async () => {
     const rng = new Rng(seed);
     const common = shaderSources.exec_common.replace('-0.166666667 + z', '-0.166 + z');
