@@ -200,6 +200,49 @@ export function convParams(node: Node, xDims: number[], wDims: number[]): ConvPa
   return { strides, dilations, pads, group: attrValue(node, 'group', 1), kernel };
 }
 
+export interface ConvTransposeParams extends ConvParams {
+  /** Spatial output dims. */
+  out: number[];
+}
+
+/**
+ * ConvTranspose attributes resolved against concrete dims, as the ONNX reference implementation does
+ * (onnx/reference/ops/op_conv_transpose.py): with auto_pad SAME_UPPER/SAME_LOWER and no explicit pads the output is
+ * `output_shape` or input·stride, and the total padding stride·(in−1) + output_padding + ((k−1)·d+1) − out is split
+ * with floor division (SAME_UPPER: the smaller half first). Otherwise pads are explicit (or zero) and the output is
+ * `output_shape` or the usual formula. Conv's own SAME rule (out = ⌈in/stride⌉) does not apply here: it gave 5×5
+ * where ONNX defines 6×6 (issue 18). A negative total (kernel < stride) is a negative pad: the output extends past
+ * the last input's footprint, with zeros (+ bias) there.
+ */
+export function convTransposeParams(node: Node, xDims: number[], wDims: number[]): ConvTransposeParams {
+  const k = xDims.length - 2;
+  const kernel = attrValue<number[]>(node, 'kernel_shape', wDims.slice(2));
+  const strides = attrValue<number[]>(node, 'strides', new Array(k).fill(1));
+  const dilations = attrValue<number[]>(node, 'dilations', new Array(k).fill(1));
+  const outPad = attrValue<number[]>(node, 'output_padding', new Array(k).fill(0));
+  const given = attrValue<number[] | undefined>(node, 'output_shape', undefined);
+  const autoPad = attrValue(node, 'auto_pad', 'NOTSET');
+  const explicit = attrValue<number[] | undefined>(node, 'pads', undefined);
+  const span = (i: number) => strides[i] * (xDims[2 + i] - 1) + outPad[i] + (kernel[i] - 1) * dilations[i] + 1;
+  if (given && given.length !== k) throw new GraphError(`${describeNode(node)}: output_shape has ${given.length} dims for ${k} spatial dims`);
+  let pads: number[];
+  let out: number[];
+  if ((autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') && !explicit) {
+    out = given ? [...given] : Array.from({ length: k }, (_, i) => xDims[2 + i] * strides[i]);
+    pads = new Array(2 * k).fill(0);
+    for (let i = 0; i < k; i++) {
+      const total = span(i) - out[i];
+      const half = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      pads[i + k] = total - pads[i];
+    }
+  } else {
+    pads = autoPad === 'VALID' || !explicit ? new Array(2 * k).fill(0) : [...explicit];
+    out = given ? [...given] : Array.from({ length: k }, (_, i) => span(i) - pads[i] - pads[i + k]);
+  }
+  return { strides, dilations, pads, group: attrValue(node, 'group', 1), kernel, out };
+}
+
 const SHAPES: Record<string, ShapeFn> = {
   Identity: same, Neg: same, Abs: same, Sqrt: same, Exp: same, Log: same, Tanh: same, Erf: same, Sigmoid: same,
   Relu: same, Softmax: same, LogSoftmax: same, Gelu: same, Floor: same, Ceil: same, Round: same, Reciprocal: same,
@@ -253,13 +296,8 @@ const SHAPES: Record<string, ShapeFn> = {
   },
   ConvTranspose: (c) => {
     const x = c.x(0).dims, w = c.x(1).dims;
-    const p = convParams(c.node, x, w);
-    const k = x.length - 2;
-    const outPad = c.attr<number[]>('output_padding', new Array(k).fill(0));
-    const given = c.attr<number[] | undefined>('output_shape', undefined);
-    const spatial = given ?? Array.from({ length: k }, (_, i) =>
-      p.strides[i] * (x[2 + i] - 1) + outPad[i] + (p.kernel[i] - 1) * p.dilations[i] + 1 - p.pads[i] - p.pads[i + k]);
-    return [{ dtype: c.x(0).dtype, dims: [x[0], w[1] * p.group, ...spatial] }];
+    const p = convTransposeParams(c.node, x, w);
+    return [{ dtype: c.x(0).dtype, dims: [x[0], w[1] * p.group, ...p.out] }];
   },
   LayerNormalization: (c) => {
     const x = c.x(0);

@@ -9,7 +9,7 @@ import { GraphBuilder, type AttrInput } from '../../src/onnx/builder';
 import { buildPlan, unsupportedExecOps } from '../../src/onnx/exec/plan';
 import { evaluate } from '../../src/onnx/interp';
 import { tensorFromNumbers, tensorToNumbers, type Model } from '../../src/onnx/ir';
-import { inferShapes } from '../../src/onnx/shapes';
+import { convTransposeParams, inferShapes } from '../../src/onnx/shapes';
 
 function oneNode(op: string, inputs: { dims: number[]; dtype?: 'float32' | 'int64' }[], attrs: Record<string, AttrInput> = {}, opset = 18): Model {
   const b = new GraphBuilder({ opset });
@@ -40,5 +40,44 @@ describe('PRelu and Softsign are supported end to end (issue 18)', () => {
     expect(Array.from(tensorToNumbers(prelu![0]))).toEqual([-0.5, -0.125, 0, 3]);
     const softsign = evaluate(oneNode('Softsign', [{ dims: [4] }]).graph.nodes[0], [x]);
     expect(Array.from(tensorToNumbers(softsign![0]))).toEqual([-2 / 3, -0.5 / 1.5, 0, 3 / 4].map(Math.fround));
+  });
+});
+
+describe('ConvTranspose auto_pad and output_shape follow the ONNX spec (issue 18)', () => {
+  const convT = (attrs: Record<string, AttrInput>, x = [1, 1, 3, 3], w = [1, 2, 3, 3]) =>
+    oneNode('ConvTranspose', [{ dims: x }, { dims: w }], attrs);
+
+  it('SAME_UPPER, stride 2: output = input·stride (6×6, not Conv\'s ⌈3/2⌉·… 5×5), the extra pad at the end', () => {
+    const m = convT({ auto_pad: 'SAME_UPPER', strides: [2, 2] });
+    expect(inferShapes(m).get('y')!.dims).toEqual([1, 2, 6, 6]);
+    // total = 2·(3−1) + 0 + 3 − 6 = 1: SAME_UPPER puts ⌊1/2⌋ = 0 first.
+    expect(convTransposeParams(m.graph.nodes[0], [1, 1, 3, 3], [1, 2, 3, 3]).pads).toEqual([0, 0, 1, 1]);
+  });
+
+  it('SAME_LOWER puts the extra pad first; 1-D, dilation and output_padding enter the total', () => {
+    const m = convT({ auto_pad: 'SAME_LOWER', strides: [2, 3], dilations: [2, 1], output_padding: [1, 0] }, [1, 1, 4, 5]);
+    expect(inferShapes(m).get('y')!.dims).toEqual([1, 2, 8, 15]);
+    // H: 2·3 + 1 + (2·2+1) − 8 = 4 → [2, 2]; W: 3·4 + 0 + 3 − 15 = 0.
+    expect(convTransposeParams(m.graph.nodes[0], [1, 1, 4, 5], [1, 2, 3, 3]).pads).toEqual([2, 0, 2, 0]);
+    const m1 = convT({ auto_pad: 'SAME_LOWER', strides: [2] }, [1, 1, 4], [1, 1, 4]);
+    expect(inferShapes(m1).get('y')!.dims).toEqual([1, 1, 8]);
+    expect(convTransposeParams(m1.graph.nodes[0], [1, 1, 4], [1, 1, 4]).pads).toEqual([1, 1]);
+  });
+
+  it('a kernel smaller than the stride gives a negative total: the output still is input·stride', () => {
+    const m = convT({ auto_pad: 'SAME_UPPER', strides: [3, 3] }, [1, 1, 2, 2], [1, 1, 2, 2]);
+    expect(inferShapes(m).get('y')!.dims).toEqual([1, 1, 6, 6]);
+    // total = 3 + 2 − 6 = −1: ⌊−1/2⌋ = −1 first (floor division, as onnx/reference), 0 at the end.
+    expect(convTransposeParams(m.graph.nodes[0], [1, 1, 2, 2], [1, 1, 2, 2]).pads).toEqual([-1, -1, 0, 0]);
+  });
+
+  it('output_shape without auto_pad extends (or crops) at the end; explicit pads stay as given', () => {
+    const m = convT({ strides: [3, 2], output_shape: [10, 8] });
+    expect(inferShapes(m).get('y')!.dims).toEqual([1, 2, 10, 8]);
+    expect(convTransposeParams(m.graph.nodes[0], [1, 1, 3, 3], [1, 2, 3, 3]).pads).toEqual([0, 0, 0, 0]);
+    const p = convT({ strides: [3, 2], pads: [1, 2, 1, 2] });
+    expect(inferShapes(p).get('y')!.dims).toEqual([1, 2, 7, 3]);
+    // The executor plans it (it used to refuse output_shape).
+    expect(buildPlan(m).steps.length).toBe(1);
   });
 });

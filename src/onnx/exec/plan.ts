@@ -17,7 +17,7 @@ import {
   type DType, type Model, type Node, type Tensor,
 } from '../ir';
 import { simplify } from '../passes';
-import { convParams, hasShapeRule, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
+import { convParams, convTransposeParams, hasShapeRule, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
 import {
   compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
@@ -468,12 +468,8 @@ function convLower(c: LowerCtx): Val[] {
   const X = x.view.dims, Wd = w.view.dims, Y = c.outDims(0);
   const k = X.length - 2;
   if (k !== 1 && k !== 2) c.fail(`${k}-D convolutions are not supported (1-D and 2-D)`);
-  const p = convParams(c.node, X, Wd);
-  if (transpose) {
-    const outPad = c.attr<number[]>('output_padding', new Array(k).fill(0));
-    if (c.node.attrs.output_shape) c.fail('output_shape is not supported (use pads/output_padding)');
-    void outPad;
-  }
+  // Output dims come from the shape rule (Y); the begin pads from the same resolution of auto_pad/output_shape.
+  const p = transpose ? convTransposeParams(c.node, X, Wd) : convParams(c.node, X, Wd);
   const two = (a: number[], fill: number) => (k === 1 ? [fill, a[0]] : a);
   const kernel = two(p.kernel, 1), strides = two(p.strides, 1), dil = two(p.dilations, 1);
   const padsBegin = two(p.pads.slice(0, k), 0);
