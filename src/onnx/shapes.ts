@@ -400,6 +400,17 @@ export function hasShapeRule(op: string): boolean {
   return op in SHAPES;
 }
 
+/**
+ * How to make a shape-like input (Reshape's shape, Slice's starts, …) that did not fold a constant: most often it
+ * is a graph input (ONNX's own backend tests feed shapes that way), whose value the executor takes through its
+ * `constants` option.
+ */
+export function notConstantHint(name: string, isGraphInput: boolean): string {
+  return isGraphInput
+    ? `'${name}' is a graph input: give its value at build time with the \`constants\` option (createExecSession(ctx, model, { constants: { '${name}': tensor } }), buildPlan's \`constants\`) or make it an initializer`
+    : 'fix the batch size and input shapes (`batch`, `dims`, `inputShapes`) and pass the graph inputs it is computed from with the `constants` option';
+}
+
 /** Shape inference and constant evaluation in one topological pass (see the module comment). */
 export function propagate(model: Model, o: PropagateOptions = {}): PropagateResult {
   const g = model.graph;
@@ -452,7 +463,7 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
         const name = node.inputs[i];
         if (!name) return undefined;
         const v = visible(name) ?? values.get(name);
-        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding (fix the batch size and input shapes)`);
+        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding; ${notConstantHint(name, g.inputs.some((gi) => gi.name === name))}`);
         return tensorToInts(v);
       },
       attr: <T>(name: string, fallback: T) => attrValue<T>(node, name, fallback),

@@ -81,3 +81,26 @@ describe('ConvTranspose auto_pad and output_shape follow the ONNX spec (issue 18
     expect(buildPlan(m).steps.length).toBe(1);
   });
 });
+
+describe('a shape input that does not fold names the fix (issue 18)', () => {
+  it('a graph input: the message names the `constants` option', () => {
+    const m = oneNode('Reshape', [{ dims: [2, 6] }, { dims: [2], dtype: 'int64' }]);
+    expect(() => buildPlan(m)).toThrow(/'x1' is a graph input: give its value at build time with the `constants` option/);
+    // …and that fix works.
+    const plan = buildPlan(m, { constants: { x1: tensorFromNumbers('int64', [3, 4], [2]) } });
+    expect(plan.outputs[0].dims).toEqual([3, 4]);
+  });
+
+  it('an input only the lowering needs constant (Trilu\'s k) names the option too', () => {
+    const m = oneNode('Trilu', [{ dims: [3, 3] }, { dims: [], dtype: 'int64' }], {}, 14);
+    expect(() => buildPlan(m)).toThrow(/input 1 \('x1'\) must be a constant; 'x1' is a graph input: give its value at build time with the `constants` option/);
+  });
+
+  it('a computed shape: the message names the shape options and `constants`', () => {
+    const b = new GraphBuilder({ opset: 18 });
+    const x = b.input('x', 'float32', [2, 6]);
+    const s = b.input('s', 'int64', [2]);
+    b.output(b.op('Reshape', [x, b.op('Abs', [s])], {}, { outputs: ['y'] }));
+    expect(() => buildPlan(b.model())).toThrow(/must be a constant after folding; fix the batch size and input shapes \(`batch`, `dims`, `inputShapes`\) and pass the graph inputs it is computed from with the `constants` option/);
+  });
+});

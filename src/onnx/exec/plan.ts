@@ -17,7 +17,7 @@ import {
   type DType, type Model, type Node, type Tensor,
 } from '../ir';
 import { simplify } from '../passes';
-import { convParams, convTransposeParams, hasShapeRule, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
+import { convParams, convTransposeParams, hasShapeRule, notConstantHint, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
 import {
   compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
@@ -218,6 +218,8 @@ type LowerCtx = {
   in(i: number): Val | undefined;
   x(i: number): Val;
   ints(i: number): number[] | undefined;
+  /** Fails: input i had to fold to a constant (the message names the fix: the `constants` option, …). */
+  notConstant(i: number, what: string): never;
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;
   attr<T>(name: string, fallback: T): T;
@@ -406,7 +408,7 @@ function padLower(c: LowerCtx): Val[] {
   axes.forEach((a, i) => { begin[a] = pads[i]; });
   if (begin.some((b) => b < 0) || pads.some((p) => p < 0)) c.fail('negative pads are not supported');
   const cv = c.node.inputs[2] ? c.L.constValue(c.node.inputs[2]) : undefined;
-  if (c.node.inputs[2] && !cv) c.fail('the pad value must be a constant');
+  if (c.node.inputs[2] && !cv) c.notConstant(2, 'the pad value');
   const value = cv ? tensorToNumbers(cv)[0] : 0;
   const dims = c.outDims(0);
   const out = c.L.temp(c.outType(0), dims, c.label);
@@ -765,6 +767,10 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
     }
     const lbl = `${node.op} '${node.name || node.outputs[0]}'`;
     const fail = (msg: string): never => { throw new ExecError(`${label}: ${describeNode(node)}: ${msg}`); };
+    const notConstant = (i: number, what: string): never => {
+      const name = node.inputs[i];
+      return fail(`${what} ('${name}') must be a constant; ${notConstantHint(name, g.inputs.some((v) => v.name === name))}`);
+    };
     const c: LowerCtx = {
       L, node, label: lbl, fail,
       in: (i) => (node.inputs[i] ? L.val(node.inputs[i], node) : undefined),
@@ -776,9 +782,10 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
         const name = node.inputs[i];
         if (!name) return undefined;
         const t = L.constValue(name);
-        if (!t) fail(`input ${i} ('${name}') must be a constant`);
+        if (!t) notConstant(i, `input ${i}`);
         return tensorToInts(t!);
       },
+      notConstant,
       attr: ((name: string, fallback: unknown) => attrValue(node, name, fallback)) as LowerCtx['attr'],
       outDims: (i) => L.dims(node.outputs[i]),
       outType: (i) => L.type(node.outputs[i]),
