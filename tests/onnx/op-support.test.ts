@@ -43,6 +43,26 @@ describe('PRelu and Softsign are supported end to end (issue 18)', () => {
   });
 });
 
+describe('the other element-wise ops the executor claims fold with their ONNX definitions', () => {
+  const x = tensorFromNumbers('float32', [-2, -0.5, 0, 3], [4]);
+  const fold = (op: string, ins = [x], attrs: Record<string, AttrInput> = {}) =>
+    Array.from(tensorToNumbers(evaluate(oneNode(op, ins.map((t) => ({ dims: t.dims })), attrs).graph.nodes[0], ins)![0]));
+  const f32 = (v: number[]) => v.map(Math.fround);
+
+  it('Elu, LeakyRelu, HardSigmoid (attributes and defaults), Clip, Sum, Mean, IsInf', () => {
+    expect(fold('Elu', [x], { alpha: 2 })).toEqual(f32([2 * Math.expm1(-2), 2 * Math.expm1(-0.5), 0, 3]));
+    expect(fold('LeakyRelu')).toEqual(f32([-0.02, -0.005, 0, 3]));
+    expect(fold('HardSigmoid', [x], { alpha: 0.5 })).toEqual([0, 0.25, 0.5, 1]);
+    const lo = tensorFromNumbers('float32', [-1], []), hi = tensorFromNumbers('float32', [1], []);
+    expect(fold('Clip', [x, lo, hi])).toEqual([-1, -0.5, 0, 1]);
+    const y = tensorFromNumbers('float32', [1], [1]);
+    expect(fold('Sum', [x, y, y])).toEqual([0, 1.5, 2, 5]);
+    expect(fold('Mean', [x, y])).toEqual([-0.5, 0.25, 0.5, 2]);
+    const inf = tensorFromNumbers('float32', [Infinity, -Infinity, 1], [3]);
+    expect(fold('IsInf', [inf], { detect_negative: 0 })).toEqual([1, 0, 0]);
+  });
+});
+
 describe('ConvTranspose auto_pad and output_shape follow the ONNX spec (issue 18)', () => {
   const convT = (attrs: Record<string, AttrInput>, x = [1, 1, 3, 3], w = [1, 2, 3, 3]) =>
     oneNode('ConvTranspose', [{ dims: x }, { dims: w }], attrs);

@@ -80,6 +80,20 @@ const KERNEL_OPS = new Set(['MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNor
 /** Ops whose outputs only ever come from constant folding here (static shapes). */
 const FOLD_ONLY = new Set(['Shape', 'Size', 'Constant', 'ConstantOfShape', 'Range']);
 
+/**
+ * Every op the executor claims (default domain): the lowering table (element-wise, views, kernels) and the ops that
+ * only fold at build time. tests/onnx/op-support.test.ts checks that each has what "supported" needs (a shape rule,
+ * a lowering or a folding), so a claimed op is never refused as unknown (issue 18: PRelu and Softsign).
+ */
+export function execClaimedOps(): { lowered: string[]; foldOnly: string[] } {
+  return { lowered: [...new Set([...Object.keys(EW_OPS), ...VIEW_OPS, ...KERNEL_OPS])].sort(), foldOnly: [...FOLD_ONLY].sort() };
+}
+
+/** Whether the executor has a lowering for `op` (tests: a claimed op must have one). */
+export function execHasLowering(op: string): boolean {
+  return !!op2lower(op);
+}
+
 /** Whether the executor runs `op` (default domain). */
 export function execSupports(op: string): boolean {
   // Shapes are inferred by ../shapes.ts: an op it does not know cannot be planned either.
