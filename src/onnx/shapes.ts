@@ -401,14 +401,41 @@ export function hasShapeRule(op: string): boolean {
 }
 
 /**
- * How to make a shape-like input (Reshape's shape, Slice's starts, …) that did not fold a constant: most often it
- * is a graph input (ONNX's own backend tests feed shapes that way), whose value the executor takes through its
- * `constants` option.
+ * The graph inputs a non-constant tensor is computed from (itself when it is one), walking back through producers
+ * until constants; Shape and Size stop the walk (they fold whatever their input). Names what `constants` must give.
  */
-export function notConstantHint(name: string, isGraphInput: boolean): string {
-  return isGraphInput
-    ? `'${name}' is a graph input: give its value at build time with the \`constants\` option (createExecSession(ctx, model, { constants: { '${name}': tensor } }), buildPlan's \`constants\`) or make it an initializer`
-    : 'fix the batch size and input shapes (`batch`, `dims`, `inputShapes`) and pass the graph inputs it is computed from with the `constants` option';
+export function graphInputsBehind(g: Graph, name: string, isConstant: (tensor: string) => boolean): string[] {
+  const inputs = new Set(g.inputs.filter((v) => !g.initializers.has(v.name)).map((v) => v.name));
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const stack = [name];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t) || isConstant(t)) continue;
+    seen.add(t);
+    if (inputs.has(t)) { found.push(t); continue; }
+    const n = producer.get(t);
+    if (n && n.op !== 'Shape' && n.op !== 'Size') for (const i of n.inputs) if (i) stack.push(i);
+  }
+  return found.sort();
+}
+
+/**
+ * How to make a shape-like input (Reshape's shape, Slice's starts, …) that did not fold a constant: most often it
+ * is a graph input or computed from one (ONNX's own backend tests feed shapes that way), whose value the executor
+ * takes through its `constants` option. `behind` = `graphInputsBehind(…)`.
+ */
+export function notConstantHint(name: string, behind: string[]): string {
+  const example = `createExecSession(ctx, model, { constants: { ${behind.map((b) => `'${b}': tensor`).join(', ')} } }), buildPlan's \`constants\``;
+  if (behind.length === 1 && behind[0] === name) {
+    return `'${name}' is a graph input: give its value at build time with the \`constants\` option (${example}) or make it an initializer`;
+  }
+  if (behind.length) {
+    return `it is computed from graph input${behind.length > 1 ? 's' : ''} ${behind.map((b) => `'${b}'`).join(', ')}: give ${behind.length > 1 ? 'their values' : 'its value'} at build time with the \`constants\` option (${example})`;
+  }
+  return 'fix the batch size and input shapes (`batch`, `dims`, `inputShapes`) and pass the graph inputs it is computed from with the `constants` option';
 }
 
 /** Shape inference and constant evaluation in one topological pass (see the module comment). */
@@ -463,7 +490,7 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
         const name = node.inputs[i];
         if (!name) return undefined;
         const v = visible(name) ?? values.get(name);
-        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding; ${notConstantHint(name, g.inputs.some((gi) => gi.name === name))}`);
+        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding; ${notConstantHint(name, graphInputsBehind(g, name, (t) => values.has(t)))}`);
         return tensorToInts(v);
       },
       attr: <T>(name: string, fallback: T) => attrValue<T>(node, name, fallback),

@@ -116,11 +116,18 @@ describe('a shape input that does not fold names the fix (issue 18)', () => {
     expect(() => buildPlan(m)).toThrow(/input 1 \('x1'\) must be a constant; 'x1' is a graph input: give its value at build time with the `constants` option/);
   });
 
-  it('a computed shape: the message names the shape options and `constants`', () => {
+  it('a shape computed from graph inputs: the message names them and the `constants` option', () => {
     const b = new GraphBuilder({ opset: 18 });
     const x = b.input('x', 'float32', [2, 6]);
     const s = b.input('s', 'int64', [2]);
     b.output(b.op('Reshape', [x, b.op('Abs', [s])], {}, { outputs: ['y'] }));
-    expect(() => buildPlan(b.model())).toThrow(/must be a constant after folding; fix the batch size and input shapes \(`batch`, `dims`, `inputShapes`\) and pass the graph inputs it is computed from with the `constants` option/);
+    expect(() => buildPlan(b.model())).toThrow(/must be a constant after folding; it is computed from graph input 's': give its value at build time with the `constants` option \(createExecSession\(ctx, model, \{ constants: \{ 's': tensor \} \}\)/);
+    // Shape stops the walk: Shape(x) folds whatever x is, so only 's' is named.
+    const b2 = new GraphBuilder({ opset: 18 });
+    const x2 = b2.input('x', 'float32', [2, 6]);
+    const s2 = b2.input('s', 'int64', [2]);
+    const shape = b2.op('Mul', [b2.op('Shape', [x2]), b2.op('Abs', [s2])]);
+    b2.output(b2.op('Reshape', [b2.op('Tile', [x2, b2.ints([1, 1])]), shape], {}, { outputs: ['y'] }));
+    expect(() => buildPlan(b2.model())).toThrow(/computed from graph input 's': give its value/);
   });
 });

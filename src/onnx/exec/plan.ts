@@ -17,7 +17,7 @@ import {
   type DType, type Model, type Node, type Tensor,
 } from '../ir';
 import { simplify } from '../passes';
-import { convParams, convTransposeParams, hasShapeRule, notConstantHint, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
+import { convParams, convTransposeParams, graphInputsBehind, hasShapeRule, notConstantHint, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
 import {
   compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
@@ -783,7 +783,7 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
     const fail = (msg: string): never => { throw new ExecError(`${label}: ${describeNode(node)}: ${msg}`); };
     const notConstant = (i: number, what: string): never => {
       const name = node.inputs[i];
-      return fail(`${what} ('${name}') must be a constant; ${notConstantHint(name, g.inputs.some((v) => v.name === name))}`);
+      return fail(`${what} ('${name}') must be a constant; ${notConstantHint(name, graphInputsBehind(g, name, (t) => values.has(t)))}`);
     };
     const c: LowerCtx = {
       L, node, label: lbl, fail,
