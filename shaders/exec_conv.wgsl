@@ -10,8 +10,8 @@
 //    that reach it.
 // Entry points ending in _bias add Bias[bOff + m].
 //
-// Uniform words: 0 N, 1 C, 2 H, 3 W, 4 M, 5 OH, 6 OW, 7 KH, 8 KW, 9 sH, 10 sW, 11 padT, 12 padL, 13 dH, 14 dW,
-// 15 group, 16 xOff, 17 wOff, 18 bOff.
+// Uniform words: 0 N, 1 C, 2 H, 3 W, 4 M, 5 OH, 6 OW, 7 KH, 8 KW, 9 sH, 10 sW, 11 padT, 12 padL (i32 bits: a
+// ConvTranspose begin pad may be negative), 13 dH, 14 dW, 15 group, 16 xOff, 17 wOff, 18 bOff.
 
 struct Params { v: array<vec4<u32>, 5> }
 

@@ -247,11 +247,13 @@ export function dequantize(x: Tensor, scale: Tensor, zeroPoint: Tensor | undefin
 const UNARY: Record<string, (v: number) => number> = {
   Neg: (v) => -v, Abs: Math.abs, Sqrt: Math.sqrt, Exp: Math.exp, Log: Math.log, Floor: Math.floor, Ceil: Math.ceil,
   Reciprocal: (v) => 1 / v, Sign: Math.sign, Relu: (v) => Math.max(v, 0), Round: roundHalfEven,
+  Tanh: Math.tanh, Sigmoid: (v) => 1 / (1 + Math.exp(-v)), Softsign: (v) => v / (1 + Math.abs(v)),
+  Softplus: (v) => (v > 20 ? v : Math.log1p(Math.exp(v))), Sin: Math.sin, Cos: Math.cos,
 };
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
   Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => a / b, Pow: (a, b) => a ** b,
-  Max: Math.max, Min: Math.min,
+  Max: Math.max, Min: Math.min, PRelu: (x, slope) => (x < 0 ? slope * x : x),
 };
 
 const COMPARE: Record<string, (a: number, b: number) => boolean> = {
@@ -286,6 +288,16 @@ function axesOf(node: Node, ins: (Tensor | undefined)[], inputIndex: number): nu
   return a?.type === 'ints' ? a.value : undefined;
 }
 
+/** Ops `evaluate`'s switch handles (beyond the UNARY / BINARY / COMPARE tables); keep in step with it. */
+const EVALUATED = new Set(['Constant', 'Identity', 'Not', 'IsNaN', 'IsInf', 'Elu', 'LeakyRelu', 'HardSigmoid', 'Clip', 'Sum', 'Mean', 'Mod', 'Cast', 'CastLike', 'Where', 'Size', 'Shape',
+  'Reshape', 'Flatten', 'Unsqueeze', 'Squeeze', 'Transpose', 'Concat', 'Gather', 'Slice', 'Expand', 'Tile', 'Range',
+  'ConstantOfShape', 'Trilu', 'DequantizeLinear', 'ReduceProd', 'ReduceSum', 'ReduceMax', 'ReduceMin']);
+
+/** Whether `evaluate` folds `op` (default domain) when its inputs are constant. */
+export function canEvaluate(op: string): boolean {
+  return op in UNARY || op in BINARY || op in COMPARE || EVALUATED.has(op);
+}
+
 /**
  * Evaluates `node` on constant inputs (undefined entries = omitted optional inputs). Returns the outputs, or
  * undefined when the op is not implemented here.
@@ -311,6 +323,31 @@ export function evaluate(node: Node, ins: (Tensor | undefined)[]): Tensor[] | un
     case 'Identity': return [x!];
     case 'Not': return [elementwise([x!], 'bool', (v) => (v ? 0 : 1))];
     case 'IsNaN': return [elementwise([x!], 'bool', (v) => (Number.isNaN(v) ? 1 : 0))];
+    case 'IsInf': {
+      const pos = attrValue(node, 'detect_positive', 1) === 1, neg = attrValue(node, 'detect_negative', 1) === 1;
+      return [elementwise([x!], 'bool', (v) => ((pos && v === Infinity) || (neg && v === -Infinity) ? 1 : 0))];
+    }
+    case 'Elu': {
+      const a = attrValue(node, 'alpha', 1);
+      return [elementwise([x!], x!.dtype, (v) => (v < 0 ? a * Math.expm1(v) : v))];
+    }
+    case 'LeakyRelu': {
+      const a = attrValue(node, 'alpha', 0.01);
+      return [elementwise([x!], x!.dtype, (v) => (v < 0 ? a * v : v))];
+    }
+    case 'HardSigmoid': {
+      const a = attrValue(node, 'alpha', 0.2), b = attrValue(node, 'beta', 0.5);
+      return [elementwise([x!], x!.dtype, (v) => Math.max(0, Math.min(1, a * v + b)))];
+    }
+    case 'Clip': {
+      const lo = ins[1] ? tensorToNumbers(ins[1])[0] : -Infinity, hi = ins[2] ? tensorToNumbers(ins[2])[0] : Infinity;
+      return [elementwise([x!], x!.dtype, (v) => Math.min(Math.max(v, lo), hi))];
+    }
+    case 'Sum': case 'Mean': {
+      if (ins.some((t) => !t)) return undefined;
+      const n = ins.length;
+      return [elementwise(ins as Tensor[], x!.dtype, (...v) => v.reduce((p, q) => p + q, 0) / (op === 'Mean' ? n : 1))];
+    }
     case 'Mod': {
       const fmod = attrValue(node, 'fmod', 0) === 1;
       return [elementwise([x!, ins[1]!], x!.dtype, fmod ? (a, b) => a % b : (a, b) => { const r = a % b; return r !== 0 && (r < 0) !== (b < 0) ? r + b : r; })];

@@ -333,6 +333,15 @@ function decodeTensor(r: Reader, end: number): { name: string; tensor: Tensor } 
   return { name, tensor: { dtype, dims, data } };
 }
 
+/**
+ * Decodes a standalone TensorProto (the `input_0.pb` / `output_0.pb` files of ONNX's backend node tests). Payloads may
+ * view into `bytes`, as with `decodeModel`.
+ */
+export function decodeTensorProto(bytes: Uint8Array): { name: string; tensor: Tensor } {
+  const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return decodeTensor(new protobuf.Reader(u8), u8.length);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // encoding
 

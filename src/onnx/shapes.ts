@@ -12,6 +12,9 @@ import {
   type DType, type Graph, type Model, type Node, type Tensor,
 } from './ir';
 import { GraphError } from './errors';
+import { convParams, convTransposeParams } from './convParams';
+
+export { convParams, convTransposeParams, type ConvParams, type ConvTransposeParams } from './convParams';
 
 export interface TensorInfo {
   dtype: DType;
@@ -169,41 +172,17 @@ const reduce: ShapeFn = (c) => {
   return [{ dtype: x.dtype, dims }];
 };
 
-export interface ConvParams {
-  strides: number[];
-  dilations: number[];
-  /** [begin_0, …, begin_k, end_0, …, end_k] */
-  pads: number[];
-  group: number;
-  kernel: number[];
-}
-
-/** Conv attributes resolved against concrete dims (auto_pad turned into explicit pads). */
-export function convParams(node: Node, xDims: number[], wDims: number[]): ConvParams {
-  const k = xDims.length - 2;
-  const kernel = attrValue<number[]>(node, 'kernel_shape', wDims.slice(2));
-  const strides = attrValue<number[]>(node, 'strides', new Array(k).fill(1));
-  const dilations = attrValue<number[]>(node, 'dilations', new Array(k).fill(1));
-  let pads = attrValue<number[]>(node, 'pads', new Array(2 * k).fill(0));
-  const autoPad = attrValue(node, 'auto_pad', 'NOTSET');
-  if (autoPad === 'VALID') pads = new Array(2 * k).fill(0);
-  else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    pads = new Array(2 * k).fill(0);
-    for (let i = 0; i < k; i++) {
-      const out = Math.ceil(xDims[2 + i] / strides[i]);
-      const total = Math.max(0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - xDims[2 + i]);
-      const small = Math.floor(total / 2);
-      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + k] = total - pads[i];
-    }
-  }
-  return { strides, dilations, pads, group: attrValue(node, 'group', 1), kernel };
-}
-
 const SHAPES: Record<string, ShapeFn> = {
   Identity: same, Neg: same, Abs: same, Sqrt: same, Exp: same, Log: same, Tanh: same, Erf: same, Sigmoid: same,
   Relu: same, Softmax: same, LogSoftmax: same, Gelu: same, Floor: same, Ceil: same, Round: same, Reciprocal: same,
   Sign: same, Sin: same, Cos: same, Trilu: same, LeakyRelu: same, Clip: same, Softplus: same, Elu: same, HardSigmoid: same,
+  Softsign: same,
+  // PRelu broadcasts the slope to X only (unidirectional): the output has X's shape.
+  PRelu: (c) => {
+    const x = c.x(0).dims, dims = broadcastShapes(x, c.x(1).dims);
+    if (dims.join(',') !== x.join(',')) throw new GraphError(`${describeNode(c.node)}: slope [${c.x(1).dims}] does not broadcast to X [${x}]`);
+    return [{ dtype: c.x(0).dtype, dims }];
+  },
   Add: broadcast, Sub: broadcast, Mul: broadcast, Div: broadcast, Pow: (c) => [{ dtype: c.x(0).dtype, dims: broadcastShapes(c.x(0).dims, c.x(1).dims) }],
   Max: broadcast, Min: broadcast, Sum: broadcast, Mean: broadcast, Mod: broadcast,
   Equal: compare, Less: compare, Greater: compare, LessOrEqual: compare, GreaterOrEqual: compare, And: compare, Or: compare, Xor: compare,
@@ -246,13 +225,8 @@ const SHAPES: Record<string, ShapeFn> = {
   },
   ConvTranspose: (c) => {
     const x = c.x(0).dims, w = c.x(1).dims;
-    const p = convParams(c.node, x, w);
-    const k = x.length - 2;
-    const outPad = c.attr<number[]>('output_padding', new Array(k).fill(0));
-    const given = c.attr<number[] | undefined>('output_shape', undefined);
-    const spatial = given ?? Array.from({ length: k }, (_, i) =>
-      p.strides[i] * (x[2 + i] - 1) + outPad[i] + (p.kernel[i] - 1) * p.dilations[i] + 1 - p.pads[i] - p.pads[i + k]);
-    return [{ dtype: c.x(0).dtype, dims: [x[0], w[1] * p.group, ...spatial] }];
+    const p = convTransposeParams(c.node, x, w);
+    return [{ dtype: c.x(0).dtype, dims: [x[0], w[1] * p.group, ...p.out] }];
   },
   LayerNormalization: (c) => {
     const x = c.x(0);
@@ -355,6 +329,44 @@ export function hasShapeRule(op: string): boolean {
   return op in SHAPES;
 }
 
+/**
+ * The graph inputs a non-constant tensor is computed from (itself when it is one), walking back through producers
+ * until constants; Shape and Size stop the walk (they fold whatever their input). Names what `constants` must give.
+ */
+export function graphInputsBehind(g: Graph, name: string, isConstant: (tensor: string) => boolean): string[] {
+  const inputs = new Set(g.inputs.filter((v) => !g.initializers.has(v.name)).map((v) => v.name));
+  const producer = new Map<string, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const stack = [name];
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t) || isConstant(t)) continue;
+    seen.add(t);
+    if (inputs.has(t)) { found.push(t); continue; }
+    const n = producer.get(t);
+    if (n && n.op !== 'Shape' && n.op !== 'Size') for (const i of n.inputs) if (i) stack.push(i);
+  }
+  return found.sort();
+}
+
+/**
+ * How to make a shape-like input (Reshape's shape, Slice's starts, …) that did not fold a constant: most often it
+ * is a graph input or computed from one (ONNX's own backend tests feed shapes that way), whose value the executor
+ * takes through its `constants` option. `behind` = `graphInputsBehind(…)`.
+ */
+export function notConstantHint(name: string, behind: string[]): string {
+  const example = `createExecSession(ctx, model, { constants: { ${behind.map((b) => `'${b}': tensor`).join(', ')} } }), buildPlan's \`constants\``;
+  if (behind.length === 1 && behind[0] === name) {
+    return `'${name}' is a graph input: give its value at build time with the \`constants\` option (${example}) or make it an initializer`;
+  }
+  if (behind.length) {
+    return `it is computed from graph input${behind.length > 1 ? 's' : ''} ${behind.map((b) => `'${b}'`).join(', ')}: give ${behind.length > 1 ? 'their values' : 'its value'} at build time with the \`constants\` option (${example})`;
+  }
+  return 'fix the batch size and input shapes (`batch`, `dims`, `inputShapes`) and pass the graph inputs it is computed from with the `constants` option';
+}
+
 /** Shape inference and constant evaluation in one topological pass (see the module comment). */
 export function propagate(model: Model, o: PropagateOptions = {}): PropagateResult {
   const g = model.graph;
@@ -407,7 +419,7 @@ export function propagate(model: Model, o: PropagateOptions = {}): PropagateResu
         const name = node.inputs[i];
         if (!name) return undefined;
         const v = visible(name) ?? values.get(name);
-        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding (fix the batch size and input shapes)`);
+        if (!v) throw new Error(`${describeNode(node)}: ${what} ('${name}') must be a constant after folding; ${notConstantHint(name, graphInputsBehind(g, name, (t) => values.has(t)))}`);
         return tensorToInts(v);
       },
       attr: <T>(name: string, fallback: T) => attrValue<T>(node, name, fallback),

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Rng, freshSeed } from '../../src/util/random';
 import { shaderSources } from '../../src/kernels/shaders';
 import { withGpu } from '../helpers/gpu';
-import { compareWithOrt, oneNode, type InSpec, type OpCase } from './helpers';
+import { validate } from '../../src/util/validate';
+import { compareWithOrt, oneNode, runExec, type InSpec, type OpCase } from './helpers';
 
 const seed = freshSeed();
 console.log(`exec ops test seed ${seed} (AOS_SEED=${seed} replays it)`);
@@ -149,6 +150,11 @@ const COMPUTE: OpCase[] = [
   { name: 'convtranspose-patch-end-pads', op: 'ConvTranspose', inputs: [f(1, 3, 3, 3), f(3, 2, 2, 2)], attrs: { strides: [2, 2], pads: [0, 0, 1, 1] } },
   { name: 'convtranspose-patch-1d', op: 'ConvTranspose', inputs: [f(2, 3, 5), f(3, 2, 4)], attrs: { strides: [4] } },
   { name: 'convtranspose-pads-outpad-group', op: 'ConvTranspose', inputs: [f(1, 4, 3, 4), f(4, 3, 3, 3), f(6)], attrs: { strides: [2, 2], pads: [1, 0, 1, 1], output_padding: [1, 0], group: 2 } },
+  // auto_pad SAME_*: output = input·stride, the total padding split per the spec (issue 18: 5×5 instead of 6×6).
+  { name: 'convtranspose-same-upper-stride2', op: 'ConvTranspose', inputs: [f(1, 2, 3, 3), f(2, 3, 3, 3), f(3)], attrs: { auto_pad: 'SAME_UPPER', strides: [2, 2] } },
+  { name: 'convtranspose-same-lower-stride2', op: 'ConvTranspose', inputs: [f(2, 2, 3, 4), f(2, 3, 3, 3)], attrs: { auto_pad: 'SAME_LOWER', strides: [2, 2] } },
+  { name: 'convtranspose-same-lower-dilation', op: 'ConvTranspose', inputs: [f(1, 1, 4, 5), f(1, 2, 3, 3)], attrs: { auto_pad: 'SAME_LOWER', strides: [2, 3], dilations: [2, 1] } },
+  { name: 'convtranspose-output-shape', op: 'ConvTranspose', inputs: [f(1, 1, 3, 3), f(1, 2, 3, 3)], attrs: { strides: [3, 2], output_shape: [10, 8] } },
   { name: 'trilu-upper', op: 'Trilu', inputs: [f(2, 4, 5)], opset: 14 },
   { name: 'trilu-lower-k', op: 'Trilu', inputs: [f(4, 5), i64([], [-1], true)], attrs: { upper: 0 }, opset: 14 },
 ];
@@ -170,6 +176,13 @@ const ADDED: OpCase[] = [
   { name: 'gatherelements-axis0', op: 'GatherElements', inputs: [f(4, 3), i64([2, 3], [0, 3, -1, 2, 1, -4])] },
   { name: 'gatherelements-axis1-3d', op: 'GatherElements', inputs: [f(2, 5, 3), i64([2, 2, 3], [4, 0, 1, -1, 2, 2, 0, 0, 0, 3, 4, -5])], attrs: { axis: 1 } },
   { name: 'gatherelements-last-axis-int64', op: 'GatherElements', inputs: [i64([3, 4]), i64([3, 2], [3, 0, 1, 1, -1, 2])], attrs: { axis: -1 } },
+];
+
+/** Ops whose kernels existed but had no shape rule (issue 18: "the executor has no kernel"). */
+const SHAPE_RULE_ADDED: OpCase[] = [
+  { name: 'prelu-channel-slope', op: 'PRelu', inputs: [f(2, 3, 4, 5), f(3, 1, 1)] },
+  { name: 'prelu-const-scalar-slope', op: 'PRelu', inputs: [f(4, 6), cf([1], [0.1])] },
+  { name: 'softsign', op: 'Softsign', inputs: [{ dims: [64], gen: wide }] },
 ];
 
 async function runCases(cases: OpCase[], group: number) {
@@ -194,6 +207,22 @@ describe(`executor ops vs onnxruntime-node (AOS_SEED=${seed})`, () => {
   it('shape and view ops', () => runCases(SHAPES, 2));
   it('matmul, Gemm, softmax, LayerNorm, reductions, gathers, scatters, convolutions, Trilu', () => runCases(COMPUTE, 3));
   it('Sin, Cos, Mean, ReduceL1, ArgMin, Tile, GatherElements', () => runCases(ADDED, 4));
+  it('PRelu, Softsign', () => runCases(SHAPE_RULE_ADDED, 5));
+  it('ConvTranspose SAME_UPPER with a kernel smaller than the stride: input·stride, shifted by the −1 begin pad', async () => {
+    // total = 3·(2−1) + 2 − 6 = −1 → pads [−1, 0] per axis (onnx/reference's floor division). onnxruntime clamps
+    // the total at 0 and gives 5×5, against the spec's input·stride: compared with the definition instead.
+    const rng = new Rng(seed);
+    const { model, feeds } = oneNode({ name: 'convt-k-lt-s', op: 'ConvTranspose', inputs: [f(1, 1, 2, 2), f(1, 1, 2, 2)], attrs: { auto_pad: 'SAME_UPPER', strides: [3, 3] } }, rng);
+    const x = feeds.x0.data as Float32Array, w = feeds.x1.data as Float32Array;
+    const want = new Float64Array(36);
+    for (let iy = 0; iy < 2; iy++) for (let ix = 0; ix < 2; ix++) for (let ky = 0; ky < 2; ky++) for (let kx = 0; kx < 2; kx++) {
+      want[(iy * 3 + ky + 1) * 6 + ix * 3 + kx + 1] += x[iy * 2 + ix] * w[ky * 2 + kx];
+    }
+    const got = await withGpu((ctx) => runExec(ctx, model, feeds));
+    expect(got.y0.dims).toEqual([1, 1, 6, 6]);
+    const r = validate(got.y0.data, want, 1e-6, 1e-6, 'convt-k-lt-s');
+    expect(r.ok, r.message).toBe(true);
+  });
   it('a broken sin polynomial and a broken GatherElements kernel fail the comparison', async () => {
     const rng = new Rng(seed);
     const common = shaderSources.exec_common.replace('-0.166666667 + z', '-0.166 + z');

@@ -104,6 +104,8 @@ const CASES: Case[] = [
   { name: 'Erf', op: 'Erf', ins: [F([2, 3])] },
   { name: 'Sigmoid', op: 'Sigmoid', ins: [F([2, 3])] },
   { name: 'Relu', op: 'Relu', ins: [F([3, 4], { gen: 'away0' })] },
+  { name: 'PRelu per-channel slope', op: 'PRelu', ins: [F([2, 3, 4], { gen: 'away0' }), F([3, 1])] },
+  { name: 'Softsign', op: 'Softsign', ins: [F([2, 3])] },
   { name: 'Gelu (opset 20)', op: 'Gelu', ins: [F([2, 5])], opset: 20 },
   { name: 'Gelu tanh (opset 20)', op: 'Gelu', ins: [F([2, 5])], attrs: { approximate: 'tanh' }, opset: 20 },
   { name: 'Softmax last axis', op: 'Softmax', ins: [F([2, 3, 4])], attrs: { axis: -1 } },

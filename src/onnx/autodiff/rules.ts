@@ -61,6 +61,17 @@ export const RULES: Record<string, GradRule> = {
   Sigmoid: (c) => [() => c.b.mul(c.g, c.b.mul(c.y(0), c.b.sub(c.s(1), c.y(0))))],
   Erf: (c) => [() => c.b.mul(c.g, c.b.mul(c.s(2 / Math.sqrt(Math.PI)), c.b.exp(c.b.neg(c.b.mul(c.x(0), c.x(0))))))],
   Relu: (c) => [() => c.b.where(c.b.op('Greater', [c.x(0), c.s(0)]), c.g, c.s(0))],
+  // y = x < 0 ? slope·x : x, the slope broadcast to X.
+  PRelu: (c) => {
+    const { b } = c;
+    const neg = once(() => b.op('Less', [c.x(0), c.s(0)]));
+    return [() => b.where(neg(), b.mul(c.g, c.x(1)), c.g), () => c.ub(b.where(neg(), b.mul(c.g, c.x(0)), c.s(0)), 1)];
+  },
+  // y = x / (1 + |x|): y' = 1 / (1 + |x|)².
+  Softsign: (c) => [() => {
+    const d = c.b.add(c.s(1), c.b.op('Abs', [c.x(0)]));
+    return c.b.div(c.g, c.b.mul(d, d));
+  }],
   Gelu: (c) => [() => {
     const { b } = c;
     const x = c.x(0);

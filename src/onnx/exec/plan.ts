@@ -17,7 +17,7 @@ import {
   type DType, type Model, type Node, type Tensor,
 } from '../ir';
 import { simplify } from '../passes';
-import { convParams, hasShapeRule, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
+import { convParams, convTransposeParams, graphInputsBehind, hasShapeRule, notConstantHint, propagate, reduceAxesOf, splitSizes, type ShapeOptions, type TensorInfo } from '../shapes';
 import {
   compactOperands as compact, EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS, MAX_EW_OPERANDS, sameView, substitute, type Expr,
 } from './elementwise';
@@ -79,6 +79,20 @@ const KERNEL_OPS = new Set(['MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNor
   'ScatterND', 'Concat', 'Pad', 'Conv', 'ConvTranspose', 'Trilu', 'Tile', 'GatherElements', ...Object.keys(REDUCE_OPS)]);
 /** Ops whose outputs only ever come from constant folding here (static shapes). */
 const FOLD_ONLY = new Set(['Shape', 'Size', 'Constant', 'ConstantOfShape', 'Range']);
+
+/**
+ * Every op the executor claims (default domain): the lowering table (element-wise, views, kernels) and the ops that
+ * only fold at build time. tests/onnx/op-support.test.ts checks that each has what "supported" needs (a shape rule,
+ * a lowering or a folding), so a claimed op is never refused as unknown (issue 18: PRelu and Softsign).
+ */
+export function execClaimedOps(): { lowered: string[]; foldOnly: string[] } {
+  return { lowered: [...new Set([...Object.keys(EW_OPS), ...VIEW_OPS, ...KERNEL_OPS])].sort(), foldOnly: [...FOLD_ONLY].sort() };
+}
+
+/** Whether the executor has a lowering for `op` (tests: a claimed op must have one). */
+export function execHasLowering(op: string): boolean {
+  return !!op2lower(op);
+}
 
 /** Whether the executor runs `op` (default domain). */
 export function execSupports(op: string): boolean {
@@ -218,6 +232,8 @@ type LowerCtx = {
   in(i: number): Val | undefined;
   x(i: number): Val;
   ints(i: number): number[] | undefined;
+  /** Fails: input i had to fold to a constant (the message names the fix: the `constants` option, …). */
+  notConstant(i: number, what: string): never;
   attr(name: string, fallback: number): number;
   attr(name: string, fallback: string): string;
   attr<T>(name: string, fallback: T): T;
@@ -406,7 +422,7 @@ function padLower(c: LowerCtx): Val[] {
   axes.forEach((a, i) => { begin[a] = pads[i]; });
   if (begin.some((b) => b < 0) || pads.some((p) => p < 0)) c.fail('negative pads are not supported');
   const cv = c.node.inputs[2] ? c.L.constValue(c.node.inputs[2]) : undefined;
-  if (c.node.inputs[2] && !cv) c.fail('the pad value must be a constant');
+  if (c.node.inputs[2] && !cv) c.notConstant(2, 'the pad value');
   const value = cv ? tensorToNumbers(cv)[0] : 0;
   const dims = c.outDims(0);
   const out = c.L.temp(c.outType(0), dims, c.label);
@@ -468,12 +484,8 @@ function convLower(c: LowerCtx): Val[] {
   const X = x.view.dims, Wd = w.view.dims, Y = c.outDims(0);
   const k = X.length - 2;
   if (k !== 1 && k !== 2) c.fail(`${k}-D convolutions are not supported (1-D and 2-D)`);
-  const p = convParams(c.node, X, Wd);
-  if (transpose) {
-    const outPad = c.attr<number[]>('output_padding', new Array(k).fill(0));
-    if (c.node.attrs.output_shape) c.fail('output_shape is not supported (use pads/output_padding)');
-    void outPad;
-  }
+  // Output dims come from the shape rule (Y); the begin pads from the same resolution of auto_pad/output_shape.
+  const p = transpose ? convTransposeParams(c.node, X, Wd) : convParams(c.node, X, Wd);
   const two = (a: number[], fill: number) => (k === 1 ? [fill, a[0]] : a);
   const kernel = two(p.kernel, 1), strides = two(p.strides, 1), dil = two(p.dilations, 1);
   const padsBegin = two(p.pads.slice(0, k), 0);
@@ -769,6 +781,10 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
     }
     const lbl = `${node.op} '${node.name || node.outputs[0]}'`;
     const fail = (msg: string): never => { throw new ExecError(`${label}: ${describeNode(node)}: ${msg}`); };
+    const notConstant = (i: number, what: string): never => {
+      const name = node.inputs[i];
+      return fail(`${what} ('${name}') must be a constant; ${notConstantHint(name, graphInputsBehind(g, name, (t) => values.has(t)))}`);
+    };
     const c: LowerCtx = {
       L, node, label: lbl, fail,
       in: (i) => (node.inputs[i] ? L.val(node.inputs[i], node) : undefined),
@@ -780,9 +796,10 @@ export function buildPlan(model: Model, o: PlanOptions = {}): Plan {
         const name = node.inputs[i];
         if (!name) return undefined;
         const t = L.constValue(name);
-        if (!t) fail(`input ${i} ('${name}') must be a constant`);
+        if (!t) notConstant(i, `input ${i}`);
         return tensorToInts(t!);
       },
+      notConstant,
       attr: ((name: string, fallback: unknown) => attrValue(node, name, fallback)) as LowerCtx['attr'],
       outDims: (i) => L.dims(node.outputs[i]),
       outType: (i) => L.type(node.outputs[i]),

@@ -230,7 +230,8 @@ export class ConvStep implements Step {
     const n = p.N * p.M * p.OH * p.OW;
     if (n === 0) return [];
     const u = new Fields().u(p.N).u(p.C).u(p.H).u(p.W).u(p.M).u(p.OH).u(p.OW).u(p.KH).u(p.KW).u(p.sH).u(p.sW)
-      .u(p.padT).u(p.padL).u(p.dH).u(p.dW).u(p.group).u(this.x.view.offset).u(this.w.view.offset).u(this.bias?.view.offset ?? 0).done(20);
+      // Begin pads as i32 bits (the shader reads them with i32()): ConvTranspose's SAME/output_shape can give −1.
+      .i(p.padT).i(p.padL).u(p.dH).u(p.dW).u(p.group).u(this.x.view.offset).u(this.w.view.offset).u(this.bias?.view.offset ?? 0).done(20);
     const bindings = [this.x.alloc, this.w.alloc, this.out.alloc, ...(this.bias ? [this.bias.alloc] : [])];
     const suffix = this.bias ? '_bias' : '';
     if (this.isPatchTranspose) {
