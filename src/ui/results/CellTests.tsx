@@ -40,7 +40,7 @@ export function CellTests({ file, cell, reference, methods, onReference }: {
         difference this cell could detect at 80 % power (MDD).
       </p>
       {tests.rows.length > 0 && (
-        <table className="res-tests">
+        <table className="res-tests" data-scroll-x>
           <thead><tr><th>against</th><th>difference</th><th>95 % interval</th><th>p</th><th>p (Holm)</th><th>MDD</th><th>verdict</th></tr></thead>
           <tbody>
             {tests.rows.map((r) => {

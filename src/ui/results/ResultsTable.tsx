@@ -16,7 +16,7 @@ export function ResultsTable({ table, headlineEps, selected, onSelect }: {
   onSelect: (cell: ResultsSelection) => void;
 }) {
   return (
-    <div className="res-table-wrap">
+    <div className="res-table-wrap" data-scroll-x>
       <table className="res-table" data-testid="results-table">
         <thead>
           <tr>
