@@ -12,6 +12,7 @@
 import type { GpuContext, Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
 import { encodeMatmul, matmulRef } from './matmul';
+import { createGradNormBuffer, encodeGlobalGradNorm } from './optim';
 import {
   DEFAULT_NORMALIZE_EPS, encodeNormalize, encodeNormalizeBackward, itemGrid, normalizeBackwardRef, normalizeRef,
 } from './normalize';
@@ -260,6 +261,50 @@ export async function zeroShotLoss(
   } finally {
     releaseZeroShotWorkspace(ctx, ws);
     ctx.release(inputs.images, inputs.texts, inputs.labels, inputs.weights);
+  }
+}
+
+/** `zeroShotLossOnGpu`'s result: what a training step needs on the host, and ∂/∂images left on the GPU. */
+export interface ZeroShotGpuResult {
+  meanLoss: number;
+  accuracy: number;
+  /** ∂(mean loss)/∂texts [classes, dim] (empty without `textGrad`). */
+  gradTexts: Float32Array;
+  /** ‖∂(mean loss)/∂images‖₂. */
+  gradImagesNorm: number;
+  /** ∂(mean loss)/∂images [batch, dim], valid until `release`. */
+  gradImages: GPUBuffer;
+  release(): void;
+}
+
+/**
+ * The loss of embeddings already on the GPU (a tower's output buffer): forward, backward and ‖∂/∂images‖ in one
+ * submission, the value, accuracy, ∂/∂texts and that norm in one readback; ∂/∂images stays on the GPU for the
+ * tower's backward.
+ */
+export async function zeroShotLossOnGpu(ctx: GpuContext, images: GPUBuffer, texts: Float32Array, labels: Uint32Array, shape: ZeroShotShape): Promise<ZeroShotGpuResult> {
+  checkZeroShotShape(shape);
+  if (texts.length !== shape.classes * shape.dim) throw new RangeError(`zeroShot: texts has ${texts.length} values, shape needs ${shape.classes * shape.dim}`);
+  if (labels.length !== shape.batch) throw new RangeError(`zeroShot: labels has ${labels.length} values, batch is ${shape.batch}`);
+  const { batch: B, classes: C, dim: D } = shape;
+  const ws = createZeroShotWorkspace(ctx, shape, 'zeroShotOnGpu');
+  const gTexts = ctx.upload('zeroShotOnGpu.texts', texts), gLabels = ctx.upload('zeroShotOnGpu.labels', labels), norm = createGradNormBuffer(ctx, 'zeroShotOnGpu.gradNorm');
+  const release = () => {
+    releaseZeroShotWorkspace(ctx, ws);
+    ctx.release(gTexts, gLabels, norm);
+  };
+  try {
+    await ctx.run('zeroShotOnGpu', (rec) => {
+      encodeZeroShotLoss(rec, { images, texts: gTexts, labels: gLabels }, ws, { ...shape, imageGrad: true }, 'zeroShotOnGpu');
+      encodeGlobalGradNorm(rec, ws.gradImages, norm, B * D, undefined, 'zeroShotOnGpu.gradNorm');
+    });
+    const textGrad = shape.textGrad ?? true;
+    const [summary, gradTexts, normOut] = await ctx.readMany([{ buffer: ws.summary, count: 2 }, { buffer: ws.gradTexts, count: textGrad ? C * D : 0 }, { buffer: norm, count: 1 }]);
+    const sum = new Float32Array(summary);
+    return { meanLoss: sum[0], accuracy: sum[1], gradTexts: new Float32Array(gradTexts), gradImagesNorm: new Float32Array(normOut)[0], gradImages: ws.gradImages, release };
+  } catch (e) {
+    release();
+    throw e;
   }
 }
 

@@ -5,7 +5,7 @@
  * Class embeddings: the prompt ensemble (every template with the canonical synonym), or the first template only.
  * The vision tower trains (as published); with a trained text tower the CE also reaches the text weights.
  */
-import { zeroShotLoss } from '../kernels/zeroShot';
+import { zeroShotLoss, zeroShotLossOnGpu } from '../kernels/zeroShot';
 import { pgdImages, zeroShotCeObjective } from './attack';
 import { resolvedTowers, type FineTuneConfig } from './config';
 import { gradNorm } from './math';
@@ -29,8 +29,21 @@ export function createTecoa(config: FineTuneConfig): FineTuneMethod {
       const t = await text.forward();
       const C = t.ens.classes;
       const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
-      const a = await model.visionForward(xAdv, N, { keep: true });
-      const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable });
+      const shape = { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable };
+      const a = await model.visionForward(xAdv, N, { keep: true, host: !!debug });
+      if (a.gpuEmbeds) {
+        // GPU session: the CE on the tower's output buffer, its image gradient fed back without a readback.
+        const ce = await zeroShotLossOnGpu(ctx, a.gpuEmbeds, t.classEmb, batch.labels, shape);
+        try {
+          await model.visionBackward(a.state!, ce.gradImages, { weights: true });
+        } finally {
+          ce.release();
+        }
+        await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
+        const norm = Math.hypot(ce.gradImagesNorm, text.trainable ? gradNorm(ce.gradTexts) : 0);
+        return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: norm }, trainRobustAccuracy: ce.accuracy };
+      }
+      const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, shape);
       await model.visionBackward(a.state!, ce.gradImages, { weights: true });
       await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
       return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: gradNorm(ce.gradImages, text.trainable ? ce.gradTexts : undefined) }, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };

@@ -1,8 +1,9 @@
 /**
- * AoS's image terms on GPU buffers (src/methods/aosImageTerms.ts, taken on our executor) against the float64 host
- * path (taken with `debug`), on the same model, batch and attacks: loss, every term, the per-term gradient norms and
- * the accumulated weight gradients of both towers agree; the GPU path reads back less. Configurations: both towers
- * with the prompt attack (λ3), and the vision tower alone with λ2 on both image groups.
+ * The training losses on GPU buffers (taken on our executor: AoS's image terms, src/methods/aosImageTerms.ts; TeCoA's
+ * CE, `zeroShotLossOnGpu`) against the host path (taken with `debug`), on the same model, batch and attacks: loss,
+ * every term, the per-term gradient norms and the accumulated weight gradients of both towers agree; the GPU path
+ * reads back less. AoS: both towers with the prompt attack (λ3), and the vision tower alone with λ2 on both image
+ * groups; TeCoA with both towers.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng, freshSeed } from '../../src/util/random';
@@ -12,15 +13,16 @@ import { testConfig, testLoop } from './setup';
 
 const seed = freshSeed();
 
-describe(`AoS image terms on the GPU vs the host path (AOS_SEED=${seed})`, () => {
-  for (const [name, patch] of [
-    ['both towers, λ1 λ2 λ3, ridge from the spectrum', { towers: 'both' as const, aos: { augmentations: 2, textEps: 0.2, lambda1: 1, lambda2: 0.5, lambda3: 0.5, ridgeFromSpectrum: true } }],
-    ['vision tower, λ2 on clean and adversarial groups, CE weight 0.5', { towers: 'vision' as const, aos: { augmentations: 3, lambda1: 0.7, lambda2: 1.3, imageTextGroups: 'both' as const, ceWeight: 0.5 } }],
+describe(`training losses on the GPU vs the host path (AOS_SEED=${seed})`, () => {
+  for (const [name, method, patch] of [
+    ['AoS, both towers, λ1 λ2 λ3, ridge from the spectrum', 'aos', { towers: 'both' as const, aos: { augmentations: 2, textEps: 0.2, lambda1: 1, lambda2: 0.5, lambda3: 0.5, ridgeFromSpectrum: true } }],
+    ['AoS, vision tower, λ2 on clean and adversarial groups, CE weight 0.5', 'aos', { towers: 'vision' as const, aos: { augmentations: 3, lambda1: 0.7, lambda2: 1.3, imageTextGroups: 'both' as const, ceWeight: 0.5 } }],
+    ['TeCoA, both towers', 'tecoa', { towers: 'both' as const, attack: { eps: 4 / 255, steps: 2 } }],
   ] as const) {
     it(name, async () => {
       await withGpu(async (ctx) => {
         const rng = new Rng(seed);
-        const loop = await testLoop(ctx, testConfig('aos', { seed: rng.int(1, 1000), ...patch }), { backend: 'exec', weightsSeed: rng.int(1, 1000) });
+        const loop = await testLoop(ctx, testConfig(method, { seed: rng.int(1, 1000), ...patch }), { backend: 'exec', weightsSeed: rng.int(1, 1000) });
         expect(loop.model.backend).toBe('exec');
         const grads = async () => [...await loop.model.tower('vision').gradients(), ...(loop.model.text.trainable ? await loop.model.tower('text').gradients() : [])];
         const r0 = ctx.stats.readbacks;
