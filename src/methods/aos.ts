@@ -20,7 +20,7 @@
  */
 import { residualDistance, ridgeFromSpectrum, subspaceLoss } from '../subspace';
 import { zeroShotLoss } from '../kernels/zeroShot';
-import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
+import { pgdImages, pgdImagesOnGpu, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
 import { MIN_AUTO_RIDGE, resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
 import { axpy, ensemble, ensembleBackward, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
@@ -108,190 +108,200 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
       const C = t.ens.classes, G = t.ens.perClass;
       const n = a.rank1 ? 1 : V, g = a.rank1 ? 1 : G;
 
-      // Adversarial views, then both image groups through the trained tower.
-      const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
       // The image terms on GPU buffers where the session leaves the embeddings there (the residual distance on rows;
       // `debug`, pinned targets, the rank-1 ablation and the symmetric distances take the float64 host path).
       const onGpu = !debug && !replay?.targets && a.distance === 'residual' && !a.rank1;
-      const X = await model.visionForward(batch.pixels, N, { keep: true, host: !onGpu });
-      const A = await model.visionForward(xAdv, N, { keep: true, host: !onGpu });
+      // Adversarial views (left on the GPU on that path, released after the backward that may read them), then both
+      // image groups through the trained tower.
+      const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), attack = trainAttackOptions(config, seed, step);
+      const xAdvGpu = onGpu && !replay?.xAdv ? await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, attack) : undefined;
+      try {
+        return await stepWith(xAdvGpu ?? replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, objective, attack));
+      } finally {
+        if (xAdvGpu) ctx.release(xAdvGpu);
+      }
 
-      const terms: Record<string, number> = {};
-      const dbg: Record<string, unknown> = {};
-      const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
-      const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
-      const Tn = normalizeRows(t.prompts, C * G, D), Tr = rep(Tn.y, C, G);
-      // The directional distance's text targets (no gradient flows into them; a replay may pin them).
-      const Tt = replay?.targets?.text ?? Tr;
-      const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
+      async function stepWith(xAdv: Float32Array | GPUBuffer): Promise<StepOutput> {
+        const X = await model.visionForward(batch.pixels, N, { keep: true, host: !onGpu });
+        const A = await model.visionForward(xAdv, N, { keep: true, host: !onGpu });
 
-      // λ3: the prompt attack (class c's prompts maximise the CE of the clean views of class c) and d(T̃_c → T_c),
-      // on the host in float64 (the text side is small); `cleanUnit` are the clean views' unit rows [N, D].
-      const advTextTerm = async (cleanUnit: ArrayLike<number>, dist: { distance: AosOptions['distance']; ridge: number }) => {
-        const objective: EmbeddingObjective = async (embeds) => {
-          const ens = ensemble(embeds, C, G, D);
-          const gClass = new Float64Array(C * D);
-          const z = new Float64Array(N * C);
-          for (let i = 0; i < N; i++) {
-            const c = batch.labels[i];
-            for (let k = 0; k < C; k++) {
-              const tk = k === c ? ens.classEmb : t.ens.classEmb;
-              let dot = 0;
-              for (let j = 0; j < D; j++) dot += cleanUnit[i * D + j] * tk[k * D + j];
-              z[i * C + k] = s * dot;
+        const terms: Record<string, number> = {};
+        const dbg: Record<string, unknown> = {};
+        const rep = (x: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeans(x, groups, rows, D) : x);
+        const unrep = (gr: Float64Array, groups: number, rows: number) => (a.rank1 ? groupMeansBackward(gr, groups, rows, D) : gr);
+        const Tn = normalizeRows(t.prompts, C * G, D), Tr = rep(Tn.y, C, G);
+        // The directional distance's text targets (no gradient flows into them; a replay may pin them).
+        const Tt = replay?.targets?.text ?? Tr;
+        const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
+
+        // λ3: the prompt attack (class c's prompts maximise the CE of the clean views of class c) and d(T̃_c → T_c),
+        // on the host in float64 (the text side is small); `cleanUnit` are the clean views' unit rows [N, D].
+        const advTextTerm = async (cleanUnit: ArrayLike<number>, dist: { distance: AosOptions['distance']; ridge: number }) => {
+          const objective: EmbeddingObjective = async (embeds) => {
+            const ens = ensemble(embeds, C, G, D);
+            const gClass = new Float64Array(C * D);
+            const z = new Float64Array(N * C);
+            for (let i = 0; i < N; i++) {
+              const c = batch.labels[i];
+              for (let k = 0; k < C; k++) {
+                const tk = k === c ? ens.classEmb : t.ens.classEmb;
+                let dot = 0;
+                for (let j = 0; j < D; j++) dot += cleanUnit[i * D + j] * tk[k * D + j];
+                z[i * C + k] = s * dot;
+              }
             }
-          }
-          const { p } = softmaxRows(z, N, C);
-          for (let i = 0; i < N; i++) {
-            const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
-            for (let j = 0; j < D; j++) gClass[c * D + j] += f * cleanUnit[i * D + j];
-          }
-          return ensembleBackward(ens, gClass);
+            const { p } = softmaxRows(z, N, C);
+            for (let i = 0; i < N; i++) {
+              const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
+              for (let j = 0; j < D; j++) gClass[c * D + j] += f * cleanUnit[i * D + j];
+            }
+            return ensembleBackward(ens, gClass);
+          };
+          const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
+          const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
+          const TAn = normalizeRows(adv.embeds, C * G, D);
+          const TAr = rep(TAn.y, C, G);
+          const x = gather(TAr, present, g, D);
+          const d3 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present, dist);
+          const gTAr = new Float64Array(TAr.length);
+          scatterAdd(gTAr, scaled(d3.gx, a.lambda3), present, g, D);
+          if (debug) Object.assign(dbg, { advTextGroups: { x, y: gather(Tr, present, g, D), shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
+          return { value: d3.value, gT: d3.gy && scaled(d3.gy, a.lambda3), TAn, advText: { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) } };
         };
-        const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
-        const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
-        const TAn = normalizeRows(adv.embeds, C * G, D);
-        const TAr = rep(TAn.y, C, G);
-        const x = gather(TAr, present, g, D);
-        const d3 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: present.length, n: g, m: g, d: D, targets: C }, present, dist);
-        const gTAr = new Float64Array(TAr.length);
-        scatterAdd(gTAr, scaled(d3.gx, a.lambda3), present, g, D);
-        if (debug) Object.assign(dbg, { advTextGroups: { x, y: gather(Tr, present, g, D), shape: { pairs: present.length, n: g, m: g, d: D }, value: d3.value }, textDelta: delta });
-        return { value: d3.value, gT: d3.gy && scaled(d3.gy, a.lambda3), TAn, advText: { state: adv.state!, grad: normalizeRowsBackward(TAn.y, TAn.norms, unrep(gTAr, C, G), C * G, D) } };
-      };
 
-      // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
-      // the spectrum (mean over the groups, index by index); the pair types in one submission and one readback.
-      const measureSpectra = async (cleanUnit: ArrayLike<number>, advUnit: ArrayLike<number>, advTextUnit?: ArrayLike<number>) => {
-        const items: Array<{ key: 'advClean' | 'imageText' | 'advText'; x: ArrayLike<number>; y: ArrayLike<number>; shape: GroupShape }> = [
-          { key: 'advClean', x: advUnit, y: cleanUnit, shape: { pairs: B, n: V, m: V, d: D } },
-          { key: 'imageText', x: cleanUnit, y: gather(Tn.y, batch.imageLabels, G, D), shape: { pairs: B, n: V, m: G, d: D } },
-        ];
-        if (advTextUnit) items.push({ key: 'advText', x: gather(advTextUnit, present, G, D), y: gather(Tn.y, present, G, D), shape: { pairs: present.length, n: G, m: G, d: D } });
-        const measured = await groupSpectra(ctx, items);
-        const angles: Record<string, number> = {}, spectra: Spectra = {};
-        items.forEach((it, i) => {
-          angles[it.key] = measured[i].mean;
-          spectra[it.key] = measured[i].spectrum;
-        });
-        return { angles, spectra };
-      };
+        // Principal angles of the batch's groups on the GPU (src/methods/geometry.ts): the mean per pair type, and
+        // the spectrum (mean over the groups, index by index); the pair types in one submission and one readback.
+        const measureSpectra = async (cleanUnit: ArrayLike<number>, advUnit: ArrayLike<number>, advTextUnit?: ArrayLike<number>) => {
+          const items: Array<{ key: 'advClean' | 'imageText' | 'advText'; x: ArrayLike<number>; y: ArrayLike<number>; shape: GroupShape }> = [
+            { key: 'advClean', x: advUnit, y: cleanUnit, shape: { pairs: B, n: V, m: V, d: D } },
+            { key: 'imageText', x: cleanUnit, y: gather(Tn.y, batch.imageLabels, G, D), shape: { pairs: B, n: V, m: G, d: D } },
+          ];
+          if (advTextUnit) items.push({ key: 'advText', x: gather(advTextUnit, present, G, D), y: gather(Tn.y, present, G, D), shape: { pairs: present.length, n: G, m: G, d: D } });
+          const measured = await groupSpectra(ctx, items);
+          const angles: Record<string, number> = {}, spectra: Spectra = {};
+          items.forEach((it, i) => {
+            angles[it.key] = measured[i].mean;
+            spectra[it.key] = measured[i].spectrum;
+          });
+          return { angles, spectra };
+        };
 
-      if (onGpu && X.gpuEmbeds && A.gpuEmbeds) {
-        if (ridge === undefined) ridge = resolveRidge(a, normalizeRows(await ctx.readF32(X.gpuEmbeds, N * D), N, D).y, B, V, D);
-        const img = await aosImageTerms(ctx, a, {
-          clean: X.gpuEmbeds, adversarial: A.gpuEmbeds, images: B, views: V, dim: D, classEmb: t.classEmb, textGroups: Float32Array.from(Tt),
-          classes: C, prompts: G, labels: batch.labels, imageLabels: batch.imageLabels, logitScale: s, textGrad: text.trainable, ridge,
-        });
-        try {
-          Object.assign(terms, img.terms);
-          let loss = a.ceWeight * img.terms.ce + a.lambda1 * (img.terms.advClean ?? 0) + a.lambda2 * (img.terms.imageText ?? 0);
-          const termGradNorms = { ...img.termGradNorms };
-          let advText: Awaited<ReturnType<typeof advTextTerm>> | undefined;
-          if (textAttack && text.trainable) {
-            advText = await advTextTerm(img.cleanUnit, { distance: a.distance, ridge });
-            terms.advText = advText.value;
-            loss += a.lambda3 * advText.value;
-            termGradNorms.advText = gradNorm(advText.advText.grad);
+        if (onGpu && X.gpuEmbeds && A.gpuEmbeds) {
+          if (ridge === undefined) ridge = resolveRidge(a, normalizeRows(await ctx.readF32(X.gpuEmbeds, N * D), N, D).y, B, V, D);
+          const img = await aosImageTerms(ctx, a, {
+            clean: X.gpuEmbeds, adversarial: A.gpuEmbeds, images: B, views: V, dim: D, classEmb: t.classEmb, textGroups: Float32Array.from(Tt),
+            classes: C, prompts: G, labels: batch.labels, imageLabels: batch.imageLabels, logitScale: s, textGrad: text.trainable, ridge,
+          });
+          try {
+            Object.assign(terms, img.terms);
+            let loss = a.ceWeight * img.terms.ce + a.lambda1 * (img.terms.advClean ?? 0) + a.lambda2 * (img.terms.imageText ?? 0);
+            const termGradNorms = { ...img.termGradNorms };
+            let advText: Awaited<ReturnType<typeof advTextTerm>> | undefined;
+            if (textAttack && text.trainable) {
+              advText = await advTextTerm(img.cleanUnit, { distance: a.distance, ridge });
+              terms.advText = advText.value;
+              loss += a.lambda3 * advText.value;
+              termGradNorms.advText = gradNorm(advText.advText.grad);
+            }
+            // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: no weight gradients for it.
+            await model.visionBackward(X.state!, img.gClean ?? img.gAdversarial, { weights: !!img.gClean });
+            await model.visionBackward(A.state!, img.gAdversarial, { weights: true });
+            await text.backward(t, { classEmb: img.gClassEmb, prompts: text.trainable ? new Float64Array(C * G * D) : undefined });
+            if (advText) await model.textBackward(advText.advText.state, advText.advText.grad, { weights: true });
+            const { angles, spectra } = await measureSpectra(img.cleanUnit, img.advUnit, advText?.TAn.y);
+            return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: img.trainRobustAccuracy, angles, spectra };
+          } finally {
+            img.release();
           }
-          // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: no weight gradients for it.
-          await model.visionBackward(X.state!, img.gClean ?? img.gAdversarial, { weights: !!img.gClean });
-          await model.visionBackward(A.state!, img.gAdversarial, { weights: true });
-          await text.backward(t, { classEmb: img.gClassEmb, prompts: text.trainable ? new Float64Array(C * G * D) : undefined });
-          if (advText) await model.textBackward(advText.advText.state, advText.advText.grad, { weights: true });
-          const { angles, spectra } = await measureSpectra(img.cleanUnit, img.advUnit, advText?.TAn.y);
-          return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: img.trainRobustAccuracy, angles, spectra };
-        } finally {
-          img.release();
         }
-      }
-      // Host path: embeddings on the host (a session that kept them on the GPU reads them back here).
-      if (!X.embeds.length && X.gpuEmbeds) X.embeds = await ctx.readF32(X.gpuEmbeds, N * D);
-      if (!A.embeds.length && A.gpuEmbeds) A.embeds = await ctx.readF32(A.gpuEmbeds, N * D);
+        // Host path: embeddings on the host (a session that kept them on the GPU reads them back here).
+        if (!X.embeds.length && X.gpuEmbeds) X.embeds = await ctx.readF32(X.gpuEmbeds, N * D);
+        if (!A.embeds.length && A.gpuEmbeds) A.embeds = await ctx.readF32(A.gpuEmbeds, N * D);
 
-      const ce = await zeroShotLoss(ctx, A.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: D, logitScale: s, textGrad: text.trainable });
-      terms.ce = ce.meanLoss;
-      let loss = a.ceWeight * ce.meanLoss;
-      const gA = Float64Array.from(ce.gradImages, (v) => a.ceWeight * v);
-      const gClassEmb = text.trainable ? Float64Array.from(ce.gradTexts, (v) => a.ceWeight * v) : undefined;
-      const termGradNorms: Record<string, number> = { ce: gradNorm(gA, gClassEmb) };
+        const ce = await zeroShotLoss(ctx, A.embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: D, logitScale: s, textGrad: text.trainable });
+        terms.ce = ce.meanLoss;
+        let loss = a.ceWeight * ce.meanLoss;
+        const gA = Float64Array.from(ce.gradImages, (v) => a.ceWeight * v);
+        const gClassEmb = text.trainable ? Float64Array.from(ce.gradTexts, (v) => a.ceWeight * v) : undefined;
+        const termGradNorms: Record<string, number> = { ce: gradNorm(gA, gClassEmb) };
 
-      // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
-      const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D);
-      ridge ??= resolveRidge(a, Xn.y, B, V, D);
-      const dist = { distance: a.distance, ridge };
-      const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V);
-      // The directional distance's clean targets (no gradient flows into them; a replay may pin them).
-      const Xt = replay?.targets?.clean ?? Xr;
-      // Each term's gradient w.r.t. the group rows, kept apart for its norm (on the tower outputs), then summed.
-      type Part = { gX?: Float64Array; gA?: Float64Array; gT?: Float64Array };
-      const parts: Record<string, Part> = {};
-      const imgs = Array.from({ length: B }, (_, b) => b);
+        // Normalised rows and the group representation (rows, or each group's mean for the rank-1 ablation).
+        const Xn = normalizeRows(X.embeds, N, D), An = normalizeRows(A.embeds, N, D);
+        ridge ??= resolveRidge(a, Xn.y, B, V, D);
+        const dist = { distance: a.distance, ridge };
+        const Xr = rep(Xn.y, B, V), Ar = rep(An.y, B, V);
+        // The directional distance's clean targets (no gradient flows into them; a replay may pin them).
+        const Xt = replay?.targets?.clean ?? Xr;
+        // Each term's gradient w.r.t. the group rows, kept apart for its norm (on the tower outputs), then summed.
+        type Part = { gX?: Float64Array; gA?: Float64Array; gT?: Float64Array };
+        const parts: Record<string, Part> = {};
+        const imgs = Array.from({ length: B }, (_, b) => b);
 
-      if (a.lambda1 > 0) {
-        const d1 = await groupDistance(ctx, Ar, a.distance === 'residual' ? Xt : Xr, { pairs: B, n, m: n, d: D, targets: B }, imgs, dist);
-        terms.advClean = d1.value;
-        loss += a.lambda1 * d1.value;
-        parts.advClean = { gA: scaled(d1.gx, a.lambda1), gX: d1.gy && scaled(d1.gy, a.lambda1) };
-        if (debug) dbg.advClean = { x: Ar, y: Xr, shape: { pairs: B, n, m: n, d: D }, value: d1.value };
-      }
-
-      if (a.lambda2 > 0) {
-        const sets: Array<['gX' | 'gA', Float64Array]> = [];
-        if (a.imageTextGroups !== 'adversarial') sets.push(['gX', Xr]);
-        if (a.imageTextGroups !== 'clean') sets.push(['gA', Ar]);
-        const x = new Float64Array(sets.length * B * n * D), cls: number[] = [];
-        sets.forEach(([, src], k) => {
-          x.set(src, k * B * n * D);
-          cls.push(...batch.imageLabels);
-        });
-        const d2 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: cls.length, n, m: g, d: D, targets: C }, cls, dist);
-        terms.imageText = d2.value;
-        loss += a.lambda2 * d2.value;
-        const part: Part = { gT: d2.gy && scaled(d2.gy, a.lambda2) };
-        sets.forEach(([key], k) => (part[key] = scaled(d2.gx.subarray(k * B * n * D, (k + 1) * B * n * D), a.lambda2)));
-        parts.imageText = part;
-        if (debug) dbg.imageText = { x, y: gather(Tr, cls, g, D), shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
-      }
-
-      let advText: Awaited<ReturnType<typeof advTextTerm>>['advText'] | undefined;
-      let TAn: ReturnType<typeof normalizeRows> | undefined;
-      if (textAttack && text.trainable) {
-        const r = await advTextTerm(Xn.y, dist);
-        terms.advText = r.value;
-        loss += a.lambda3 * r.value;
-        parts.advText = { gT: r.gT };
-        advText = r.advText;
-        TAn = r.TAn;
-      }
-
-      // Back through the group representation and the normalisation, per term (its norm on the tower outputs) and summed.
-      const back = {
-        gX: (gr: Float64Array) => normalizeRowsBackward(Xn.y, Xn.norms, unrep(gr, B, V), N, D),
-        gA: (gr: Float64Array) => normalizeRowsBackward(An.y, An.norms, unrep(gr, B, V), N, D),
-        gT: (gr: Float64Array) => normalizeRowsBackward(Tn.y, Tn.norms, unrep(gr, C, G), C * G, D),
-      };
-      const gX = new Float64Array(N * D), gPromptsAll = new Float64Array(C * G * D);
-      for (const [name, part] of Object.entries(parts)) {
-        const raws: Float64Array[] = [];
-        for (const key of ['gX', 'gA', 'gT'] as const) {
-          const gr = part[key];
-          if (!gr || (key === 'gT' && !text.trainable)) continue;
-          const raw = back[key](gr);
-          raws.push(raw);
-          axpy(key === 'gX' ? gX : key === 'gA' ? gA : gPromptsAll, raw);
+        if (a.lambda1 > 0) {
+          const d1 = await groupDistance(ctx, Ar, a.distance === 'residual' ? Xt : Xr, { pairs: B, n, m: n, d: D, targets: B }, imgs, dist);
+          terms.advClean = d1.value;
+          loss += a.lambda1 * d1.value;
+          parts.advClean = { gA: scaled(d1.gx, a.lambda1), gX: d1.gy && scaled(d1.gy, a.lambda1) };
+          if (debug) dbg.advClean = { x: Ar, y: Xr, shape: { pairs: B, n, m: n, d: D }, value: d1.value };
         }
-        termGradNorms[name] = gradNorm(...raws, name === 'advText' ? advText?.grad : undefined);
-      }
-      // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: skip its backward.
-      await model.visionBackward(X.state!, gX, { weights: gX.some((v) => v !== 0) });
-      await model.visionBackward(A.state!, gA, { weights: true });
-      await text.backward(t, { classEmb: gClassEmb, prompts: text.trainable ? gPromptsAll : undefined });
-      if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
 
-      const { angles, spectra } = await measureSpectra(Xn.y, An.y, TAn?.y);
-      if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts, ridge, targets: { clean: Xr, text: Tr } });
-      return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
+        if (a.lambda2 > 0) {
+          const sets: Array<['gX' | 'gA', Float64Array]> = [];
+          if (a.imageTextGroups !== 'adversarial') sets.push(['gX', Xr]);
+          if (a.imageTextGroups !== 'clean') sets.push(['gA', Ar]);
+          const x = new Float64Array(sets.length * B * n * D), cls: number[] = [];
+          sets.forEach(([, src], k) => {
+            x.set(src, k * B * n * D);
+            cls.push(...batch.imageLabels);
+          });
+          const d2 = await groupDistance(ctx, x, a.distance === 'residual' ? Tt : Tr, { pairs: cls.length, n, m: g, d: D, targets: C }, cls, dist);
+          terms.imageText = d2.value;
+          loss += a.lambda2 * d2.value;
+          const part: Part = { gT: d2.gy && scaled(d2.gy, a.lambda2) };
+          sets.forEach(([key], k) => (part[key] = scaled(d2.gx.subarray(k * B * n * D, (k + 1) * B * n * D), a.lambda2)));
+          parts.imageText = part;
+          if (debug) dbg.imageText = { x, y: gather(Tr, cls, g, D), shape: { pairs: cls.length, n, m: g, d: D }, value: d2.value };
+        }
+
+        let advText: Awaited<ReturnType<typeof advTextTerm>>['advText'] | undefined;
+        let TAn: ReturnType<typeof normalizeRows> | undefined;
+        if (textAttack && text.trainable) {
+          const r = await advTextTerm(Xn.y, dist);
+          terms.advText = r.value;
+          loss += a.lambda3 * r.value;
+          parts.advText = { gT: r.gT };
+          advText = r.advText;
+          TAn = r.TAn;
+        }
+
+        // Back through the group representation and the normalisation, per term (its norm on the tower outputs) and summed.
+        const back = {
+          gX: (gr: Float64Array) => normalizeRowsBackward(Xn.y, Xn.norms, unrep(gr, B, V), N, D),
+          gA: (gr: Float64Array) => normalizeRowsBackward(An.y, An.norms, unrep(gr, B, V), N, D),
+          gT: (gr: Float64Array) => normalizeRowsBackward(Tn.y, Tn.norms, unrep(gr, C, G), C * G, D),
+        };
+        const gX = new Float64Array(N * D), gPromptsAll = new Float64Array(C * G * D);
+        for (const [name, part] of Object.entries(parts)) {
+          const raws: Float64Array[] = [];
+          for (const key of ['gX', 'gA', 'gT'] as const) {
+            const gr = part[key];
+            if (!gr || (key === 'gT' && !text.trainable)) continue;
+            const raw = back[key](gr);
+            raws.push(raw);
+            axpy(key === 'gX' ? gX : key === 'gA' ? gA : gPromptsAll, raw);
+          }
+          termGradNorms[name] = gradNorm(...raws, name === 'advText' ? advText?.grad : undefined);
+        }
+        // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: skip its backward.
+        await model.visionBackward(X.state!, gX, { weights: gX.some((v) => v !== 0) });
+        await model.visionBackward(A.state!, gA, { weights: true });
+        await text.backward(t, { classEmb: gClassEmb, prompts: text.trainable ? gPromptsAll : undefined });
+        if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
+
+        const { angles, spectra } = await measureSpectra(Xn.y, An.y, TAn?.y);
+        if (debug) Object.assign(dbg, { batch, xAdv, cleanEmbeds: X.embeds, advEmbeds: A.embeds, prompts: t.prompts, ridge, targets: { clean: Xr, text: Tr } });
+        return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: ce.accuracy, angles, spectra, debug: debug ? dbg : undefined };
+      }
     },
   };
 }

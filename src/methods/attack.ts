@@ -44,15 +44,26 @@ export interface ImagePgdOptions {
 
 /** L∞ PGD on `batch` images [batch, C, H, W] in [0, 1]; returns the adversarial images (last iterate). */
 export async function pgdImages(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<Float32Array> {
+  const bx = await pgdImagesOnGpu(ctx, model, x0, batch, objective, o);
+  try {
+    return await ctx.readF32(bx, batch * model.pixelsPerImage);
+  } finally {
+    ctx.release(bx);
+  }
+}
+
+/** `pgdImages` leaving the adversarial images on the GPU (the caller releases the buffer; no readback). */
+export async function pgdImagesOnGpu(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<GPUBuffer> {
   return inPhase(model.phases, 'attack', () => pgdImagesNow(ctx, model, x0, batch, objective, o));
 }
 
-async function pgdImagesNow(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<Float32Array> {
+async function pgdImagesNow(ctx: GpuContext, model: FineTuneModel, x0: Float32Array, batch: number, objective: EmbeddingObjective, o: ImagePgdOptions): Promise<GPUBuffer> {
   const n = model.pixelsPerImage;
   if (x0.length !== batch * n) throw new RangeError(`pgdImages: ${x0.length} values for ${batch} images of ${n}`);
-  if (o.eps === 0 || (o.steps === 0 && !o.randomStart)) return Float32Array.from(x0);
+  if (o.eps === 0 || (o.steps === 0 && !o.randomStart)) return ctx.upload('methods.pgd.x', x0);
   const shape = { batch, n, norm: 'linf' as const, box: true };
   const bx0 = ctx.upload('methods.pgd.x0', x0), bx = ctx.buffer('methods.pgd.x', x0.byteLength), bg = ctx.buffer('methods.pgd.g', x0.byteLength);
+  let done = false;
   const eps = ctx.upload('methods.pgd.eps', new Float32Array(batch).fill(o.eps)), alpha = ctx.upload('methods.pgd.alpha', new Float32Array(batch).fill(o.alpha));
   let gpuObjective: GpuEmbeddingObjective | undefined;
   try {
@@ -73,10 +84,12 @@ async function pgdImagesNow(ctx: GpuContext, model: FineTuneModel, x0: Float32Ar
       }
       await ctx.run('methods.pgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
     }
-    return await ctx.readF32(bx, batch * n);
+    done = true;
+    return bx;
   } finally {
     gpuObjective?.release();
-    ctx.release(bx0, bx, bg, eps, alpha);
+    ctx.release(bx0, bg, eps, alpha);
+    if (!done) ctx.release(bx);
   }
 }
 

@@ -6,11 +6,11 @@
  * The vision tower trains (as published); with a trained text tower the CE also reaches the text weights.
  */
 import { zeroShotLoss, zeroShotLossOnGpu } from '../kernels/zeroShot';
-import { pgdImages, zeroShotCeObjective } from './attack';
+import { pgdImages, pgdImagesOnGpu, zeroShotCeObjective } from './attack';
 import { resolvedTowers, type FineTuneConfig } from './config';
 import { gradNorm } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
-import type { PassCounts } from './model';
+import type { ForwardResult, PassCounts } from './model';
 
 export function attackSteps(c: FineTuneConfig): number {
   return c.attack.eps > 0 ? c.attack.steps : 0;
@@ -28,10 +28,23 @@ export function createTecoa(config: FineTuneConfig): FineTuneMethod {
       const N = batch.images * batch.views;
       const t = await text.forward();
       const C = t.ens.classes;
-      const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), trainAttackOptions(config, seed, step));
+      const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), attack = trainAttackOptions(config, seed, step);
       const shape = { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable };
-      const a = await model.visionForward(xAdv, N, { keep: true, host: !!debug });
-      if (a.gpuEmbeds) {
+      if (!debug && !replay?.xAdv) {
+        // The adversarial images stay on the GPU (released after the backward, which may read the forward's input).
+        const xAdvGpu = await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, attack);
+        try {
+          return await onGpuStep(await model.visionForward(xAdvGpu, N, { keep: true, host: false }));
+        } finally {
+          ctx.release(xAdvGpu);
+        }
+      }
+      const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, objective, attack);
+      const a = await model.visionForward(xAdv, N, { keep: true });
+      return hostStep(a, xAdv);
+
+      async function onGpuStep(a: ForwardResult): Promise<StepOutput> {
+        if (!a.gpuEmbeds) return hostStep(a);
         // GPU session: the CE on the tower's output buffer, its image gradient fed back without a readback.
         const ce = await zeroShotLossOnGpu(ctx, a.gpuEmbeds, t.classEmb, batch.labels, shape);
         try {
@@ -43,10 +56,13 @@ export function createTecoa(config: FineTuneConfig): FineTuneMethod {
         const norm = Math.hypot(ce.gradImagesNorm, text.trainable ? gradNorm(ce.gradTexts) : 0);
         return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: norm }, trainRobustAccuracy: ce.accuracy };
       }
-      const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, shape);
-      await model.visionBackward(a.state!, ce.gradImages, { weights: true });
-      await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
-      return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: gradNorm(ce.gradImages, text.trainable ? ce.gradTexts : undefined) }, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };
+
+      async function hostStep(a: ForwardResult, xAdv?: Float32Array): Promise<StepOutput> {
+        const ce = await zeroShotLoss(ctx, a.embeds, t.classEmb, batch.labels, shape);
+        await model.visionBackward(a.state!, ce.gradImages, { weights: true });
+        await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
+        return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: gradNorm(ce.gradImages, text.trainable ? ce.gradTexts : undefined) }, trainRobustAccuracy: ce.accuracy, debug: debug ? { xAdv, advEmbeds: a.embeds } : undefined };
+      }
     },
   };
 }
