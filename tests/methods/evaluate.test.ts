@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import { buildClipFolder } from '../../src/onnx/clip';
 import { evaluateRobust, maskingLines, robustTable } from '../../src/methods/evaluate';
+import { MASKING_EXTENSION_EPS_255 } from '../../src/attacks/protocol';
 import { runFromSets, validateResults, RESULTS_SCHEMA, RESULTS_VERSION } from '../../src/methods/results';
 import { defaultFineTuneConfig, fromExperimentConfig, METHOD_NAMES, resolvedTowers } from '../../src/methods/config';
 import { fineTuneSpec } from '../../src/experiment/fineTune';
@@ -62,7 +63,11 @@ describe('robust evaluation with the protocol', () => {
         expect(e.worst).toBe(v[v.length - 1]);
       }
       expect(r.masking?.verdict).toMatch(/^(pass|suspect)$/);
-      expect(r.masking!.report.sweep.map((x) => x.eps)).toEqual(epsilons);
+      // The sweep is the grid, extended past its end (in order) only while more than 5 % survive.
+      const sweep = r.masking!.report.sweep, extra = sweep.slice(epsilons.length);
+      expect(sweep.slice(0, epsilons.length).map((x) => x.eps)).toEqual(epsilons);
+      expect(extra.map((x) => x.eps)).toEqual(MASKING_EXTENSION_EPS_255.map((e) => e / 255).slice(0, extra.length));
+      for (let i = epsilons.length - 1; i < sweep.length - 1; i++) expect(sweep[i].robustAccuracy).toBeGreaterThan(0.05);
       expect(maskingLines(res)[0]).toMatch(/synthetic\/test: masking check \*\*(pass|suspect)\*\*/);
       const run = runFromSets('m', 'none', null, res);
       expect(run.cells).toHaveLength(3);
