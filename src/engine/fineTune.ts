@@ -325,12 +325,11 @@ export async function prepareRun(exp: RunRecord['config'], probe: ProbeSettings)
       const ctx = await gpuContext();
       const prompts = tokenizerPrompts(entry.clip.tokenizer, data.train.classes);
       const train = new FineTuneData(data.train, { seed: fineTune.seed, hflip: data.hflip, augment: fineTune.augment, limit: exp.data.trainLimit || undefined });
+      if (S.driving) return runs().patch({ preparation: null }); // a run started meanwhile: it builds its own
       await S.preparation.prepare(key, ctx, () => fineTuneModelFor(ctx, entry.clip, fineTune), (model) => warmModel(ctx, model, {
         config: fineTune, model, prompts, data: train, geometry: { every: 1, probe: probeFromSettings(data.train, prompts, probe, data.hflip) },
       }));
-    } finally {
-      clearInterval(tick);
-    }
+    } finally { clearInterval(tick); }
     show('ready');
   } catch (e) {
     show('failed', message(e));

@@ -94,8 +94,10 @@ export class RunPreparation<W = WarmResult | null> {
       await this.entry.model;
       return;
     }
-    await this.release();
+    // The entry is registered before anything is awaited, so a run started from now on waits for this one.
+    const old = this.entry;
     const model = (async () => {
+      if (old) await disposeEntry(old);
       const m = await build();
       try {
         return { model: m, warmed: await warm(m) };
@@ -110,7 +112,8 @@ export class RunPreparation<W = WarmResult | null> {
     try {
       await entry.model;
     } catch (e) {
-      if (this.entry === entry) this.forget();
+      if (this.entry === entry) this.entry = null;
+      entry.stopLost();
       throw e;
     }
   }
@@ -122,12 +125,13 @@ export class RunPreparation<W = WarmResult | null> {
   async take(key: string, ctx: GpuContext): Promise<PreparedModel<W> | null> {
     const e = this.entry;
     if (!e) return null;
+    this.entry = null;
     if (e.key !== key || e.ctx !== ctx || e.lost) {
-      await this.release();
+      await disposeEntry(e);
       return null;
     }
-    this.forget();
     const prepared = await e.model.catch(() => null);
+    e.stopLost();
     // A lost device took the sessions with it: nothing to release, the run builds afresh.
     return e.lost ? null : prepared;
   }
@@ -135,14 +139,14 @@ export class RunPreparation<W = WarmResult | null> {
   /** Releases the prepared model (after a preparation in flight ends). */
   async release(): Promise<void> {
     const e = this.entry;
-    if (!e) return;
-    this.forget();
-    const prepared = await e.model.catch(() => null);
-    if (prepared && !e.lost) await prepared.model.release().catch(() => undefined);
-  }
-
-  private forget(): void {
-    this.entry?.stopLost();
     this.entry = null;
+    if (e) await disposeEntry(e);
   }
+}
+
+/** Waits for an entry's preparation and releases its model (not when the device was lost: nothing is left). */
+async function disposeEntry<W>(e: Entry<W>): Promise<void> {
+  const prepared = await e.model.catch(() => null);
+  e.stopLost();
+  if (prepared && !e.lost) await prepared.model.release().catch(() => undefined);
 }
