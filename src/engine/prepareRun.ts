@@ -120,14 +120,16 @@ export class RunPreparation<W = WarmResult | null> {
 
   /**
    * The prepared model for a run of `key` on `ctx` (waiting for a preparation in flight), handed over: the caller
-   * owns it from now on. null when none fits (a prepared model of another key is released: the run builds its own).
+   * owns it from now on. null when none fits (a prepared model of another key is released, in the background: the
+   * run builds its own).
    */
   async take(key: string, ctx: GpuContext): Promise<PreparedModel<W> | null> {
     const e = this.entry;
     if (!e) return null;
     this.entry = null;
     if (e.key !== key || e.ctx !== ctx || e.lost) {
-      await disposeEntry(e);
+      // Released once its preparation ends, without holding up the run that did not fit it.
+      void disposeEntry(e);
       return null;
     }
     const prepared = await e.model.catch(() => null);

@@ -61,9 +61,11 @@ describe('RunPreparation', () => {
     const p = new RunPreparation<string>(), ctx = fakeContext(), released: string[] = [];
     await p.prepare('k', ctx, async () => fakeModel('a', released), async () => 'warm');
     expect(await p.take('other', ctx)).toBeNull();
+    await new Promise((r) => setTimeout(r, 0));
     expect(released).toEqual(['a']);
     await p.prepare('k', ctx, async () => fakeModel('b', released), async () => 'warm');
     expect(await p.take('k', fakeContext())).toBeNull();
+    await new Promise((r) => setTimeout(r, 0));
     expect(released).toEqual(['a', 'b']);
     await p.prepare('k', ctx, async () => fakeModel('c', released), async () => 'warm');
     ctx.lose();
