@@ -65,6 +65,7 @@ interface EngineState {
   preparation: RunPreparation;
 }
 const S: EngineState = ((globalThis as unknown as { __aosFineTuneEngine?: EngineState }).__aosFineTuneEngine ??= { extra: {}, clipCache: null, live: null, driving: null, preparation: new RunPreparation() });
+S.preparation ??= new RunPreparation(); // a state object left by an evaluation of this module from before preparations
 
 /** Sets options passed to every loop built from now on (merged over the engine's own). */
 export function setExtraLoopOptions(o: ExtraLoopOptions): void {
@@ -316,8 +317,8 @@ export async function prepareRun(exp: RunRecord['config'], probe: ProbeSettings)
     validateFineTuneConfig(fineTune);
     const entry = await loadClip(exp.model, exp.seed);
     const key = preparedModelKey(entry.key, fineTune);
-    // Asked again for what is ready (the panel opened again): keep the first report and its seconds.
-    if (S.preparation.key === key && runs().preparation?.status === 'ready') return;
+    // Asked again for what is prepared or being prepared (the panel opened again): the first call reports it.
+    if (S.preparation.key === key) return;
     show('preparing');
     const tick = setInterval(() => show('preparing'), 2000);
     try {
