@@ -11,9 +11,10 @@
  *    src/experiment/presets.ts): the card reports the probe's mean clean ↔ adversarial angle at step 0 and at every
  *    measured step; the spec records each with the seconds since the click (annotations) and requires issue #19's
  *    target on SwiftShader — a snapshot shown within 60 s of the click with the angle ≥ 5° below step 0's — and the
- *    ≥ 5° still at the end of the run (measured 2026-12-04, 2 cores at load ≈ 5–7: ready 46 s after the page
- *    opened; 12.0° at step 0 at 4 s, 10.1° at step 4 at 22 s, 6.3° (−5.7°) at step 8 at 44 s, 6.4° at step 12 at
- *    62 s). The Subspaces panel then opens on the run with the step-0 reference beside the latest spectrum.
+ *    ≥ 5° still at the end of the run (measured 2026-12-04, 2 cores at load ≈ 5–7: ready 32–68 s after the page
+ *    opened; 12.0° at step 0 at 3–6 s, 10.1° at step 4 at 20–27 s, 6.3° (−5.7°) at step 8 at 36–46 s, 6.4° at
+ *    step 12 at 57–62 s, over three runs). The Subspaces panel then opens on the run with the step-0 reference
+ *    beside the latest spectrum.
  * 3. The Fine-tune panel applies the same preset with one click, without starting a run.
  * Screenshots: test-results/screenshots/start-*.png (the key ones are copied to docs/screenshots/).
  */

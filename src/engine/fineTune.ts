@@ -36,7 +36,6 @@ import { ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, sa
 import { runGeometryOption } from './geometry';
 import { firstStepInPhases } from './firstStep';
 import { adoptPreparedSnapshot, preparedModelKey, RunPreparation, warmModel } from './prepareRun';
-import { probeFromSettings } from '../methods/geometry';
 import type { ProbeSettings } from '../methods/probeSettings';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
@@ -166,6 +165,7 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
   note(S.preparation.key ? 'taking the prepared gradient graphs…' : 'building the gradient graphs of the towers (forward + backward ONNX)…');
   const prepared = await S.preparation.take(preparedModelKey(entry.key, r.fineTune), ctx);
   const model = prepared?.model ?? await fineTuneModelFor(ctx, entry.clip, r.fineTune);
+  if (prepared) runs().patch({ preparation: null }); // taken: the next one is prepared when asked for
   try {
     const validation = r.fineTune.evalEvery > 0 ? splitBatch(data.val, 0, r.options.valImages) : undefined;
     const loop = FineTuneLoop.create(ctx, loopOptions({
@@ -327,9 +327,7 @@ export async function prepareRun(exp: RunRecord['config'], probe: ProbeSettings)
       const prompts = tokenizerPrompts(entry.clip.tokenizer, data.train.classes);
       const train = new FineTuneData(data.train, { seed: fineTune.seed, hflip: data.hflip, augment: fineTune.augment, limit: exp.data.trainLimit || undefined });
       if (S.driving) return runs().patch({ preparation: null }); // a run started meanwhile: it builds its own
-      await S.preparation.prepare(key, ctx, () => fineTuneModelFor(ctx, entry.clip, fineTune), (model) => warmModel(ctx, model, {
-        config: fineTune, model, prompts, data: train, geometry: { every: 1, probe: probeFromSettings(data.train, prompts, probe, data.hflip) },
-      }));
+      await S.preparation.prepare(key, ctx, () => fineTuneModelFor(ctx, entry.clip, fineTune), (model) => warmModel(ctx, model, { config: fineTune, model, prompts, data: train }, probe));
     } finally { clearInterval(tick); }
     show('ready');
   } catch (e) {

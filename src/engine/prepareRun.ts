@@ -17,7 +17,9 @@
 import type { GpuContext } from '../gpu/context';
 import type { FineTuneConfig } from '../methods/config';
 import { resolvedTowers } from '../methods/config';
-import { computeGeometry, type GeometryProbe, type GeometrySnapshot } from '../methods/geometry';
+import { FineTuneData } from '../methods/data';
+import { computeGeometry, probeFromSettings, type GeometryProbe, type GeometrySnapshot } from '../methods/geometry';
+import type { ProbeSettings } from '../methods/probeSettings';
 import { FineTuneLoop, type FineTuneLoopOptions } from '../methods/loop';
 import type { FineTuneModel } from '../methods/model';
 
@@ -49,10 +51,12 @@ interface Entry<W> {
 /**
  * Builds the model of a run's options and runs one step's gradients and one probe measurement on it (graphs built,
  * shaders compiled), then puts it back as new: gradients zeroed, pass counters at 0 (no update was applied, so the
- * weights and optimiser moments never changed). Returns the probe's step-0 snapshot.
+ * weights and optimiser moments never changed). The probe is `probe`'s on the training data (as the Subspaces
+ * panel's loop option builds it for a run: src/engine/geometry.ts), else `o.geometry`'s. Returns its step-0 snapshot.
  */
-export async function warmModel(ctx: GpuContext, model: FineTuneModel, o: FineTuneLoopOptions): Promise<WarmResult | null> {
-  const loop = FineTuneLoop.create(ctx, o);
+export async function warmModel(ctx: GpuContext, model: FineTuneModel, o: FineTuneLoopOptions, probe?: ProbeSettings): Promise<WarmResult | null> {
+  const data = o.data instanceof FineTuneData ? o.data : null;
+  const loop = FineTuneLoop.create(ctx, probe && data ? { ...o, geometry: { every: 1, probe: probeFromSettings(data.data, o.prompts, probe, data.options.hflip) } } : o);
   await loop.computeStep();
   const g = loop.geometry;
   const snapshot = g ? await computeGeometry(ctx, model, g.probe, { step: 0 }) : null;

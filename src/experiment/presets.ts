@@ -65,8 +65,9 @@ export const ATTACK_DEMO_IMAGE = 1;
  * falls 4°; at 2.5e-3 and above it falls faster but the probe accuracy drops to 60 % or less (the model degrades
  * rather than aligns). Wall time on SwiftShader (2 cores shared with other jobs): cold, the first ~60 s after the click
  * built the gradient graphs and measured step 0, and the 5° fall came after ~110 s (load ≈ 8); the Start panel now
- * prepares the run while the user reads (src/engine/prepareRun.ts, ~45 s), and the 5° fall is shown 44 s after the
- * click (load ≈ 5–7; e2e/start.spec.ts asserts ≤ 60 s). Each probe measurement costs ≈ 10 s of that, each step ≈ 3 s.
+ * prepares the run while the user reads (src/engine/prepareRun.ts: graphs, shaders and the step-0 probe, 30–70 s),
+ * and the 5° fall is shown 36–46 s after the click (load ≈ 5–7; e2e/start.spec.ts asserts ≤ 60 s). Each probe
+ * measurement costs ≈ 10 s of that, each step ≈ 3 s.
  */
 export const QUICK_DEMO_PRESET: ExperimentPreset = {
   id: 'quick-demo',
