@@ -72,7 +72,7 @@ export const ATTACK_DEMO_IMAGE = 1;
 export const QUICK_DEMO_PRESET: ExperimentPreset = {
   id: 'quick-demo',
   title: 'Quick demo fine-tune',
-  summary: 'AoS, 12 steps of 4 images, vision tower only: a few minutes on a CPU-only adapter, seconds on a GPU.',
+  summary: 'AoS, 12 steps of 4 images, vision tower only: about a minute on a CPU-only adapter, seconds on a GPU.',
   over: 'defaults',
   settings: [
     { path: 'name', value: 'quick demo', why: 'how the run is listed in the Runs panel' },
