@@ -77,3 +77,23 @@ export async function importImageFolder(files: FolderFile[], opts: { invert?: bo
 export function clearImageFolder(): void {
   useResourceStore.getState().patch({ folder: { status: 'idle', value: null, error: null, key: null } });
 }
+
+/** A fine-tuning run's data: the training split and the validation split of a bundled dataset. */
+export interface RunData {
+  train: ImageDataset;
+  val: ImageDataset;
+  hflip: boolean;
+  name: string;
+  valSplit: string;
+}
+
+export async function loadRunData(datasetId: string, evalSplit: string): Promise<RunData> {
+  const m = await ensureManifest();
+  if (!m) throw new Error('the data manifest could not be loaded');
+  const d = m.datasets.find((x) => x.id === datasetId);
+  if (!d) throw new Error(`no bundled dataset '${datasetId}'`);
+  if (!d.splits.train) throw new Error(`${d.name} has no training split (it is an evaluation-only set): choose Fashion-MNIST or MNIST in the Data settings`);
+  const valSplit = d.splits[evalSplit] ? evalSplit : d.splits.val ? 'val' : 'test';
+  const [train, val] = await Promise.all([getSplit(datasetId, 'train'), getSplit(datasetId, valSplit)]);
+  return { train, val, hflip: d.hflip, name: d.name, valSplit };
+}

@@ -16,7 +16,6 @@
  * Extra loop options (e.g. geometry snapshots for the Subspaces panel) go through `setExtraLoopOptions`: the one
  * place where every loop this engine builds gets its options.
  */
-import type { ImageDataset } from '../data/bundle';
 import type { GpuContext } from '../gpu/context';
 import { fromExperimentConfig, validateFineTuneConfig, withFineTuneConfig, type FineTuneConfig } from '../methods/config';
 import { FineTuneData, splitBatch } from '../methods/data';
@@ -30,12 +29,14 @@ import { useAppStore } from '../state/store';
 import { useExperimentStore } from '../state/experiment';
 import { useGeometryStore } from '../state/geometry';
 import { activeRun, useRunsStore, type LiveState } from '../state/runs';
-import { ensureManifest, getSplit } from './data';
+import { loadRunData as loadData } from './data';
 import { gpuContext, yieldToPage } from './engine';
 import { shownModelFiles } from './model';
 import { ensureRunsLoaded, holdRunLock, loadCheckpoint, saveCheckpointAndRun, saveRun, showRun } from './runs';
 import { runGeometryOption } from './geometry';
 import { firstStepInPhases } from './firstStep';
+import { adoptPreparedSnapshot, preparedModelKey, RunPreparation, warmModel } from './prepareRun';
+import type { ProbeSettings } from '../methods/probeSettings';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 const runs = () => useRunsStore.getState();
@@ -59,8 +60,11 @@ interface EngineState {
   live: Live | null;
   /** The driving promise while steps run (one at a time). */
   driving: Promise<void> | null;
+  /** A run's model built and warmed before its start (./prepareRun.ts). */
+  preparation: RunPreparation;
 }
-const S: EngineState = ((globalThis as unknown as { __aosFineTuneEngine?: EngineState }).__aosFineTuneEngine ??= { extra: {}, clipCache: null, live: null, driving: null });
+const S: EngineState = ((globalThis as unknown as { __aosFineTuneEngine?: EngineState }).__aosFineTuneEngine ??= { extra: {}, clipCache: null, live: null, driving: null, preparation: new RunPreparation() });
+S.preparation ??= new RunPreparation(); // a state object left by an evaluation of this module from before preparations
 
 /** Sets options passed to every loop built from now on (merged over the engine's own). */
 export function setExtraLoopOptions(o: ExtraLoopOptions): void {
@@ -82,32 +86,12 @@ interface ClipEntry {
   clip: LoadedClip;
 }
 
-
 /** The model of an experiment configuration as fine-tuning needs it (the Model panel's folder). */
 async function loadClip(model: RunRecord['config']['model'], seed: number): Promise<ClipEntry> {
   const shown = await shownModelFiles(model, seed);
   if (S.clipCache?.key === shown.key) return S.clipCache;
   S.clipCache = { key: shown.key, title: shown.title, kind: shown.kind, clip: loadClipFiles(shown.files) };
   return S.clipCache;
-}
-
-interface RunData {
-  train: ImageDataset;
-  val: ImageDataset;
-  hflip: boolean;
-  name: string;
-  valSplit: string;
-}
-
-async function loadData(datasetId: string, evalSplit: string): Promise<RunData> {
-  const m = await ensureManifest();
-  if (!m) throw new Error('the data manifest could not be loaded');
-  const d = m.datasets.find((x) => x.id === datasetId);
-  if (!d) throw new Error(`no bundled dataset '${datasetId}'`);
-  if (!d.splits.train) throw new Error(`${d.name} has no training split (it is an evaluation-only set): choose Fashion-MNIST or MNIST in the Data settings`);
-  const valSplit = d.splits[evalSplit] ? evalSplit : d.splits.val ? 'val' : 'test';
-  const [train, val] = await Promise.all([getSplit(datasetId, 'train'), getSplit(datasetId, valSplit)]);
-  return { train, val, hflip: d.hflip, name: d.name, valSplit };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -124,7 +108,6 @@ interface Live {
   stopLost: () => void;
   releaseLock: () => void;
 }
-
 
 function setLive(p: Partial<LiveState> | null, id?: string): void {
   if (p === null) return runs().patch({ live: null });
@@ -179,14 +162,17 @@ async function buildLive(r: RunRecord, checkpoint: Uint8Array | null): Promise<L
   note('loading and verifying the dataset…');
   const data = await loadData(r.dataset.id, r.config.data.evalSplit);
   const ctx = await gpuContext();
-  note('building the gradient graphs of the towers (forward + backward ONNX)…');
-  const model = await fineTuneModelFor(ctx, entry.clip, r.fineTune);
+  note(S.preparation.key ? 'taking the prepared gradient graphs…' : 'building the gradient graphs of the towers (forward + backward ONNX)…');
+  const prepared = await S.preparation.take(preparedModelKey(entry.key, r.fineTune), ctx);
+  const model = prepared?.model ?? await fineTuneModelFor(ctx, entry.clip, r.fineTune);
+  if (prepared) runs().patch({ preparation: null }); // taken: the next one is prepared when asked for
   try {
     const validation = r.fineTune.evalEvery > 0 ? splitBatch(data.val, 0, r.options.valImages) : undefined;
     const loop = FineTuneLoop.create(ctx, loopOptions({
       config: r.fineTune, model, prompts: tokenizerPrompts(entry.clip.tokenizer, data.train.classes), validation,
       data: new FineTuneData(data.train, { seed: r.fineTune.seed, hflip: data.hflip, augment: r.fineTune.augment, limit: r.config.data.trainLimit || undefined }),
     }));
+    if (prepared && !checkpoint) adoptPreparedSnapshot(loop, prepared.warmed);
     if (checkpoint) {
       note('restoring the checkpoint…');
       await loop.resume(checkpoint);
@@ -316,6 +302,38 @@ function runDriven(job: () => Promise<void>): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Actions
+
+/**
+ * Builds and warms the model of a run of `exp` before it is started (the guided start's quick demo, while the user
+ * reads: ./prepareRun.ts), with the geometry probe of `probe`; reports into the runs store's `preparation`. Nothing
+ * is prepared while a run is going.
+ */
+export async function prepareRun(exp: RunRecord['config'], probe: ProbeSettings): Promise<void> {
+  if (S.driving) return;
+  const t0 = performance.now();
+  const show = (status: 'preparing' | 'ready' | 'failed', error: string | null = null) => runs().patch({ preparation: { status, seconds: (performance.now() - t0) / 1000, error } });
+  try {
+    const fineTune = fromExperimentConfig(exp).config;
+    validateFineTuneConfig(fineTune);
+    const entry = await loadClip(exp.model, exp.seed);
+    const key = preparedModelKey(entry.key, fineTune);
+    // Asked again for what is prepared or being prepared (the panel opened again): the first call reports it.
+    if (S.preparation.key === key) return;
+    show('preparing');
+    const tick = setInterval(() => show('preparing'), 2000);
+    try {
+      const data = await loadData(exp.data.dataset, exp.data.evalSplit);
+      const ctx = await gpuContext();
+      const prompts = tokenizerPrompts(entry.clip.tokenizer, data.train.classes);
+      const train = new FineTuneData(data.train, { seed: fineTune.seed, hflip: data.hflip, augment: fineTune.augment, limit: exp.data.trainLimit || undefined });
+      if (S.driving) return runs().patch({ preparation: null }); // a run started meanwhile: it builds its own
+      await S.preparation.prepare(key, ctx, () => fineTuneModelFor(ctx, entry.clip, fineTune), (model) => warmModel(ctx, model, { config: fineTune, model, prompts, data: train }, probe));
+    } finally { clearInterval(tick); }
+    show('ready');
+  } catch (e) {
+    show('failed', message(e));
+  }
+}
 
 /** Starts a new run with the experiment configuration the panel shows. */
 export async function startRun(): Promise<void> {

@@ -63,14 +63,16 @@ export const ATTACK_DEMO_IMAGE = 1;
  * SwiftShader, 2026-12-04): 12.0° at step 0 → 10.1° at step 4 → 6.3° at step 8 → 6.4° at step 12, probe accuracy
  * clean 90 → 75 %, adversarial 60 → 70 %. At the default learning rate the angle hardly moves in 12 steps; at 1e-3 it
  * falls 4°; at 2.5e-3 and above it falls faster but the probe accuracy drops to 60 % or less (the model degrades
- * rather than aligns). Wall time on SwiftShader (2 cores shared with other jobs, load ≈ 9): e2e/start.spec.ts's
- * annotations — the first ~60 s build the gradient graphs and measure step 0, so the 5° fall comes after about
- * two minutes, not within one.
+ * rather than aligns). Wall time on SwiftShader (2 cores shared with other jobs): cold, the first ~60 s after the click
+ * built the gradient graphs and measured step 0, and the 5° fall came after ~110 s (load ≈ 8); the Start panel now
+ * prepares the run while the user reads (src/engine/prepareRun.ts: graphs, shaders and the step-0 probe, 30–70 s),
+ * and the 5° fall is shown 36–46 s after the click (load ≈ 5–7; e2e/start.spec.ts asserts ≤ 60 s). Each probe
+ * measurement costs ≈ 10 s of that, each step ≈ 3 s.
  */
 export const QUICK_DEMO_PRESET: ExperimentPreset = {
   id: 'quick-demo',
   title: 'Quick demo fine-tune',
-  summary: 'AoS, 12 steps of 4 images, vision tower only: a few minutes on a CPU-only adapter, seconds on a GPU.',
+  summary: 'AoS, 12 steps of 4 images, vision tower only: about a minute on a CPU-only adapter, seconds on a GPU.',
   over: 'defaults',
   settings: [
     { path: 'name', value: 'quick demo', why: 'how the run is listed in the Runs panel' },

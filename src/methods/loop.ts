@@ -136,6 +136,12 @@ export interface GeometryOption {
    * fixed by the loop's first snapshot. A checkpoint carries the loop's plane and `resume` restores it.
    */
   basis?: ProjectionBasis;
+  /**
+   * The step-0 snapshot of this very probe on the loop's initial weights, measured before the loop existed (the
+   * engine's run preparation, src/engine/prepareRun.ts): taken as the loop's step-0 snapshot instead of measuring
+   * the same thing again. Used only before the first step.
+   */
+  initial?: GeometrySnapshot;
 }
 
 /** A plain-data projection plane read back from a checkpoint's `extra` (undefined when absent or malformed). */
@@ -243,7 +249,7 @@ export class FineTuneLoop {
   async measureGeometry(): Promise<GeometrySnapshot> {
     const g = this.geometry;
     if (!g) throw new Error('FineTuneLoop.measureGeometry: no geometry probe configured');
-    const snap = await computeGeometry(this.ctx, this.model, g.probe, { step: this.step, basis: this.geometryBasis });
+    const snap = this.step === 0 && g.initial ? g.initial : await computeGeometry(this.ctx, this.model, g.probe, { step: this.step, basis: this.geometryBasis });
     this.measuredGeometry = true;
     this.geometryBasis ??= { mean: snap.projection.mean, axes: snap.projection.axes, step: snap.projection.step, explained: snap.projection.explained };
     return snap;

@@ -34,6 +34,14 @@ export interface FirstStepProgress {
   seconds: Record<string, number>;
 }
 
+/** A run prepared before it is asked for (src/engine/prepareRun.ts): where it stands. */
+export interface RunPreparationStatus {
+  status: 'preparing' | 'ready' | 'failed';
+  /** Seconds the preparation took (ready, failed) or has taken when last reported (preparing). */
+  seconds: number;
+  error: string | null;
+}
+
 export interface RunsState {
   /** Every run, newest first. */
   runs: RunRecord[];
@@ -56,6 +64,8 @@ export interface RunsState {
   restored: { runId: string | null; note: string } | null;
   /** The active run's first step, phase by phase (src/engine/fineTune.ts reports it; not persisted). */
   firstStep: FirstStepProgress | null;
+  /** The guided start's prepared run (not persisted; null: none asked for). */
+  preparation: RunPreparationStatus | null;
   patch: (p: Partial<Omit<RunsState, 'patch' | 'upsert' | 'remove' | 'toggleCompare' | 'setOptions'>>) => void;
   /** Adds or replaces a record (kept newest first). */
   upsert: (r: RunRecord) => void;
@@ -94,6 +104,7 @@ export const useRunsStore = create<RunsState>()((set) => ({
   error: null,
   restored: null,
   firstStep: null,
+  preparation: null,
   patch: (p) => set(p),
   upsert: (r) => set((s) => {
     const i = s.runs.findIndex((x) => x.id === r.id);

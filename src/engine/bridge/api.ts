@@ -8,6 +8,7 @@
  * In Node (scripts, tests) the engine modules are called in-process directly; this object adds nothing there.
  */
 import type { ExperimentConfig } from '../../experiment';
+import type { ProbeSettings } from '../../methods/probeSettings';
 import type { AttackEngineKind } from '../../state/attack';
 import type { ModelSummary } from '../../state/resources';
 import type { RunRecord } from '../../storage/runRecord';
@@ -101,6 +102,7 @@ export function createEngineApi() {
 
     // Fine-tuning and runs
     async startRun(): Promise<void> { return (await fineTune()).startRun(); },
+    async prepareRun(config: ExperimentConfig, probe: ProbeSettings): Promise<void> { return (await fineTune()).prepareRun(config, probe); },
     async pauseRun(): Promise<void> { (await fineTune()).pauseRun(); },
     async resumeRun(id?: string): Promise<void> { return (await fineTune()).resumeRun(id); },
     async stopRun(id?: string): Promise<void> { return (await fineTune()).stopRun(id); },

@@ -1,8 +1,12 @@
 /** The fine-tuning commands, run by the engine Worker (src/engine/bridge); the runs store shows their progress. */
 import { engine } from '../bridge/client';
 import { download } from '../download';
+import type { ExperimentConfig } from '../../experiment';
+import type { ProbeSettings } from '../../methods/probeSettings';
 
 export const startRun = (): Promise<void> => engine().startRun();
+/** Builds and warms a run's model before it is started (src/engine/prepareRun.ts); progress in the runs store. */
+export const prepareRun = (config: ExperimentConfig, probe: ProbeSettings): Promise<void> => engine().prepareRun(config, probe);
 export const pauseRun = (): Promise<void> => engine().pauseRun();
 export const resumeRun = (id?: string): Promise<void> => engine().resumeRun(id);
 export const stopRun = (id?: string): Promise<void> => engine().stopRun(id);

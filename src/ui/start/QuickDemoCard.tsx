@@ -3,13 +3,13 @@
  * the run's probe snapshots — the mean principal angle between each probe image's clean and adversarial views, the
  * number the Subspaces panel shows — so the user sees the geometry move, then opens the Subspaces panel on the run.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { QUICK_DEMO_PRESET } from '../../experiment';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { StatusBadge } from '../finetune/StatusBadge';
 import { fmtDeg, runSnapshots } from '../subspaces/data';
-import { openPanel, runQuickDemo } from './actions';
+import { openPanel, prepareQuickDemo, runQuickDemo } from './actions';
 import { PresetSettings } from './PresetSettings';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
@@ -56,19 +56,32 @@ function DemoProgress() {
   );
 }
 
+/** The demo's run being prepared while the user reads (src/engine/prepareRun.ts): one quiet line. */
+function PreparationLine() {
+  const p = useRunsStore((s) => s.preparation);
+  if (!p) return null;
+  const text = p.status === 'ready' ? `Ready (prepared in ${p.seconds.toFixed(0)} s): the gradient graphs are built, the shaders compiled and the untrained model’s angle measured, so training starts at the click.`
+    : p.status === 'preparing' ? `Getting the demo ready in the background: building the gradient graphs, compiling the shaders, measuring the untrained model (${p.seconds.toFixed(0)} s so far). You can start it now; it then waits for this.`
+      : `The demo could not be prepared ahead (${p.error}); it prepares when started.`;
+  return <p className="muted small" data-testid="start-demo-preparation">{text}</p>;
+}
+
 export function QuickDemoCard() {
   const live = useRunsStore((s) => s.live);
+  const preparation = useRunsStore((s) => s.preparation?.status);
   const runsError = useRunsStore((s) => s.error);
   const refused = useExperimentStore((s) => s.invalid);
   const blocking = invalidUnder(refused, ['fineTune.', 'budget.', 'data.', 'model.', 'seed']);
   const [error, setError] = useState<string | null>(null);
   const busy = live !== null;
+  // Opening the panel prepares the demo’s run, once per mount (the engine skips it while a run is going).
+  useEffect(() => { if (!busy) void prepareQuickDemo().catch(() => undefined); }, []);
   const start = () => {
     setError(null);
     runQuickDemo().catch((e: unknown) => setError(message(e)));
   };
   return (
-    <section className="card start-step" aria-labelledby="start-demo-title" data-testid="start-demo-card">
+    <section className="card start-step" aria-labelledby="start-demo-title" data-testid="start-demo-card" data-prepared={preparation}>
       <p className="start-step-n" aria-hidden="true">2</p>
       <h3 id="start-demo-title">Make it robust, watch the geometry</h3>
       <p>
@@ -83,6 +96,7 @@ export function QuickDemoCard() {
       {blocking.length > 0 && <p className="error small" role="alert">Fix the settings first: {blocking.join('; ')}</p>}
       {(error ?? runsError) && <p className="error small" role="alert">{error ?? runsError}</p>}
       <p className="muted small">{QUICK_DEMO_PRESET.summary} The run is kept in the Runs panel like any other.</p>
+      {!busy && <PreparationLine />}
       <DemoProgress />
       <PresetSettings preset={QUICK_DEMO_PRESET} testId="start-demo-settings" />
     </section>

@@ -3,7 +3,7 @@
  * call the same engine commands the Attack and Fine-tune panels call — nothing here computes.
  */
 import { preparePlayground, runSingleAttack, selectTestImage } from '../../engine/commands/attack';
-import { startRun } from '../../engine/commands/fineTune';
+import { prepareRun, startRun } from '../../engine/commands/fineTune';
 import {
   applyPreset, ATTACK_DEMO_IMAGE, ATTACK_DEMO_PRESET, QUICK_DEMO_PRESET, QUICK_DEMO_PROBE_EVERY, type ExperimentPreset,
 } from '../../experiment';
@@ -44,6 +44,16 @@ export async function runQuickDemo(): Promise<void> {
 export function applyQuickDemoPreset(): void {
   applyPresetToStore(QUICK_DEMO_PRESET);
   useGeometryStore.getState().patch({ every: QUICK_DEMO_PROBE_EVERY, source: 'run', step: null });
+}
+
+/**
+ * Has the engine build and warm the quick demo's model while the user reads the Start panel, so that the click
+ * starts on warm sessions and with the untrained model's probe measured (src/engine/prepareRun.ts). Changes no
+ * setting: the configuration the click would apply is computed, not stored; the probe is the Subspaces panel's.
+ */
+export async function prepareQuickDemo(): Promise<void> {
+  const config = applyPreset(useExperimentStore.getState().config, QUICK_DEMO_PRESET);
+  return prepareRun(config, useGeometryStore.getState().settings);
 }
 
 /** Opens a panel; the Subspaces panel opens on the active run (what the demo just changed). */
