@@ -4,13 +4,11 @@
  * (the readbacks of a whole attack do not grow with its steps).
  */
 import { describe, expect, it } from 'vitest';
-import { FineTuneModel } from '../../src/methods/model';
 import { pgdImages, zeroShotCeObjective, type EmbeddingObjective } from '../../src/methods/attack';
-import { initClipWeights } from '../../src/onnx/clip/weights';
 import { Rng, freshSeed } from '../../src/util/random';
 import { validate } from '../../src/util/validate';
 import { withGpu } from '../helpers/gpu';
-import { CONSTANTS, cfg } from './setup';
+import { execModel } from './setup';
 
 const seed = freshSeed();
 
@@ -18,10 +16,7 @@ describe(`training PGD with the objective on the GPU (AOS_SEED=${seed})`, () => 
   it('matches the host objective and reads nothing back per step', async () => {
     await withGpu(async (ctx) => {
       const rng = new Rng(seed);
-      const model = await FineTuneModel.create(ctx, {
-        config: cfg, weights: initClipWeights(cfg, { seed: seed % 1000 }), constants: CONSTANTS, train: { vision: true, text: false },
-        optimizer: { kind: 'adamw', weightDecay: 0 }, backend: 'exec',
-      });
+      const model = await execModel(ctx, seed, { vision: true, text: false });
       try {
         const B = 4, C = 3;
         const pixels = rng.uniform(B * model.pixelsPerImage, 0, 1);

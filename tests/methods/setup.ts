@@ -80,3 +80,10 @@ export async function testLoop(ctx: GpuContext, config: FineTuneConfig, o: { wei
     validation: { pixels: Float32Array.from(val.images.subarray(0, 4 * per), (v) => v / 255), labels: Uint32Array.from(val.labels) },
   });
 }
+
+/** A random-init tiny CLIP on our executor (weights as GPU buffers), training the towers given. */
+export function execModel(ctx: GpuContext, seed: number, train: { vision: boolean; text: boolean }): Promise<FineTuneModel> {
+  return FineTuneModel.create(ctx, {
+    config: cfg, weights: initClipWeights(cfg, { seed: seed % 1000 }), constants: CONSTANTS, train, optimizer: { kind: 'adamw', weightDecay: 0 }, backend: 'exec',
+  });
+}

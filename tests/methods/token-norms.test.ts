@@ -4,11 +4,10 @@
  * embedding is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { FineTuneModel, TOKEN_EMBEDDING_WEIGHT } from '../../src/methods/model';
-import { initClipWeights } from '../../src/onnx/clip/weights';
+import { TOKEN_EMBEDDING_WEIGHT } from '../../src/methods/model';
 import { Rng, freshSeed } from '../../src/util/random';
 import { withGpu } from '../helpers/gpu';
-import { CONSTANTS, cfg } from './setup';
+import { cfg, execModel } from './setup';
 
 const seed = freshSeed();
 
@@ -16,10 +15,7 @@ describe(`token-embedding norms after an update (AOS_SEED=${seed})`, () => {
   it('read only the prompts\' rows, once, and match the whole params', async () => {
     await withGpu(async (ctx) => {
       const rng = new Rng(seed);
-      const model = await FineTuneModel.create(ctx, {
-        config: cfg, weights: initClipWeights(cfg, { seed: seed % 1000 }), constants: CONSTANTS, train: { vision: false, text: true },
-        optimizer: { kind: 'adamw', weightDecay: 0 }, backend: 'exec',
-      });
+      const model = await execModel(ctx, seed, { vision: false, text: true });
       try {
         const B = 3, T = cfg.text.contextLength, V = cfg.text.vocabSize;
         // BOS-like first token, random middle, EOS = the highest id at a random position, zero padding after it.
