@@ -9,6 +9,7 @@ import optim from '../../shaders/optim.wgsl?raw';
 import gram from '../../shaders/gram.wgsl?raw';
 import crossentropy from '../../shaders/crossentropy.wgsl?raw';
 import normalize from '../../shaders/normalize.wgsl?raw';
+import ensemble from '../../shaders/ensemble.wgsl?raw';
 import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
 import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
 import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
@@ -39,6 +40,7 @@ export const shaderSources = {
   gram,
   crossentropy,
   normalize: workgroupSum + '\n' + normalize,
+  ensemble,
   subspace_basis,
   subspace_cross,
   subspace_angles,

@@ -1,47 +1,11 @@
 /**
- * Small float64 CPU pieces of the fine-tuning losses, each with its backward: row L2 normalisation, the prompt
- * ensemble (class embedding = normalised mean of normalised prompt embeddings), cosine logits, softmax
+ * Small float64 CPU pieces of the fine-tuning losses, each with its backward: row L2 normalisation, cosine logits, softmax
  * cross-entropy, KL divergence, group means. Sizes are tiny next to the towers (batch × classes × embedding), so
  * they run on the CPU; the subspace terms and the zero-shot CE run on the GPU kernels.
  */
 import { normalizeRows, normalizeRowsBackward } from '../util/cosine';
 
 export { cosLogits, cosLogitsBackward, normalizeRows, normalizeRowsBackward, type CosLogits } from '../util/cosine';
-
-export interface Ensemble {
-  /** [classes, d] unit class embeddings. */
-  classEmb: Float64Array;
-  classes: number;
-  perClass: number;
-  d: number;
-  /** Normalised prompt rows and their norms; normalised means' norms. */
-  unit: Float64Array;
-  norms: Float64Array;
-  meanNorms: Float64Array;
-}
-
-/**
- * Prompt ensemble: prompts [classes · perClass, d] (class-major) → class embedding c = normalise(mean_g
- * normalise(prompt_{c,g})), as zero-shot CLIP and `ensembleClassEmbeddings` in src/train/zeroshot.ts.
- */
-export function ensemble(prompts: ArrayLike<number>, classes: number, perClass: number, d: number): Ensemble {
-  const { y: unit, norms } = normalizeRows(prompts, classes * perClass, d);
-  const mean = new Float64Array(classes * d);
-  for (let c = 0; c < classes; c++) {
-    for (let g = 0; g < perClass; g++) for (let k = 0; k < d; k++) mean[c * d + k] += unit[(c * perClass + g) * d + k] / perClass;
-  }
-  const { y: classEmb, norms: meanNorms } = normalizeRows(mean, classes, d);
-  return { classEmb, classes, perClass, d, unit, norms, meanNorms };
-}
-
-/** ∂/∂prompts from ∂/∂classEmb. */
-export function ensembleBackward(e: Ensemble, gClass: ArrayLike<number>): Float64Array {
-  const { classes: C, perClass: G, d } = e;
-  const gMean = normalizeRowsBackward(e.classEmb, e.meanNorms, gClass, C, d);
-  const gUnit = new Float64Array(C * G * d);
-  for (let c = 0; c < C; c++) for (let g = 0; g < G; g++) for (let k = 0; k < d; k++) gUnit[(c * G + g) * d + k] = gMean[c * d + k] / G;
-  return normalizeRowsBackward(e.unit, e.norms, gUnit, C * G, d);
-}
 
 /** Row-wise softmax and log-softmax of [n, C]. */
 export function softmaxRows(z: ArrayLike<number>, n: number, C: number): { p: Float64Array; logp: Float64Array } {

@@ -7,7 +7,8 @@
  */
 import { PROMPT_TEMPLATES, fillTemplate, synonymsFor } from '../data/prompts';
 import type { ClipTokenizer } from '../text/tokenizer';
-import { axpy, ensemble, ensembleBackward, type Ensemble } from './math';
+import { ensemble, ensembleBackward, type Ensemble } from '../kernels/ensemble';
+import { axpy } from './math';
 import type { FineTuneModel, PassKind, TowerState } from './model';
 
 export interface ClassPrompts {

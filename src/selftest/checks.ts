@@ -12,6 +12,7 @@ import { optimChecks } from '../kernels/optim.check';
 import { accumulateChecks } from '../kernels/accumulate.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
+import { ensembleChecks } from '../kernels/ensemble.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
 import { modelGradientChecks } from '../models/gradient.check';
@@ -28,6 +29,7 @@ export const kernelChecks: KernelCheck[] = [
   ...accumulateChecks,
   ...gramChecks,
   ...normalizeChecks,
+  ...ensembleChecks,
   ...zeroShotChecks,
   ...sessionChecks,
   ...modelGradientChecks,

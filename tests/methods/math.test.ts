@@ -1,6 +1,7 @@
 /** The CPU pieces of the fine-tuning losses: analytic gradients against central finite differences (float64). */
 import { describe, expect, it } from 'vitest';
-import { cosLogits, cosLogitsBackward, crossEntropy, ensemble, ensembleBackward, groupMeans, groupMeansBackward, klDivergence, normalizeRows, normalizeRowsBackward } from '../../src/methods/math';
+import { ensemble, ensembleBackward } from '../../src/kernels/ensemble';
+import { cosLogits, cosLogitsBackward, crossEntropy, groupMeans, groupMeansBackward, klDivergence, normalizeRows, normalizeRowsBackward } from '../../src/methods/math';
 import { fareLoss } from '../../src/methods/fare';
 import { Rng, freshSeed } from '../../src/util/random';
 

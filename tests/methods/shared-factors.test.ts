@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import { METHOD_NAMES } from '../../src/methods/config';
-import { ensemble } from '../../src/methods/math';
+import { ensemble } from '../../src/kernels/ensemble';
 import { syntheticPrompts, testConfig, testLoop } from './setup';
 
 describe('shared factors: trained towers and the prompt set, for every method', () => {
