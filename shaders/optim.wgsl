@@ -3,7 +3,7 @@
 //
 // gradNorm buffer layout (f32): [0] ||g||, [1] clip scale min(1, maxNorm / (||g|| + 1e-6)) (1 when not clipping),
 // [2] ||g||^2, [3] 1 when ||g|| is not finite (NaN/Inf: the updates that read the norm then change nothing, weights
-// and moments alike, so one bad batch cannot poison the run), else 0; [4 ..] per-workgroup partial sums of stage 1.
+// and moments alike, so one bad batch cannot poison the run), else 0 (sticky: stays 1 until the host clears it); [4 ..] per-workgroup partial sums of stage 1.
 // Bindings are ordered so that every entry point uses a prefix 1..k: gradNorm, grads, params, m, v.
 
 struct Params {
@@ -21,6 +21,8 @@ struct Params {
   bc2Sqrt: f32,      // AdamW: sqrt(1 - beta2^t), computed on the host
   momentum: f32,     // SGD
   dampening: f32,    // SGD
+  sticky: u32,       // norm stage: 1 keeps [3] set once set (a loop that reads its metrics every k steps masks every
+                     // update after a non-finite one until the host has seen it and clears the flag)
 }
 
 override NESTEROV: bool = false;
@@ -62,7 +64,8 @@ fn gradNormFinish(@builtin(local_invocation_id) lid: vec3<u32>) {
     gradNorm[1] = select(1.0, min(1.0, p.maxNorm / (norm + 1e-6)), p.clip != 0u);
     gradNorm[2] = sumSq;
     // Exponent bits all set: Inf or NaN (a comparison may be folded away under WGSL's finite-math latitude).
-    gradNorm[3] = select(0.0, 1.0, (bitcast<u32>(sumSq) & 0x7f800000u) == 0x7f800000u);
+    let bad = select(0.0, 1.0, (bitcast<u32>(sumSq) & 0x7f800000u) == 0x7f800000u);
+    gradNorm[3] = select(bad, max(bad, gradNorm[3]), p.sticky != 0u);
   }
 }
 

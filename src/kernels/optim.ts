@@ -89,6 +89,7 @@ interface OptimUniforms {
   bc2Sqrt?: number;
   momentum?: number;
   dampening?: number;
+  sticky?: boolean;
 }
 
 /** Packs the `Params` struct of optim.wgsl, in declaration order. */
@@ -97,7 +98,7 @@ function optimUniforms(u: OptimUniforms) {
     .u32(u.count).u32(partialsFor(u.count)).u32(u.clip ? 1 : 0).u32(u.step ?? 1)
     .f32(u.maxNorm ?? 0).f32(u.lr ?? 0).f32(u.weightDecay ?? 0)
     .f32(u.beta1 ?? 0).f32(u.beta2 ?? 0).f32(u.eps ?? 0).f32(u.stepSize ?? 0).f32(u.bc2Sqrt ?? 1)
-    .f32(u.momentum ?? 0).f32(u.dampening ?? 0)
+    .f32(u.momentum ?? 0).f32(u.dampening ?? 0).u32(u.sticky ? 1 : 0)
     .bytes();
 }
 
@@ -120,7 +121,8 @@ export function createGradNormBuffer(ctx: GpuContext, label = 'optim.gradNorm'):
 
 /**
  * Two-stage reduction of ‖g‖² over `count` gradients into `gradNorm`: [0] = ‖g‖, [1] = clip scale
- * min(1, maxGradNorm / (‖g‖ + 1e-6)) or 1 when `maxGradNorm` is undefined, [2] = ‖g‖².
+ * min(1, maxGradNorm / (‖g‖ + 1e-6)) or 1 when `maxGradNorm` is undefined, [2] = ‖g‖², [3] = 1 when ‖g‖ is not
+ * finite — with `sticky`, [3] stays 1 once set (until the caller clears it), so every later update stays masked.
  */
 export function encodeGlobalGradNorm(
   rec: Recorder,
@@ -129,8 +131,9 @@ export function encodeGlobalGradNorm(
   count: number,
   maxGradNorm?: number,
   label = 'optim.gradNorm',
+  o: { sticky?: boolean } = {},
 ): void {
-  const uniforms = optimUniforms({ count, clip: maxGradNorm !== undefined, maxNorm: maxGradNorm });
+  const uniforms = optimUniforms({ count, clip: maxGradNorm !== undefined, maxNorm: maxGradNorm, sticky: o.sticky });
   rec.dispatch({ shader: 'optim', label: `${label}.sumSquares`, entryPoint: 'gradSumSquares', uniforms, buffers: [gradNorm, grads], workgroups: [partialsFor(count)] });
   rec.dispatch({ shader: 'optim', label: `${label}.finish`, entryPoint: 'gradNormFinish', uniforms, buffers: [gradNorm], workgroups: [1] });
 }

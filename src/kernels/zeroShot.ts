@@ -277,33 +277,63 @@ export interface ZeroShotGpuResult {
   release(): void;
 }
 
+/** `zeroShotLossOnDevice`'s result: everything on the GPU, valid until `release`. */
+export interface ZeroShotDeviceResult {
+  /** [mean loss, accuracy]. */
+  summary: GPUBuffer;
+  /** ∂(mean loss)/∂images [batch, dim] and ∂(mean loss)/∂texts [classes, dim] (with `textGrad`). */
+  gradImages: GPUBuffer;
+  gradTexts: GPUBuffer;
+  /** Gradient-norm headers (src/kernels/optim.ts: [‖g‖, scale, ‖g‖², flag]) of ∂/∂images and (with `textGrad`) ∂/∂texts. */
+  imagesNorm: GPUBuffer;
+  textsNorm?: GPUBuffer;
+  release(): void;
+}
+
 /**
- * The loss of embeddings already on the GPU (a tower's output buffer): forward, backward and ‖∂/∂images‖ in one
- * submission, the value, accuracy, ∂/∂texts and that norm in one readback; ∂/∂images stays on the GPU for the
- * tower's backward.
+ * The loss of embeddings already on the GPU (a tower's output buffer) against class embeddings given as a host array
+ * (uploaded) or a GPU buffer: forward, backward and the gradients' norms in one submission, nothing read back.
  */
-export async function zeroShotLossOnGpu(ctx: GpuContext, images: GPUBuffer, texts: Float32Array, labels: Uint32Array, shape: ZeroShotShape): Promise<ZeroShotGpuResult> {
+export async function zeroShotLossOnDevice(ctx: GpuContext, images: GPUBuffer, texts: Float32Array | GPUBuffer, labels: Uint32Array, shape: ZeroShotShape, label = 'zeroShotOnGpu'): Promise<ZeroShotDeviceResult> {
   checkZeroShotShape(shape);
-  if (texts.length !== shape.classes * shape.dim) throw new RangeError(`zeroShot: texts has ${texts.length} values, shape needs ${shape.classes * shape.dim}`);
-  if (labels.length !== shape.batch) throw new RangeError(`zeroShot: labels has ${labels.length} values, batch is ${shape.batch}`);
   const { batch: B, classes: C, dim: D } = shape;
-  const ws = createZeroShotWorkspace(ctx, shape, 'zeroShotOnGpu');
-  const gTexts = ctx.upload('zeroShotOnGpu.texts', texts), gLabels = ctx.upload('zeroShotOnGpu.labels', labels), norm = createGradNormBuffer(ctx, 'zeroShotOnGpu.gradNorm');
+  if (texts instanceof Float32Array ? texts.length !== C * D : texts.size < C * D * 4) throw new RangeError(`zeroShot: texts has ${texts instanceof Float32Array ? texts.length : texts.size / 4} values, shape needs ${C * D}`);
+  if (labels.length !== B) throw new RangeError(`zeroShot: labels has ${labels.length} values, batch is ${B}`);
+  const textGrad = shape.textGrad ?? true;
+  const ws = createZeroShotWorkspace(ctx, shape, label);
+  const gTexts = texts instanceof Float32Array ? ctx.upload(`${label}.texts`, texts) : undefined;
+  const gLabels = ctx.upload(`${label}.labels`, labels), imagesNorm = createGradNormBuffer(ctx, `${label}.gradNorm`);
+  const textsNorm = textGrad ? createGradNormBuffer(ctx, `${label}.gradNorm.texts`) : undefined;
   const release = () => {
     releaseZeroShotWorkspace(ctx, ws);
-    ctx.release(gTexts, gLabels, norm);
+    ctx.release(gLabels, imagesNorm, ...(gTexts ? [gTexts] : []), ...(textsNorm ? [textsNorm] : []));
   };
   try {
-    await ctx.run('zeroShotOnGpu', (rec) => {
-      encodeZeroShotLoss(rec, { images, texts: gTexts, labels: gLabels }, ws, { ...shape, imageGrad: true }, 'zeroShotOnGpu');
-      encodeGlobalGradNorm(rec, ws.gradImages, norm, B * D, undefined, 'zeroShotOnGpu.gradNorm');
+    await ctx.run(label, (rec) => {
+      encodeZeroShotLoss(rec, { images, texts: gTexts ?? (texts as GPUBuffer), labels: gLabels }, ws, { ...shape, imageGrad: true }, label);
+      encodeGlobalGradNorm(rec, ws.gradImages, imagesNorm, B * D, undefined, `${label}.gradNorm`);
+      if (textsNorm) encodeGlobalGradNorm(rec, ws.gradTexts, textsNorm, C * D, undefined, `${label}.gradNorm.texts`);
     });
-    const textGrad = shape.textGrad ?? true;
-    const [summary, gradTexts, normOut] = await ctx.readMany([{ buffer: ws.summary, count: 2 }, { buffer: ws.gradTexts, count: textGrad ? C * D : 0 }, { buffer: norm, count: 1 }]);
-    const sum = new Float32Array(summary);
-    return { meanLoss: sum[0], accuracy: sum[1], gradTexts: new Float32Array(gradTexts), gradImagesNorm: new Float32Array(normOut)[0], gradImages: ws.gradImages, release };
+    return { summary: ws.summary, gradImages: ws.gradImages, gradTexts: ws.gradTexts, imagesNorm, textsNorm, release };
   } catch (e) {
     release();
+    throw e;
+  }
+}
+
+/**
+ * `zeroShotLossOnDevice` with the value, accuracy, ∂/∂texts and ‖∂/∂images‖ read back in one readback; ∂/∂images
+ * stays on the GPU for the tower's backward.
+ */
+export async function zeroShotLossOnGpu(ctx: GpuContext, images: GPUBuffer, texts: Float32Array, labels: Uint32Array, shape: ZeroShotShape): Promise<ZeroShotGpuResult> {
+  const r = await zeroShotLossOnDevice(ctx, images, texts, labels, shape);
+  try {
+    const textGrad = shape.textGrad ?? true;
+    const [summary, gradTexts, normOut] = await ctx.readMany([{ buffer: r.summary, count: 2 }, { buffer: r.gradTexts, count: textGrad ? shape.classes * shape.dim : 0 }, { buffer: r.imagesNorm, count: 1 }]);
+    const sum = new Float32Array(summary);
+    return { meanLoss: sum[0], accuracy: sum[1], gradTexts: new Float32Array(gradTexts), gradImagesNorm: new Float32Array(normOut)[0], gradImages: r.gradImages, release: r.release };
+  } catch (e) {
+    r.release();
     throw e;
   }
 }

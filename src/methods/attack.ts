@@ -93,19 +93,29 @@ async function pgdImagesNow(ctx: GpuContext, model: FineTuneModel, x0: Float32Ar
   }
 }
 
-/** Ascent direction of the mean zero-shot CE of `labels` against `classEmb` [C, P] (the zeroShot kernel). */
-export function zeroShotCeObjective(ctx: GpuContext, model: FineTuneModel, classEmb: Float32Array, labels: Uint32Array): EmbeddingObjective {
-  const shape: ZeroShotShape = { batch: labels.length, classes: classEmb.length / model.dim, dim: model.dim, logitScale: model.scale, textGrad: false };
-  const objective: EmbeddingObjective = async (embeds) => (await zeroShotLoss(ctx, embeds, classEmb, labels, shape)).gradImages;
+/**
+ * Ascent direction of the mean zero-shot CE of `labels` against `classEmb` [C, P] (the zeroShot kernel): a host array,
+ * or a GPU buffer (class embeddings that never left the GPU; the host form then reads them back once, for CPU
+ * sessions).
+ */
+export function zeroShotCeObjective(ctx: GpuContext, model: FineTuneModel, classEmb: Float32Array | GPUBuffer, labels: Uint32Array, classes?: number): EmbeddingObjective {
+  // A pooled GPU buffer may be larger than its contents: its class count is given.
+  const C = classEmb instanceof Float32Array ? classEmb.length / model.dim : classes;
+  if (C === undefined || !Number.isInteger(C) || C < 1) throw new RangeError(`zeroShotCeObjective: class count ${C} (give it with a GPU buffer)`);
+  const shape: ZeroShotShape = { batch: labels.length, classes: C, dim: model.dim, logitScale: model.scale, textGrad: false };
+  let host: Promise<Float32Array> | undefined;
+  const hostClassEmb = () => (host ??= classEmb instanceof Float32Array ? Promise.resolve(classEmb) : ctx.readF32(classEmb, C * model.dim));
+  const objective: EmbeddingObjective = async (embeds) => (await zeroShotLoss(ctx, embeds, await hostClassEmb(), labels, shape)).gradImages;
   objective.gpu = () => {
     const ws = createZeroShotWorkspace(ctx, shape, 'methods.pgd.objective');
-    const texts = ctx.upload('methods.pgd.objective.texts', classEmb), gLabels = ctx.upload('methods.pgd.objective.labels', labels);
+    const texts = classEmb instanceof Float32Array ? ctx.upload('methods.pgd.objective.texts', classEmb) : undefined;
+    const gLabels = ctx.upload('methods.pgd.objective.labels', labels);
     return {
       grad: ws.gradImages,
-      encode: (rec, embeds) => encodeZeroShotLoss(rec, { images: embeds, texts, labels: gLabels }, ws, shape, 'methods.pgd.objective'),
+      encode: (rec, embeds) => encodeZeroShotLoss(rec, { images: embeds, texts: texts ?? (classEmb as GPUBuffer), labels: gLabels }, ws, shape, 'methods.pgd.objective'),
       release: () => {
         releaseZeroShotWorkspace(ctx, ws);
-        ctx.release(texts, gLabels);
+        ctx.release(gLabels, ...(texts ? [texts] : []));
       },
     };
   };

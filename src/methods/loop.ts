@@ -25,6 +25,7 @@ import { createTecoa } from './tecoa';
 import { ClassText, type ClassPrompts, type PromptSelection } from './text';
 import { computeGeometry, type GeometryProbe, type GeometrySnapshot, type ProjectionBasis, type Spectra } from './geometry';
 import { inPhase } from './stepPhases';
+import { MetricsRing } from './metricsRing';
 
 export function createMethod(config: FineTuneConfig): FineTuneMethod {
   validateFineTuneConfig(config);
@@ -154,6 +155,19 @@ export function basisFromExtra(v: unknown): ProjectionBasis | undefined {
   return { mean: [...b.mean], axes: [[...b.axes[0]], [...b.axes[1]]], step: b.step, explained: [b.explained[0], b.explained[1]] };
 }
 
+/** A step whose update is made and whose scalars are on the GPU (in the metrics ring), not yet read. */
+interface TakenStep {
+  step: number;
+  lr: { vision: number; text: number };
+  out: StepOutput;
+  geometryBefore?: GeometrySnapshot;
+  distinctImages: number;
+  stepPasses: PassCounts;
+  passes: PassCounts;
+  /** Host time of the step (computing and encoding; the GPU may still be running it). */
+  seconds: number;
+}
+
 export class FineTuneLoop {
   readonly method: FineTuneMethod;
   readonly config: FineTuneConfig;
@@ -170,6 +184,8 @@ export class FineTuneLoop {
   readonly seenImages = new Set<number>();
   /** Whether this loop has measured a geometry snapshot (the step-0 one is taken once, before the first step). */
   private measuredGeometry = false;
+  /** Steps taken whose metrics are still in the metrics ring (read every k steps by `run`). */
+  private taken: TakenStep[] = [];
 
   private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneLoopOptions) {
     this.config = o.config;
@@ -201,8 +217,26 @@ export class FineTuneLoop {
     return { vision: v, text: v * c.textLrMultiplier };
   }
 
-  /** Computes the next step's loss and gradients without updating (tests, diagnostics). Leaves the gradients accumulated. */
+  /**
+   * Computes the next step's loss and gradients without updating (tests, diagnostics): values the method left on the
+   * GPU are read at once (one readback). Leaves the gradients accumulated.
+   */
   async computeStep(debug = false, replay?: StepInputs['replay']): Promise<StepOutput> {
+    const out = await this.computeGradients(debug, replay);
+    const pending = out.pending;
+    if (!pending) return out;
+    try {
+      const values = await this.ctx.readMany(pending.parts);
+      pending.finish(values.map((v) => new Float32Array(v)), out);
+    } finally {
+      pending.release();
+      delete out.pending;
+    }
+    return out;
+  }
+
+  /** The method's loss and gradients for the next step (its values may still be on the GPU: `pending`). */
+  private async computeGradients(debug = false, replay?: StepInputs['replay']): Promise<StepOutput> {
     const step = this.step + 1, c = this.config;
     const batch = this.o.data.batch(step, c.batchSize, this.method.views);
     this.model.zeroGrad();
@@ -210,33 +244,104 @@ export class FineTuneLoop {
     return this.method.computeGradients({ ctx: this.ctx, model: this.model, batch, text: this.text, step, seed: c.seed, debug, replay });
   }
 
-  /** One optimisation step; validation every `evalEvery` steps. */
+  /**
+   * One optimisation step; validation every `evalEvery` steps. Its metrics are read back at once (one readback with
+   * the optimiser's ‖g‖); a non-finite step is reported (`nonFinite`), not thrown.
+   */
   async trainStep(): Promise<StepMetrics> {
+    const ring = new MetricsRing(this.ctx, 1, 'methods.loop.metrics');
+    try {
+      const done = await this.takeStep(ring, Infinity);
+      return done.length ? done[0] : (await this.readRing(ring))[0];
+    } finally {
+      this.taken = [];
+      ring.release();
+    }
+  }
+
+  /**
+   * Takes one step, its scalars (the method's pending values and the optimiser's ‖g‖ header) captured into `ring`;
+   * returns the metrics of the steps read back meanwhile: when the ring was full or of another layout (before this
+   * step), or after it when the ring is full, `until` is reached, or this step's validation or geometry is due
+   * (they measure the weights right after it).
+   */
+  private async takeStep(ring: MetricsRing, until: number): Promise<StepMetrics[]> {
     const clock = this.model.phases;
     const before0 = this.geometry && this.step === 0 && !this.measuredGeometry ? await inPhase(clock, 'geometry', () => this.measureGeometry()) : undefined;
     const t0 = performance.now();
     const before = { ...this.model.passes.train };
-    const out = await this.computeStep();
-    const step = this.step + 1;
-    const lr = this.lrAt(step);
-    const gradNorm = await this.model.update(step, lr);
-    this.step = step;
-    const p = this.model.passes.train;
+    const out = await this.computeGradients();
+    const done: StepMetrics[] = [];
+    try {
+      const parts = [...(out.pending?.parts ?? []), { buffer: this.model.optimizer.gradNormBuffer, count: 4 }];
+      if (!ring.fits(parts)) {
+        done.push(...await this.readRing(ring));
+        // A non-finite step among them stops here: this step's gradients are dropped, its update never made.
+        if (done.some((m) => m.nonFinite)) return done;
+      }
+      const step = this.step + 1;
+      const lr = this.lrAt(step);
+      await this.model.updateOnGpu(step, lr, (rec) => ring.encode(rec, parts));
+      this.step = step;
+      const p = this.model.passes.train;
+      this.taken.push({
+        step, lr, out, geometryBefore: before0, distinctImages: this.seenImages.size, seconds: (performance.now() - t0) / 1000,
+        stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p },
+      });
+    } finally {
+      out.pending?.release();
+    }
+    const step = this.step, every = this.config.evalEvery, g = this.geometry;
+    const due = (!!this.o.validation && every > 0 && step % every === 0) || (!!g && step % g.every === 0);
+    if (ring.full || due || step >= until) done.push(...await this.readRing(ring));
+    return done;
+  }
+
+  /**
+   * Reads the ring (one readback) and completes the steps taken since the last read, in order. At the first
+   * non-finite step it stops: that step's update and every later one were masked on the GPU (the flag is sticky), so
+   * the loop goes back to that step (weights after the step before it; later steps' images and passes stay counted)
+   * and clears the flag.
+   */
+  private async readRing(ring: MetricsRing): Promise<StepMetrics[]> {
+    const slots = await ring.read();
+    const taken = this.taken;
+    this.taken = [];
+    if (slots.length !== taken.length) throw new Error(`FineTuneLoop: ${slots.length} metric slots read for ${taken.length} steps taken`);
+    const done: StepMetrics[] = [];
+    for (let i = 0; i < taken.length; i++) {
+      const m = await this.completeStep(taken[i], slots[i]);
+      done.push(m);
+      if (m.nonFinite) {
+        this.step = m.step;
+        this.model.optimizer.clearNonFinite();
+        break;
+      }
+    }
+    return done;
+  }
+
+  /** A taken step's metrics from its slot's values; then its validation and geometry when due. */
+  private async completeStep(t: TakenStep, values: Float32Array[]): Promise<StepMetrics> {
+    const clock = this.model.phases, out = t.out, t0 = performance.now();
+    if (out.pending) out.pending.finish(values.slice(0, -1), out);
+    const header = values[values.length - 1];
+    const gradNorm = header[0];
     const maxG = this.config.maxGradNorm;
     const clipFactor = maxG !== undefined && gradNorm > 0 ? Math.min(1, maxG / gradNorm) : 1;
     const m: StepMetrics = {
-      step, lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
-      termGradNorms: { ...(out.termGradNorms ?? {}) }, clipFactor, distinctImages: this.seenImages.size,
+      step: t.step, lr: t.lr, loss: out.loss, terms: out.terms, trainRobustAccuracy: out.trainRobustAccuracy, angles: out.angles, spectra: out.spectra, gradNorm,
+      termGradNorms: { ...(out.termGradNorms ?? {}) }, clipFactor, distinctImages: t.distinctImages,
       ...(out.ridge !== undefined ? { ridge: out.ridge } : {}),
-      stepPasses: { vision: p.vision - before.vision, text: p.text - before.text }, passes: { ...p }, seconds: 0,
+      stepPasses: t.stepPasses, passes: t.passes, seconds: 0,
     };
-    if (!Number.isFinite(gradNorm)) m.nonFinite = true;
-    const every = this.config.evalEvery;
+    if (header[3] !== 0 || !Number.isFinite(gradNorm)) m.nonFinite = true;
+    const every = this.config.evalEvery, step = t.step;
     if (this.o.validation && every > 0 && step % every === 0 && !m.nonFinite) m.val = await inPhase(clock, 'validation', () => this.validate());
-    m.seconds = (performance.now() - t0) / 1000;
+    m.seconds = t.seconds + (performance.now() - t0) / 1000;
     const g = this.geometry;
-    if (before0) m.geometryBefore = before0;
-    if (g && step % g.every === 0) {
+    if (t.geometryBefore) m.geometryBefore = t.geometryBefore;
+    if (g && step % g.every === 0 && !m.nonFinite) {
       m.geometry = await inPhase(clock, 'geometry', () => this.measureGeometry());
       m.probeSpectra = m.geometry.spectra;
       if (!m.spectra) m.spectra = m.geometry.spectra;
@@ -280,16 +385,32 @@ export class FineTuneLoop {
     return (await this.evalText.forward('eval')).classEmb;
   }
 
-  /** Runs `steps` more steps (default: to the config's total). */
-  async run(o: { steps?: number; onStep?: (m: StepMetrics) => void | Promise<void>; signal?: AbortSignal } = {}): Promise<StepMetrics[]> {
+  /**
+   * Runs `steps` more steps (default: to the config's total). `metricsEvery` k: the steps' metrics stay on the GPU
+   * (a ring, src/methods/metricsRing.ts) and are read every k steps — a step then reads nothing back — and `onStep`
+   * is called for each of them at that read (and before any validation or geometry snapshot, which read the weights).
+   * A non-finite step stops the run with a `NonFiniteStepError` at the read that finds it.
+   */
+  async run(o: { steps?: number; onStep?: (m: StepMetrics) => void | Promise<void>; signal?: AbortSignal; metricsEvery?: number } = {}): Promise<StepMetrics[]> {
     const out: StepMetrics[] = [];
     const until = o.steps !== undefined ? this.step + o.steps : this.config.steps;
-    while (this.step < until) {
-      if (o.signal?.aborted) break;
-      const m = await this.trainStep();
-      out.push(m);
-      await o.onStep?.(m);
-      if (m.nonFinite) throw new NonFiniteStepError(m);
+    const ring = new MetricsRing(this.ctx, o.metricsEvery ?? 1, 'methods.loop.metrics');
+    const deliver = async (ms: StepMetrics[]) => {
+      for (const m of ms) {
+        out.push(m);
+        await o.onStep?.(m);
+        if (m.nonFinite) throw new NonFiniteStepError(m);
+      }
+    };
+    try {
+      while (this.step < until) {
+        if (o.signal?.aborted) break;
+        await deliver(await this.takeStep(ring, until));
+      }
+      await deliver(await this.readRing(ring));
+    } finally {
+      this.taken = [];
+      ring.release();
     }
     return out;
   }

@@ -38,8 +38,21 @@ export interface StepInputs {
   };
 }
 
+/**
+ * Scalars a step leaves on the GPU for the loop's next read — at once (one readback with the optimiser's ‖g‖), or
+ * every k steps from its metrics ring (src/methods/metricsRing.ts), so a step reads nothing back.
+ */
+export interface PendingScalars {
+  /** What to read (f32 counts), in order. Constant in layout from step to step for a given method and config. */
+  parts: Array<{ buffer: GPUBuffer; count: number; offset?: number }>;
+  /** Fills `out`'s numbers (loss, terms, norms, accuracy, angles…) from the parts' values (same order). */
+  finish(values: Float32Array[], out: StepOutput): void;
+  /** Frees the method's buffers once the loop has read or captured the parts (after the update). */
+  release(): void;
+}
+
 export interface StepOutput {
-  /** The weighted total that was differentiated. */
+  /** The weighted total that was differentiated (NaN until `pending` is finished, when there is one). */
   loss: number;
   /** Unweighted value of every active term. */
   terms: Record<string, number>;
@@ -60,6 +73,8 @@ export interface StepOutput {
   /** Principal-angle spectrum (degrees, index = angle index, mean over the batch's groups) per pair type (AoS), on the GPU. */
   spectra?: Spectra;
   debug?: Record<string, unknown>;
+  /** Values still on the GPU: the loop reads them (`finish` then fills the fields above) and releases them. */
+  pending?: PendingScalars;
 }
 
 export interface FineTuneMethod {

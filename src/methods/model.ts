@@ -20,7 +20,7 @@
  *
  * Passes are counted per sample and tower (`passes`), so budgets can be compared across methods.
  */
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
 import type { NormalizationConstants } from '../image/preprocess';
 import { PIXELS01, withPixelNormalization } from '../attacks/graph';
 import { GradientGraphCache, type CachedGradientGraphs } from '../onnx/autodiff/cache';
@@ -137,7 +137,7 @@ export class FineTuneModel {
   /** Marks where steps spend their time while set (the engine sets it for a loop's first step: ./stepPhases.ts). */
   phases: PhaseClock | null = null;
 
-  private constructor(private readonly ctx: GpuContext, private readonly o: FineTuneModelOptions, vision: TowerParams, text: TowerParams) {
+  private constructor(readonly ctx: GpuContext, private readonly o: FineTuneModelOptions, vision: TowerParams, text: TowerParams) {
     this.config = o.config;
     this.dim = o.config.projectionDim;
     this.logitScale = o.logitScale ?? o.config.logitScale;
@@ -211,6 +211,15 @@ export class FineTuneModel {
       tower: t, batch, pair, fwd, input: t === 'vision' ? PIXELS01 : 'input_ids', output: t === 'vision' ? 'image_embeds' : 'text_embeds',
       perturbation, perturbationDims: perturbation ? [...pair.shapes.get(perturbation)!.dims as number[]] : undefined,
     };
+  }
+
+  /**
+   * Whether the sessions leave their outputs on the GPU and take GPU feeds (our executor, onnxruntime-web's WebGPU
+   * EP): the methods then keep a step's embeddings, losses and gradients on the GPU.
+   */
+  get outputsOnGpu(): boolean {
+    const b = this.backend;
+    return b === 'exec' || b === 'webgpu';
   }
 
   /** The backend sessions use: the option, else 'exec' where `defaultEngine` picks our executor. */
@@ -375,11 +384,11 @@ export class FineTuneModel {
    * text_embeds of token ids [batch, T] with the token embeddings perturbed by `delta` [batch, T, width] (default 0;
    * a host array or a GPU buffer — the prompt attack's iterate stays on the GPU).
    */
-  async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array | GPUBuffer, o: { keep?: boolean; count?: PassKind } = {}): Promise<ForwardResult> {
+  async textForward(ids: BigInt64Array, batch: number, delta?: Float32Array | GPUBuffer, o: { keep?: boolean; count?: PassKind; host?: boolean } = {}): Promise<ForwardResult> {
     return inPhase(this.phases, 'forward', () => this.textForwardNow(ids, batch, delta, o));
   }
 
-  private async textForwardNow(ids: BigInt64Array, batch: number, delta: Float32Array | GPUBuffer | undefined, o: { keep?: boolean; count?: PassKind }): Promise<ForwardResult> {
+  private async textForwardNow(ids: BigInt64Array, batch: number, delta: Float32Array | GPUBuffer | undefined, o: { keep?: boolean; count?: PassKind; host?: boolean }): Promise<ForwardResult> {
     const r = await this.runner('text', batch);
     const T = ids.length / batch;
     const pd = r.perturbationDims!;
@@ -395,7 +404,7 @@ export class FineTuneModel {
    * Text backward: returns ∂/∂δ with `delta`, or writes it into the GPU buffer `deltaInto` (no readback on GPU
    * sessions); accumulates ∂/∂weights with `weights`. Disposes the state.
    */
-  async textBackward(state: TowerState, gEmbeds: ArrayLike<number>, o: { delta?: boolean; deltaInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
+  async textBackward(state: TowerState, gEmbeds: ArrayLike<number> | GPUBuffer, o: { delta?: boolean; deltaInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     return inPhase(this.phases, 'backward', () => this.backward(state, gEmbeds, { input: o.delta, inputInto: o.deltaInto, weights: o.weights }));
   }
 
@@ -449,6 +458,12 @@ export class FineTuneModel {
     return inPhase(this.phases, 'update', () => this.optimizer.step(step, new Map([[this.vision, lr.vision], [this.text, lr.text]])));
   }
 
+  /** `update` reading nothing back: `capture` is encoded after it in its submission (see `TowerOptimizer.stepOnGpu`). */
+  async updateOnGpu(step: number, lr: { vision: number; text: number }, capture?: (rec: Recorder, gradNorm: GPUBuffer) => void): Promise<void> {
+    this.assertLive();
+    return inPhase(this.phases, 'update', () => this.optimizer.stepOnGpu(step, new Map([[this.vision, lr.vision], [this.text, lr.text]]), capture));
+  }
+
   /** The current weights by HF name (plus `logit_scale`), for `buildClipFolder` / `withNewWeights`. */
   async weights(which: 'current' | 'original' = 'current'): Promise<ClipWeights> {
     const out: ClipWeights = new Map();
@@ -477,6 +492,7 @@ export class FineTuneModel {
     if (s.params.length !== n) throw new RangeError(`FineTuneModel.loadState: ${s.params.length} parameters, the model has ${n}`);
     await this.vision.load(s.params.slice(0, nv), s.m.slice(0, nv), s.v.slice(0, nv));
     await this.text.load(s.params.slice(nv), s.m.slice(nv), s.v.slice(nv));
+    this.optimizer.clearNonFinite();
   }
 
   private assertLive(): void {

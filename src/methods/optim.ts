@@ -9,9 +9,9 @@
  *          → per tower: encodeAdamwStep / encodeSgdStep with lr_t and maxGradNorm 'precomputed' (the update kernel
  *            multiplies g_t by the global clip scale it reads from the GPU: no readback, no scaled copy)
  */
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
 import { encodeAccumulate } from '../kernels/accumulate';
-import { createGradNormBuffer, encodeAdamwStep, encodeGlobalGradNorm, encodeSgdStep } from '../kernels/optim';
+import { GRAD_NORM_FLOATS, createGradNormBuffer, encodeAdamwStep, encodeGlobalGradNorm, encodeSgdStep } from '../kernels/optim';
 
 /** Columns per batch item of the scaling matmul (x workgroups = L / 64 ≤ 65535; items ≤ 65535). */
 
@@ -178,6 +178,8 @@ export class TowerOptimizer {
     this.total = towers.reduce((a, t) => a + t.count, 0);
     this.joint = ctx.buffer('methods.optim.joint', Math.max(1, this.total) * 4);
     this.gradNorm = createGradNormBuffer(ctx, 'methods.optim.gradNorm');
+    // Pooled buffers keep old contents: start with the (sticky) non-finite flag clear.
+    this.clearNonFinite();
     this.perTower = towers.map((t) => ({
       t,
       grads: ctx.buffer(`methods.optim.${t.tower}.grads`, Math.max(1, t.count) * 4),
@@ -186,10 +188,27 @@ export class TowerOptimizer {
 
   /**
    * One update (1-based `step`) from the towers' gradient accumulators (host + GPU), learning rate per tower; the
-   * towers' host copies become stale (read back on demand). Returns ‖g‖ over all trained towers, before clipping.
+   * towers' host copies become stale (read back on demand). Returns ‖g‖ over all trained towers, before clipping
+   * (one readback); a non-finite ‖g‖ masked this update only (the flag is cleared for the next one).
    */
   async step(step: number, lr: Map<TowerParams, number>): Promise<number> {
     if (!this.perTower.length) return 0;
+    await this.stepOnGpu(step, lr);
+    const [norm, , , bad] = await this.ctx.readF32(this.gradNorm, 4);
+    if (bad !== 0) this.clearNonFinite();
+    return norm;
+  }
+
+  /**
+   * The same update with nothing read back: `capture` is encoded after it in the same submission (e.g. copying the
+   * gradNorm buffer's header [‖g‖, clip scale, ‖g‖², non-finite flag] into a metrics ring). The flag is sticky: once a
+   * step's ‖g‖ is not finite, every later update stays masked until `clearNonFinite` (the caller has seen it).
+   */
+  async stepOnGpu(step: number, lr: Map<TowerParams, number>, capture?: (rec: Recorder, gradNorm: GPUBuffer) => void): Promise<void> {
+    if (!this.perTower.length) {
+      if (capture) await this.ctx.run('methods.optim.capture', (rec) => capture(rec, this.gradNorm));
+      return;
+    }
     const o = this.options;
     // The host part is uploaded only when it holds something (GPU sessions leave it at zero: a ViT-B/32 tower's
     // 88 M zeros are not worth a transfer); NaN counts as something.
@@ -209,7 +228,7 @@ export class TowerOptimizer {
         rec.copy(grads, 0, this.joint, off * 4, t.count * 4);
         off += t.count;
       });
-      encodeGlobalGradNorm(rec, this.joint, this.gradNorm, this.total, o.maxGradNorm, 'methods.optim.norm');
+      encodeGlobalGradNorm(rec, this.joint, this.gradNorm, this.total, o.maxGradNorm, 'methods.optim.norm', { sticky: true });
       for (const { t, grads } of this.perTower) {
         const rate = lr.get(t) ?? 0;
         if (o.kind === 'adamw') {
@@ -220,9 +239,19 @@ export class TowerOptimizer {
             { maxGradNorm: 'precomputed', lr: rate, momentum: o.momentum ?? 0.9, weightDecay: o.weightDecay }, `methods.optim.${t.tower}.sgd`);
         }
       }
+      capture?.(rec, this.gradNorm);
     });
     for (const { t } of this.perTower) t.markUpdated();
-    return (await this.ctx.readF32(this.gradNorm, 1))[0];
+  }
+
+  /** The gradient-norm header [‖g‖, clip scale, ‖g‖², non-finite flag] of the last update, on the GPU. */
+  get gradNormBuffer(): GPUBuffer {
+    return this.gradNorm;
+  }
+
+  /** Clears the sticky non-finite flag: the next update applies again. */
+  clearNonFinite(): void {
+    this.ctx.write(this.gradNorm, new Float32Array(GRAD_NORM_FLOATS));
   }
 
   release(): void {

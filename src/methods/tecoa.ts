@@ -5,7 +5,7 @@
  * Class embeddings: the prompt ensemble (every template with the canonical synonym), or the first template only.
  * The vision tower trains (as published); with a trained text tower the CE also reaches the text weights.
  */
-import { zeroShotLoss, zeroShotLossOnGpu } from '../kernels/zeroShot';
+import { zeroShotLoss, zeroShotLossOnDevice, type ZeroShotDeviceResult } from '../kernels/zeroShot';
 import { pgdImages, pgdImagesOnGpu, zeroShotCeObjective } from './attack';
 import { resolvedTowers, type FineTuneConfig } from './config';
 import { gradNorm } from './math';
@@ -26,35 +26,58 @@ export function createTecoa(config: FineTuneConfig): FineTuneMethod {
     },
     async computeGradients({ ctx, model, batch, text, step, seed, replay, debug }: StepInputs): Promise<StepOutput> {
       const N = batch.images * batch.views;
+      const attack = trainAttackOptions(config, seed, step);
+      if (!debug && !replay?.xAdv && model.outputsOnGpu) return deviceStep();
       const t = await text.forward();
       const C = t.ens.classes;
-      const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), attack = trainAttackOptions(config, seed, step);
       const shape = { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable };
-      if (!debug && !replay?.xAdv) {
-        // The adversarial images stay on the GPU (released after the backward, which may read the forward's input).
-        const xAdvGpu = await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, attack);
-        try {
-          return await onGpuStep(await model.visionForward(xAdvGpu, N, { keep: true, host: false }));
-        } finally {
-          ctx.release(xAdvGpu);
-        }
-      }
+      const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels);
       const xAdv = replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, objective, attack);
       const a = await model.visionForward(xAdv, N, { keep: true });
       return hostStep(a, xAdv);
 
-      async function onGpuStep(a: ForwardResult): Promise<StepOutput> {
-        if (!a.gpuEmbeds) return hostStep(a);
-        // GPU session: the CE on the tower's output buffer, its image gradient fed back without a readback.
-        const ce = await zeroShotLossOnGpu(ctx, a.gpuEmbeds, t.classEmb, batch.labels, shape);
+      // GPU sessions: class embeddings, the attack, the CE and both backwards on GPU buffers; the CE's value, accuracy
+      // and gradient norms stay on the GPU for the loop's next read (`pending`), so the step reads nothing back.
+      async function deviceStep(): Promise<StepOutput> {
+        const t = await text.forwardOnGpu();
+        const C = t.classes;
+        const owned: GPUBuffer[] = [];
+        let ce: ZeroShotDeviceResult | undefined;
         try {
+          const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels, C);
+          const xAdv = await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, attack);
+          owned.push(xAdv);
+          const a = await model.visionForward(xAdv, N, { keep: true, host: false });
+          const embeds = a.gpuEmbeds ?? ctx.upload('tecoa.embeds', a.embeds);
+          if (!a.gpuEmbeds) owned.push(embeds);
+          ce = await zeroShotLossOnDevice(ctx, embeds, t.classEmb, batch.labels, { batch: N, classes: C, dim: model.dim, logitScale: model.scale, textGrad: text.trainable }, 'tecoa.ce');
           await model.visionBackward(a.state!, ce.gradImages, { weights: true });
-        } finally {
-          ce.release();
+          await text.backwardOnGpu(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
+        } catch (e) {
+          ce?.release();
+          text.releaseGpu(t);
+          ctx.release(...owned);
+          throw e;
         }
-        await text.backward(t, { classEmb: text.trainable ? ce.gradTexts : undefined });
-        const norm = Math.hypot(ce.gradImagesNorm, text.trainable ? gradNorm(ce.gradTexts) : 0);
-        return { loss: ce.meanLoss, terms: { ce: ce.meanLoss }, termGradNorms: { ce: norm }, trainRobustAccuracy: ce.accuracy };
+        ctx.release(...owned);
+        const r = ce;
+        return {
+          loss: NaN, terms: {}, termGradNorms: {},
+          pending: {
+            parts: [{ buffer: r.summary, count: 2 }, { buffer: r.imagesNorm, count: 4 }, ...(r.textsNorm ? [{ buffer: r.textsNorm, count: 4 }] : [])],
+            finish(v, out) {
+              out.loss = v[0][0];
+              out.terms = { ce: v[0][0] };
+              out.trainRobustAccuracy = v[0][1];
+              // ‖∂CE/∂(tower outputs)‖ over the image embeddings and, when the text tower trains, the class embeddings.
+              out.termGradNorms = { ce: Math.sqrt(v[1][2] + (v[2]?.[2] ?? 0)) };
+            },
+            release() {
+              r.release();
+              text.releaseGpu(t);
+            },
+          },
+        };
       }
 
       async function hostStep(a: ForwardResult, xAdv?: Float32Array): Promise<StepOutput> {

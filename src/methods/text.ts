@@ -7,7 +7,8 @@
  */
 import { PROMPT_TEMPLATES, fillTemplate, synonymsFor } from '../data/prompts';
 import type { ClipTokenizer } from '../text/tokenizer';
-import { ensemble, ensembleBackward, type Ensemble } from '../kernels/ensemble';
+import { createEnsembleBuffers, encodeEnsemble, encodeEnsembleBackward, ensemble, ensembleBackward, releaseEnsembleBuffers, type Ensemble, type EnsembleBuffers } from '../kernels/ensemble';
+import { encodeAccumulate } from '../kernels/accumulate';
 import { axpy } from './math';
 import type { FineTuneModel, PassKind, TowerState } from './model';
 
@@ -55,8 +56,25 @@ export interface TextForward {
   state?: TowerState;
 }
 
+/** `ClassText.forwardOnGpu`'s result: the embeddings on the GPU (valid until `releaseGpu`). */
+export interface GpuTextForward {
+  classes: number;
+  perClass: number;
+  /** [classes, P] unit class embeddings. */
+  classEmb: GPUBuffer;
+  /** [classes · perClass, P] unit prompt rows (AoS's text groups). */
+  unit: GPUBuffer;
+  /** Trained tower: the forward's state and the ensemble's buffers, for `backwardOnGpu`. */
+  state?: TowerState;
+  ens?: EnsembleBuffers;
+  /** A host session's embeddings uploaded for the ensemble (released with it). */
+  uploaded?: GPUBuffer;
+}
+
 export class ClassText {
   private frozen: TextForward | undefined;
+  /** The frozen tower's class embeddings and unit rows uploaded once (with `frozen`). */
+  private frozenGpu: { classEmb: GPUBuffer; unit: GPUBuffer } | undefined;
 
   constructor(readonly model: FineTuneModel, readonly prompts: ClassPrompts, readonly trainable: boolean) {}
 
@@ -92,8 +110,66 @@ export class ClassText {
     await this.model.textBackward(state, total, { weights: true });
   }
 
+  /**
+   * `forward` with the embeddings left on the GPU: a trained tower's output goes through the ensemble kernels
+   * (src/kernels/ensemble.ts) without a readback; a frozen tower's are computed once and uploaded once.
+   */
+  async forwardOnGpu(count: PassKind = this.trainable ? 'train' : 'none'): Promise<GpuTextForward> {
+    const p = this.prompts, D = this.model.dim, ctx = this.model.ctx, shape = { classes: p.classes, perClass: p.perClass, d: D };
+    if (!this.trainable) {
+      const f = await this.forward(count);
+      this.frozenGpu ??= { classEmb: ctx.upload('methods.text.frozen.classEmb', f.classEmb), unit: ctx.upload('methods.text.frozen.unit', Float32Array.from(f.ens.unit)) };
+      return { classes: p.classes, perClass: p.perClass, ...this.frozenGpu };
+    }
+    const f = await this.model.textForward(p.ids, this.batch, undefined, { keep: true, count, host: false });
+    const uploaded = f.gpuEmbeds ? undefined : ctx.upload('methods.text.embeds', f.embeds);
+    const ens = createEnsembleBuffers(ctx, shape, 'methods.text.ensemble');
+    try {
+      await ctx.run('methods.text.ensemble', (rec) => encodeEnsemble(rec, f.gpuEmbeds ?? uploaded!, ens, shape, 'methods.text.ensemble'));
+    } catch (e) {
+      releaseEnsembleBuffers(ctx, ens);
+      if (uploaded) ctx.release(uploaded);
+      throw e;
+    }
+    return { classes: p.classes, perClass: p.perClass, classEmb: ens.classEmb, unit: ens.unit, state: f.state, ens, uploaded };
+  }
+
+  /**
+   * Backpropagates ∂/∂class embeddings and ∂/∂prompt embeddings (GPU buffers, [classes, P] and [classes · perClass, P])
+   * into the text weights (trained tower only), without a readback; disposes the forward state.
+   */
+  async backwardOnGpu(f: GpuTextForward, g: { classEmb?: GPUBuffer; prompts?: GPUBuffer }): Promise<void> {
+    if (!f.state || !f.ens) return;
+    const p = this.prompts, D = this.model.dim, ctx = this.model.ctx, rows = this.batch;
+    const total = ctx.buffer('methods.text.gPrompts', rows * D * 4);
+    const state = f.state;
+    f.state = undefined;
+    try {
+      await ctx.run('methods.text.ensembleBackward', (rec) => {
+        if (g.classEmb) encodeEnsembleBackward(rec, f.ens!, g.classEmb, total, { classes: p.classes, perClass: p.perClass, d: D }, 'methods.text.ensembleBackward');
+        else rec.clear(total);
+        if (g.prompts) encodeAccumulate(rec, total, g.prompts, { count: rows * D }, 'methods.text.addPromptGrads');
+      });
+      await this.model.textBackward(state, total, { weights: true });
+    } finally {
+      ctx.release(total);
+    }
+  }
+
+  /** Frees what `forwardOnGpu` allocated for a trained tower (a frozen tower's buffers stay, cached). */
+  releaseGpu(f: GpuTextForward): void {
+    if (f.state) for (const v of Object.values(f.state.outputs)) v.dispose();
+    f.state = undefined;
+    if (f.ens) releaseEnsembleBuffers(this.model.ctx, f.ens);
+    if (f.uploaded) this.model.ctx.release(f.uploaded);
+    f.ens = undefined;
+    f.uploaded = undefined;
+  }
+
   /** The frozen embeddings, if computed, are dropped (e.g. after loading other weights). */
   invalidate(): void {
     this.frozen = undefined;
+    if (this.frozenGpu) this.model.ctx.release(this.frozenGpu.classEmb, this.frozenGpu.unit);
+    this.frozenGpu = undefined;
   }
 }

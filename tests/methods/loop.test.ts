@@ -121,33 +121,69 @@ describe('fine-tuning loop', () => {
     });
   });
 
-  it('a NaN gradient: the GPU masks the update (weights and moments unchanged), the step says so, run() stops with a clear error', async () => {
+  for (const metricsEvery of [1, 3]) {
+    it(`a NaN gradient: the GPU masks the update (weights and moments unchanged), the step says so, run() stops with a clear error (metrics read every ${metricsEvery} steps)`, async () => {
+      await withGpu(async (ctx) => {
+        const loop = await testLoop(ctx, testConfig('tecoa', { seed, steps: 6 }), { weightsSeed: seed });
+        await loop.run({ steps: 1 });
+        const m = loop.model;
+        const before = await m.state(0);
+        const update = m.updateOnGpu.bind(m);
+        // Step 2's gradient is NaN; later steps' are finite, but with metrics read every k steps they are taken before
+        // anyone has seen step 2's: the sticky flag keeps them masked too, so the weights stay those after step 1.
+        m.updateOnGpu = (step, lr, capture) => {
+          if (step === 2) m.vision.grads[3] = NaN;
+          return update(step, lr, capture);
+        };
+        const seen: number[] = [];
+        const err = await loop.run({ metricsEvery, onStep: (s) => { seen.push(s.step); } }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NonFiniteStepError);
+        expect((err as Error).message).toMatch(/step 2: the gradient is not finite .* weights are those after step 1/);
+        expect(seen).toEqual([2]);
+        expect(loop.step).toBe(2);
+        expect((err as NonFiniteStepError).metrics.nonFinite).toBe(true);
+        const after = await m.state(0);
+        expect(Array.from(after.params)).toEqual(Array.from(before.params));
+        expect(Array.from(after.m)).toEqual(Array.from(before.m));
+        expect(Array.from(after.v)).toEqual(Array.from(before.v));
+        // A good gradient afterwards updates again (the loop cleared the flag when it reported the step).
+        m.updateOnGpu = update;
+        const next = await loop.trainStep();
+        expect(next.nonFinite).toBeUndefined();
+        expect(next.step).toBe(3);
+        expect(Array.from((await m.state(0)).params)).not.toEqual(Array.from(before.params));
+        await m.release();
+      });
+    });
+  }
+
+  it('metrics read every k steps: the same run as read every step, and a step reads nothing back', async () => {
     await withGpu(async (ctx) => {
-      const loop = await testLoop(ctx, testConfig('tecoa', { seed, steps: 5 }), { weightsSeed: seed });
-      await loop.run({ steps: 1 });
-      const m = loop.model;
-      const before = await m.state(0);
-      const update = m.update.bind(m);
-      m.update = (step, lr) => {
-        m.vision.grads[3] = NaN;
-        return update(step, lr);
+      const runWith = async (metricsEvery: number) => {
+        const loop = await testLoop(ctx, testConfig('tecoa', { seed, steps: 9 }), { weightsSeed: seed, backend: 'exec' });
+        const reads: number[] = [];
+        const ms = await loop.run({ steps: 5, metricsEvery, onStep: () => { reads.push(ctx.stats.readbacks); } });
+        const params = Array.from((await loop.model.state(0)).params);
+        // Four more steps read every 4: one readback in all (the ring's), none inside a step.
+        const r0 = ctx.stats.readbacks;
+        await loop.run({ steps: 4, metricsEvery: 4 });
+        const moreReads = ctx.stats.readbacks - r0;
+        await loop.model.release();
+        return { ms, reads, params, moreReads };
       };
-      const seen: number[] = [];
-      const err = await loop.run({ onStep: (s) => { seen.push(s.step); } }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(NonFiniteStepError);
-      expect((err as Error).message).toMatch(/step 2: the gradient is not finite .* weights are those after step 1/);
-      expect(seen).toEqual([2]);
-      expect((err as NonFiniteStepError).metrics.nonFinite).toBe(true);
-      const after = await m.state(0);
-      expect(Array.from(after.params)).toEqual(Array.from(before.params));
-      expect(Array.from(after.m)).toEqual(Array.from(before.m));
-      expect(Array.from(after.v)).toEqual(Array.from(before.v));
-      // A good gradient afterwards updates again.
-      m.update = update;
-      const next = await loop.trainStep();
-      expect(next.nonFinite).toBeUndefined();
-      expect(Array.from((await m.state(0)).params)).not.toEqual(Array.from(before.params));
-      await m.release();
+      const each = await runWith(1), every = await runWith(4);
+      expect(every.ms.map((m) => m.step)).toEqual([1, 2, 3, 4, 5]);
+      expect(every.params).toEqual(each.params);
+      for (const [a, b] of every.ms.map((m, i) => [m, each.ms[i]] as const)) {
+        expect(a.loss).toBe(b.loss);
+        expect(a.gradNorm).toBe(b.gradNorm);
+        expect(a.terms).toEqual(b.terms);
+        expect(a.termGradNorms).toEqual(b.termGradNorms);
+        expect(a.trainRobustAccuracy).toBe(b.trainRobustAccuracy);
+      }
+      // onStep of steps 1–4 runs after one read: no readback between them; then 4 steps, 1 readback.
+      expect(new Set(every.reads.slice(0, 4)).size).toBe(1);
+      expect(every.moreReads).toBe(1);
     });
   });
 });
