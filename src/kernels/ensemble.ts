@@ -64,8 +64,8 @@ export interface EnsembleBuffers {
 }
 
 function checkShape(s: EnsembleShape): void {
-  for (const [k, v] of Object.entries(s)) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`ensemble: ${k} must be a positive integer, got ${v}`);
+  for (const k of ['classes', 'perClass', 'd'] as const) {
+    if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`ensemble: ${k} must be a positive integer, got ${s[k]}`);
   }
 }
 

@@ -10,6 +10,7 @@ import gram from '../../shaders/gram.wgsl?raw';
 import crossentropy from '../../shaders/crossentropy.wgsl?raw';
 import normalize from '../../shaders/normalize.wgsl?raw';
 import ensemble from '../../shaders/ensemble.wgsl?raw';
+import prompt_attack from '../../shaders/prompt_attack.wgsl?raw';
 import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
 import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
 import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
@@ -41,6 +42,7 @@ export const shaderSources = {
   crossentropy,
   normalize: workgroupSum + '\n' + normalize,
   ensemble,
+  prompt_attack: workgroupSum + '\n' + prompt_attack,
   subspace_basis,
   subspace_cross,
   subspace_angles,

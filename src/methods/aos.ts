@@ -27,8 +27,10 @@ import { axpy, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normaliz
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
-import { groupSpectra, type GroupShape, type Spectra } from './geometry';
+import { encodeGatherGroups, groupSpectra, groupSpectraOnDevice, type GroupShape, type Spectra } from './geometry';
 import { aosImageTerms } from './aosImageTerms';
+import { aosTextTerm } from './aosTextTerms';
+import { promptCeRef } from '../kernels/promptAttack';
 import type { GpuContext } from '../gpu/context';
 
 /** Shape of a batch of group pairs: `pairs` moving groups of n rows, `targets` target groups of m rows, dimension d. */
@@ -88,6 +90,120 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
   const textSteps = a.textSteps ?? config.attack.steps;
   // ρ of the run: fixed at the first step (from the spectrum) and carried by checkpoints (state/restore).
   let ridge: number | undefined = a.ridgeFromSpectrum ? undefined : a.ridge;
+  /**
+   * The step on GPU buffers (GPU sessions, the residual distance on rows): class embeddings and text groups from the
+   * ensemble kernels, the image attack, both image groups, the image terms (src/methods/aosImageTerms.ts), the prompt
+   * attack and λ3 (src/methods/aosTextTerms.ts), the backwards and the three spectra — the values, norms and angles
+   * left on the GPU as the step's `pending` scalars. Only a ridge taken from the spectrum reads once, at the first step.
+   */
+  async function deviceStep({ ctx, model, batch, text, step, seed }: Omit<StepInputs, 'debug' | 'replay'>): Promise<StepOutput> {
+    const B = batch.images, N = B * V, D = model.dim;
+    const t = await text.forwardOnGpu();
+    const C = t.classes, G = t.perClass;
+    const present = [...new Set(batch.imageLabels)].sort((p, q) => p - q);
+    const releases: Array<() => void> = [() => text.releaseGpu(t)];
+    const owned: GPUBuffer[] = [];
+    const releaseAll = () => {
+      for (const r of releases.reverse()) r();
+      releases.length = 0;
+      ctx.release(...owned);
+    };
+    try {
+      const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels, C);
+      const xAdv = await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, trainAttackOptions(config, seed, step));
+      owned.push(xAdv);
+      const X = await model.visionForward(batch.pixels, N, { keep: true, host: false });
+      const A = await model.visionForward(xAdv, N, { keep: true, host: false });
+      const onDevice = (f: typeof X, label: string) => {
+        if (f.gpuEmbeds) return f.gpuEmbeds;
+        const b = ctx.upload(label, f.embeds);
+        owned.push(b);
+        return b;
+      };
+      const Xe = onDevice(X, 'aos.clean.embeds'), Ae = onDevice(A, 'aos.adv.embeds');
+      // ρ from the first batch's clean groups (once per run; carried by checkpoints).
+      if (ridge === undefined) ridge = resolveRidge(a, normalizeRows(await ctx.readF32(Xe, N * D), N, D).y, B, V, D);
+      const rho = ridge;
+      const img = await aosImageTerms(ctx, a, {
+        clean: Xe, adversarial: Ae, images: B, views: V, dim: D, classEmb: t.classEmb, textGroups: t.unit,
+        classes: C, prompts: G, labels: batch.labels, imageLabels: batch.imageLabels, logitScale: model.scale, textGrad: text.trainable, ridge: rho,
+      });
+      releases.push(() => img.release());
+      const advText = textAttack && text.trainable
+        ? await aosTextTerm(ctx, model, {
+          text: t, ids: text.prompts.ids, cleanUnit: img.cleanUnit, labels: batch.labels, present, dim: D, logitScale: model.scale,
+          lambda3: a.lambda3, ridge: rho, attack: { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps },
+        })
+        : undefined;
+      if (advText) releases.push(() => advText.release());
+      // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: no weight gradients for it.
+      await model.visionBackward(X.state!, img.gClean ?? img.gAdversarial, { weights: !!img.gClean });
+      await model.visionBackward(A.state!, img.gAdversarial, { weights: true });
+      await text.backwardOnGpu(t, { classEmb: img.gClassEmb });
+      if (advText) await model.textBackward(advText.state, advText.grad, { weights: true });
+
+      // The spectra: each image's groups, its class's text group, and the batch's classes' adversarial text groups.
+      const gathered = (label: string, groups: number) => {
+        const b = ctx.buffer(`aos.spectra.${label}`, groups * G * D * 4);
+        owned.push(b);
+        return b;
+      };
+      const textOfImages = gathered('textOfImages', B);
+      const items: Array<{ key: 'advClean' | 'imageText' | 'advText'; x: GPUBuffer; y: GPUBuffer; shape: GroupShape; capacity?: number }> = [
+        { key: 'advClean', x: img.advUnit, y: img.cleanUnit, shape: { pairs: B, n: V, m: V, d: D } },
+        { key: 'imageText', x: img.cleanUnit, y: textOfImages, shape: { pairs: B, n: V, m: G, d: D } },
+      ];
+      let advTextGroups: GPUBuffer | undefined, textOfPresent: GPUBuffer | undefined;
+      if (advText) {
+        advTextGroups = gathered('advText', present.length);
+        textOfPresent = gathered('textOfPresent', present.length);
+        // Sized for every class: the classes in a batch vary, the metrics ring's slot layout does not.
+        items.push({ key: 'advText', x: advTextGroups, y: textOfPresent, shape: { pairs: present.length, n: G, m: G, d: D }, capacity: C });
+      }
+      await ctx.run('aos.spectra.gather', (rec) => {
+        encodeGatherGroups(rec, t.unit, textOfImages, batch.imageLabels, G * D);
+        if (advText) {
+          encodeGatherGroups(rec, advText.unit, advTextGroups!, present, G * D);
+          encodeGatherGroups(rec, t.unit, textOfPresent!, present, G * D);
+        }
+      });
+      const spectra = await groupSpectraOnDevice(ctx, items, 'aos.spectra');
+      releases.push(() => spectra.release());
+
+      const nImg = img.parts.length, nText = advText ? advText.parts.length : 0;
+      return {
+        loss: NaN, terms: {}, termGradNorms: {}, ridge: rho,
+        pending: {
+          parts: [...img.parts, ...(advText?.parts ?? []), ...spectra.parts],
+          finish(v, out) {
+            const r = img.finish(v.slice(0, nImg));
+            out.terms = { ...r.terms };
+            out.termGradNorms = { ...r.termGradNorms };
+            out.trainRobustAccuracy = r.trainRobustAccuracy;
+            out.loss = a.ceWeight * r.terms.ce + a.lambda1 * (r.terms.advClean ?? 0) + a.lambda2 * (r.terms.imageText ?? 0);
+            if (advText) {
+              const tr = advText.finish(v.slice(nImg, nImg + nText));
+              out.terms.advText = tr.value;
+              out.termGradNorms.advText = tr.gradNorm;
+              out.loss += a.lambda3 * tr.value;
+            }
+            const measured = spectra.finish(v.slice(nImg + nText));
+            out.angles = {};
+            out.spectra = {};
+            items.forEach((it, i) => {
+              out.angles![it.key] = measured[i].mean;
+              out.spectra![it.key] = measured[i].spectrum;
+            });
+          },
+          release: releaseAll,
+        },
+      };
+    } catch (e) {
+      releaseAll();
+      throw e;
+    }
+  }
+
   return {
     name: 'aos',
     config,
@@ -105,26 +221,18 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
     async computeGradients({ ctx, model, batch, text, step, seed, debug, replay }: StepInputs): Promise<StepOutput> {
       const B = batch.images, N = B * V, D = model.dim, s = model.scale;
       if (batch.views !== V) throw new RangeError(`AoS: batch has ${batch.views} views per image, the method needs ${V}`);
+      // GPU sessions: every term on GPU buffers, nothing read back (`deviceStep`); `debug`, replays, pinned targets,
+      // the rank-1 ablation and the symmetric distances take the float64 host path below.
+      if (!debug && !replay && a.distance === 'residual' && !a.rank1 && model.outputsOnGpu) return deviceStep({ ctx, model, batch, text, step, seed });
       const t = await text.forward();
       const C = t.ens.classes, G = t.ens.perClass;
       const n = a.rank1 ? 1 : V, g = a.rank1 ? 1 : G;
-
-      // The image terms on GPU buffers where the session leaves the embeddings there (the residual distance on rows;
-      // `debug`, pinned targets, the rank-1 ablation and the symmetric distances take the float64 host path).
-      const onGpu = !debug && !replay?.targets && a.distance === 'residual' && !a.rank1;
-      // Adversarial views (left on the GPU on that path, released after the backward that may read them), then both
-      // image groups through the trained tower.
       const objective = zeroShotCeObjective(ctx, model, t.classEmb, batch.labels), attack = trainAttackOptions(config, seed, step);
-      const xAdvGpu = onGpu && !replay?.xAdv ? await pgdImagesOnGpu(ctx, model, batch.pixels, N, objective, attack) : undefined;
-      try {
-        return await stepWith(xAdvGpu ?? replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, objective, attack));
-      } finally {
-        if (xAdvGpu) ctx.release(xAdvGpu);
-      }
+      return stepWith(replay?.xAdv ?? await pgdImages(ctx, model, batch.pixels, N, objective, attack));
 
-      async function stepWith(xAdv: Float32Array | GPUBuffer): Promise<StepOutput> {
-        const X = await model.visionForward(batch.pixels, N, { keep: true, host: !onGpu });
-        const A = await model.visionForward(xAdv, N, { keep: true, host: !onGpu });
+      async function stepWith(xAdv: Float32Array): Promise<StepOutput> {
+        const X = await model.visionForward(batch.pixels, N, { keep: true });
+        const A = await model.visionForward(xAdv, N, { keep: true });
 
         const terms: Record<string, number> = {};
         const dbg: Record<string, unknown> = {};
@@ -140,23 +248,7 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
         const advTextTerm = async (cleanUnit: ArrayLike<number>, dist: { distance: AosOptions['distance']; ridge: number }) => {
           const objective: EmbeddingObjective = async (embeds) => {
             const ens = ensemble(embeds, C, G, D);
-            const gClass = new Float64Array(C * D);
-            const z = new Float64Array(N * C);
-            for (let i = 0; i < N; i++) {
-              const c = batch.labels[i];
-              for (let k = 0; k < C; k++) {
-                const tk = k === c ? ens.classEmb : t.ens.classEmb;
-                let dot = 0;
-                for (let j = 0; j < D; j++) dot += cleanUnit[i * D + j] * tk[k * D + j];
-                z[i * C + k] = s * dot;
-              }
-            }
-            const { p } = softmaxRows(z, N, C);
-            for (let i = 0; i < N; i++) {
-              const c = batch.labels[i], f = (s * (p[i * C + c] - 1)) / N;
-              for (let j = 0; j < D; j++) gClass[c * D + j] += f * cleanUnit[i * D + j];
-            }
-            return ensembleBackward(ens, gClass);
+            return ensembleBackward(ens, promptCeRef(cleanUnit, t.ens.classEmb, ens.classEmb, batch.labels, { batch: N, classes: C, dim: D, logitScale: s }));
           };
           const delta = replay?.textDelta ?? await pgdPrompts(ctx, model, text.prompts.ids, C * G, objective, { epsRel: a.textEps, alphaRel: a.textAlpha ?? a.textEps, steps: textSteps });
           const adv = await model.textForward(text.prompts.ids, C * G, delta, { keep: true });
@@ -187,34 +279,6 @@ export function createAos(config: FineTuneConfig): FineTuneMethod {
           return { angles, spectra };
         };
 
-        if (onGpu && X.gpuEmbeds && A.gpuEmbeds) {
-          if (ridge === undefined) ridge = resolveRidge(a, normalizeRows(await ctx.readF32(X.gpuEmbeds, N * D), N, D).y, B, V, D);
-          const img = await aosImageTerms(ctx, a, {
-            clean: X.gpuEmbeds, adversarial: A.gpuEmbeds, images: B, views: V, dim: D, classEmb: t.classEmb, textGroups: Float32Array.from(Tt),
-            classes: C, prompts: G, labels: batch.labels, imageLabels: batch.imageLabels, logitScale: s, textGrad: text.trainable, ridge,
-          });
-          try {
-            Object.assign(terms, img.terms);
-            let loss = a.ceWeight * img.terms.ce + a.lambda1 * (img.terms.advClean ?? 0) + a.lambda2 * (img.terms.imageText ?? 0);
-            const termGradNorms = { ...img.termGradNorms };
-            let advText: Awaited<ReturnType<typeof advTextTerm>> | undefined;
-            if (textAttack && text.trainable) {
-              advText = await advTextTerm(img.cleanUnit, { distance: a.distance, ridge });
-              terms.advText = advText.value;
-              loss += a.lambda3 * advText.value;
-              termGradNorms.advText = gradNorm(advText.advText.grad);
-            }
-            // With λ1 = 0 and λ2 on adversarial groups only, nothing reaches the clean group: no weight gradients for it.
-            await model.visionBackward(X.state!, img.gClean ?? img.gAdversarial, { weights: !!img.gClean });
-            await model.visionBackward(A.state!, img.gAdversarial, { weights: true });
-            await text.backward(t, { classEmb: img.gClassEmb, prompts: text.trainable ? new Float64Array(C * G * D) : undefined });
-            if (advText) await model.textBackward(advText.advText.state, advText.advText.grad, { weights: true });
-            const { angles, spectra } = await measureSpectra(img.cleanUnit, img.advUnit, advText?.TAn.y);
-            return { loss, terms, termGradNorms, ridge, trainRobustAccuracy: img.trainRobustAccuracy, angles, spectra };
-          } finally {
-            img.release();
-          }
-        }
         // Host path: embeddings on the host (a session that kept them on the GPU reads them back here).
         if (!X.embeds.length && X.gpuEmbeds) X.embeds = await ctx.readF32(X.gpuEmbeds, N * D);
         if (!A.embeds.length && A.gpuEmbeds) A.embeds = await ctx.readF32(A.gpuEmbeds, N * D);

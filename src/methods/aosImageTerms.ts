@@ -2,8 +2,9 @@
  * AoS's image-side terms on GPU buffers, for sessions that leave the towers' outputs on the GPU (our executor,
  * onnxruntime-web WebGPU): the zero-shot CE of the adversarial views, λ1 d(A_b → X_b) and λ2 d(X_b, A_b → T_y) with
  * the directional residual distance, their gradients on the tower outputs, and each term's gradient norm — encoded in
- * one submission and read back in one readback (values, norms, the normalised rows the prompt attack and the spectra
- * need), instead of reading the embeddings back and doing the normalisation and gathering in float64 on the CPU.
+ * one submission with nothing read back: the values and norms are `parts` for the loop's next read (a step's pending
+ * scalars), the normalised rows stay on the GPU for the prompt attack and the spectra — instead of reading the
+ * embeddings back and doing the normalisation and gathering in float64 on the CPU.
  *
  * Same loss as the host path of src/methods/aos.ts (`debug` and the other distances take that path; a test compares
  * the two on the executor): rows are L2-normalised, the text groups are fixed targets (the residual distance sends no
@@ -16,6 +17,7 @@ import { createGradNormBuffer, encodeGlobalGradNorm } from '../kernels/optim';
 import { createZeroShotWorkspace, encodeZeroShotLoss, releaseZeroShotWorkspace } from '../kernels/zeroShot';
 import { encodeResidualDistance, residualWorkspace } from '../subspace';
 import type { AosOptions } from './config';
+import type { RingPart } from './metricsRing';
 
 export interface AosImageTermsInputs {
   /** Raw clean and adversarial view embeddings [B·V, D] (views of an image contiguous). */
@@ -24,9 +26,9 @@ export interface AosImageTermsInputs {
   images: number;
   views: number;
   dim: number;
-  /** Class embeddings [C, D] (raw) for the CE, and the L2-normalised text groups [C, G, D] (targets of λ2). */
-  classEmb: Float32Array;
-  textGroups: Float32Array;
+  /** Class embeddings [C, D] (raw) for the CE, and the L2-normalised text groups [C, G, D] (targets of λ2), on the GPU. */
+  classEmb: GPUBuffer;
+  textGroups: GPUBuffer;
   classes: number;
   prompts: number;
   /** Class of every view [B·V] and of every image [B]. */
@@ -39,23 +41,23 @@ export interface AosImageTermsInputs {
 }
 
 export interface AosImageTerms {
-  /** Unweighted values: ce, and advClean / imageText when their λ > 0. */
-  terms: Record<string, number>;
-  termGradNorms: Record<string, number>;
-  trainRobustAccuracy: number;
-  /** ceWeight · ∂CE/∂classEmb [C, D] when `textGrad`. */
-  gClassEmb?: Float32Array;
+  /** What to read (in order) for `finish`: the CE's summary, each term's value, each gradient-norm header. */
+  parts: RingPart[];
+  /** Unweighted values (ce, and advClean / imageText when their λ > 0), per-term gradient norms and accuracy. */
+  finish(values: Float32Array[]): { terms: Record<string, number>; termGradNorms: Record<string, number>; trainRobustAccuracy: number };
+  /** ceWeight · ∂CE/∂classEmb [C, D] when `textGrad` and the CE is weighted (else nothing reaches the class embeddings). */
+  gClassEmb?: GPUBuffer;
   /** Normalised clean and adversarial rows [B·V, D] (the prompt attack's and the spectra's inputs). */
-  cleanUnit: Float32Array;
-  advUnit: Float32Array;
+  cleanUnit: GPUBuffer;
+  advUnit: GPUBuffer;
   /** ∂loss/∂(raw adversarial embeddings) and, when a term reaches them, ∂loss/∂(raw clean embeddings). */
   gAdversarial: GPUBuffer;
   gClean?: GPUBuffer;
-  /** Frees every buffer, the two gradients included (after the backward). */
+  /** Frees every buffer, the two gradients included (after the backward and the loop's read of `parts`). */
   release(): void;
 }
 
-/** Encodes the image terms in one submission and reads their values, norms and unit rows back in one readback. */
+/** Encodes the image terms in one submission; reads nothing back. */
 export async function aosImageTerms(ctx: GpuContext, a: Pick<AosOptions, 'ceWeight' | 'lambda1' | 'lambda2' | 'imageTextGroups'>, x: AosImageTermsInputs): Promise<AosImageTerms> {
   const B = x.images, V = x.views, N = B * V, D = x.dim, C = x.classes, G = x.prompts;
   const owned: GPUBuffer[] = [];
@@ -64,10 +66,13 @@ export async function aosImageTerms(ctx: GpuContext, a: Pick<AosOptions, 'ceWeig
   const ceShape = { batch: N, classes: C, dim: D, logitScale: x.logitScale, textGrad: x.textGrad };
   const ws = createZeroShotWorkspace(ctx, ceShape, 'aos.ce');
   const weighted = a.ceWeight > 0;
-  const inputs = { images: x.adversarial, texts: up('classEmb', x.classEmb), labels: up('labels', x.labels), weights: weighted ? up('ceWeights', new Float32Array(N).fill(a.ceWeight)) : undefined };
+  const inputs = { images: x.adversarial, texts: x.classEmb, labels: up('labels', x.labels), weights: weighted ? up('ceWeights', new Float32Array(N).fill(a.ceWeight)) : undefined };
   const unit = { clean: buf('cleanUnit', N * D), adv: buf('advUnit', N * D) }, norms = { clean: buf('cleanNorms', N), adv: buf('advNorms', N) };
   const gAdversarial = buf('gAdversarial', N * D);
   const normBufs: Record<string, GPUBuffer[]> = { ce: [createGradNormBuffer(ctx, 'aos.norm.ce')] };
+  // ∂CE/∂classEmb reaches the text tower only when it trains and the CE is weighted; its norm counts in the CE's.
+  const textNorm = x.textGrad && weighted ? createGradNormBuffer(ctx, 'aos.norm.ce.texts') : undefined;
+  if (textNorm) normBufs.ce.push(textNorm);
   owned.push(...normBufs.ce);
   const values: Record<string, GPUBuffer> = {};
   const sets: Array<'clean' | 'adv'> = a.lambda2 > 0 ? [...(a.imageTextGroups !== 'adversarial' ? ['clean' as const] : []), ...(a.imageTextGroups !== 'clean' ? ['adv' as const] : [])] : [];
@@ -92,6 +97,7 @@ export async function aosImageTerms(ctx: GpuContext, a: Pick<AosOptions, 'ceWeig
       encodeNormalize(rec, x.adversarial, unit.adv, norms.adv, rowShape, 'aos.normalize.adv');
       encodeZeroShotLoss(rec, inputs, ws, ceShape, 'aos.ce');
       encodeGlobalGradNorm(rec, ws.gradImages, normBufs.ce[0], N * D, undefined, 'aos.norm.ce');
+      if (textNorm) encodeGlobalGradNorm(rec, ws.gradTexts, textNorm, C * D, undefined, 'aos.norm.ce.texts');
       // The total adversarial gradient starts as the (weighted) CE gradient; without a CE weight it starts at 0.
       if (weighted) rec.copy(ws.gradImages, 0, gAdversarial, 0, N * D * 4);
       else rec.clear(gAdversarial);
@@ -111,7 +117,7 @@ export async function aosImageTerms(ctx: GpuContext, a: Pick<AosOptions, 'ceWeig
         const shape = { pairs: B, n: V, m: G, d: D, targets: C };
         const rws = residualWorkspace(ctx, shape);
         released.push(() => rws.release());
-        const targets = up('imageText.targets', x.textGroups), targetOf = up('imageText.targetOf', Uint32Array.from(x.imageLabels));
+        const targets = x.textGroups, targetOf = up('imageText.targetOf', Uint32Array.from(x.imageLabels));
         for (const side of sets) {
           const gUnit = buf(`imageText.${side}.gUnit`, N * D);
           values[`imageText.${side}`] = buf(`imageText.${side}.value`, 1);
@@ -128,33 +134,31 @@ export async function aosImageTerms(ctx: GpuContext, a: Pick<AosOptions, 'ceWeig
     });
 
     const names = Object.keys(values), normNames = Object.keys(normBufs);
-    const parts = [
-      { buffer: ws.summary, count: 2 }, { buffer: ws.gradTexts, count: x.textGrad ? C * D : 0 },
-      { buffer: unit.clean, count: N * D }, { buffer: unit.adv, count: N * D },
+    const parts: RingPart[] = [
+      { buffer: ws.summary, count: 2 },
       ...names.map((k) => ({ buffer: values[k], count: 1 })),
-      ...normNames.flatMap((k) => normBufs[k].map((b) => ({ buffer: b, count: 3 }))),
+      ...normNames.flatMap((k) => normBufs[k].map((b) => ({ buffer: b, count: 4 }))),
     ];
-    const read = await ctx.readMany(parts);
-    const summary = new Float32Array(read[0]);
-    const value = (k: string) => new Float32Array(read[4 + names.indexOf(k)])[0];
-    // Weighted, the CE's mean is ceWeight · CE; without a weight it ran unweighted (for its value only).
-    const terms: Record<string, number> = { ce: weighted ? summary[0] / a.ceWeight : summary[0] };
-    if (a.lambda1 > 0) terms.advClean = value('advClean');
-    if (sets.length) terms.imageText = sets.reduce((s, side) => s + value(`imageText.${side}`), 0) / sets.length;
-    const gClassEmb = x.textGrad ? (weighted ? new Float32Array(read[1]) : new Float32Array(C * D)) : undefined;
-    const termGradNorms: Record<string, number> = {};
-    let at = 4 + names.length;
-    for (const k of normNames) {
-      let ss = 0;
-      for (let i = 0; i < normBufs[k].length; i++) ss += new Float32Array(read[at++])[2];
-      if (k === 'ce' && gClassEmb) for (const v of gClassEmb) ss += v * v;
-      termGradNorms[k] = Math.sqrt(ss);
-    }
-    if (!weighted) termGradNorms.ce = 0;
+    const finish = (read: Float32Array[]) => {
+      const summary = read[0];
+      const value = (k: string) => read[1 + names.indexOf(k)][0];
+      // Weighted, the CE's mean is ceWeight · CE; without a weight it ran unweighted (for its value only).
+      const terms: Record<string, number> = { ce: weighted ? summary[0] / a.ceWeight : summary[0] };
+      if (a.lambda1 > 0) terms.advClean = value('advClean');
+      if (sets.length) terms.imageText = sets.reduce((s, side) => s + value(`imageText.${side}`), 0) / sets.length;
+      const termGradNorms: Record<string, number> = {};
+      let at = 1 + names.length;
+      for (const k of normNames) {
+        let ss = 0;
+        for (let i = 0; i < normBufs[k].length; i++) ss += read[at++][2];
+        termGradNorms[k] = Math.sqrt(ss);
+      }
+      if (!weighted) termGradNorms.ce = 0;
+      return { terms, termGradNorms, trainRobustAccuracy: summary[1] };
+    };
     return {
-      terms, termGradNorms, trainRobustAccuracy: summary[1], gClassEmb,
-      cleanUnit: new Float32Array(read[2]), advUnit: new Float32Array(read[3]),
-      gAdversarial, gClean,
+      parts, finish, gClassEmb: x.textGrad && weighted ? ws.gradTexts : undefined,
+      cleanUnit: unit.clean, advUnit: unit.adv, gAdversarial, gClean,
       release: () => {
         for (const r of released) r();
         ctx.release(...owned);

@@ -159,6 +159,49 @@ async function pgdPromptsNow(ctx: GpuContext, model: FineTuneModel, ids: BigInt6
   }
 }
 
+/**
+ * `pgdPrompts` with everything on the GPU (GPU sessions and an objective with a GPU form): the radius from the text
+ * tower's current params (`FineTuneModel.promptRadius`), the iterate, the objective's gradient and δ; returns δ as a
+ * GPU buffer [batch, T, width] (the caller releases it). Nothing is read back.
+ */
+export async function pgdPromptsOnGpu(ctx: GpuContext, model: FineTuneModel, ids: BigInt64Array, batch: number, objective: GpuEmbeddingObjective, o: PromptPgdOptions): Promise<GPUBuffer> {
+  return inPhase(model.phases, 'attack', async () => {
+    const T = ids.length / batch, n = T * model.textWidth;
+    const bx = ctx.buffer('methods.textPgd.x', batch * n * 4);
+    let done = false;
+    const owned: GPUBuffer[] = [];
+    try {
+      await ctx.run('methods.textPgd.start', (rec) => rec.clear(bx));
+      if (o.steps === 0 || o.epsRel === 0) {
+        done = true;
+        return bx;
+      }
+      const bx0 = ctx.buffer('methods.textPgd.x0', batch * n * 4), bg = ctx.buffer('methods.textPgd.g', batch * n * 4);
+      owned.push(bx0, bg);
+      const { eps, alpha } = await model.promptRadius(ids, batch, { epsRel: o.epsRel, alphaRel: o.alphaRel });
+      owned.push(eps, alpha);
+      await ctx.run('methods.textPgd.x0', (rec) => rec.clear(bx0));
+      const shape = { batch, n, norm: 'l2' as const, box: false };
+      for (let k = 0; k < o.steps; k++) {
+        const f = await model.textForward(ids, batch, bx, { keep: true, count: o.count, host: false });
+        const embeds = f.gpuEmbeds ?? ctx.upload('methods.textPgd.embeds', f.embeds);
+        try {
+          await ctx.run('methods.textPgd.objective', (rec) => objective.encode(rec, embeds));
+        } finally {
+          if (!f.gpuEmbeds) ctx.release(embeds);
+        }
+        await model.textBackward(f.state!, objective.grad, { deltaInto: bg });
+        await ctx.run('methods.textPgd.step', (rec) => encodePgdStep(rec, bx, bx0, bg, eps, alpha, shape));
+      }
+      done = true;
+      return bx;
+    } finally {
+      ctx.release(...owned);
+      if (!done) ctx.release(bx);
+    }
+  });
+}
+
 /** The current model as an `AttackTarget` for `runAttack` / `evaluateZeroShot` at a fixed batch (passes counted as 'eval'). */
 export function attackView(ctx: GpuContext, model: FineTuneModel, batch: number): AttackTarget {
   const c = model.config;

@@ -30,10 +30,11 @@
  * CPU reference: `snapshotFromFeaturesRef` (float64 principal angles, same PCA) — the GPU path differs only in the
  * angles.
  */
-import type { GpuContext } from '../gpu/context';
+import type { GpuContext, Recorder } from '../gpu/context';
+import type { RingPart } from './metricsRing';
 import type { ImageDataset } from '../data/bundle';
 import { applyAugment, defaultAugmentConfig, NO_AUGMENT, sampleAugmentParams, type AugmentConfig } from '../data/augment';
-import { principalAnglesMany, principalAnglesRef } from '../subspace';
+import { anglesWorkspace, encodePrincipalAngles, principalAnglesMany, principalAnglesRef } from '../subspace';
 import { mixSeed } from '../train/data';
 import { Rng } from '../util/random';
 import { pgdImages, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
@@ -102,6 +103,48 @@ export async function groupSpectrum(ctx: GpuContext, x: ArrayLike<number>, y: Ar
 export async function groupSpectra(ctx: GpuContext, items: ReadonlyArray<{ x: ArrayLike<number>; y: ArrayLike<number>; shape: GroupShape }>): Promise<GroupSpectrum[]> {
   const r = await principalAnglesMany(ctx, items.map((it) => ({ x: Float32Array.from(it.x), y: Float32Array.from(it.y), shape: it.shape })));
   return r.map((ri, i) => spectrumStats(ri.angles, items[i].shape.pairs, Math.min(items[i].shape.n, items[i].shape.m)));
+}
+
+/**
+ * Copies groups `picks[i]` of `src` (groups of `floats` f32 each) to slot i of `dst`, in the recorder's submission
+ * (buffer copies: the batch's groups gathered for the GPU kernels without a readback).
+ */
+export function encodeGatherGroups(rec: Recorder, src: GPUBuffer, dst: GPUBuffer, picks: ArrayLike<number>, floats: number): void {
+  for (let i = 0; i < picks.length; i++) rec.copy(src, picks[i] * floats * 4, dst, i * floats * 4, floats * 4);
+}
+
+/** The adjoint of `encodeGatherGroups` for distinct picks: slot i of `src` copied back to group `picks[i]` of `dst` (clear `dst` first). */
+export function encodeScatterGroups(rec: Recorder, src: GPUBuffer, dst: GPUBuffer, picks: ArrayLike<number>, floats: number): void {
+  for (let i = 0; i < picks.length; i++) rec.copy(src, i * floats * 4, dst, picks[i] * floats * 4, floats * 4);
+}
+
+/**
+ * `groupSpectra` of groups already on the GPU: encoded in one submission; the angles are `parts` for the caller's
+ * read. An item's `capacity` (≥ pairs) sizes its part, so parts keep one layout from step to step when the number of
+ * pairs varies (a metrics ring's slots); `finish` uses the first `pairs`.
+ */
+export async function groupSpectraOnDevice(ctx: GpuContext, items: ReadonlyArray<{ x: GPUBuffer; y: GPUBuffer; shape: GroupShape; capacity?: number }>, label = 'spectra'): Promise<{ parts: RingPart[]; finish(values: Float32Array[]): GroupSpectrum[]; release(): void }> {
+  const held = items.map((it) => {
+    const k = Math.min(it.shape.n, it.shape.m), cap = Math.max(it.shape.pairs, it.capacity ?? 0);
+    return { k, cap, angles: ctx.buffer(`${label}.angles`, cap * k * 4), count: ctx.buffer(`${label}.count`, it.shape.pairs * 4), ws: anglesWorkspace(ctx, it.shape) };
+  });
+  const release = () => {
+    for (const h of held) {
+      h.ws.release();
+      ctx.release(h.angles, h.count);
+    }
+  };
+  try {
+    await ctx.run(label, (rec) => items.forEach((it, i) => encodePrincipalAngles(rec, it.x, it.y, held[i].angles, held[i].count, held[i].ws, it.shape, `${label}.${i}`)));
+  } catch (e) {
+    release();
+    throw e;
+  }
+  return {
+    parts: held.map((h) => ({ buffer: h.angles, count: h.cap * h.k })),
+    finish: (values) => values.map((v, i) => spectrumStats(v.subarray(0, items[i].shape.pairs * held[i].k), items[i].shape.pairs, held[i].k)),
+    release,
+  };
 }
 
 /** Float64 CPU reference of `groupSpectrum`. */

@@ -13,6 +13,7 @@ import { accumulateChecks } from '../kernels/accumulate.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { ensembleChecks } from '../kernels/ensemble.check';
+import { promptAttackChecks } from '../kernels/promptAttack.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
 import { modelGradientChecks } from '../models/gradient.check';
@@ -30,6 +31,7 @@ export const kernelChecks: KernelCheck[] = [
   ...gramChecks,
   ...normalizeChecks,
   ...ensembleChecks,
+  ...promptAttackChecks,
   ...zeroShotChecks,
   ...sessionChecks,
   ...modelGradientChecks,

@@ -42,6 +42,9 @@ describe(`training losses on the GPU vs the host path (AOS_SEED=${seed})`, () =>
           expect(Math.abs(gpu.termGradNorms![k] - ref), `‖∂ ${k}‖: ${gpu.termGradNorms![k]} vs ${ref}`).toBeLessThanOrEqual(1e-3 * ref + 1e-6);
         }
         expect(gpu.trainRobustAccuracy).toBe(host.trainRobustAccuracy);
+        // The spectra (AoS): the same pair types, mean angles within fp32 angle noise (degrees).
+        expect(Object.keys(gpu.angles ?? {}).sort()).toEqual(Object.keys(host.angles ?? {}).sort());
+        for (const k of Object.keys(host.angles ?? {})) expect(Math.abs(gpu.angles![k] - host.angles![k]), `angle ${k}`).toBeLessThan(0.05);
         const scale = Math.max(...Array.from(gHost, Math.abs));
         const v = validate(gGpu, gHost, 2e-3 * scale, 2e-3, 'weight gradients, GPU terms vs host terms');
         expect(v.ok, v.message).toBe(true);

@@ -157,10 +157,10 @@ describe('fine-tuning loop', () => {
     });
   }
 
-  it('metrics read every k steps: the same run as read every step, and a step reads nothing back', async () => {
+  for (const method of ['tecoa', 'aos'] as const) it(`${method}, metrics read every k steps: the same run as read every step, and a step reads nothing back`, async () => {
     await withGpu(async (ctx) => {
       const runWith = async (metricsEvery: number) => {
-        const loop = await testLoop(ctx, testConfig('tecoa', { seed, steps: 9 }), { weightsSeed: seed, backend: 'exec' });
+        const loop = await testLoop(ctx, testConfig(method, { seed, steps: 9, towers: 'both' }), { weightsSeed: seed, backend: 'exec' });
         const reads: number[] = [];
         const ms = await loop.run({ steps: 5, metricsEvery, onStep: () => { reads.push(ctx.stats.readbacks); } });
         const params = Array.from((await loop.model.state(0)).params);
@@ -180,6 +180,7 @@ describe('fine-tuning loop', () => {
         expect(a.terms).toEqual(b.terms);
         expect(a.termGradNorms).toEqual(b.termGradNorms);
         expect(a.trainRobustAccuracy).toBe(b.trainRobustAccuracy);
+        expect(a.angles).toEqual(b.angles);
       }
       // onStep of steps 1–4 runs after one read: no readback between them; then 4 steps, 1 readback.
       expect(new Set(every.reads.slice(0, 4)).size).toBe(1);
