@@ -16,6 +16,8 @@ import { benchSubspace } from './subspace';
 import { adapterName, benchClipForward, benchClipPgd, planClipBench, type ClipBenchPlan } from './clip';
 import { benchClipTecoa } from './tecoa';
 import { benchMethodSteps } from './methods';
+import { readClipFolder } from '../src/onnx/clip/node';
+import { loadSplitFromDir } from '../src/data/node';
 import { benchResponsiveness } from './responsiveness';
 
 const args = process.argv.slice(2);
@@ -57,10 +59,11 @@ const cases: Case[] = [
   { name: 'clip-pgd10', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipPgd(ctx, plan, opts)) },
   { name: 'clip-tecoa', run: (ctx, opts) => withClipPlan(ctx, (plan) => benchClipTecoa(ctx, plan, opts)) },
   {
-    name: 'methods', run: (ctx, opts) => {
+    name: 'methods', run: async (ctx, opts) => {
       const engine = flag('methods-engine');
       if (engine !== undefined && engine !== 'exec') throw new RangeError(`--methods-engine=${engine}: only 'exec' (default: the adapter's engine)`);
-      return benchMethodSteps(ctx, opts, { backend: engine });
+      const files = await readClipFolder('public/models/tiny-clip'), train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
+      return benchMethodSteps(ctx, files, train, opts, { backend: engine });
     },
   },
   // The page's main thread in Chromium (Playwright, the built app): needs no Node GPU context.

@@ -10,15 +10,15 @@
  * (the ring's read included: 1 / STEPS_PER_READ when the step itself reads nothing); `stepReadbacks` excludes it.
  */
 import type { GpuContext } from '../src/gpu/context';
-import { loadSplitFromDir } from '../src/data/node';
-import { readClipFolder } from '../src/onnx/clip/node';
+import type { ImageDataset } from '../src/data/bundle';
+import type { ClipFolderFiles } from '../src/onnx/clip/folder';
 import { defaultFineTuneConfig, withFineTuneConfig, type MethodName } from '../src/methods/config';
 import { FineTuneData } from '../src/methods/data';
 import { fineTuneModelFor, loadClipFiles, tokenizerPrompts } from '../src/methods/load';
 import { FineTuneLoop } from '../src/methods/loop';
 import type { BenchOptions, BenchResult } from './harness';
 
-/** Steps per metrics read (one block of the loop's metrics ring). */
+/** Steps per metrics read by default (one block of the loop's metrics ring). */
 const STEPS_PER_READ = 4;
 
 function median(xs: number[]): number {
@@ -26,17 +26,20 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-export async function benchMethodSteps(ctx: GpuContext, opts: BenchOptions = {}, o: { batch?: number; m?: number; k?: number; backend?: 'exec' } = {}): Promise<BenchResult[]> {
+/**
+ * The measurement on given model files and training split (Node: bench.ts reads them from disk; the browser:
+ * bench/browser/probe.ts fetches them from the dev server).
+ */
+export async function benchMethodSteps(ctx: GpuContext, files: ClipFolderFiles, train: ImageDataset, opts: BenchOptions = {}, o: { batch?: number; m?: number; k?: number; backend?: 'exec'; stepsPerRead?: number } = {}): Promise<BenchResult[]> {
   const B = o.batch ?? 16, m = o.m ?? 4, k = o.k ?? 2;
-  const clip = loadClipFiles(await readClipFolder('public/models/tiny-clip'));
-  const train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
+  const clip = loadClipFiles(files);
   const prompts = tokenizerPrompts(clip.tokenizer, train.classes);
   const loops = new Map<MethodName, FineTuneLoop>();
   for (const method of ['tecoa', 'aos'] as const) {
     const config = withFineTuneConfig(defaultFineTuneConfig(method), { seed: 1, batchSize: B, steps: 1000, evalEvery: 0, attack: { eps: 8 / 255, steps: k }, aos: { augmentations: m } });
     loops.set(method, FineTuneLoop.create(ctx, { config, model: await fineTuneModelFor(ctx, clip, config, o.backend), data: new FineTuneData(train, { seed: 1, hflip: false }), prompts }));
   }
-  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7, S = STEPS_PER_READ;
+  const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7, S = o.stepsPerRead ?? STEPS_PER_READ;
   const times = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
   const reads = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
   for (let i = 0; i < warmup + runs; i++) {

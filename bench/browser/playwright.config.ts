@@ -6,7 +6,7 @@ const port = 4175;
 export default defineConfig({
   ...base,
   testDir: '.',
-  testMatch: 'engines.spec.ts',
+  testMatch: ['engines.spec.ts', 'methods.spec.ts'],
   outputDir: '../../test-results/bench-browser',
   reporter: [['list']],
   timeout: 900_000,

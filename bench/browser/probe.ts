@@ -13,6 +13,8 @@ import { withClipConfig, tinyClipConfig, type ClipConfig } from '../../src/onnx/
 import { initClipWeights } from '../../src/onnx/clip/weights';
 import { createEngineSession } from '../../src/onnx/exec/select';
 import { Rng } from '../../src/util/random';
+import { fetchReader, loadSplit, parseManifest } from '../../src/data/bundle';
+import { benchMethodSteps } from '../methods';
 
 export interface BrowserBenchRow {
   case: string;
@@ -95,4 +97,24 @@ export async function benchOne(o: { shape: string; batch: number; engine: 'exec'
   } finally {
     ctx.release(pixels);
   }
+}
+
+/**
+ * `npm run bench`'s methods case in the page (bench/browser/methods.spec.ts): one TeCoA and one AoS fine-tuning step
+ * on the bundled tiny CLIP, side by side, on our executor and the page's GPUDevice — the same code as in Node
+ * (bench/methods.ts) with the model and training split fetched from the dev server.
+ */
+export async function benchMethods(o: { batch: number; m: number; k: number; runs: number; warmup: number; stepsPerRead: number }): Promise<unknown[]> {
+  const ctx = await gpuContext();
+  const base = '/models/tiny-clip/';
+  const text = async (f: string) => { const r = await fetch(base + f); if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`); return r.text(); };
+  const bytes = async (f: string) => { const r = await fetch(base + f); if (!r.ok) throw new Error(`${f}: HTTP ${r.status}`); return new Uint8Array(await r.arrayBuffer()); };
+  const files = {
+    'config.json': await text('config.json'), 'tokenizer.json': await text('tokenizer.json'), 'tokenizer_config.json': await text('tokenizer_config.json'),
+    'preprocessor_config.json': await text('preprocessor_config.json'), 'onnx/vision_model.onnx': await bytes('onnx/vision_model.onnx'), 'onnx/text_model.onnx': await bytes('onnx/text_model.onnx'),
+  };
+  const read = fetchReader('/data/');
+  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await read('manifest.json'))));
+  const train = await loadSplit(manifest, 'fashion-mnist', 'train', read);
+  return benchMethodSteps(ctx, files, train, { runs: o.runs, warmup: o.warmup }, { batch: o.batch, m: o.m, k: o.k, backend: 'exec', stepsPerRead: o.stepsPerRead });
 }
