@@ -5,6 +5,7 @@
  * field); a model is used only when its manifest entry agrees with the sha256 the results file itself records for
  * the run's ONNX files (`provenance.files`), and the fetched bytes agree with the manifest (checked where fetched).
  */
+import type { ProtocolConfig } from '../attacks/protocol';
 import type { ResultsFile } from './results';
 
 export const RESULTS_MODELS_SCHEMA = 'aos-workbench/results-models';
@@ -132,4 +133,32 @@ export function modelForRun(manifest: ResultsModelsManifest, file: ResultsFile, 
     if (rec.sha256 !== f.sha256 || rec.bytes !== f.bytes) return { ok: false, reason: `the committed ${f.name} of ${runId} (sha256 ${f.sha256.slice(0, 12)}…, ${f.bytes} bytes) is not the one the results file records (${rec.sha256.slice(0, 12)}…, ${rec.bytes} bytes)` };
   }
   return { ok: true, model };
+}
+
+/** Attack settings read from a results file are bounded so a hostile file cannot ask the page for endless work. */
+const MAX_PROTOCOL_STEPS = 10_000;
+
+/**
+ * The evaluation protocol a results file records (`provenance.config.settings.protocol` as `reproduce` writes it,
+ * or `provenance.config.protocol` as `eval-robust` does), checked field by field; null with the reason when absent
+ * or malformed.
+ */
+export function protocolOf(file: ResultsFile): { ok: true; protocol: ProtocolConfig; where: string } | { ok: false; reason: string } {
+  const cfg = file.provenance.config as Record<string, unknown> | null;
+  const settings = cfg && typeof cfg === 'object' ? (cfg.settings as Record<string, unknown> | undefined) : undefined;
+  const candidates: [string, unknown][] = [['provenance.config.settings.protocol', settings && typeof settings === 'object' ? settings.protocol : undefined], ['provenance.config.protocol', cfg && typeof cfg === 'object' ? cfg.protocol : undefined]];
+  const found = candidates.find(([, v]) => v !== undefined);
+  if (!found) return { ok: false, reason: 'the results file records no attack protocol (provenance.config.settings.protocol)' };
+  const [where, v] = found;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, reason: `${where} is not an object` };
+  const o = v as Record<string, unknown>;
+  const out: Record<string, number> = {};
+  for (const k of ['apgdSteps', 'apgdRestarts', 'targets', 'targetedSteps', 'squareQueries', 'seed'] as const) {
+    const x = o[k];
+    const hi = k === 'seed' ? 2 ** 32 - 1 : MAX_PROTOCOL_STEPS;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > hi) return { ok: false, reason: `${where}.${k} is not an integer in [0, ${hi}] (${String(x)})` };
+    out[k] = x;
+  }
+  if (out.apgdRestarts < 1) return { ok: false, reason: `${where}.apgdRestarts must be ≥ 1` };
+  return { ok: true, protocol: out as unknown as ProtocolConfig, where };
 }
