@@ -1,5 +1,5 @@
 /**
- * Opening results files for the Results panel: the committed one (results/*.json in format v1, bundled by Vite as
+ * Opening results files for the Results panel: the committed one (results/*.json in format v1 or v2, bundled by Vite as
  * lazily loaded text) by default, or a file the user picks, read as untrusted input — its size checked before a byte
  * is read, then `readResultsText` (length and depth caps, the v1 validator). A refused file leaves the one on show.
  */
@@ -130,7 +130,7 @@ export async function loadCommittedResults(): Promise<void> {
       skipped.push(`${name}: could not be loaded (${String((e as Error)?.message ?? e)})`);
       continue;
     }
-    if (!looksLikeResults(text)) { skipped.push(`${name}: not a results file in format v1`); continue; }
+    if (!looksLikeResults(text)) { skipped.push(`${name}: not a results file (format v1 or v2)`); continue; }
     const r = readResultsText(text);
     if (!r.ok) { skipped.push(`${name}: ${r.reason}`); continue; }
     // A file the user opened meanwhile wins.

@@ -38,7 +38,7 @@ function SourceCard() {
       {problem && <p className="error small" role="alert" data-testid="results-error">{problem}</p>}
       {status === 'none' && (
         <p className="muted small" data-testid="results-none">
-          No results file in format v1 is committed yet (results/*.json, written by <code>npm run eval-robust</code> or <code>npm run reproduce</code>):
+          No results file in format v1 or v2 is committed yet (results/*.json, written by <code>npm run eval-robust</code> or <code>npm run reproduce</code>):
           open one with the button.{committedSkipped.length ? ` Looked at: ${committedSkipped.join('; ')}.` : ''}
         </p>
       )}
@@ -58,7 +58,7 @@ function SourceCard() {
 }
 
 export function ResultsPanel() {
-  const { file, cell, reference, runA, runB, curveRun, patch } = useResultsStore();
+  const { file, source, cell, reference, runA, runB, curveRun, patch } = useResultsStore();
   useEffect(() => { void loadCommittedResults(); }, []);
   const table = useMemo(() => (file ? resultsTable(file) : null), [file]);
   const methods = useMemo(() => (file ? methodsOf(file) : []), [file]);
@@ -101,7 +101,7 @@ export function ResultsPanel() {
           )}
           {cell && reference && <CellTests file={file} cell={cell} reference={reference} methods={methods} onReference={(m) => patch({ reference: m })} />}
           {cell && runA && runB && <DrillDown file={file} cell={cell} runA={runA} runB={runB} onRuns={(a, b) => patch({ runA: a, runB: b })} />}
-          <TrainingCurves file={file} runId={curveRun} onRun={(id) => patch({ curveRun: id })} />
+          <TrainingCurves file={file} source={source} runId={curveRun} onRun={(id) => patch({ curveRun: id })} />
         </>
       )}
     </div>

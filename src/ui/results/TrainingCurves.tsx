@@ -46,8 +46,8 @@ function CurveChart({ title, step, series, testId }: { title: string; step: numb
           return (
             <g key={s.name} data-name={s.name}>
               {segments(step, s.values, x, y).map((pts, j) => <polyline key={j} fill="none" stroke={color} strokeWidth={1.6} points={pts} />)}
-              <rect x={L + 110 * (k % 3)} y={H + 4 + 14 * Math.floor(k / 3)} width={10} height={3} fill={color} />
-              <text x={L + 110 * (k % 3) + 14} y={H + 8 + 14 * Math.floor(k / 3)} className="ink">{s.name}</text>
+              <rect x={L + 105 * (k % 3)} y={H + 4 + 14 * Math.floor(k / 3)} width={10} height={3} fill={color} />
+              <text x={L + 105 * (k % 3) + 14} y={H + 8 + 14 * Math.floor(k / 3)} className="ink">{s.name.length > 16 ? `${s.name.slice(0, 15)}…` : s.name}<title>{s.name}</title></text>
             </g>
           );
         })}
@@ -59,19 +59,19 @@ function CurveChart({ title, step, series, testId }: { title: string; step: numb
 function charts(c: TrainingCurve) {
   return [
     { title: 'loss and its terms', testId: 'results-curve-loss', series: [{ name: 'loss', values: c.loss }, ...Object.entries(c.terms).map(([name, values]) => ({ name, values }))] },
-    { title: 'gradient norms', testId: 'results-curve-grad', series: [{ name: '‖g‖ (before clipping)', values: c.gradNorm }, ...Object.entries(c.termGradNorms).map(([name, values]) => ({ name: `‖∂${name}‖`, values }))] },
-    { title: 'clip factor', testId: 'results-curve-clip', series: [{ name: 'min(1, max‖g‖ / ‖g‖)', values: c.clipFactor }] },
+    { title: 'gradient norms (‖g‖ before clipping; per term)', testId: 'results-curve-grad', series: [{ name: '‖g‖', values: c.gradNorm }, ...Object.entries(c.termGradNorms).map(([name, values]) => ({ name: `‖∂${name}‖`, values }))] },
+    { title: 'clip factor min(1, max‖g‖ / ‖g‖)', testId: 'results-curve-clip', series: [{ name: 'clip factor', values: c.clipFactor }] },
   ];
 }
 
-export function TrainingCurves({ file, runId, onRun }: { file: ResultsFile; runId: string | null; onRun: (id: string) => void }) {
+export function TrainingCurves({ file, source, runId, onRun }: { file: ResultsFile; source: string | null; runId: string | null; onRun: (id: string) => void }) {
   const withCurves = useMemo(() => file.runs.filter((r) => r.curve), [file]);
   const run = withCurves.find((r) => r.id === runId) ?? withCurves[0];
   return (
     <section className="card" data-testid="results-curves" data-runs={withCurves.length}>
       <div className="card-head">
         <h3>Training curves</h3>
-        {run && <span className="muted small">per step, as the run recorded them ({run.curve!.step.length} points)</span>}
+        {run && <span className="muted small">per step, as the run recorded them ({run.curve!.step.length} points){source ? `, from ${source}` : ''}</span>}
         <span className="spacer" />
         {run && (
           <label className="small">run{' '}
