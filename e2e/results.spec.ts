@@ -8,6 +8,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseResults } from '../src/methods/results';
 import { drillDown, tradeoffPoints } from '../src/methods/resultsView';
 import { syntheticResults } from '../tests/helpers/syntheticResults';
@@ -204,5 +205,38 @@ test('the committed table: an image re-created on its run\'s committed model; tr
   await expect(page.getByTestId('results-curve-clip')).toHaveAttribute('data-series', '1');
   await curves.scrollIntoViewIfNeeded();
   await curves.screenshot({ path: `${DOCS_SHOTS}/results-curves.png` });
+  expect(errors).toEqual([]);
+});
+
+test('a committed model that does not match the results file is refused: a tampered manifest, tampered model bytes', async ({ page, context }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const manifest = JSON.parse(readFileSync('public/results/models/manifest.json', 'utf8'));
+  const aos = manifest.models.find((m: { run: string }) => m.run === 'aos/eps16/lambda-x1/seed0');
+  // The manifest claims another hash for the TeCoA vision tower than the results file records.
+  manifest.models.find((m: { run: string }) => m.run === 'tecoa/eps16/lr-x3/seed0').files.find((f: { name: string }) => f.name === 'onnx/vision_model.onnx').sha256 = 'f'.repeat(64);
+  await page.route('**/results/models/manifest.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(manifest) }));
+  // AoS's text tower is served with one byte changed (the Worker fetches it).
+  const textFile = aos.files.find((f: { name: string }) => f.name === 'onnx/text_model.onnx');
+  const bytes = readFileSync(join('public', textFile.url));
+  bytes[bytes.length - 1] ^= 1;
+  await context.route(`**/${textFile.url}`, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes }));
+
+  const committed = parseResults(readFileSync('results/reproduce-quick.json', 'utf8'));
+  const set = 'fashion-mnist/test', eps = committed.headlineEps;
+  await page.goto('/?selftest=off#p=results');
+  await expect(page.getByTestId('results-source-name')).toContainText('reproduce-quick.json (committed)');
+  await page.locator(`[data-testid="results-cell"][data-method="aos"][data-set="${set}"][data-eps="${eps}"]`).click();
+  await page.getByTestId('results-run-a').selectOption('aos/eps16/lambda-x1/seed0');
+  await page.getByTestId('results-run-b').selectOption('tecoa/eps16/lr-x3/seed0');
+  await page.locator('[data-testid="results-image"][data-index="0"]').click();
+  await page.getByTestId('results-recreate-run').selectOption('tecoa/eps16/lr-x3/seed0');
+  await expect(page.getByTestId('results-recreate-why')).toContainText('vision_model.onnx of tecoa/eps16/lr-x3/seed0');
+  await expect(page.getByTestId('results-recreate-why')).toContainText('is not the one the results file records');
+  await expect(page.getByTestId('results-recreate-go')).toBeDisabled();
+  await page.getByTestId('results-recreate-run').selectOption('aos/eps16/lambda-x1/seed0');
+  await page.getByTestId('results-recreate-go').click();
+  await expect(page.getByTestId('results-recreate-error')).toContainText(`${textFile.url}: refused`);
+  await expect(page.getByTestId('results-recreate-result')).toHaveCount(0);
   expect(errors).toEqual([]);
 });
