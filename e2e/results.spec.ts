@@ -6,7 +6,8 @@
  * one image's adversarial example on its run's committed model, and shows a synthetic v2 file's training curves.
  * Screenshots: docs/screenshots/.
  */
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseResults } from '../src/methods/results';
@@ -15,6 +16,12 @@ import { syntheticResults } from '../tests/helpers/syntheticResults';
 
 const DOCS_SHOTS = 'docs/screenshots';
 mkdirSync(DOCS_SHOTS, { recursive: true });
+/** axe-core's WCAG 2.0/2.1 A and AA rules on one part of the page (as e2e/a11y.spec.ts runs them on whole panels). */
+async function expectNoAxeViolations(page: Page, selector: string): Promise<void> {
+  const r = await new AxeBuilder({ page }).include(selector).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const lines = r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  expect(lines, lines.join('\n')).toEqual([]);
+}
 const file = (name: string, text: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(text, 'utf8') });
 
 test('results: committed by default, a hostile file refused, a results file explored down to single images', async ({ page }) => {
@@ -183,6 +190,7 @@ test('the committed table: an image re-created on its run\'s committed model; tr
   await expect(result).toContainText('Ran: APGD-CE 20 steps');
   await recreate.scrollIntoViewIfNeeded();
   await page.getByTestId('results-drill').screenshot({ path: `${DOCS_SHOTS}/results-recreate.png` });
+  await expectNoAxeViolations(page, '[data-testid="results-recreate"]');
 
   // The undefended run has no committed model: the page says so and offers nothing to run.
   await page.getByTestId('results-run-b').selectOption('pretrained');
@@ -205,6 +213,7 @@ test('the committed table: an image re-created on its run\'s committed model; tr
   await expect(page.getByTestId('results-curve-clip')).toHaveAttribute('data-series', '1');
   await curves.scrollIntoViewIfNeeded();
   await curves.screenshot({ path: `${DOCS_SHOTS}/results-curves.png` });
+  await expectNoAxeViolations(page, '[data-testid="results-curves"]');
   expect(errors).toEqual([]);
 });
 
