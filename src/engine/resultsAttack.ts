@@ -68,6 +68,25 @@ const baseUrl = (): string => {
   return base.endsWith('/') ? base : `${base}/`;
 };
 
+/** The body, refused as soon as it passes `max` bytes (a server may send no or a wrong Content-Length). */
+async function readAtMost(res: Response, max: number, name: string): Promise<Uint8Array> {
+  const reader = res.body?.getReader();
+  if (!reader) throw new Error(`${name}: the response has no body`);
+  const out = new Uint8Array(max);
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.byteLength > max) {
+      await reader.cancel();
+      throw new Error(`${name}: refused — more than the ${max} bytes the manifest lists`);
+    }
+    out.set(value, at);
+    at += value.byteLength;
+  }
+  return at === max ? out : out.slice(0, at);
+}
+
 /** Fetches each file of the committed model; refuses a size or sha256 other than the manifest's. */
 export async function fetchCommittedModel(model: ResultsModel, signal?: AbortSignal): Promise<ClipFolderFiles> {
   const out: Record<string, Uint8Array | string> = {};
@@ -77,7 +96,7 @@ export async function fetchCommittedModel(model: ResultsModel, signal?: AbortSig
     if (!res.ok) throw new Error(`${f.url}: HTTP ${res.status} ${res.statusText}`.trim());
     const declared = Number(res.headers.get('content-length') ?? NaN);
     if (declared > f.bytes) throw new Error(`${f.url}: the server sends ${declared} bytes, the manifest lists ${f.bytes}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readAtMost(res, f.bytes, f.url);
     const sha = await sha256Hex(bytes);
     if (bytes.length !== f.bytes || sha !== f.sha256) {
       throw new Error(`${f.url}: refused — ${bytes.length} bytes with sha256 ${sha.slice(0, 12)}…, but the results file records ${f.bytes} bytes with sha256 ${f.sha256.slice(0, 12)}… for run ${model.run}`);
