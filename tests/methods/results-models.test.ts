@@ -48,7 +48,7 @@ describe('committed models of the results table (public/results/models)', () => 
   });
 
   it('the manifest is hostile input: fields checked, paths plain, sizes bounded', () => {
-    const bad = (mut: (x: any) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const bad = (mut: (x: any) => void) => {
       const x = JSON.parse(manifestText);
       mut(x);
       return () => validateResultsModels(x);
