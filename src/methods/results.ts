@@ -7,7 +7,7 @@
  *    baseline's on one cell; `holm` over the baselines; `minimumDetectableDifference` at a given power.
  */
 import { Rng } from '../util/random';
-import { validateCurve, type TrainingCurve } from './resultsCurve';
+import { kindOf, validateCurve, type TrainingCurve } from './resultsCurve';
 
 export type { TrainingCurve };
 export const RESULTS_SCHEMA = 'aos-workbench/robust-results';
@@ -111,7 +111,7 @@ export function decodeBits(s: string, n: number, field = 'bits'): Uint8Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${field}: bad length ${n}`);
   const nBytes = Math.ceil(n / 8);
   const expected = 4 * Math.ceil(nBytes / 3);
-  if (typeof s !== 'string' || s.length !== expected) throw new RangeError(`${field}: expected ${expected} base64 characters for ${n} bits, got ${typeof s === 'string' ? s.length : typeof s}`);
+  if (typeof s !== 'string' || s.length !== expected) throw new RangeError(`${field}: expected ${expected} base64 characters for ${n} bits, got ${typeof s === 'string' ? s.length : kindOf(s)}`);
   const bytes = new Uint8Array(nBytes);
   for (let i = 0, k = 0; i < s.length; i += 4) {
     let v = 0;
@@ -143,21 +143,21 @@ class Check {
     return new Check(typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
   }
   object(v: unknown): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`expected an object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`expected an object, got ${kindOf(v)}`);
     return v as Record<string, unknown>;
   }
   array(v: unknown, max: number): unknown[] {
-    if (!Array.isArray(v)) this.fail(`expected an array, got ${typeof v}`);
+    if (!Array.isArray(v)) this.fail(`expected an array, got ${kindOf(v)}`);
     if (v.length > max) this.fail(`${v.length} entries, at most ${max}`);
     return v;
   }
   string(v: unknown, max: number = RESULTS_LIMITS.stringChars): string {
-    if (typeof v !== 'string') this.fail(`expected a string, got ${typeof v}`);
+    if (typeof v !== 'string') this.fail(`expected a string, got ${kindOf(v)}`);
     if (v.length > max) this.fail(`${v.length} characters, at most ${max}`);
     return v;
   }
   number(v: unknown, lo = -Infinity, hi = Infinity): number {
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`expected a finite number, got ${typeof v === 'number' ? v : typeof v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`expected a finite number, got ${typeof v === 'number' ? v : kindOf(v)}`);
     if (v < lo || v > hi) this.fail(`${v} is outside [${lo}, ${hi}]`);
     return v;
   }
@@ -193,7 +193,7 @@ export function validateResults(value: unknown): ResultsFile {
   const o = root.object(value);
   root.keys(o, ['schema', 'version', 'provenance', 'epsilons', 'headlineEps', 'runs', 'notes']);
   if (o.schema !== RESULTS_SCHEMA) root.at('schema').fail(`expected '${RESULTS_SCHEMA}'`);
-  if (typeof o.version !== 'number' || !RESULTS_READABLE_VERSIONS.includes(o.version)) root.at('version').fail(`unsupported version ${String(o.version)} (this reader: ${RESULTS_READABLE_VERSIONS.join(', ')})`);
+  if (typeof o.version !== 'number' || !RESULTS_READABLE_VERSIONS.includes(o.version)) root.at('version').fail(`unsupported version ${typeof o.version === 'number' ? o.version : kindOf(o.version)} (this reader: ${RESULTS_READABLE_VERSIONS.join(', ')})`);
   const version = o.version as number;
 
   const cp = root.at('provenance'), p = cp.object(o.provenance);

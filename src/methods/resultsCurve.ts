@@ -6,6 +6,9 @@
  * every field is checked and an error names it (`results: $.runs[2].curve.terms.ce[7]: …`).
  */
 
+/** A value's kind in words, for error messages ('missing' rather than JavaScript's 'undefined'). */
+export const kindOf = (v: unknown): string => (v === undefined ? 'nothing (the field is missing)' : v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
 /** Caps of the validator: points per curve, named terms per curve, characters of a term's name. */
 export const CURVE_LIMITS = { points: 4096, terms: 32, nameChars: 64 } as const;
 
@@ -62,7 +65,7 @@ function fail(path: string, what: string): never {
 }
 
 function boundedArray(path: string, v: unknown, length: number | null): unknown[] {
-  if (!Array.isArray(v)) fail(path, `expected an array, got ${v === null ? 'null' : typeof v}`);
+  if (!Array.isArray(v)) fail(path, `expected an array, got ${kindOf(v)}`);
   if (v.length > CURVE_LIMITS.points) fail(path, `${v.length} entries, at most ${CURVE_LIMITS.points}`);
   if (length !== null && v.length !== length) fail(path, `${v.length} entries, expected ${length} (one per step)`);
   return v;
@@ -71,13 +74,13 @@ function boundedArray(path: string, v: unknown, length: number | null): unknown[
 function column(path: string, v: unknown, length: number): (number | null)[] {
   return boundedArray(path, v, length).map((x, i) => {
     if (x === null) return null;
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${path}[${i}]`, `expected a finite number or null, got ${typeof x}`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${path}[${i}]`, `expected a finite number or null, got ${typeof x === 'number' ? x : kindOf(x)}`);
     return x;
   });
 }
 
 function named(path: string, v: unknown, length: number): Record<string, (number | null)[]> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'expected an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `expected an object, got ${kindOf(v)}`);
   const keys = Object.keys(v);
   if (keys.length > CURVE_LIMITS.terms) fail(path, `${keys.length} terms, at most ${CURVE_LIMITS.terms}`);
   const out: Record<string, (number | null)[]> = {};
@@ -91,14 +94,14 @@ function named(path: string, v: unknown, length: number): Record<string, (number
 
 /** Checks an untrusted curve at `path` (e.g. '$.runs[2].curve'); returns a fresh typed copy. */
 export function validateCurve(path: string, value: unknown): TrainingCurve {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'expected an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, `expected an object, got ${kindOf(value)}`);
   const o = value as Record<string, unknown>;
   const allowed = ['step', 'loss', 'gradNorm', 'clipFactor', 'terms', 'termGradNorms'];
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(`${path}.${k}`, 'unknown field');
   const raw = boundedArray(`${path}.step`, o.step, null);
   if (raw.length < 1) fail(`${path}.step`, 'no steps');
   const step = raw.map((x, i) => {
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 2 ** 31) fail(`${path}.step[${i}]`, `expected an integer step in [0, 2^31], got ${String(x)}`);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 2 ** 31) fail(`${path}.step[${i}]`, `expected an integer step in [0, 2^31], got ${typeof x === 'number' ? x : kindOf(x)}`);
     return x;
   });
   for (let i = 1; i < step.length; i++) if (step[i] <= step[i - 1]) fail(`${path}.step[${i}]`, `steps must increase (${step[i - 1]} then ${step[i]})`);

@@ -7,6 +7,7 @@
  */
 import type { ProtocolConfig } from '../attacks/protocol';
 import type { ResultsFile } from './results';
+import { kindOf } from './resultsCurve';
 
 export const RESULTS_MODELS_SCHEMA = 'aos-workbench/results-models';
 export const RESULTS_MODELS_VERSION = 1;
@@ -46,21 +47,21 @@ function fail(path: string, what: string): never {
   throw new TypeError(`results models: ${path}: ${what}`);
 }
 function obj(path: string, v: unknown, keys: string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'expected an object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, `expected an object, got ${kindOf(v)}`);
   for (const k of Object.keys(v)) if (!keys.includes(k)) fail(`${path}.${k}`, 'unknown field');
   return v as Record<string, unknown>;
 }
 function str(path: string, v: unknown, max: number = RESULTS_MODELS_LIMITS.stringChars): string {
-  if (typeof v !== 'string') fail(path, `expected a string, got ${typeof v}`);
+  if (typeof v !== 'string') fail(path, `expected a string, got ${kindOf(v)}`);
   if (v.length > max) fail(path, `${v.length} characters, at most ${max}`);
   return v;
 }
 function int(path: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) fail(path, `expected an integer in [${lo}, ${hi}], got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) fail(path, `expected an integer in [${lo}, ${hi}], got ${typeof v === 'number' ? v : kindOf(v)}`);
   return v;
 }
 function arr(path: string, v: unknown, max: number): unknown[] {
-  if (!Array.isArray(v)) fail(path, 'expected an array');
+  if (!Array.isArray(v)) fail(path, `expected an array, got ${kindOf(v)}`);
   if (v.length > max) fail(path, `${v.length} entries, at most ${max}`);
   return v;
 }
@@ -70,7 +71,7 @@ export function validateResultsModels(value: unknown): ResultsModelsManifest {
   const L = RESULTS_MODELS_LIMITS;
   const o = obj('$', value, ['schema', 'version', 'results', 'models']);
   if (o.schema !== RESULTS_MODELS_SCHEMA) fail('$.schema', `expected '${RESULTS_MODELS_SCHEMA}'`);
-  if (o.version !== RESULTS_MODELS_VERSION) fail('$.version', `unsupported version ${String(o.version)} (this reader: ${RESULTS_MODELS_VERSION})`);
+  if (o.version !== RESULTS_MODELS_VERSION) fail('$.version', `unsupported version ${typeof o.version === 'number' ? o.version : kindOf(o.version)} (this reader: ${RESULTS_MODELS_VERSION})`);
   const runs = new Set<string>();
   const models = arr('$.models', o.models, L.models).map((m, i): ResultsModel => {
     const p = `$.models[${i}]`, e = obj(p, m, ['run', 'method', 'seed', 'files']);
