@@ -1,9 +1,10 @@
 /**
- * Results panel: opens with the committed results (or says none in format v1 is committed), refuses a hostile
- * results file naming the field while the app keeps working, opens a synthetic v1 file (tests/helpers/
+ * Results panel: opens with the committed results (or says none in format v1 or v2 is committed), refuses a hostile
+ * results file naming the field while the app keeps working, opens a synthetic v2 file (tests/helpers/
  * syntheticResults.ts: not measurements), shows the table, the chart and the paired tests, drills into a cell and
  * compares two runs image by image against the same computation done here in Node; on the committed table, re-creates
- * one image's adversarial example on its run's committed model, and shows a synthetic v2 file's training curves.
+ * one image's adversarial example on its run's committed model (and refuses a tampered one), and shows a synthetic
+ * file's training curves.
  * Screenshots: docs/screenshots/.
  */
 import AxeBuilder from '@axe-core/playwright';
