@@ -13,9 +13,10 @@ const WORKER_ONLY = '^src/(onnx|kernels|methods|attacks|subspace|gpu|train)/';
 const PAGE_SAFE = ['^src/onnx/clip/config\\.ts$', '^src/methods/probeSettings\\.ts$'];
 /**
  * Known exception, to be moved into the Worker: the Results panel's host statistics over a results file (parsing,
- * table, bootstrap tests, drill-down; no GPU), which arrived on main beside the Worker move and still run on the page.
+ * table, bootstrap tests, drill-down; no GPU), which arrived on main beside the Worker move and still run on the page,
+ * with the validators of the file's training curves and of the committed models' manifest (plain JSON checks).
  */
-const PAGE_PENDING = ['^src/methods/results\\.ts$', '^src/methods/resultsView\\.ts$'];
+const PAGE_PENDING = ['^src/methods/results\\.ts$', '^src/methods/resultsView\\.ts$', '^src/methods/resultsCurve\\.ts$', '^src/methods/resultsModels\\.ts$'];
 
 export default {
   forbidden: [

@@ -1,16 +1,28 @@
 /**
- * Results panel: opens with the committed results (or says none in format v1 is committed), refuses a hostile
- * results file naming the field while the app keeps working, opens a synthetic v1 file (tests/helpers/
+ * Results panel: opens with the committed results (or says none in format v1 or v2 is committed), refuses a hostile
+ * results file naming the field while the app keeps working, opens a synthetic v2 file (tests/helpers/
  * syntheticResults.ts: not measurements), shows the table, the chart and the paired tests, drills into a cell and
- * compares two runs image by image against the same computation done here in Node. Screenshots: docs/screenshots/.
+ * compares two runs image by image against the same computation done here in Node; on the committed table, re-creates
+ * one image's adversarial example on its run's committed model (and refuses a tampered one), and shows a synthetic
+ * file's training curves.
+ * Screenshots: docs/screenshots/.
  */
-import { expect, test } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseResults } from '../src/methods/results';
 import { drillDown, tradeoffPoints } from '../src/methods/resultsView';
 import { syntheticResults } from '../tests/helpers/syntheticResults';
 
 const DOCS_SHOTS = 'docs/screenshots';
 mkdirSync(DOCS_SHOTS, { recursive: true });
+/** axe-core's WCAG 2.0/2.1 A and AA rules on one part of the page (as e2e/a11y.spec.ts runs them on whole panels). */
+async function expectNoAxeViolations(page: Page, selector: string): Promise<void> {
+  const r = await new AxeBuilder({ page }).include(selector).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const lines = r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  expect(lines, lines.join('\n')).toEqual([]);
+}
 const file = (name: string, text: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(text, 'utf8') });
 
 test('results: committed by default, a hostile file refused, a results file explored down to single images', async ({ page }) => {
@@ -127,5 +139,114 @@ test('a results link: the file URL is confirmed before any request, the named ce
   await expect(page.getByTestId('results-table').or(page.getByTestId('results-none'))).toBeVisible();
   if (await page.getByTestId('results-table').isVisible()) await expect(page.getByTestId('results-link-note')).toContainText("The link's cell nope/test at 8/255 is not in");
   expect(hits).toBe(1);
+  expect(errors).toEqual([]);
+});
+
+test('the committed table: an image re-created on its run\'s committed model; training curves when the file has them', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const committed = parseResults(readFileSync('results/reproduce-quick.json', 'utf8'));
+  const set = 'fashion-mnist/test', eps = committed.headlineEps;
+  const runA = 'aos/eps16/lambda-x1/seed0', runB = 'tecoa/eps16/lr-x3/seed0';
+  const want = drillDown(committed, runA, runB, set, eps);
+  await page.goto('/?selftest=off#p=results');
+  await expect(page.getByTestId('results-source-name')).toContainText('reproduce-quick.json (committed)');
+  await page.locator(`[data-testid="results-cell"][data-method="aos"][data-set="${set}"][data-eps="${eps}"]`).click();
+  await page.getByTestId('results-run-a').selectOption(runA);
+  await page.getByTestId('results-run-b').selectOption(runB);
+  await expect(page.getByTestId('results-drill-summary')).toHaveAttribute('data-only-a', String(want.onlyA.length));
+
+  // The first image the table says is wrong even clean: the re-creation finds it wrong clean too, nothing attacked.
+  const wrong = want.a.outcomes.indexOf('wrong');
+  const recreate = page.getByTestId('results-recreate');
+  if (wrong >= 0) {
+    await page.locator(`[data-testid="results-image"][data-index="${wrong}"]`).click();
+    await expect(page.getByTestId('results-recreate-go')).toBeEnabled();
+    await page.getByTestId('results-recreate-go').click();
+    const r = page.getByTestId('results-recreate-result');
+    await expect(r).toHaveAttribute('data-stored', 'wrong');
+    await expect(r).toHaveAttribute('data-outcome', 'wrong');
+    await expect(page.getByTestId('results-recreate-adversarial')).toHaveCount(0);
+  }
+
+  // The first image the table's cascade broke: clean it must be right (same model, same image); APGD-CE alone then
+  // runs in the Worker, and the page says whether it agrees with the stored outcome (it may not: say so, not hide it).
+  const broken = want.a.outcomes.indexOf('broken');
+  expect(broken, 'the committed cell has an image broken by the attack').toBeGreaterThanOrEqual(0);
+  await page.locator(`[data-testid="results-image"][data-index="${broken}"]`).click();
+  await expect(recreate).toHaveAttribute('data-status', 'idle');
+  await expect(page.getByTestId('results-recreate-run')).toHaveValue(runA);
+  await expect(page.getByTestId('results-recreate-stages')).toHaveValue('apgd-ce');
+  await expect(recreate).toContainText('APGD-CE 20 steps × 1 restart(s)');
+  await page.getByTestId('results-recreate-go').click();
+  const result = page.getByTestId('results-recreate-result');
+  await expect(result).toBeVisible();
+  await expect(result).toHaveAttribute('data-stored', 'broken');
+  const outcome = await result.getAttribute('data-outcome');
+  expect(['broken', 'robust']).toContain(outcome);
+  await expect(page.getByTestId('results-recreate-clean')).toHaveAttribute('data-right', 'true');
+  await expect(page.getByTestId('results-recreate-adversarial')).toHaveAttribute('data-right', outcome === 'robust' ? 'true' : 'false');
+  await expect(page.getByTestId('results-recreate-verdict')).toContainText(outcome === 'broken' ? 'they agree' : 'they disagree');
+  await expect(result).toContainText('Ran: APGD-CE 20 steps');
+  await recreate.scrollIntoViewIfNeeded();
+  await page.getByTestId('results-drill').screenshot({ path: `${DOCS_SHOTS}/results-recreate.png` });
+  await expectNoAxeViolations(page, '[data-testid="results-recreate"]');
+
+  // The undefended run has no committed model: the page says so and offers nothing to run.
+  await page.getByTestId('results-run-b').selectOption('pretrained');
+  await page.getByTestId('results-recreate-run').selectOption('pretrained');
+  await expect(page.getByTestId('results-recreate-why')).toContainText('no committed model for run pretrained');
+  await expect(page.getByTestId('results-recreate-go')).toBeDisabled();
+
+  // Training curves: the committed file has none and says so; a synthetic v2 file with curves shows them per run.
+  await expect(page.getByTestId('results-curves-none')).toContainText('records no training curves');
+  const good = syntheticResults({ curves: true });
+  await page.getByTestId('results-open-input').setInputFiles(file('synthetic-curves.json', JSON.stringify(good)));
+  await expect(page.getByTestId('results-source-name')).toHaveText('synthetic-curves.json (your file)');
+  const curves = page.getByTestId('results-curves');
+  await expect(curves).toHaveAttribute('data-runs', String(good.runs.filter((r) => r.curve).length));
+  await page.getByTestId('results-curves-run').selectOption('aos-seed1');
+  const aos = good.runs.find((r) => r.id === 'aos-seed1')!.curve!;
+  await expect(page.getByTestId('results-curve-loss')).toHaveAttribute('data-series', String(1 + Object.keys(aos.terms).length));
+  await expect(page.getByTestId('results-curve-loss')).toHaveAttribute('data-points', String(aos.step.length));
+  await expect(page.getByTestId('results-curve-grad')).toHaveAttribute('data-series', String(1 + Object.keys(aos.termGradNorms).length));
+  await expect(page.getByTestId('results-curve-clip')).toHaveAttribute('data-series', '1');
+  await curves.scrollIntoViewIfNeeded();
+  await curves.screenshot({ path: `${DOCS_SHOTS}/results-curves.png` });
+  await expectNoAxeViolations(page, '[data-testid="results-curves"]');
+  expect(errors).toEqual([]);
+});
+
+test('a committed model that does not match the results file is refused: a tampered manifest, tampered model bytes', async ({ page, context }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const manifest = JSON.parse(readFileSync('public/results/models/manifest.json', 'utf8'));
+  const aos = manifest.models.find((m: { run: string }) => m.run === 'aos/eps16/lambda-x1/seed0');
+  // The manifest claims another hash for the TeCoA vision tower than the results file records.
+  manifest.models.find((m: { run: string }) => m.run === 'tecoa/eps16/lr-x3/seed0').files.find((f: { name: string }) => f.name === 'onnx/vision_model.onnx').sha256 = 'f'.repeat(64);
+  await page.route('**/results/models/manifest.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(manifest) }));
+  // AoS's text tower is served with one byte changed (the Worker fetches it).
+  const textFile = aos.files.find((f: { name: string }) => f.name === 'onnx/text_model.onnx');
+  const bytes = readFileSync(join('public', textFile.url));
+  bytes[bytes.length - 1] ^= 1;
+  await context.route(`**/${textFile.url}`, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes }));
+
+  const committed = parseResults(readFileSync('results/reproduce-quick.json', 'utf8'));
+  const set = 'fashion-mnist/test', eps = committed.headlineEps;
+  await page.goto('/?selftest=off#p=results');
+  await expect(page.getByTestId('results-source-name')).toContainText('reproduce-quick.json (committed)');
+  await page.locator(`[data-testid="results-cell"][data-method="aos"][data-set="${set}"][data-eps="${eps}"]`).click();
+  await page.getByTestId('results-run-a').selectOption('aos/eps16/lambda-x1/seed0');
+  await page.getByTestId('results-run-b').selectOption('tecoa/eps16/lr-x3/seed0');
+  await page.locator('[data-testid="results-image"][data-index="0"]').click();
+  await page.getByTestId('results-recreate-run').selectOption('tecoa/eps16/lr-x3/seed0');
+  await expect(page.getByTestId('results-recreate-why')).toContainText('vision_model.onnx of tecoa/eps16/lr-x3/seed0');
+  await expect(page.getByTestId('results-recreate-why')).toContainText('is not the one the results file records');
+  await expect(page.getByTestId('results-recreate-go')).toBeDisabled();
+  await page.getByTestId('results-recreate-run').selectOption('aos/eps16/lambda-x1/seed0');
+  await page.getByTestId('results-recreate-go').click();
+  await expect(page.getByTestId('results-recreate-error')).toContainText(`${textFile.url}: refused`);
+  await expect(page.getByTestId('results-recreate-result')).toHaveCount(0);
   expect(errors).toEqual([]);
 });

@@ -1,10 +1,11 @@
 /**
- * Opening results files for the Results panel: the committed one (results/*.json in format v1, bundled by Vite as
+ * Opening results files for the Results panel: the committed one (results/*.json in format v1 or v2, bundled by Vite as
  * lazily loaded text) by default, or a file the user picks, read as untrusted input — its size checked before a byte
  * is read, then `readResultsText` (length and depth caps, the v1 validator). A refused file leaves the one on show.
  */
 import { defaultReference, looksLikeResults, MAX_RESULTS_FILE_BYTES, readResultsText, runsWithCell } from '../methods/resultsView';
 import type { ResultsFile } from '../methods/results';
+import { parseResultsModels, RESULTS_MODELS_LIMITS } from '../methods/resultsModels';
 import { useResultsStore, type ResultsSelection } from '../state/results';
 
 /** Every committed results/*.json as a lazy text loader (only v1 files are shown; the others are skipped). */
@@ -129,7 +130,7 @@ export async function loadCommittedResults(): Promise<void> {
       skipped.push(`${name}: could not be loaded (${String((e as Error)?.message ?? e)})`);
       continue;
     }
-    if (!looksLikeResults(text)) { skipped.push(`${name}: not a results file in format v1`); continue; }
+    if (!looksLikeResults(text)) { skipped.push(`${name}: not a results file (format v1 or v2)`); continue; }
     const r = readResultsText(text);
     if (!r.ok) { skipped.push(`${name}: ${r.reason}`); continue; }
     // A file the user opened meanwhile wins.
@@ -168,4 +169,25 @@ export function selectCell(cell: ResultsSelection): void {
   const have = new Set(runsWithCell(st.file, cell.set, cell.eps).map((r) => r.id));
   const keep = st.runA && st.runB && have.has(st.runA) && have.has(st.runB);
   st.patch({ cell, ...(keep ? {} : defaultRuns(st.file, cell, st.reference)) });
+}
+
+/**
+ * Reads the committed models' manifest (public/results/models/manifest.json) once: size-capped, then checked by
+ * `parseResultsModels`. Which model belongs to the file on show is decided per run by `modelForRun`.
+ */
+export async function loadResultsModels(): Promise<void> {
+  const st = useResultsStore.getState();
+  if (st.models.status === 'loading' || st.models.status === 'ready') return;
+  st.patch({ models: { status: 'loading', manifest: null, error: null } });
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  const url = `${base.endsWith('/') ? base : `${base}/`}results/models/manifest.json`;
+  try {
+    const res = await fetch(url, { credentials: 'same-origin' });
+    if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`.trim());
+    if (Number(res.headers.get('content-length') ?? 0) > RESULTS_MODELS_LIMITS.textChars) throw new Error(`${url} is over ${RESULTS_MODELS_LIMITS.textChars} bytes`);
+    const manifest = parseResultsModels(await res.text());
+    useResultsStore.getState().patch({ models: { status: 'ready', manifest, error: null } });
+  } catch (e) {
+    useResultsStore.getState().patch({ models: { status: 'error', manifest: null, error: String((e as Error)?.message ?? e) } });
+  }
 }

@@ -7,9 +7,14 @@
  *    baseline's on one cell; `holm` over the baselines; `minimumDetectableDifference` at a given power.
  */
 import { Rng } from '../util/random';
+import { kindOf, validateCurve, type TrainingCurve } from './resultsCurve';
 
+export type { TrainingCurve };
 export const RESULTS_SCHEMA = 'aos-workbench/robust-results';
-export const RESULTS_VERSION = 1;
+/** The version written. Version 2 adds the optional per-run `curve`; version 1 files (without it) still load. */
+export const RESULTS_VERSION = 2;
+/** Versions this reader accepts. */
+export const RESULTS_READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** Caps of the validator (a file beyond them is refused, not truncated). */
 export const RESULTS_LIMITS = {
@@ -65,11 +70,14 @@ export interface ResultsRun {
   /** Training seed of the run (null: not trained, e.g. the pre-trained model). */
   seed: number | null;
   cells: ResultsCell[];
+  /** Version 2: the training run's per-step curve (src/methods/resultsCurve.ts); absent for untrained runs and older files. */
+  curve?: TrainingCurve;
 }
 
 export interface ResultsFile {
   schema: typeof RESULTS_SCHEMA;
-  version: typeof RESULTS_VERSION;
+  /** 1 or 2 (a file keeps the version it was read with). */
+  version: number;
   provenance: ResultsProvenance;
   /** ε grid of the table and the headline ε (in [0, 1] units). */
   epsilons: number[];
@@ -103,7 +111,7 @@ export function decodeBits(s: string, n: number, field = 'bits'): Uint8Array {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${field}: bad length ${n}`);
   const nBytes = Math.ceil(n / 8);
   const expected = 4 * Math.ceil(nBytes / 3);
-  if (typeof s !== 'string' || s.length !== expected) throw new RangeError(`${field}: expected ${expected} base64 characters for ${n} bits, got ${typeof s === 'string' ? s.length : typeof s}`);
+  if (typeof s !== 'string' || s.length !== expected) throw new RangeError(`${field}: expected ${expected} base64 characters for ${n} bits, got ${typeof s === 'string' ? s.length : kindOf(s)}`);
   const bytes = new Uint8Array(nBytes);
   for (let i = 0, k = 0; i < s.length; i += 4) {
     let v = 0;
@@ -135,21 +143,21 @@ class Check {
     return new Check(typeof key === 'number' ? `${this.path}[${key}]` : `${this.path}.${key}`);
   }
   object(v: unknown): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`expected an object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`expected an object, got ${kindOf(v)}`);
     return v as Record<string, unknown>;
   }
   array(v: unknown, max: number): unknown[] {
-    if (!Array.isArray(v)) this.fail(`expected an array, got ${typeof v}`);
+    if (!Array.isArray(v)) this.fail(`expected an array, got ${kindOf(v)}`);
     if (v.length > max) this.fail(`${v.length} entries, at most ${max}`);
     return v;
   }
   string(v: unknown, max: number = RESULTS_LIMITS.stringChars): string {
-    if (typeof v !== 'string') this.fail(`expected a string, got ${typeof v}`);
+    if (typeof v !== 'string') this.fail(`expected a string, got ${kindOf(v)}`);
     if (v.length > max) this.fail(`${v.length} characters, at most ${max}`);
     return v;
   }
   number(v: unknown, lo = -Infinity, hi = Infinity): number {
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`expected a finite number, got ${typeof v === 'number' ? v : typeof v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(`expected a finite number, got ${typeof v === 'number' ? v : kindOf(v)}`);
     if (v < lo || v > hi) this.fail(`${v} is outside [${lo}, ${hi}]`);
     return v;
   }
@@ -185,7 +193,8 @@ export function validateResults(value: unknown): ResultsFile {
   const o = root.object(value);
   root.keys(o, ['schema', 'version', 'provenance', 'epsilons', 'headlineEps', 'runs', 'notes']);
   if (o.schema !== RESULTS_SCHEMA) root.at('schema').fail(`expected '${RESULTS_SCHEMA}'`);
-  if (o.version !== RESULTS_VERSION) root.at('version').fail(`unsupported version ${String(o.version)} (this reader: ${RESULTS_VERSION})`);
+  if (typeof o.version !== 'number' || !RESULTS_READABLE_VERSIONS.includes(o.version)) root.at('version').fail(`unsupported version ${typeof o.version === 'number' ? o.version : kindOf(o.version)} (this reader: ${RESULTS_READABLE_VERSIONS.join(', ')})`);
+  const version = o.version as number;
 
   const cp = root.at('provenance'), p = cp.object(o.provenance);
   cp.keys(p, ['commit', 'adapter', 'createdAt', 'config', 'seeds', 'files']);
@@ -215,7 +224,7 @@ export function validateResults(value: unknown): ResultsFile {
   const ids = new Set<string>();
   const runs = root.at('runs').array(o.runs, L.runs).map((r, i): ResultsRun => {
     const c = root.at('runs').at(i), e = c.object(r);
-    c.keys(e, ['id', 'method', 'seed', 'cells']);
+    c.keys(e, version >= 2 ? ['id', 'method', 'seed', 'cells', 'curve'] : ['id', 'method', 'seed', 'cells']);
     const id = c.at('id').string(e.id, 256);
     if (ids.has(id)) c.at('id').fail(`duplicate run id '${id}'`);
     ids.add(id);
@@ -241,10 +250,11 @@ export function validateResults(value: unknown): ResultsFile {
         }
         return { set, eps, n, correct };
       }),
+      ...(e.curve === undefined ? {} : { curve: validateCurve(`$.runs[${i}].curve`, e.curve) }),
     };
   });
   const notes = root.at('notes').array(o.notes, L.notes).map((s, i) => root.at('notes').at(i).string(s));
-  return { schema: RESULTS_SCHEMA, version: RESULTS_VERSION, provenance, epsilons, headlineEps, runs, notes };
+  return { schema: RESULTS_SCHEMA, version, provenance, epsilons, headlineEps, runs, notes };
 }
 
 /** Parses a results file's text (refusing oversized text before parsing) and validates it. */

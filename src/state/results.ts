@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { ResultsFile } from '../methods/results';
+import type { ResultsModelsManifest } from '../methods/resultsModels';
 
 export interface ResultsSelection {
   set: string;
@@ -33,6 +34,10 @@ export interface ResultsState {
   linkCell: ResultsSelection | null;
   /** Why a link's cell or URL could not be used (shown in the panel). */
   linkNote: string | null;
+  /** The committed models of the table runs (public/results/models/manifest.json), read once on first use. */
+  models: { status: 'idle' | 'loading' | 'ready' | 'error'; manifest: ResultsModelsManifest | null; error: string | null };
+  /** The run whose training curves are on show (null: the first run that has them). */
+  curveRun: string | null;
   patch: (p: Partial<ResultsState>) => void;
 }
 
@@ -50,5 +55,7 @@ export const useResultsStore = create<ResultsState>()((set) => ({
   linkUrl: null,
   linkCell: null,
   linkNote: null,
+  models: { status: 'idle', manifest: null, error: null },
+  curveRun: null,
   patch: (p) => set(p),
 }));

@@ -22,7 +22,7 @@ describe('results files in the page', () => {
     if (st.status === 'ready') expect(st.source).toMatch(/^results\/.*\.json \(committed\)$/);
     else {
       expect(st.status).toBe('none');
-      expect(st.committedSkipped.join('\n')).toMatch(/results\/reproduce-quick\.json: not a results file in format v1/);
+      expect(st.committedSkipped.join('\n')).toMatch(/results\/reproduce-quick\.json: not a results file \(format v1 or v2\)/);
     }
   });
 

@@ -1,11 +1,13 @@
 /**
  * Hostile inputs for the parser fuzz suites, all derived from a seed: structural mutants of the bundled tiny-clip
- * ONNX towers plus hand-made size bombs, and field edits of its tokenizer.json / preprocessor / model configs.
+ * ONNX towers plus hand-made size bombs, and field edits of its tokenizer.json / preprocessor / model configs, of a
+ * results file with training curves (tests/helpers/syntheticResults.ts) and of the committed models' manifest.
  */
 import { readFileSync } from 'node:fs';
 import { decodeModel, encodeModel } from '../../src/onnx/proto';
 import { tensorFromNumbers, type Model, type Node } from '../../src/onnx/ir';
 import { Rng } from '../../src/util/random';
+import { syntheticResults } from '../helpers/syntheticResults';
 
 const DIR = 'public/models/tiny-clip';
 const HUGE = [0, -1, -7, 3, 2 ** 31, 2 ** 53, 1e9, 65536, 30000, 2 ** 62];
@@ -80,10 +82,10 @@ const REGEXES = ['(.*)*\\.x', '(a+)+$', '\\s+', '[\\p{L}]+', '(?:x|x)*y', "'s|'t
 const VALUES: unknown[] = [null, -1, 0, 1, 2 ** 31, 1e308, 65536, 'x', [], {}, true, 1.5, NaN];
 
 /** Sets a random leaf (or a regex) of a JSON tree to a hostile value. */
-function editJson(rng: Rng, j: any): string {
+function editJson(rng: Rng, j: any, maxDepth = 4): string {
   const paths: (string | number)[][] = [];
   const walk = (x: any, p: (string | number)[], depth: number) => {
-    if (depth > 4 || paths.length > 4000) return;
+    if (depth > maxDepth || paths.length > 4000) return;
     if (x && typeof x === 'object') for (const k of Object.keys(x).slice(0, 400)) { paths.push([...p, k]); walk(x[k], [...p, k], depth + 1); }
   };
   walk(j, [], 0);
@@ -110,4 +112,16 @@ export function tokenizerMutant(rng: Rng): string {
 export function configMutant(rng: Rng): { file: 'config.json' | 'preprocessor_config.json'; text: string } {
   const file = rng.next() < 0.5 ? 'config.json' : 'preprocessor_config.json';
   return { file, text: editJson(rng, JSON.parse(readFileSync(`${DIR}/${file}`, 'utf8'))) };
+}
+
+/** A results file (v2, with training curves) or the committed models' manifest, with hostile field edits deep inside. */
+export function resultsMutant(rng: Rng): { what: 'results' | 'manifest'; text: string } {
+  if (rng.next() < 0.3) return { what: 'manifest', text: editJson(rng, JSON.parse(readFileSync('public/results/models/manifest.json', 'utf8')), 6) };
+  const j: any = JSON.parse(JSON.stringify(syntheticResults({ curves: true })));
+  const run: any = pick(rng, j.runs.filter((r: any) => r.curve));
+  // Column lengths and term tables that disagree, besides the random edits.
+  if (rng.next() < 0.2) run.curve.terms[pick(rng, ['x', '__proto__', 'constructor', 'a'.repeat(70)])] = run.curve.loss.slice(0, rng.int(0, 41));
+  if (rng.next() < 0.2) run.curve.step = run.curve.step.map((v: number) => (rng.next() < 0.1 ? pick(rng, HUGE) : v));
+  if (rng.next() < 0.1) run.curve.loss = Array.from({ length: 5000 }, () => 1);
+  return { what: 'results', text: editJson(rng, j, 7) };
 }

@@ -70,4 +70,5 @@ describe('parser fuzzing (child process, 2 s and 1 GB per input)', () => {
   it('ONNX: mutants of the bundled tiny-clip towers and size bombs', () => fuzz('onnx', 300), 120_000);
   it('tokenizer.json: field edits, huge ids, hostile regexes', () => fuzz('tokenizer', 300), 60_000);
   it('config.json and preprocessor_config.json: hostile numbers and types', () => fuzz('config', 300), 60_000);
+  it('results files with training curves, and the committed models\' manifest: hostile fields deep inside', () => fuzz('results', 300), 60_000);
 });

@@ -1,5 +1,5 @@
 /**
- * Child process of the fuzz suites: `node --import tsx tests/fuzz/worker.ts <onnx|tokenizer|config> <seed> <count>`.
+ * Child process of the fuzz suites: `node --import tsx tests/fuzz/worker.ts <onnx|tokenizer|config|results> <seed> <count>`.
  * Parses `count` hostile inputs the way the loader does and prints one JSON line per input (outcome, time, peak
  * RSS); the parent samples this process's memory from outside, since a bomb would stop any timer in here.
  */
@@ -11,7 +11,9 @@ import { ClipTokenizer, TokenizerJsonError } from '../../src/text/tokenizer';
 import { PreprocessorConfigError, parsePreprocessorConfig } from '../../src/image/preprocess';
 import { clipConfigFromJson } from '../../src/onnx/clip/folder';
 import { Rng } from '../../src/util/random';
-import { configMutant, onnxMutant, tokenizerMutant } from './mutants';
+import { parseResults } from '../../src/methods/results';
+import { parseResultsModels } from '../../src/methods/resultsModels';
+import { configMutant, onnxMutant, resultsMutant, tokenizerMutant } from './mutants';
 
 type Outcome = 'ok' | 'refused' | 'crash';
 
@@ -55,8 +57,20 @@ function parseConfig(rng: Rng): { what: string; outcome: Outcome; message?: stri
   }
 }
 
+function parseResultsFiles(rng: Rng): { what: string; outcome: Outcome; message?: string } {
+  const { what, text } = resultsMutant(rng);
+  try {
+    if (what === 'manifest') parseResultsModels(text);
+    else for (const r of parseResults(text).runs) if (r.curve) r.curve.step.forEach((s, i) => r.curve!.loss[i]);
+    return { what, outcome: 'ok' };
+  } catch (e) {
+    const named = e instanceof Error && /^results( models)?: /.test(e.message) && !isCrash(e);
+    return { what, outcome: named ? 'refused' : 'crash', message: String((e as Error)?.stack ?? e).slice(0, 400) };
+  }
+}
+
 const [kind, seedArg, countArg] = process.argv.slice(2);
-const parse = { onnx: parseOnnx, tokenizer: parseTokenizer, config: parseConfig }[kind]!;
+const parse = { onnx: parseOnnx, tokenizer: parseTokenizer, config: parseConfig, results: parseResultsFiles }[kind]!;
 const seed = Number(seedArg) >>> 0;
 for (let i = 0; i < Number(countArg); i++) {
   const rng = new Rng((seed + Math.imul(i, 0x9e3779b1)) >>> 0);

@@ -1,10 +1,11 @@
 /**
- * A small, deterministic results file in format v1 (src/methods/README-results.md) for the Results panel's tests:
+ * A small, deterministic results file in format v2 (src/methods/README-results.md) for the Results panel's tests:
  * NOT measurements. Each image has a difficulty u ∈ [0, 1); a run gets it right at ε when u (plus a little per-seed
  * noise) is below the method's accuracy at ε, so attacked-correct images are mostly a subset of clean-correct ones,
  * seeds disagree a little, and the methods differ by a few points, as in a real table.
  */
-import { encodeBits, RESULTS_SCHEMA, RESULTS_VERSION, type ResultsFile, type ResultsRun } from '../../src/methods/results';
+import { encodeBits, RESULTS_SCHEMA, RESULTS_VERSION, type ResultsFile, type ResultsRun, type TrainingCurve } from '../../src/methods/results';
+import { curveFromSteps, type CurveStep } from '../../src/methods/resultsCurve';
 import { Rng } from '../../src/util/random';
 
 /** Accuracy by method at ε = 0, 4, 8, 16 /255. */
@@ -18,7 +19,24 @@ const EPS_255 = [4, 8, 16];
 export const SYNTHETIC_SETS = ['fashion-mnist/test', 'mnist/test'];
 export const SYNTHETIC_IMAGES = 120;
 
-export function syntheticResults(): ResultsFile {
+/**
+ * A made-up per-step curve for a trained run (SYNTHETIC: shaped like a real one — a falling loss made of two
+ * terms, gradient norms, clipping early — so the curve display can be tested; not measurements).
+ */
+export function syntheticCurve(method: string, seed: number, steps = 40): TrainingCurve {
+  const rng = new Rng(4243 + seed * 17 + method.length);
+  const metrics: CurveStep[] = Array.from({ length: steps }, (_, i) => {
+    const t = i / Math.max(1, steps - 1), wobble = () => 1 + (rng.next() - 0.5) * 0.1;
+    const ce = (2.3 - 1.2 * t) * wobble(), adv = (0.6 - 0.3 * t) * wobble();
+    const gradNorm = (3 - 2.4 * t) * wobble();
+    const terms: Record<string, number> = method === 'aos' ? { ce, advClean: adv } : { ce: ce + adv };
+    const termGradNorms: Record<string, number> = method === 'aos' ? { ce: 0.8 * gradNorm, advClean: 0.3 * gradNorm } : { ce: gradNorm };
+    return { step: i + 1, loss: ce + adv, terms, gradNorm, termGradNorms, clipFactor: Math.min(1, 1 / gradNorm) };
+  });
+  return curveFromSteps(metrics);
+}
+
+export function syntheticResults(o: { curves?: boolean } = {}): ResultsFile {
   const difficulty = SYNTHETIC_SETS.map((_, s) => Array.from({ length: SYNTHETIC_IMAGES }, (_, i) => new Rng(7919 * (s + 1) + i).next()));
   const runs: ResultsRun[] = [];
   for (const [method, acc] of Object.entries(ACCURACY)) {
@@ -33,7 +51,7 @@ export function syntheticResults(): ResultsFile {
           return { set, eps: e255 / 255, n: SYNTHETIC_IMAGES, correct: encodeBits(bits) };
         });
       });
-      runs.push({ id: seed === null ? `${method}` : `${method}-seed${seed}`, method, seed, cells });
+      runs.push({ id: seed === null ? `${method}` : `${method}-seed${seed}`, method, seed, cells, ...(o.curves && seed !== null ? { curve: syntheticCurve(method, seed) } : {}) });
     }
   }
   return {
@@ -50,6 +68,6 @@ export function syntheticResults(): ResultsFile {
     epsilons: EPS_255.map((e) => e / 255),
     headlineEps: 8 / 255,
     runs,
-    notes: ['SYNTHETIC test data (tests/helpers/syntheticResults.ts): not measurements.'],
+    notes: [`SYNTHETIC test data (tests/helpers/syntheticResults.ts): not measurements${o.curves ? ', the training curves included' : ''}.`],
   };
 }

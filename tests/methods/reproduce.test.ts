@@ -101,6 +101,15 @@ describe('reproduce --smoke, sharded', () => {
     expect(none).toHaveLength(1);
     for (const r of [...table, ...none]) expect(r.cells.filter((c) => c.set === 'fashion-mnist/test').map((c) => c.eps).sort()).toEqual([0, 8 / 255, 24 / 255]);
     for (const f of one.provenance.files.filter((x) => x.path.startsWith('models/'))) expect(statSync(join(single, f.path)).size).toBe(f.bytes);
+    // Every trained run carries its per-step curve (loss, terms, gradient norms, clip factor); the undefended one none.
+    for (const r of table) {
+      expect(r.curve, r.id).toBeDefined();
+      expect(r.curve!.step.length).toBeGreaterThan(0);
+      expect(r.curve!.loss.every((v) => v === null || Number.isFinite(v))).toBe(true);
+      expect(Object.keys(r.curve!.terms).length).toBeGreaterThan(0);
+      expect(r.curve!.gradNorm.some((v) => v !== null && v > 0)).toBe(true);
+    }
+    expect(none[0].curve).toBeUndefined();
     const md = readFileSync(join(single, 'reproduce-smoke.md'), 'utf8');
     expect(md).toContain('Verdict on the headline cell');
     expect(md).toContain('MDD');

@@ -24,8 +24,8 @@ describe('results view', () => {
     expect(bad('{"schema": ')).toMatch(/not JSON/);
     expect(bad('['.repeat(MAX_RESULTS_DEPTH + 1) + ']'.repeat(MAX_RESULTS_DEPTH + 1))).toMatch(/nests 41 levels/);
     expect(bad(' '.repeat(MAX_RESULTS_FILE_BYTES + 1))).toMatch(/read up to/);
-    const wrongVersion = JSON.parse(text); wrongVersion.version = 2;
-    expect(bad(JSON.stringify(wrongVersion))).toMatch(/\$\.version: unsupported version 2/);
+    const wrongVersion = JSON.parse(text); wrongVersion.version = 3;
+    expect(bad(JSON.stringify(wrongVersion))).toMatch(/\$\.version: unsupported version 3/);
     const badBits = JSON.parse(text); badBits.runs[3].cells[2].correct = 'A'.repeat(8);
     expect(bad(JSON.stringify(badBits))).toMatch(/\$\.runs\[3\]\.cells\[2\]\.correct/);
     const proto = text.replace('"notes":', '"__proto__": {"polluted": 1}, "notes":');

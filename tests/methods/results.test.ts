@@ -56,7 +56,7 @@ describe('results validator', () => {
       mut(x);
       expect(() => validateResults(x)).toThrow(re);
     };
-    bad((x) => (x.version = 2), /\$\.version/);
+    bad((x) => (x.version = 3), /\$\.version/);
     bad((x) => (x.schema = 'other'), /\$\.schema/);
     bad((x) => (x.runs[1].cells[2].n = 60), /\$\.runs\[1\]\.cells\[2\]\.correct/);
     bad((x) => (x.runs[0].cells[1].eps = 5 / 255), /\$\.runs\[0\]\.cells\[1\]\.eps/);

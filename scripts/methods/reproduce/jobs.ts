@@ -17,6 +17,7 @@ import { fineTunedFolder, fineTuneModelFor, loadClipFiles, tokenizerPrompts, typ
 import { createMethod, FineTuneLoop, NonFiniteStepError, methodPromptSelection, stepsForBudget, type StepMetrics } from '../../../src/methods/loop';
 import { encodeBits, type ResultsFileEntry } from '../../../src/methods/results';
 import type { ClipFolderFiles } from '../../../src/onnx/clip/folder';
+import { curveFromSteps, type CurveStep } from '../../../src/methods/resultsCurve';
 import { readClipFolder, writeClipFolder } from '../../../src/onnx/clip/node';
 import { manifest } from '../common';
 import { KNOBS, PRETRAINED, idToName, type EvalJob, type TrainJob } from './plan';
@@ -95,6 +96,7 @@ export class JobRunner {
     const train = await this.set('fashion-mnist/train');
     const ft = await fineTuneModelFor(this.ctx, this.clip, config);
     let last: StepMetrics | undefined;
+    const curveSteps: CurveStep[] = [];
     let files: ClipFolderFiles;
     let nonFiniteAt: number | undefined;
     try {
@@ -104,6 +106,7 @@ export class JobRunner {
         await loop.run({
           onStep: (m) => {
             if (!m.nonFinite) last = m;
+            curveSteps.push({ step: m.step, loss: m.loss, terms: m.terms, gradNorm: m.gradNorm, termGradNorms: m.termGradNorms, clipFactor: m.clipFactor });
             if (m.step % 20 === 0 || m.step === config.steps) this.log(`${job.id} step ${m.step}/${config.steps} loss ${m.loss.toFixed(4)} |g| ${m.gradNorm.toFixed(3)}`);
           },
         });
@@ -128,7 +131,7 @@ export class JobRunner {
     return {
       kind: 'train', id: job.id, stage: job.stage, method: job.method, seed: job.seed, trainEps255: job.trainEps255, knobMultiplier: job.knobMultiplier,
       config, steps: config.steps, passes: { vision: last?.passes.vision ?? 0, text: last?.passes.text ?? 0 }, distinctImages: last?.distinctImages ?? 0,
-      finalLoss: Number.isFinite(last?.loss) ? last!.loss : null, ...(nonFiniteAt !== undefined ? { nonFiniteAt } : {}), terms: last?.terms ?? {}, modelDir, files: modelFileEntries(modelDir, files),
+      finalLoss: Number.isFinite(last?.loss) ? last!.loss : null, ...(nonFiniteAt !== undefined ? { nonFiniteAt } : {}), terms: last?.terms ?? {}, curve: curveFromSteps(curveSteps), modelDir, files: modelFileEntries(modelDir, files),
       seconds: (Date.now() - t0) / 1000, cpuSeconds: cpuSeconds() - c0,
     };
   }

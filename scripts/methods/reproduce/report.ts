@@ -43,9 +43,9 @@ export function valScores(records: Iterable<JobRecord>, headlineEps: number): Ma
   return out;
 }
 
-/** Drops timing fields (they go to `timing`). */
-const untimed = <T extends { seconds: number; cpuSeconds: number }>(r: T): Omit<T, 'seconds' | 'cpuSeconds'> => {
-  const { seconds: _s, cpuSeconds: _c, ...rest } = r;
+/** Drops timing fields (they go to `timing`) and the curve (it goes to the run: `config` has a size cap). */
+const untimed = <T extends { seconds: number; cpuSeconds: number; curve?: unknown }>(r: T): Omit<T, 'seconds' | 'cpuSeconds' | 'curve'> => {
+  const { seconds: _s, cpuSeconds: _c, curve: _curve, ...rest } = r;
   return rest;
 };
 
@@ -89,7 +89,7 @@ export function buildReport(m: MergeInputs): Report {
     if (!cells.length) continue;
     const t = trains.get(model);
     const method = !t ? 'none' : tableIds.has(model) ? t.method : `${t.method}@eps${t.trainEps255}-${KNOBS[t.method].name}x${t.knobMultiplier}`;
-    runs.push({ id: modelKey(model), method, seed: t ? t.seed : null, cells });
+    runs.push({ id: modelKey(model), method, seed: t ? t.seed : null, cells, ...(t?.curve ? { curve: t.curve } : {}) });
   }
   const draft = { schema: RESULTS_SCHEMA, version: RESULTS_VERSION, provenance: { commit: m.commit, adapter: m.adapter, createdAt: m.createdAt, config: {}, seeds: [], files: [] }, epsilons: sw.evalEps255.map((e) => e / 255), headlineEps, runs, notes: [] } as ResultsFile;
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FineTuneConfig } from '../../../src/methods/config';
-import type { ResultsCell, ResultsFileEntry } from '../../../src/methods/results';
+import type { ResultsCell, ResultsFileEntry, TrainingCurve } from '../../../src/methods/results';
 import type { RunSettings } from './options';
 import { STAGES, idToName, type EvalJob, type Stage, type TrainJob } from './plan';
 
@@ -54,6 +54,8 @@ export interface TrainRecord extends TrainJob {
   /** The step whose gradient was not finite (training stopped there, the previous step's weights kept). */
   nonFiniteAt?: number;
   terms: Record<string, number>;
+  /** Per-step loss, terms, gradient norms and clip factor (records written before #16 lack it). */
+  curve?: TrainingCurve;
   /** Model folder, relative to the out dir (transformers.js layout). */
   modelDir: string;
   files: ResultsFileEntry[];

@@ -15,6 +15,7 @@ import type { RunRecord } from '../../storage/runRecord';
 import type { PlaygroundRequest } from '../attack';
 import type { PathedFile } from '../localModel';
 import type { LocalLoadOptions } from '../model';
+import type { RecreateRequest, RecreateResult } from '../resultsAttack';
 
 /**
  * What a local load takes across the boundary (the page walks folders and drops into Files with their paths). The
@@ -34,6 +35,7 @@ const fineTune = () => import('../fineTune');
 const geometry = () => import('../geometry');
 const runs = () => import('../runs');
 const gpu = () => import('../engine');
+const resultsAttack = () => import('../resultsAttack');
 
 export function createEngineApi() {
   const aborts = new Map<string, AbortController>();
@@ -111,6 +113,11 @@ export function createEngineApi() {
     async deleteStoredRun(id: string): Promise<void> { return (await runs()).deleteStoredRun(id); },
     async deleteDamagedRun(id: string): Promise<void> { return (await runs()).deleteDamagedRun(id); },
     async importRunFile(file: File): Promise<{ run: RunRecord; warnings: string[] }> { return (await runs()).importRunFile(file); },
+
+    // Results panel: one image's adversarial example re-created on the run's committed model
+    async recreateResultsAdversarial(req: RecreateRequest, r: { cancelId?: string } = {}, onProgress?: (text: string) => void): Promise<RecreateResult> {
+      try { return await (await resultsAttack()).recreateAdversarial(req, onProgress, signalFor(r.cancelId)); } finally { done(r.cancelId); }
+    },
 
     // Subspaces panel
     async measureCurrentModel(): Promise<void> { return (await geometry()).measureCurrentModel(); },

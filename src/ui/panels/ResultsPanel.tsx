@@ -8,6 +8,7 @@ import { CellTests } from '../results/CellTests';
 import { DrillDown } from '../results/DrillDown';
 import { ResultsLinkConfirm } from '../results/ResultsLinkConfirm';
 import { ResultsTable } from '../results/ResultsTable';
+import { TrainingCurves } from '../results/TrainingCurves';
 import '../results/results.css';
 
 /** Where the table comes from, its provenance, and "Open results file…" (untrusted: a refused file changes nothing). */
@@ -31,13 +32,13 @@ function SourceCard() {
         <span className="spacer" />
         <input ref={input} type="file" accept=".json,application/json" hidden data-testid="results-open-input" onChange={(e) => void pick(e.target.files?.[0])} />
         <button type="button" onClick={() => input.current?.click()} data-testid="results-open"
-          title="A results file written by npm run eval-robust or npm run reproduce (format v1), or a merged sweep">Open results file…</button>
+          title="A results file written by npm run eval-robust or npm run reproduce (format v1 or v2), or a merged sweep">Open results file…</button>
       </div>
       <ResultsLinkConfirm />
       {problem && <p className="error small" role="alert" data-testid="results-error">{problem}</p>}
       {status === 'none' && (
         <p className="muted small" data-testid="results-none">
-          No results file in format v1 is committed yet (results/*.json, written by <code>npm run eval-robust</code> or <code>npm run reproduce</code>):
+          No results file in format v1 or v2 is committed yet (results/*.json, written by <code>npm run eval-robust</code> or <code>npm run reproduce</code>):
           open one with the button.{committedSkipped.length ? ` Looked at: ${committedSkipped.join('; ')}.` : ''}
         </p>
       )}
@@ -57,7 +58,7 @@ function SourceCard() {
 }
 
 export function ResultsPanel() {
-  const { file, cell, reference, runA, runB, patch } = useResultsStore();
+  const { file, source, cell, reference, runA, runB, curveRun, patch } = useResultsStore();
   useEffect(() => { void loadCommittedResults(); }, []);
   const table = useMemo(() => (file ? resultsTable(file) : null), [file]);
   const methods = useMemo(() => (file ? methodsOf(file) : []), [file]);
@@ -100,6 +101,7 @@ export function ResultsPanel() {
           )}
           {cell && reference && <CellTests file={file} cell={cell} reference={reference} methods={methods} onReference={(m) => patch({ reference: m })} />}
           {cell && runA && runB && <DrillDown file={file} cell={cell} runA={runA} runB={runB} onRuns={(a, b) => patch({ runA: a, runB: b })} />}
+          <TrainingCurves file={file} source={source} runId={curveRun} onRun={(id) => patch({ curveRun: id })} />
         </>
       )}
     </div>

@@ -8,6 +8,7 @@ import { drillDown, formatEps, runsWithCell, type ImageOutcome } from '../../met
 import type { ResultsFile, ResultsRun } from '../../methods/results';
 import type { ResultsSelection } from '../../state/results';
 import { BundledImages } from './BundledImages';
+import { RecreateAdversarial } from './RecreateAdversarial';
 
 /** Squares drawn at most (the lists of differing images are always complete). */
 const MAX_SQUARES = 5000;
@@ -91,6 +92,12 @@ export function DrillDown({ file, cell, runA, runB, onRuns }: {
                   <b>B</b> ({runLabel(v.b.run)}) {WORD[v.b.outcomes[picked]]}.
                 </p>
               </div>
+            )}
+            {picked !== null && picked < v.n && (
+              <RecreateAdversarial
+                file={file} cell={cell} index={picked} runs={v.a.run.id === v.b.run.id ? [v.a.run] : [v.a.run, v.b.run]}
+                stored={(id) => (id === v.a.run.id ? v.a.outcomes[picked] : id === v.b.run.id ? v.b.outcomes[picked] : null)}
+              />
             )}
             <div className="res-thumb-pair">
               <BundledImages set={cell.set} indices={v.onlyA} title="Only A right under attack" testId="results-only-a" />
