@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const loop = FineTuneLoop.create(ctx, { config, model: ft, data: new FineTuneData(train, { seed, hflip: false, augment: config.augment }), prompts });
     const tStart = Date.now();
     const hist: StepMetrics[] = [];
-    await loop.run({ onStep: (s) => { hist.push(s); } });
+    await loop.run({ metricsEvery: 10, onStep: (s) => { hist.push(s); } });
     const mean = (f: (s: StepMetrics) => number) => hist.reduce((acc, s) => acc + f(s), 0) / hist.length;
     const names = [...new Set(hist.flatMap((s) => Object.keys(s.termGradNorms ?? {})))];
     const termGradNorms = Object.fromEntries(names.map((k) => [k, mean((s) => s.termGradNorms?.[k] ?? 0)]));

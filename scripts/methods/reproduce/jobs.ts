@@ -104,6 +104,9 @@ export class JobRunner {
       const loop = FineTuneLoop.create(this.ctx, { config, model: ft, data, prompts });
       try {
         await loop.run({
+          // No live progress to draw: the metrics stay on the GPU and are read every 10 steps (GPU sessions then
+          // read nothing back inside a step; the same run and metrics as reading every step).
+          metricsEvery: 10,
           onStep: (m) => {
             if (!m.nonFinite) last = m;
             curveSteps.push({ step: m.step, loss: m.loss, terms: m.terms, gradNorm: m.gradNorm, termGradNorms: m.termGradNorms, clipFactor: m.clipFactor });
