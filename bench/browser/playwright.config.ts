@@ -11,5 +11,7 @@ export default defineConfig({
   reporter: [['list']],
   timeout: 900_000,
   use: { ...base.use, baseURL: `http://127.0.0.1:${port}` },
-  webServer: { ...(base.webServer as object), cwd: '../..', command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`, url: `http://127.0.0.1:${port}` },
+  // One project and one server of its own (the suite's config has a dev and a preview project, each with its port).
+  projects: [{ name: 'bench', use: { baseURL: `http://127.0.0.1:${port}` } }],
+  webServer: { cwd: '../..', command: `npx vite --host 127.0.0.1 --port ${port} --strictPort`, url: `http://127.0.0.1:${port}`, reuseExistingServer: false, timeout: 120_000 },
 });

@@ -23,7 +23,7 @@ import { zeroShotLoss } from '../kernels/zeroShot';
 import { pgdImages, pgdImagesOnGpu, pgdPrompts, zeroShotCeObjective, type EmbeddingObjective } from './attack';
 import { MIN_AUTO_RIDGE, resolvedTowers, type AosOptions, type FineTuneConfig } from './config';
 import { ensemble, ensembleBackward } from '../kernels/ensemble';
-import { axpy, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward, softmaxRows } from './math';
+import { axpy, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normalizeRowsBackward } from './math';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';

@@ -3,7 +3,6 @@
  * cross-entropy, KL divergence, group means. Sizes are tiny next to the towers (batch × classes × embedding), so
  * they run on the CPU; the subspace terms and the zero-shot CE run on the GPU kernels.
  */
-import { normalizeRows, normalizeRowsBackward } from '../util/cosine';
 
 export { cosLogits, cosLogitsBackward, normalizeRows, normalizeRowsBackward, type CosLogits } from '../util/cosine';
 
