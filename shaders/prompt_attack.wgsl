@@ -63,9 +63,10 @@ fn sampleCoef(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (i >= p.batch) { return; }
   let y = labels[i];
   let D = p.width;
+  // One pass, the log-sum-exp kept online: the running sum is rescaled whenever the running max grows.
   var zmax = -3.0e38;
+  var sum = 0.0;
   var zy = 0.0;
-  // Two passes over the classes (max, then the sum of exponentials): C dot products of length D each.
   for (var k = 0u; k < p.classes; k = k + 1u) {
     var dot = 0.0;
     for (var j = 0u; j < D; j = j + 1u) {
@@ -73,17 +74,12 @@ fn sampleCoef(@builtin(global_invocation_id) gid: vec3<u32>) {
       dot = fma(unitRows[i * D + j], t, dot);
     }
     let z = p.scale * dot;
-    zmax = max(zmax, z);
-    if (k == y) { zy = z; }
-  }
-  var sum = 0.0;
-  for (var k = 0u; k < p.classes; k = k + 1u) {
-    var dot = 0.0;
-    for (var j = 0u; j < D; j = j + 1u) {
-      let t = select(cleanClass[k * D + j], advClass[k * D + j], k == y);
-      dot = fma(unitRows[i * D + j], t, dot);
+    if (z > zmax) {
+      sum = sum * exp(zmax - z);
+      zmax = z;
     }
-    sum = sum + exp(p.scale * dot - zmax);
+    sum = sum + exp(z - zmax);
+    if (k == y) { zy = z; }
   }
   let py = exp(zy - zmax) / sum;
   coef[i] = p.scale * (py - 1.0) / f32(p.batch);
