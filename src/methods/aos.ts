@@ -27,7 +27,8 @@ import { axpy, gradNorm, groupMeans, groupMeansBackward, normalizeRows, normaliz
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
 import type { PassCounts } from './model';
 import { attackSteps } from './tecoa';
-import { encodeGatherGroups, groupSpectra, groupSpectraOnDevice, type GroupShape, type Spectra } from './geometry';
+import type { Spectra } from './geometry';
+import { encodeGatherGroups, groupSpectra, groupSpectraOnDevice, type GroupShape } from './spectra';
 import { aosImageTerms } from './aosImageTerms';
 import { aosTextTerm } from './aosTextTerms';
 import { promptCeRef } from '../kernels/promptAttack';

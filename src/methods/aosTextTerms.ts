@@ -14,7 +14,7 @@ import { createGradNormBuffer, encodeGlobalGradNorm } from '../kernels/optim';
 import { encodePromptCe } from '../kernels/promptAttack';
 import { encodeResidualDistance, residualWorkspace } from '../subspace';
 import { pgdPromptsOnGpu, type GpuEmbeddingObjective, type PromptPgdOptions } from './attack';
-import { encodeGatherGroups, encodeScatterGroups } from './geometry';
+import { encodeGatherGroups, encodeScatterGroups } from './spectra';
 import type { RingPart } from './metricsRing';
 import type { FineTuneModel, TowerState } from './model';
 import type { GpuTextForward } from './text';

@@ -14,7 +14,8 @@ import type { GpuContext, Recorder } from '../gpu/context';
 import { encodePgdRandomStart, encodePgdStep } from '../kernels/pgd';
 import { createZeroShotWorkspace, encodeZeroShotLoss, releaseZeroShotWorkspace, zeroShotLoss, type ZeroShotShape } from '../kernels/zeroShot';
 import type { AttackTarget, ForwardState } from '../attacks/model';
-import type { FineTuneModel, PassKind, TowerState } from './model';
+import { TOKEN_EMBEDDING_WEIGHT, type FineTuneModel, type PassKind, type TowerState } from './model';
+import { encodePromptRadius, eosPositions, radiusInputs } from '../kernels/promptAttack';
 import { inPhase } from './stepPhases';
 
 /**
@@ -140,7 +141,7 @@ async function pgdPromptsNow(ctx: GpuContext, model: FineTuneModel, ids: BigInt6
   const T = ids.length / batch, n = T * model.textWidth;
   const delta = new Float32Array(batch * n);
   if (o.steps === 0 || o.epsRel === 0) return delta;
-  const norms = await model.tokenEmbeddingNorms(ids, batch);
+  const norms = await tokenEmbeddingNorms(model, ids, batch);
   const shape = { batch, n, norm: 'l2' as const, box: false };
   const bx = ctx.upload('methods.textPgd.x', delta), bx0 = ctx.upload('methods.textPgd.x0', delta), bg = ctx.buffer('methods.textPgd.g', delta.byteLength);
   const eps = ctx.upload('methods.textPgd.eps', Float32Array.from(norms, (v) => o.epsRel * v));
@@ -178,7 +179,7 @@ export async function pgdPromptsOnGpu(ctx: GpuContext, model: FineTuneModel, ids
       }
       const bx0 = ctx.buffer('methods.textPgd.x0', batch * n * 4), bg = ctx.buffer('methods.textPgd.g', batch * n * 4);
       owned.push(bx0, bg);
-      const { eps, alpha } = await model.promptRadius(ids, batch, { epsRel: o.epsRel, alphaRel: o.alphaRel });
+      const { eps, alpha } = await promptRadius(model, ids, batch, { epsRel: o.epsRel, alphaRel: o.alphaRel });
       owned.push(eps, alpha);
       await ctx.run('methods.textPgd.x0', (rec) => rec.clear(bx0));
       const shape = { batch, n, norm: 'l2' as const, box: false };
@@ -200,6 +201,50 @@ export async function pgdPromptsOnGpu(ctx: GpuContext, model: FineTuneModel, ids
       if (!done) ctx.release(bx);
     }
   });
+}
+
+/**
+ * Per prompt, the L2 norm of its token embeddings up to and including EOS (the ArgMax of the ids, where the text
+ * tower pools; later positions cannot change the output), from the current weights.
+ */
+export async function tokenEmbeddingNorms(model: FineTuneModel, ids: BigInt64Array, batch: number): Promise<Float64Array> {
+  const T = ids.length / batch, W = model.textWidth, eos = eosPositions(ids, batch);
+  const used: number[] = [];
+  for (let b = 0; b < batch; b++) for (let t = 0; t <= eos[b]; t++) used.push(Number(ids[b * T + t]));
+  // Only the rows of the prompts' tokens (one small readback after an update, not the whole tower).
+  const rows = await model.text.slotRows(model.text.slot(TOKEN_EMBEDDING_WEIGHT), W, used);
+  const out = new Float64Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let ss = 0;
+    for (let t = 0; t <= eos[b]; t++) {
+      const row = rows.get(Number(ids[b * T + t]))!;
+      for (let k = 0; k < W; k++) ss += row[k] ** 2;
+    }
+    out[b] = Math.sqrt(ss);
+  }
+  return out;
+}
+
+/**
+ * The prompt attack's per-prompt radius and step on the GPU: epsRel·r_b and alphaRel·r_b, r_b the norm of prompt b's
+ * token-embedding rows up to EOS in the text tower's current params (src/kernels/promptAttack.ts) — nothing read
+ * back. The caller releases both buffers.
+ */
+export async function promptRadius(model: FineTuneModel, ids: BigInt64Array, batch: number, rel: { epsRel: number; alphaRel: number }): Promise<{ eps: GPUBuffer; alpha: GPUBuffer }> {
+  const slot = model.text.slot(TOKEN_EMBEDDING_WEIGHT), W = model.textWidth;
+  const shape = { batch, tokens: ids.length / batch, width: W, offset: slot.offset, vocab: slot.count / W };
+  const inputs = radiusInputs(ids, shape);
+  const gIds = model.ctx.upload('methods.promptRadius.ids', inputs.ids), gEos = model.ctx.upload('methods.promptRadius.eos', inputs.eos);
+  const eps = model.ctx.buffer('methods.promptRadius.eps', batch * 4), alpha = model.ctx.buffer('methods.promptRadius.alpha', batch * 4);
+  try {
+    await model.ctx.run('methods.promptRadius', (rec) => encodePromptRadius(rec, { params: model.text.params, ids: gIds, eos: gEos, eps, alpha }, shape, rel));
+  } catch (e) {
+    model.ctx.release(eps, alpha);
+    throw e;
+  } finally {
+    model.ctx.release(gIds, gEos);
+  }
+  return { eps, alpha };
 }
 
 /** The current model as an `AttackTarget` for `runAttack` / `evaluateZeroShot` at a fixed batch (passes counted as 'eval'). */

@@ -21,7 +21,6 @@
  * Passes are counted per sample and tower (`passes`), so budgets can be compared across methods.
  */
 import type { GpuContext, Recorder } from '../gpu/context';
-import { encodePromptRadius, eosPositions, radiusInputs } from '../kernels/promptAttack';
 import type { NormalizationConstants } from '../image/preprocess';
 import { PIXELS01, withPixelNormalization } from '../attacks/graph';
 import { GradientGraphCache, type CachedGradientGraphs } from '../onnx/autodiff/cache';
@@ -412,50 +411,6 @@ export class FineTuneModel {
   /** Width of the token embeddings (the perturbation's last dim). */
   get textWidth(): number {
     return this.config.text.width;
-  }
-
-  /**
-   * Per prompt, the L2 norm of its token embeddings up to and including EOS (the ArgMax of the ids, where the text
-   * tower pools; later positions cannot change the output), from the current weights.
-   */
-  async tokenEmbeddingNorms(ids: BigInt64Array, batch: number): Promise<Float64Array> {
-    const T = ids.length / batch, W = this.textWidth, eos = eosPositions(ids, batch);
-    const used: number[] = [];
-    for (let b = 0; b < batch; b++) for (let t = 0; t <= eos[b]; t++) used.push(Number(ids[b * T + t]));
-    // Only the rows of the prompts' tokens (one small readback after an update, not the whole tower).
-    const rows = await this.text.slotRows(this.text.slot(TOKEN_EMBEDDING_WEIGHT), W, used);
-    const out = new Float64Array(batch);
-    for (let b = 0; b < batch; b++) {
-      let ss = 0;
-      for (let t = 0; t <= eos[b]; t++) {
-        const row = rows.get(Number(ids[b * T + t]))!;
-        for (let k = 0; k < W; k++) ss += row[k] ** 2;
-      }
-      out[b] = Math.sqrt(ss);
-    }
-    return out;
-  }
-
-  /**
-   * The prompt attack's per-prompt radius and step on the GPU: epsRel·r_b and alphaRel·r_b, r_b the norm of prompt b's
-   * token-embedding rows up to EOS in the text tower's current params (src/kernels/promptAttack.ts) — nothing read
-   * back. The caller releases both buffers.
-   */
-  async promptRadius(ids: BigInt64Array, batch: number, rel: { epsRel: number; alphaRel: number }): Promise<{ eps: GPUBuffer; alpha: GPUBuffer }> {
-    const slot = this.text.slot(TOKEN_EMBEDDING_WEIGHT), W = this.textWidth;
-    const shape = { batch, tokens: ids.length / batch, width: W, offset: slot.offset, vocab: slot.count / W };
-    const inputs = radiusInputs(ids, shape);
-    const gIds = this.ctx.upload('methods.promptRadius.ids', inputs.ids), gEos = this.ctx.upload('methods.promptRadius.eos', inputs.eos);
-    const eps = this.ctx.buffer('methods.promptRadius.eps', batch * 4), alpha = this.ctx.buffer('methods.promptRadius.alpha', batch * 4);
-    try {
-      await this.ctx.run('methods.promptRadius', (rec) => encodePromptRadius(rec, { params: this.text.params, ids: gIds, eos: gEos, eps, alpha }, shape, rel));
-    } catch (e) {
-      this.ctx.release(eps, alpha);
-      throw e;
-    } finally {
-      this.ctx.release(gIds, gEos);
-    }
-    return { eps, alpha };
   }
 
   zeroGrad(): void {

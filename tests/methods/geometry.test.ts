@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
 import {
-  computeGeometry, DEFAULT_PROBE_SETTINGS, geometryFeatures, probeFromSettings, groupSpectrum, groupSpectrumRef, makeGeometryProbe, pca2, pickProbeImages,
+  computeGeometry, DEFAULT_PROBE_SETTINGS, geometryFeatures, probeFromSettings, makeGeometryProbe, pca2, pickProbeImages,
   snapshotFromFeatures, snapshotFromFeaturesRef, type GeometryFeatures, type GeometryProbe, type GeometrySnapshot,
 } from '../../src/methods/geometry';
+import { groupSpectrum, groupSpectrumRef } from '../../src/methods/spectra';
 import { normalizeRows } from '../../src/methods/math';
 import { defaultAugmentConfig } from '../../src/data/augment';
 import { freshSeed, Rng } from '../../src/util/random';

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TOKEN_EMBEDDING_WEIGHT } from '../../src/methods/model';
+import { tokenEmbeddingNorms } from '../../src/methods/attack';
 import { Rng, freshSeed } from '../../src/util/random';
 import { withGpu } from '../helpers/gpu';
 import { cfg, execModel } from './setup';
@@ -33,7 +34,7 @@ describe(`token-embedding norms after an update (AOS_SEED=${seed})`, () => {
         expect(() => model.text.host).toThrow(/stale/);
 
         const before = ctx.stats.readbacks;
-        const norms = await model.tokenEmbeddingNorms(ids, B);
+        const norms = await tokenEmbeddingNorms(model, ids, B);
         expect(ctx.stats.readbacks - before).toBe(1);
         expect(() => model.text.host, 'the whole tower was not read back').toThrow(/stale/);
 
@@ -47,7 +48,7 @@ describe(`token-embedding norms after an update (AOS_SEED=${seed})`, () => {
         }
         // With the host copy current, no readback at all.
         const again = ctx.stats.readbacks;
-        expect(Array.from(await model.tokenEmbeddingNorms(ids, B))).toEqual(Array.from(norms));
+        expect(Array.from(await tokenEmbeddingNorms(model, ids, B))).toEqual(Array.from(norms));
         expect(ctx.stats.readbacks - again).toBe(0);
         await expect(model.text.slotRows(s, W, [V])).rejects.toThrow(/outside/);
       } finally {
