@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../../src/onnx/autodiff/rules';
-import { execClaimedOps, execHasLowering, execSupports } from '../../src/onnx/exec/plan';
+import { execClaimedOps, execHasLowering, execSupports } from '../../src/onnx/exec/ops';
 import { canEvaluate } from '../../src/onnx/interp';
 import { hasShapeRule } from '../../src/onnx/shapes';
 
