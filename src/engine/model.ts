@@ -23,7 +23,8 @@ import { buildClipFolder, clipConfigFromJson, clipPreprocessorConfigJson, tinyCl
 import { ClipTokenizer } from '../text/tokenizer';
 import { useResourceStore, type ModelFileInfo, type ModelSummary, type PromptRow } from '../state/resources';
 import { useUiStore } from '../state/ui';
-import { cachedFetch, fileSourceKey, type CachedFetchResult, type LocalModelRecord } from '../models/cache';
+import { fileSourceKey, type LocalModelRecord } from '../models/cache';
+import { cachedFetch, type CachedFetchResult } from '../models/cachedFetch';
 import { ModelLoadError } from '../models/errors';
 import { sha256Hex } from '../models/sha256';
 import type { ModelCacheController } from './modelCache';
