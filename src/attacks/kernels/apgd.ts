@@ -1,5 +1,5 @@
 /** Host side of the attack kernels: APGD (see ../kernels.ts). */
-import type { GpuContext, Recorder } from '../../gpu/context';
+import type { Recorder } from '../../gpu/context';
 import { UniformWriter } from '../../gpu/uniforms';
 
 export type AttackNorm = 'linf' | 'l2';

@@ -1,5 +1,5 @@
 /** Host side of the attack kernels: 8-bit snapping (see ../kernels.ts). */
-import type { GpuContext, Recorder } from '../../gpu/context';
+import type { Recorder } from '../../gpu/context';
 import { UniformWriter } from '../../gpu/uniforms';
 import type { AttackNorm } from './apgd';
 

@@ -1,5 +1,5 @@
 /** Host side of the attack kernels: Square-style random search (L∞) (see ../kernels.ts). */
-import type { GpuContext, Recorder } from '../../gpu/context';
+import type { Recorder } from '../../gpu/context';
 import { UniformWriter } from '../../gpu/uniforms';
 import { clamp01 } from './apgd';
 import { randU32Ref } from '../../kernels/random';
