@@ -1,19 +1,17 @@
 /**
- * The executor's op table: which ops it lowers (element-wise, views, kernels) and which only fold at build time.
- * tests/onnx/op-consistency.test.ts checks it against the IR's other tables (shapes, folding, gradients).
+ * The executor's view of the op registry (../opRegistry.ts, where each op's `run` is declared): which ops it lowers
+ * (element-wise, views, kernels) and which only fold at build time. tests/onnx/op-consistency.test.ts checks the
+ * lowering table (./lowerOps.ts) and the kernels' own tables against the registry.
  */
 import { describeNode, type Model } from '../ir';
+import { opsThatRun } from '../opRegistry';
 import { hasShapeRule } from '../shapes';
-import { EW_OPS } from './elementwise';
 import { lowerFor } from './lowerOps';
-import { REDUCE_OPS } from './reduce';
 
-/** Ops lowered to kernels or views. */
-export const VIEW_OPS = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Expand', 'Slice', 'Split']);
-export const KERNEL_OPS = new Set(['MatMul', 'Gemm', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'Gather', 'GatherND',
-  'ScatterND', 'Concat', 'Pad', 'Conv', 'ConvTranspose', 'Trilu', 'Tile', 'GatherElements', ...Object.keys(REDUCE_OPS)]);
+/** Ops lowered to element-wise kernels, views or kernels of their own. */
+const LOWERED = new Set(opsThatRun('elementwise', 'view', 'kernel'));
 /** Ops whose outputs only ever come from constant folding here (static shapes). */
-export const FOLD_ONLY = new Set(['Shape', 'Size', 'Constant', 'ConstantOfShape', 'Range']);
+export const FOLD_ONLY = new Set(opsThatRun('fold'));
 
 /**
  * Every op the executor claims (default domain): the lowering table (element-wise, views, kernels) and the ops that
@@ -21,7 +19,7 @@ export const FOLD_ONLY = new Set(['Shape', 'Size', 'Constant', 'ConstantOfShape'
  * a lowering or a folding), so a claimed op is never refused as unknown (issue 18: PRelu and Softsign).
  */
 export function execClaimedOps(): { lowered: string[]; foldOnly: string[] } {
-  return { lowered: [...new Set([...Object.keys(EW_OPS), ...VIEW_OPS, ...KERNEL_OPS])].sort(), foldOnly: [...FOLD_ONLY].sort() };
+  return { lowered: [...LOWERED].sort(), foldOnly: [...FOLD_ONLY].sort() };
 }
 
 /** Whether the executor has a lowering for `op` (tests: a claimed op must have one). */
@@ -32,7 +30,7 @@ export function execHasLowering(op: string): boolean {
 /** Whether the executor runs `op` (default domain). */
 export function execSupports(op: string): boolean {
   // Shapes are inferred by ../shapes.ts: an op it does not know cannot be planned either.
-  return (op in EW_OPS || VIEW_OPS.has(op) || KERNEL_OPS.has(op)) && hasShapeRule(op);
+  return LOWERED.has(op) && hasShapeRule(op);
 }
 
 /** Ops of `model` the executor cannot run, as "Op node 'name'" strings. */
