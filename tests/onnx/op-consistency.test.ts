@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../../src/onnx/autodiff/rules';
 import { EW_OPS } from '../../src/onnx/exec/elementwise';
+import { loweringKind } from '../../src/onnx/exec/lowerOps';
 import { execClaimedOps, execHasLowering, execSupports } from '../../src/onnx/exec/ops';
 import { REDUCE_OPS } from '../../src/onnx/exec/reduce';
 import { canEvaluate } from '../../src/onnx/interp';
@@ -54,6 +55,8 @@ describe('the op registry is the one place per op (issue 18)', () => {
     expect(lowered).toEqual(run);
     expect(foldOnly).toEqual(opsThatRun('fold'));
     expect(where((op) => execHasLowering(op) !== run.includes(op))).toEqual([]);
+    // The lowering table says which are views, kernels or element-wise, as the registry does.
+    expect(run.filter((op) => loweringKind(op) !== OPS[op].run)).toEqual([]);
     expect(where((op) => execSupports(op) !== run.includes(op))).toEqual([]);
     for (const op of ['PRelu', 'Softsign']) expect(run).toContain(op);
     expect(run.filter((op) => !hasShapeRule(op))).toEqual([]);

@@ -297,7 +297,8 @@ function gatherElementsLower(c: LowerCtx): Val[] {
   return [out];
 }
 
-const LOWER: Record<string, Lower> = {
+/** Ops whose lowering is a view of the input (no step, no copy). */
+const VIEWS: Record<string, Lower> = {
   Identity: (c) => [c.x(0)],
   Reshape: reshapeLike, Flatten: reshapeLike, Squeeze: reshapeLike, Unsqueeze: reshapeLike,
   Transpose: (c) => {
@@ -308,6 +309,10 @@ const LOWER: Record<string, Lower> = {
   Expand: (c) => [viewOut(c, c.x(0), broadcastView(c.x(0).view, c.outDims(0)))],
   Slice: sliceLower,
   Split: splitLower,
+};
+
+/** Ops lowered to kernels of their own. */
+const KERNELS: Record<string, Lower> = {
   Concat: concatLower,
   Pad: padLower,
   MatMul: matmulLower,
@@ -324,7 +329,7 @@ const LOWER: Record<string, Lower> = {
   Tile: tileLower,
   GatherElements: gatherElementsLower,
 };
-for (const op of Object.keys(REDUCE_OPS)) LOWER[op] = reduceLower;
+for (const op of Object.keys(REDUCE_OPS)) KERNELS[op] = reduceLower;
 
 /** The decomposed LayerNorm a `matchRowNorm` found, as one row-norm kernel. */
 export function lowerRowNorm(L: Lowering, m: RowNormMatch): void {
@@ -340,7 +345,14 @@ export function lowerRowNorm(L: Lowering, m: RowNormMatch): void {
 
 /** The lowering of `op` (default domain), if the executor has one. */
 export function lowerFor(op: string): Lower | undefined {
-  if (LOWER[op]) return LOWER[op];
-  if (op in EW_OPS) return ewLower;
+  const kind = loweringKind(op);
+  return kind === 'view' ? VIEWS[op] : kind === 'kernel' ? KERNELS[op] : kind === 'elementwise' ? ewLower : undefined;
+}
+
+/** Which lowering `op` has (a view wins over an element-wise form: Identity); tests check it against the op registry. */
+export function loweringKind(op: string): 'view' | 'kernel' | 'elementwise' | undefined {
+  if (Object.hasOwn(VIEWS, op)) return 'view';
+  if (Object.hasOwn(KERNELS, op)) return 'kernel';
+  if (Object.hasOwn(EW_OPS, op)) return 'elementwise';
   return undefined;
 }
