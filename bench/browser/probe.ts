@@ -6,7 +6,7 @@
  */
 import { runAttack } from '../../src/attacks/attack';
 import { VisionAttackModel } from '../../src/attacks/model';
-import { gpuContext } from '../../src/engine/engine';
+import { createGpuController } from '../../src/engine/engine';
 import { GradientGraphCache } from '../../src/onnx/autodiff/cache';
 import { buildClipVisionModel } from '../../src/onnx/clip/build';
 import { withClipConfig, tinyClipConfig, type ClipConfig } from '../../src/onnx/clip/config';
@@ -15,6 +15,10 @@ import { createEngineSession } from '../../src/onnx/exec/select';
 import { Rng } from '../../src/util/random';
 import { fetchReader, loadSplit, parseManifest } from '../../src/data/bundle';
 import { benchMethodSteps } from '../methods';
+
+// The bench page's own GPU controller (one per page load).
+const gpu = createGpuController();
+const gpuContext = () => gpu.gpuContext();
 
 export interface BrowserBenchRow {
   case: string;

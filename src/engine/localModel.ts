@@ -4,7 +4,7 @@
  * files matched by file name), and the small pure pieces the Model panel shows around a local load.
  * React-free and DOM-free beyond `File` (Node 20 has it), so vitest covers it (tests/engine/localModel.test.ts).
  */
-import { fileSourceKey } from '../models/cache';
+import { fileSourceKey, type LocalModelRecord, type ModelCache } from '../models/cache';
 import { filesSource, formatBytes, type ModelSource } from '../models/source';
 import type { Precision, VariantListing } from '../models/variants';
 
@@ -82,4 +82,19 @@ export function variantsNote(listing: VariantListing, loaded: Precision): string
   const all = listing.variants.map((v) => `${v.precision}${v.layout === 'combined' ? ' (model.onnx)' : ''} ${formatBytes(v.bytes)}`);
   const incomplete = listing.incomplete.map((i) => `${i.precision} incomplete: ${i.present} without ${i.missing}`);
   return `Precisions in the folder: ${all.join(', ') || 'none'}; loaded ${loaded}.${incomplete.length ? ` ${incomplete.join('; ')}.` : ''}`;
+}
+
+/** Puts a loaded local model's files in the model cache (under their `file:` keys) and lists it as recent. */
+export async function storeLocalModel(cache: ModelCache, files: PathedFile[], loadedFiles: ReadonlyArray<{ name: string; sha256: string }>, read: Map<string, Uint8Array>): Promise<string | null> {
+  const out: LocalModelRecord['files'] = [];
+  for (const f of loadedFiles) {
+    const pf = matchLoadedFile(files, f.name);
+    const bytes = read.get(f.name);
+    if (!pf || !bytes) return `not cached: ${f.name} could not be matched to a picked file`;
+    const put = await cache.put(fileSourceKey(pf.path, pf.file), bytes, { contentLength: bytes.byteLength }, f.sha256);
+    if (!put.stored) return `${f.name}: ${put.note ?? 'not cached'}; this model cannot be reopened after a reload`;
+    out.push({ path: pf.path, sha256: f.sha256, size: pf.file.size, lastModified: pf.file.lastModified });
+  }
+  const rec = await cache.putLocalModel({ id: localModelKey(files), name: localFolderName(files.map((f) => f.path)) ?? localOriginLabel(files), files: out, savedAt: Date.now() });
+  return rec ? null : 'not cached: a file was evicted while storing; this model cannot be reopened after a reload';
 }

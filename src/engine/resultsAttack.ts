@@ -17,8 +17,8 @@ import type { ResultsModel } from '../methods/resultsModels';
 import { CLIP_TEXT_ONNX, CLIP_VISION_ONNX, clipConfigFromJson, type ClipFolderFiles } from '../onnx/clip/folder';
 import { mixSeed } from '../train/data';
 import { ClipEmbedder } from '../train/zeroshot';
-import { getSplit } from './data';
-import { gpuContext } from './engine';
+import type { DataController } from './data';
+import type { GpuController } from './engine';
 
 export type RecreateStages = 'apgd-ce' | 'cascade';
 
@@ -120,15 +120,24 @@ function softmax(logits: Float32Array, from: number, classes: number): number[] 
 const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best] ? i : best), 0);
 const toBytes = (x: Float32Array) => Uint8Array.from(x, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
 
+export type ResultsAttackController = ReturnType<typeof createResultsAttackController>;
+
+/** The Results panel's compute in the engine (no state of its own: the GPU and the bundled splits are its deps'). */
+export function createResultsAttackController(deps: { gpu: GpuController; data: DataController }) {
+  return {
+    recreateAdversarial: (req: RecreateRequest, onProgress?: (text: string) => void, signal?: AbortSignal) => recreateAdversarial(deps, req, onProgress, signal),
+  };
+}
+
 /** The protocol's attack(s) on one image of a results cell, on the run's committed model. */
-export async function recreateAdversarial(req: RecreateRequest, onProgress?: (text: string) => void, signal?: AbortSignal): Promise<RecreateResult> {
+async function recreateAdversarial(deps: { gpu: GpuController; data: DataController }, req: RecreateRequest, onProgress?: (text: string) => void, signal?: AbortSignal): Promise<RecreateResult> {
   const t0 = performance.now();
   const [dataset, split, ...rest] = req.set.split('/');
   if (!dataset || !split || rest.length) throw new Error(`${req.set} does not name a bundled split`);
   if (!(req.eps > 0 && req.eps <= 1)) throw new RangeError(`ε must be in (0, 1], got ${req.eps}`);
   onProgress?.(`fetching the committed model of ${req.model.run} and checking its sha256…`);
   const files = await fetchCommittedModel(req.model, signal);
-  const data = await getSplit(dataset, split);
+  const data = await deps.data.getSplit(dataset, split);
   if (!Number.isInteger(req.index) || req.index < 0 || req.index >= data.count) throw new RangeError(`image ${req.index} is not in ${req.set} (${data.count} images)`);
   const { pixels, labels } = splitBatch(data, req.index, 1);
   const config = clipConfigFromJson(files['config.json']);
@@ -137,7 +146,7 @@ export async function recreateAdversarial(req: RecreateRequest, onProgress?: (te
   }
   const constants = normalizationConstants(parsePreprocessorConfig(files['preprocessor_config.json']), config.channels);
   const logitScale = Math.exp(config.logitScale);
-  const ctx = await gpuContext();
+  const ctx = await deps.gpu.gpuContext();
   onProgress?.('building the model (attack graph, class prompts)…');
   const embedder = await ClipEmbedder.create(ctx, files);
   const released: GPUBuffer[] = [];

@@ -4,7 +4,8 @@
  * vision-tower input gradients on onnxruntime-web WebGPU on the page's shared device, and observe onnxruntime's
  * node placement (which execution provider runs each node) from its verbose session log.
  */
-import { pageGpuContext as gpuContext } from '../kernels/pageContext';
+import type { GpuContext } from '../gpu/context';
+import { createWorkbenchGpuContext } from '../kernels/pageContext';
 import { GradientGraphCache } from '../onnx/autodiff/cache';
 import { towerInputGradient } from './gradient';
 import { loadClipModel, type LoadProgress } from './load';
@@ -24,6 +25,10 @@ export interface ProbeGradientResult {
 }
 
 const cache = new GradientGraphCache(4);
+
+// The probe page's one GPU context (this module is that test page's root; a lost device is not recovered here).
+let ctxPromise: Promise<GpuContext> | undefined;
+const gpuContext = (): Promise<GpuContext> => (ctxPromise ??= createWorkbenchGpuContext());
 
 /** Loads the folder at `base` (a URL) and computes d⟨upstream, image_embeds⟩/d pixel_values on WebGPU. */
 export async function visionGradientFromUrl(base: string, batch: number, pixels: number[], upstream: number[]): Promise<ProbeGradientResult> {

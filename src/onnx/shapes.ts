@@ -326,7 +326,12 @@ export function splitSizes(node: Node, dim: number, constInts: (i: number) => nu
 
 /** Ops `inferShapes` knows. */
 export function hasShapeRule(op: string): boolean {
-  return op in SHAPES;
+  return Object.hasOwn(SHAPES, op);
+}
+
+/** Every op with a shape rule (tests check it against ./opRegistry.ts). */
+export function shapeRuleOps(): string[] {
+  return Object.keys(SHAPES);
 }
 
 /**

@@ -1,6 +1,4 @@
 import { useEffect } from 'react';
-import { acquireGpu } from '../engine/commands/gpu';
-import { startLinkSync } from '../engine/linkSync';
 import { useUiStore, type PanelId, type Theme } from '../state/ui';
 import { Header } from './Header';
 import { ImportNotice } from './ImportNotice';
@@ -17,6 +15,7 @@ import { RunsPanel } from './panels/RunsPanel';
 import { SelfTestView } from './panels/SelfTestView';
 import { StartPanel } from './panels/StartPanel';
 import { SubspacesPanel } from './panels/SubspacesPanel';
+import { usePage } from './pageContext';
 
 const VIEWS: Record<PanelId, () => React.ReactNode> = {
   start: StartPanel,
@@ -46,9 +45,11 @@ function useTheme(): void {
 }
 
 export function App() {
+  const { acquireGpu } = usePage().commands.gpu;
+  const { links } = usePage();
   useEffect(() => {
     acquireGpu().catch(() => undefined);
-    return startLinkSync();
+    return links.start();
   }, []);
   useTheme();
   const panel = useUiStore((s) => s.panel);

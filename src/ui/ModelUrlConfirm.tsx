@@ -3,11 +3,12 @@
  * Nothing is requested before "Download".
  */
 import { useEffect, useRef, useState } from 'react';
-import { approveModelFetch, cachedUnder } from '../engine/commands/model';
 import { useExperimentStore } from '../state/experiment';
 import { useUiStore } from '../state/ui';
+import { usePage } from './pageContext';
 
 export function ModelUrlConfirm() {
+  const { approveModelFetch, cachedUnder } = usePage().commands.model;
   const req = useUiStore((s) => s.modelFetchRequest);
   const request = useUiStore((s) => s.requestModelFetch);
   const setField = useExperimentStore((s) => s.setField);

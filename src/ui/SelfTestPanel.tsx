@@ -1,8 +1,8 @@
-import { runSelfTest } from '../engine/commands/gpu';
 import { useAppStore } from '../state/store';
+import { usePage } from './pageContext';
 
 /** `?seed=N` replays a seed (else a fresh one); `?only=prefix` runs the checks whose names start with it. */
-function runFromUrl(): void {
+function runFromUrl(runSelfTest: (seed: number, only?: string) => Promise<void>): void {
   const params = new URLSearchParams(location.search);
   const s = params.get('seed'), n = s === null ? NaN : Number(s);
   const seed = Number.isInteger(n) && n >= 0 && n < 2 ** 32 ? n : (Math.random() * 2 ** 32) >>> 0;
@@ -11,6 +11,7 @@ function runFromUrl(): void {
 }
 
 export function SelfTestPanel() {
+  const { runSelfTest } = usePage().commands.gpu;
   const { selfTestStatus, selfTestSeed, reports, selfTestTotal } = useAppStore();
   const failed = reports.filter((r) => !r.ok).length;
   const summary = {
@@ -31,7 +32,7 @@ export function SelfTestPanel() {
       <p>
         <strong data-testid="selftest-status">{selfTestStatus}</strong>{' '}
         {reports.length}/{selfTestTotal} run, {failed} failed{' '}
-        <button type="button" disabled={selfTestStatus === 'running'} onClick={runFromUrl}>
+        <button type="button" disabled={selfTestStatus === 'running'} onClick={() => runFromUrl(runSelfTest)}>
           {selfTestStatus === 'idle' ? 'Run self-test' : 'Run again'}
         </button>
       </p>

@@ -1,10 +1,12 @@
 /** Share the experiment: copy the link, export or import the configuration as JSON (same checks as a link). */
 import { useRef, useState } from 'react';
 import { exportConfigJson, importConfigJson, MAX_FILE_CHARS } from '../experiment';
-import { applyImport, currentShareLink } from '../engine/linkSync';
+import { currentShareLink } from '../engine/linkSync';
 import { useExperimentStore } from '../state/experiment';
+import { usePage } from './pageContext';
 
 export function ShareControls() {
+  const { applyImport } = usePage().links;
   const fileRef = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async () => {

@@ -16,8 +16,8 @@ vi.mock('../../src/models/sha256', async (orig) => {
 import { fileSourceKey, memoryStore, ModelCache, type MemoryStore } from '../../src/models/cache';
 import { sha256Hex } from '../../src/models/sha256';
 import type { PathedFile } from '../../src/engine/localModel';
-import { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel } from '../../src/engine/model';
-import { modelCache } from '../../src/engine/modelCache';
+import { createModelController } from '../../src/engine/model';
+import { createModelCacheController } from '../../src/engine/modelCache';
 import { useResourceStore } from '../../src/state/resources';
 
 const DIR = 'public/fixtures/tiny-clip';
@@ -98,7 +98,10 @@ describe('ModelCache: recent local models', () => {
 
 describe('loadLocalModel / reopenLocalModel through the page cache', () => {
   it('stores a loaded folder, reopens it with the same hashes, skips re-hashing unchanged files, notices a change, forgets', async () => {
-    const cache = await modelCache();
+    // A fresh engine's controllers (an engine root makes them the same way): nothing is shared with other tests.
+    const cacheController = createModelCacheController();
+    const { loadLocalModel, recentLocalModels, reopenLocalModel, forgetLocalModel } = createModelController({ cache: cacheController });
+    const cache = await cacheController.modelCache();
     await cache.clear();
     const s1 = await loadLocalModel(fixtureFiles());
     expect(s1!.files!.every((f) => f.from === 'local' && f.status === undefined)).toBe(true);

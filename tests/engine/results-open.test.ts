@@ -3,7 +3,7 @@
  * before reading when too large, refused with the field named when invalid, and a refusal leaves the table on show.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { committedOrder, loadCommittedResults, openResultsFile, selectCell } from '../../src/engine/results';
+import { committedOrder, createResultsController, type ResultsController } from '../../src/engine/results';
 import { MAX_RESULTS_FILE_BYTES } from '../../src/methods/resultsView';
 import { useResultsStore } from '../../src/state/results';
 import { syntheticResults } from '../helpers/syntheticResults';
@@ -11,12 +11,17 @@ import { syntheticResults } from '../helpers/syntheticResults';
 const named = (text: string, name: string) => Object.assign(new Blob([text], { type: 'application/json' }), { name });
 
 describe('results files in the page', () => {
-  beforeEach(() => useResultsStore.setState({ status: 'idle', file: null, source: null, problem: null, committedSkipped: [], cell: null, reference: null, runA: null, runB: null }));
+  // A fresh controller per test (as the page's root makes one): the committed file is tried afresh each time.
+  let results: ResultsController;
+  beforeEach(() => {
+    results = createResultsController();
+    useResultsStore.setState({ status: 'idle', file: null, source: null, problem: null, committedSkipped: [], cell: null, reference: null, runA: null, runB: null });
+  });
 
   it('committed files: the full protocol first; a non-v1 file is skipped with why; nothing v1 → "none"', async () => {
     expect(committedOrder(['/results/lambda-sweep.json', '/results/eval-robust.json', '/results/reproduce-quick.json', '/results/reproduce.json']))
       .toEqual(['/results/reproduce.json', '/results/reproduce-quick.json', '/results/eval-robust.json', '/results/lambda-sweep.json']);
-    await loadCommittedResults();
+    await results.loadCommittedResults();
     const st = useResultsStore.getState();
     // Whichever the repository holds: a committed v1 file is shown, else the panel says there is none.
     if (st.status === 'ready') expect(st.source).toMatch(/^results\/.*\.json \(committed\)$/);
@@ -27,25 +32,25 @@ describe('results files in the page', () => {
   });
 
   it('opens a valid file and selects the headline cell, the reference and two runs of different methods', async () => {
-    expect(await openResultsFile(named(JSON.stringify(syntheticResults()), 'sweep.json'))).toBe(true);
+    expect(await results.openResultsFile(named(JSON.stringify(syntheticResults()), 'sweep.json'))).toBe(true);
     const st = useResultsStore.getState();
     expect(st.source).toBe('sweep.json (your file)');
     expect(st.cell).toEqual({ set: 'fashion-mnist/test', eps: 8 / 255 });
     expect(st.reference).toBe('aos');
     expect([st.runA, st.runB]).toEqual(['aos-seed0', 'none']);
-    selectCell({ set: 'mnist/test', eps: 0 });
+    results.selectCell({ set: 'mnist/test', eps: 0 });
     expect(useResultsStore.getState().runA).toBe('aos-seed0'); // kept: it has that cell too
   });
 
   it('refuses a hostile file naming the field, and an oversized one before reading it; the table on show stays', async () => {
-    await openResultsFile(named(JSON.stringify(syntheticResults()), 'good.json'));
+    await results.openResultsFile(named(JSON.stringify(syntheticResults()), 'good.json'));
     const bad = syntheticResults() as unknown as { runs: { cells: { n: unknown }[] }[] };
     bad.runs[2].cells[1].n = -5;
-    expect(await openResultsFile(named(JSON.stringify(bad), 'bad.json'))).toBe(false);
+    expect(await results.openResultsFile(named(JSON.stringify(bad), 'bad.json'))).toBe(false);
     expect(useResultsStore.getState().problem).toMatch(/^bad\.json was not opened: \$\.runs\[2\]\.cells\[1\]\.n: -5 is outside \[1, 100000\]/);
     let read = false;
     const huge = { name: 'huge.json', size: MAX_RESULTS_FILE_BYTES + 1, text: () => { read = true; return Promise.resolve('{}'); } } as unknown as Blob & { name: string };
-    expect(await openResultsFile(huge)).toBe(false);
+    expect(await results.openResultsFile(huge)).toBe(false);
     expect(read).toBe(false);
     expect(useResultsStore.getState().problem).toMatch(/huge\.json was not opened: it is 64\.0 MiB; a results file is read up to 64 MiB/);
     expect(useResultsStore.getState().source).toBe('good.json (your file)');

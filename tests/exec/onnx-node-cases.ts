@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../../src/gpu/context';
-import { unsupportedExecOps } from '../../src/onnx/exec/plan';
+import { unsupportedExecOps } from '../../src/onnx/exec/ops';
 import { tensorToNumbers, type DType, type Model, type Tensor } from '../../src/onnx/ir';
 import { decodeModel, decodeTensorProto } from '../../src/onnx/proto';
 import { validate } from '../../src/util/validate';

@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { cachedFetch, memoryStore, ModelCache, sameVersion, urlSourceKey, type MemoryStore } from '../../src/models/cache';
+import { memoryStore, ModelCache, urlSourceKey, type MemoryStore } from '../../src/models/cache';
+import { cachedFetch, sameVersion } from '../../src/models/cachedFetch';
 import { ModelLoadError } from '../../src/models/errors';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

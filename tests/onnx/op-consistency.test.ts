@@ -1,50 +1,36 @@
 /**
- * "Supported" means all of it (issue 18): every op the executor claims has a shape rule (else planning refuses it
- * as unknown, as PRelu and Softsign were although their kernels existed), a lowering, and — where the op can be
- * folded — an interp implementation. The ops that deliberately do not fold are listed below with the reason, so
- * adding an op to one table without the others fails here instead of at a user's model.
+ * "Supported" means all of it (issue 18): src/onnx/opRegistry.ts is the one table of what the IR knows about each
+ * op, and every other table agrees with it both ways — the shape rules, the interpreter's folding, the gradient
+ * rules and the executor's lowerings (its sets are derived from the registry; the element-wise and reduce kernels'
+ * own tables, and the lowering table, are checked here). An op added to one table and not to the registry, or the
+ * other way round, fails here instead of at a user's model (as PRelu and Softsign once did: kernels, no shape rule).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RULES } from '../../src/onnx/autodiff/rules';
-import { execClaimedOps, execHasLowering, execSupports } from '../../src/onnx/exec/plan';
+import { EW_OPS } from '../../src/onnx/exec/elementwise';
+import { loweringKind } from '../../src/onnx/exec/lowerOps';
+import { execClaimedOps, execHasLowering, execSupports } from '../../src/onnx/exec/ops';
+import { REDUCE_OPS } from '../../src/onnx/exec/reduce';
 import { canEvaluate } from '../../src/onnx/interp';
-import { hasShapeRule } from '../../src/onnx/shapes';
+import { OPS, opsThatRun } from '../../src/onnx/opRegistry';
+import { hasShapeRule, shapeRuleOps } from '../../src/onnx/shapes';
 
-const KERNEL_ONLY = 'a compute kernel: with constant inputs (rare in exported graphs) it runs as a kernel at run time; folding it would only move work to build time';
+const registered = Object.keys(OPS).sort();
+const where = (f: (op: string) => boolean) => registered.filter(f);
 
-/** Claimed ops that `evaluate` does not fold, and why that is fine. Nothing shape-like (ints) is among them. */
-const NOT_FOLDED: Record<string, string> = {
-  Erf: 'JavaScript has no erf; a constant Erf runs on the GPU (our erf, |error| < 1.5e-7)',
-  Gelu: 'needs erf (see Erf)',
-  MatMul: KERNEL_ONLY, Gemm: KERNEL_ONLY, Conv: KERNEL_ONLY, ConvTranspose: KERNEL_ONLY,
-  Softmax: KERNEL_ONLY, LogSoftmax: KERNEL_ONLY, LayerNormalization: KERNEL_ONLY,
-  ReduceMean: KERNEL_ONLY, ReduceL1: KERNEL_ONLY, ReduceL2: KERNEL_ONLY, ReduceLogSumExp: KERNEL_ONLY, ReduceSumSquare: KERNEL_ONLY,
-  ArgMax: KERNEL_ONLY, ArgMin: KERNEL_ONLY, GatherElements: KERNEL_ONLY, GatherND: KERNEL_ONLY, ScatterND: KERNEL_ONLY,
-  Pad: 'a copy with a border: constant data through Pad never feeds a shape in the graphs we run; it runs as a kernel',
-  Split: 'multi-output view: constant inputs become views of the constant at run time',
-};
-
-describe('what the executor claims, the IR knows (issue 18)', () => {
-  const { lowered, foldOnly } = execClaimedOps();
-
-  it('every claimed op has a shape rule and a lowering, so execSupports accepts it', () => {
-    expect(lowered.length).toBeGreaterThan(70);
-    expect(lowered.filter((op) => !hasShapeRule(op)), 'claimed without a shape rule').toEqual([]);
-    expect(lowered.filter((op) => !execHasLowering(op)), 'claimed without a lowering').toEqual([]);
-    expect(lowered.filter((op) => !execSupports(op)), 'claimed but refused').toEqual([]);
-    for (const op of ['PRelu', 'Softsign']) expect(lowered).toContain(op);
+describe('the op registry is the one place per op (issue 18)', () => {
+  it('shape rules: exactly the registered ops', () => {
+    expect(registered.length).toBeGreaterThan(85);
+    expect([...shapeRuleOps()].sort()).toEqual(registered);
   });
 
-  it('fold-only ops (Shape, Size, Range, …) have a shape rule and a folding', () => {
-    expect(foldOnly.filter((op) => op !== 'Constant' && !hasShapeRule(op))).toEqual([]);
-    expect(foldOnly.filter((op) => !canEvaluate(op))).toEqual([]);
-  });
-
-  it('claimed ops fold on constants except the listed ones (the list is exact)', () => {
-    expect(lowered.filter((op) => !canEvaluate(op)).sort()).toEqual(Object.keys(NOT_FOLDED).sort());
-    for (const [op, why] of Object.entries(NOT_FOLDED)) expect(why.length, op).toBeGreaterThan(10);
+  it('folding: `canEvaluate` exactly where the registry says it folds; every other op says why not', () => {
+    expect(where((op) => canEvaluate(op) !== (OPS[op].fold === true))).toEqual([]);
+    for (const op of where((o) => OPS[o].fold !== true)) expect((OPS[op].fold as string).length, op).toBeGreaterThan(10);
+    // Shape-like ops (integer data feeding shapes) always fold.
+    for (const op of opsThatRun('fold')) expect(OPS[op].fold, op).toBe(true);
   });
 
   it('canEvaluate names every op the interpreter\'s switch handles', () => {
@@ -54,11 +40,42 @@ describe('what the executor claims, the IR knows (issue 18)', () => {
     const cases = [...body.matchAll(/case '([A-Za-z]+)':/g)].map((m) => m[1]);
     expect(cases.length).toBeGreaterThan(20);
     expect(cases.filter((op) => !canEvaluate(op))).toEqual([]);
+    expect(cases.filter((op) => !(op in OPS)), 'folded but not registered').toEqual([]);
   });
 
-  it('every op with a gradient rule has a shape rule and runs in the executor (backward graphs run there)', () => {
-    const claimed = new Set([...lowered, ...foldOnly]);
-    expect(Object.keys(RULES).filter((op) => op !== 'Constant' && !hasShapeRule(op))).toEqual([]);
-    expect(Object.keys(RULES).filter((op) => !claimed.has(op))).toEqual([]);
+  it('gradients: a rule, nondiff or none exactly as registered; no rule for an unregistered op', () => {
+    const grad = (op: string) => (op in RULES ? (RULES[op] === 'nondiff' ? 'nondiff' : 'rule') : 'none');
+    expect(where((op) => grad(op) !== OPS[op].grad)).toEqual([]);
+    expect(Object.keys(RULES).filter((op) => !(op in OPS))).toEqual([]);
+  });
+
+  it('lowerings: the executor claims, lowers and accepts exactly the element-wise, view and kernel ops', () => {
+    const run = opsThatRun('elementwise', 'view', 'kernel');
+    const { lowered, foldOnly } = execClaimedOps();
+    expect(lowered).toEqual(run);
+    expect(foldOnly).toEqual(opsThatRun('fold'));
+    expect(where((op) => execHasLowering(op) !== run.includes(op))).toEqual([]);
+    // The lowering table says which are views, kernels or element-wise, as the registry does.
+    expect(run.filter((op) => loweringKind(op) !== OPS[op].run)).toEqual([]);
+    expect(where((op) => execSupports(op) !== run.includes(op))).toEqual([]);
+    for (const op of ['PRelu', 'Softsign']) expect(run).toContain(op);
+    expect(run.filter((op) => !hasShapeRule(op))).toEqual([]);
+  });
+
+  it('the kernels\' own tables agree: element-wise ops (Identity is a view with an element-wise form), reductions', () => {
+    expect(Object.keys(EW_OPS).filter((op) => OPS[op]?.run !== 'elementwise' && OPS[op]?.run !== 'view')).toEqual([]);
+    expect(opsThatRun('elementwise').filter((op) => !(op in EW_OPS))).toEqual([]);
+    expect(Object.keys(REDUCE_OPS).filter((op) => OPS[op]?.run !== 'kernel')).toEqual([]);
+  });
+
+  it('the graph builder emits only registered ops the executor runs (its helpers name them as strings)', () => {
+    const src = readFileSync(join(import.meta.dirname, '../../src/onnx/builder.ts'), 'utf8');
+    const named = [...new Set([...src.matchAll(/'([A-Z][A-Za-z]+)'/g)].map((m) => m[1]))];
+    expect(named.length).toBeGreaterThan(20);
+    expect(named.filter((op) => !(op in OPS) || OPS[op].run === 'shapes')).toEqual([]);
+  });
+
+  it('every op with a gradient rule runs in the executor or folds (backward graphs run there)', () => {
+    expect(where((op) => OPS[op].grad === 'rule' && OPS[op].run === 'shapes')).toEqual([]);
   });
 });

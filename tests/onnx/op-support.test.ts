@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type AttrInput } from '../../src/onnx/builder';
-import { buildPlan, unsupportedExecOps } from '../../src/onnx/exec/plan';
+import { buildPlan } from '../../src/onnx/exec/plan';
+import { unsupportedExecOps } from '../../src/onnx/exec/ops';
 import { evaluate } from '../../src/onnx/interp';
 import { tensorFromNumbers, tensorToNumbers, type Model } from '../../src/onnx/ir';
 import { convTransposeParams, inferShapes } from '../../src/onnx/shapes';

@@ -6,7 +6,6 @@
 import { runAttack, type AttackResult } from '../../attacks';
 import { useExperimentStore } from '../../state/experiment';
 import { advIsOf, type CompareOwnAttack, type CompareRunOption } from '../../state/attack';
-import { ensureRunsLoaded } from '../runs';
 import { stopCompareBatch } from './compareBatch';
 import { plannedAttack, type PlannedAttack } from './plan';
 import { argmax, classesKey, probabilities } from './scores';
@@ -14,16 +13,15 @@ import { attackModel, buildFromFiles, classEmbeddings, embedHost, releasePrepare
 import { message, patchCompare, store, type PlaygroundState } from './state';
 
 /** Runs whose fine-tuned weights can be compared (a checkpoint is stored, the run is not running). */
-export async function fineTunedAvailable(): Promise<{ available: boolean; runs: CompareRunOption[]; reason: string }> {
-  await ensureRunsLoaded();
-  const ft = await import('../fineTune');
-  return ft.fineTunedAvailable();
+export async function fineTunedAvailable(st: PlaygroundState): Promise<{ available: boolean; runs: CompareRunOption[]; reason: string }> {
+  await st.deps.runs.ensureRunsLoaded();
+  return (await st.deps.fineTune()).fineTunedAvailable();
 }
 
 /** Refreshes the compare slot's list of runs. */
-export async function refreshCompareRuns(): Promise<void> {
+export async function refreshCompareRuns(st: PlaygroundState): Promise<void> {
   try {
-    const a = await fineTunedAvailable();
+    const a = await fineTunedAvailable(st);
     patchCompare({ runs: a.runs, reason: a.available ? `${a.reason} with a stored checkpoint` : a.reason });
   } catch (e) {
     patchCompare({ runs: [], reason: `the runs could not be read: ${message(e)}` });
@@ -44,13 +42,13 @@ export async function selectCompareRun(st: PlaygroundState, id: string | null): 
   const opt = store().compare.runs.find((r) => r.id === id);
   patchCompare({ runId: id, status: 'loading', error: null, progress: 'building the fine-tuned model from the run’s checkpoint…', title: null, clean: null, adv: null, own: null, batch: null });
   try {
-    const ft = await import('../fineTune');
+    const ft = await st.deps.fineTune();
     const { files, step } = await ft.fineTunedModelFiles(id);
     if (token !== st.compareToken) return;
     const engine = st.prepared?.info.engine ?? store().engine;
     const title = `${opt?.method ?? 'fine-tuned'} · ${opt?.name ?? id} · step ${step}`;
     const map = new Map<string, Uint8Array | string>(Object.entries(files as unknown as Record<string, Uint8Array | string>));
-    const p = await buildFromFiles(`finetuned:${id}:${step}|${engine}`, map, {
+    const p = await buildFromFiles(st.deps.gpu, `finetuned:${id}:${step}|${engine}`, map, {
       slot: 'finetuned', kind: st.prepared?.info.kind ?? 'bundled', title, origin: `checkpoint of run ${opt?.name ?? id} (step ${step})`, notes: [],
     }, engine);
     if (token !== st.compareToken) {

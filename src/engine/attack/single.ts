@@ -8,7 +8,7 @@ import { runAttack, type AttackProgress, type AttackResult, type VisionAttackMod
 import type { GpuContext } from '../../gpu/context';
 import { emptySingle, type SingleResult, type SingleRun, type TracePoint } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
-import { yieldToPage } from '../engine';
+import { yieldToPage } from '../yieldToPage';
 import { refreshCompare } from './compare';
 import { plannedAttack, type PlannedAttack } from './plan';
 import { argmax, goalScore, probabilities } from './scores';

@@ -13,7 +13,8 @@ import { createEngineSession } from '../../onnx/exec/select';
 import { outputToF32, type OnnxSession } from '../../onnx/run/session';
 import type { AttackEngineKind, AttackModelInfo } from '../../state/attack';
 import type { ModelSummary } from '../../state/resources';
-import { gpuContext, yieldToPage } from '../engine';
+import type { GpuController } from '../engine';
+import { yieldToPage } from '../yieldToPage';
 import { engineModelFiles, type ModelFolder } from '../model';
 import { classesKey, normalizeRows } from './scores';
 import type { JobQueue } from './queue';
@@ -38,22 +39,22 @@ function describePreprocessing(p: ClipPreprocessorConfig, dims: [number, number,
   return `${dims[0] === 1 ? 'grey' : 'RGB'} · resize ${size} (${p.resample}) · centre crop ${dims[2]}×${dims[1]} · normalise (x − [${f(c.mean)}]) / [${f(c.std)}] inside the graph`;
 }
 
-export async function buildPrepared(key: string, summary: ModelSummary, folder: ModelFolder, engine: AttackEngineKind): Promise<Prepared> {
+export async function buildPrepared(gpu: GpuController, key: string, summary: ModelSummary, folder: ModelFolder, engine: AttackEngineKind): Promise<Prepared> {
   const { files: f, preprocessorRead } = await engineModelFiles(folder, summary.kind);
   const notes: string[] = [];
   if (!preprocessorRead && summary.kind !== 'random-init') notes.push('No preprocessor_config.json was read: preprocessing follows config.json (CLIP defaults for its image size and channels).');
   const files = new Map<string, Uint8Array | string>(Object.entries(f));
-  return buildFromFiles(key, files, { slot: 'base', kind: summary.kind, title: summary.title, origin: summary.origin, notes: [...summary.notes, ...notes] }, engine);
+  return buildFromFiles(gpu, key, files, { slot: 'base', kind: summary.kind, title: summary.title, origin: summary.origin, notes: [...summary.notes, ...notes] }, engine);
 }
 
 /** A model slot from a folder's files (config.json, tokenizer.json, preprocessor_config.json, both towers). */
-export async function buildFromFiles(key: string, files: Map<string, Uint8Array | string>,
+export async function buildFromFiles(gpu: GpuController, key: string, files: Map<string, Uint8Array | string>,
   base: Pick<AttackModelInfo, 'slot' | 'kind' | 'title' | 'origin' | 'notes'>, engine: AttackEngineKind): Promise<Prepared> {
   const configJson = files.get('config.json');
   if (configJson === undefined) throw new Error('the model folder has no config.json');
   const config = clipConfigFromJson(typeof configJson === 'string' ? configJson : new TextDecoder().decode(configJson));
   const loaded = await loadClipModel(files, { requireGradients: true });
-  const ctx = await gpuContext();
+  const ctx = await gpu.gpuContext();
   const dims: [number, number, number] = [config.channels, config.imageSize, config.imageSize];
   const textBatch = PROMPT_TEMPLATES.length;
   const text = await createEngineSession(ctx, loaded.text.bytes, { engine, batch: textBatch, gpuOutputs: false, label: `attack playground text tower (${base.slot})` });

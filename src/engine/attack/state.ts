@@ -1,13 +1,28 @@
 /**
- * The attack playground's state in the engine (one per engine: src/engine/attack.ts makes it): the model slots, the
+ * The attack playground's state in the engine (one per playground controller: src/engine/attack.ts makes it): the model slots, the
  * run tokens and abort controllers of the single and batch attacks, and the one GPU job queue that all of them use
  * (sessions hold their own buffers: two jobs must not interleave). What the panel shows is in src/state/attack.ts.
  */
 import { useAttackStore, type BatchRun, type CompareState, type SingleRun } from '../../state/attack';
+import type { DataController } from '../data';
+import type { GpuController } from '../engine';
+import type { FineTuneController } from '../fineTune';
+import type { ModelController } from '../model';
+import type { RunsController } from '../runs';
 import { createJobQueue, type JobQueue } from './queue';
 import type { Prepared } from './slot';
 
+/** The engine root's controllers the playground uses (fine-tuning loads on first use: the compare slot's runs). */
+export interface PlaygroundDeps {
+  gpu: GpuController;
+  data: DataController;
+  model: ModelController;
+  runs: RunsController;
+  fineTune: () => Promise<FineTuneController>;
+}
+
 export interface PlaygroundState {
+  deps: PlaygroundDeps;
   serial: JobQueue;
   /** The model under attack, and the one being built (its key) while it is. */
   prepared: Prepared | null;
@@ -29,9 +44,9 @@ export interface PlaygroundState {
   imageCounter: number;
 }
 
-export function createPlaygroundState(): PlaygroundState {
+export function createPlaygroundState(deps: PlaygroundDeps): PlaygroundState {
   return {
-    serial: createJobQueue(), prepared: null, preparing: null, comparePrepared: null, compareToken: 0, generation: 0,
+    deps, serial: createJobQueue(), prepared: null, preparing: null, comparePrepared: null, compareToken: 0, generation: 0,
     engineChosen: false, singleAbort: null, batchAbort: null, compareBatchAbort: null, singleToken: 0, batchToken: 0, imageCounter: 0,
   };
 }

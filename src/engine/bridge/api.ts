@@ -5,7 +5,7 @@
  * (the page turns an AbortSignal into it). Progress, results, errors and device loss are reported through the
  * shared stores (./storeSync.ts), as the engine modules write them.
  *
- * In Node (scripts, tests) the engine modules are called in-process directly; this object adds nothing there.
+ * In Node (scripts, tests) an engine root's controllers are called in-process directly; this object adds nothing there.
  */
 import type { ExperimentConfig } from '../../experiment';
 import type { ProbeSettings } from '../../methods/probeSettings';
@@ -15,6 +15,7 @@ import type { RunRecord } from '../../storage/runRecord';
 import type { PlaygroundRequest } from '../attack';
 import type { PathedFile } from '../localModel';
 import type { LocalLoadOptions } from '../model';
+import type { EngineRoot } from '../root';
 import type { RecreateRequest, RecreateResult } from '../resultsAttack';
 
 /**
@@ -27,17 +28,16 @@ export interface LocalLoadRequest {
   cancelId?: string;
 }
 
-// The panels' engines load on first use inside the Worker too: their code is only fetched when a panel needs it.
-const model = () => import('../model');
-const modelCache = () => import('../modelCache');
-const attack = () => import('../attack');
-const fineTune = () => import('../fineTune');
-const geometry = () => import('../geometry');
-const runs = () => import('../runs');
-const gpu = () => import('../engine');
-const resultsAttack = () => import('../resultsAttack');
-
-export function createEngineApi() {
+/** The commands over one engine root's controllers (which load on first use: a panel's code when it needs it). */
+export function createEngineApi(root: EngineRoot) {
+  const model = () => root.model();
+  const modelCache = () => root.modelCache();
+  const attack = () => root.attack();
+  const fineTune = () => root.fineTune();
+  const geometry = () => root.geometry();
+  const runs = () => root.runs();
+  const gpu = () => root.gpu();
+  const resultsAttack = () => root.resultsAttack();
   const aborts = new Map<string, AbortController>();
   const signalFor = (id: string | undefined): AbortSignal | undefined => {
     if (!id) return undefined;
@@ -61,7 +61,7 @@ export function createEngineApi() {
     // GPU and self-test
     async acquireGpu(): Promise<void> { await (await gpu()).gpuContext(); },
     async runSelfTest(seed: number, only?: string): Promise<void> {
-      return (await gpu()).runSelfTest(seed, only ? (name) => name.startsWith(only) : undefined);
+      return (await gpu()).runSelfTest(seed, only ? (name: string) => name.startsWith(only) : undefined);
     },
 
     // Model panel

@@ -1,7 +1,8 @@
 /**
  * The page's end of the engine Worker (./worker.ts): starts it, replicates the shared stores both ways
- * (./storeSync.ts), and gives the commands (./api.ts) as comlink's typed remote. One per page, made on first use
- * (`engineClient()`), so a page that never computes never starts the Worker.
+ * (./storeSync.ts), and gives the commands (./api.ts) as comlink's typed remote. The page's root
+ * (src/engine/pageRoot.ts) makes one connection; it starts the Worker on first use, so a page that never computes
+ * never starts it.
  *
  * A Worker that fails to start or dies reports through the app store's GPU slice (the engine's status line).
  */
@@ -37,25 +38,28 @@ function connect(): EngineClient {
   return { api, worker };
 }
 
-let client: EngineClient | undefined;
-
-/** The page's engine (started on first use). */
-export function engineClient(): EngineClient {
-  client ??= connect();
-  return client;
+/** The page's connection to its engine Worker. */
+export interface EngineConnection {
+  /** The Worker and its commands (started on first call). */
+  client(): EngineClient;
+  /** The commands. */
+  engine(): Comlink.Remote<EngineApi>;
+  /** A cancel id for a command that takes one, wired to `signal` (aborting it sends the `cancel` command). */
+  cancelIdFor(signal: AbortSignal | undefined): string | undefined;
 }
 
-/** The commands of the page's engine. */
-export function engine(): Comlink.Remote<EngineApi> {
-  return engineClient().api;
-}
-
-let cancelIds = 0;
-
-/** A cancel id for a command that takes one, wired to `signal` (aborting it sends the `cancel` command). */
-export function cancelIdFor(signal: AbortSignal | undefined): string | undefined {
-  if (!signal) return undefined;
-  const id = `c${++cancelIds}`;
-  signal.addEventListener('abort', () => void engine().cancel(id), { once: true });
-  return id;
+export function createEngineConnection(): EngineConnection {
+  let client: EngineClient | undefined;
+  let cancelIds = 0;
+  const self: EngineConnection = {
+    client: () => (client ??= connect()),
+    engine: () => self.client().api,
+    cancelIdFor(signal) {
+      if (!signal) return undefined;
+      const id = `c${++cancelIds}`;
+      signal.addEventListener('abort', () => void self.engine().cancel(id), { once: true });
+      return id;
+    },
+  };
+  return self;
 }

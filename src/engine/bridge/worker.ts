@@ -6,6 +6,7 @@
  * comlink's, so a command and the store writes before it arrive in order.
  */
 import * as Comlink from 'comlink';
+import { EngineRoot } from '../root';
 import { createEngineApi } from './api';
 import { LOCAL_KEYS, sharedStores } from './stores';
 import { syncStores, type StorePatch } from './storeSync';
@@ -24,4 +25,5 @@ scope.addEventListener('message', (ev) => {
   if (p) sync.apply(p);
 });
 
-Comlink.expose(createEngineApi(), scope);
+// The Worker's one engine root: it owns every controller for the Worker's lifetime.
+Comlink.expose(createEngineApi(new EngineRoot({ devHooks: Boolean(import.meta.env?.DEV) })), scope);

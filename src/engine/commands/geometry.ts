@@ -1,4 +1,8 @@
 /** The Subspaces panel's command, run by the engine Worker (src/engine/bridge); results in src/state/geometry.ts. */
-import { engine } from '../bridge/client';
+import type { EngineConnection } from '../bridge/client';
 
-export const measureCurrentModel = (): Promise<void> => engine().measureCurrentModel();
+export type GeometryCommands = ReturnType<typeof geometryCommands>;
+
+export function geometryCommands({ engine }: EngineConnection) {
+  return { measureCurrentModel: (): Promise<void> => engine().measureCurrentModel() };
+}

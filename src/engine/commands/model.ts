@@ -8,7 +8,7 @@ import { proxy } from 'comlink';
 import type { ExperimentConfig } from '../../experiment';
 import type { LocalModelRecord } from '../../models/cache';
 import type { ModelSummary } from '../../state/resources';
-import { cancelIdFor, engine } from '../bridge/client';
+import type { EngineConnection } from '../bridge/client';
 import { toPathedFiles, type LocalFilesInput } from '../localModel';
 import { MAX_CACHE_MIB, MIN_CACHE_MIB, storeCapMiB } from '../modelCacheCap';
 import type { LocalLoadOptions } from '../model';
@@ -16,59 +16,65 @@ import type { LocalLoadOptions } from '../model';
 /** A local load's options on the page: the progress callback crosses as a comlink proxy, the signal as `cancel`. */
 export type PageLocalLoadOptions = Pick<LocalLoadOptions, 'precision' | 'onProgress' | 'signal'>;
 
-const request = (o: PageLocalLoadOptions) => ({ precision: o.precision, cancelId: cancelIdFor(o.signal) });
-const progress = (o: PageLocalLoadOptions) => (o.onProgress ? proxy(o.onProgress) : undefined);
+export type ModelCommands = ReturnType<typeof modelCommands>;
 
-export function showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
-  return engine().showModel(model, seed);
-}
+export function modelCommands({ engine, cancelIdFor }: EngineConnection) {
+  const request = (o: PageLocalLoadOptions) => ({ precision: o.precision, cancelId: cancelIdFor(o.signal) });
+  const progress = (o: PageLocalLoadOptions) => (o.onProgress ? proxy(o.onProgress) : undefined);
 
-export function computePrompts(classes: readonly string[], templates: number, synonyms: number): Promise<void> {
-  return engine().computePrompts(classes, templates, synonyms);
-}
+  return {
+    showModel(model: ExperimentConfig['model'], seed: number): Promise<void> {
+      return engine().showModel(model, seed);
+    },
 
-export function approveModelFetch(): Promise<void> {
-  return engine().approveModelFetch();
-}
+    computePrompts(classes: readonly string[], templates: number, synonyms: number): Promise<void> {
+      return engine().computePrompts(classes, templates, synonyms);
+    },
 
-export function cancelModelFetch(): Promise<void> {
-  return engine().cancelModelFetch();
-}
+    approveModelFetch(): Promise<void> {
+      return engine().approveModelFetch();
+    },
 
-export async function loadLocalModel(input: LocalFilesInput, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
-  return engine().loadLocalModel(toPathedFiles(input), request(options), progress(options));
-}
+    cancelModelFetch(): Promise<void> {
+      return engine().cancelModelFetch();
+    },
 
-export async function reopenLocalModel(id: string, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
-  return engine().reopenLocalModel(id, request(options), progress(options));
-}
+    async loadLocalModel(input: LocalFilesInput, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
+      return engine().loadLocalModel(toPathedFiles(input), request(options), progress(options));
+    },
 
-export function unloadLocalModel(): Promise<void> {
-  return engine().unloadLocalModel();
-}
+    async reopenLocalModel(id: string, options: PageLocalLoadOptions = {}): Promise<ModelSummary | null> {
+      return engine().reopenLocalModel(id, request(options), progress(options));
+    },
 
-export function recentLocalModels(): Promise<LocalModelRecord[]> {
-  return engine().recentLocalModels();
-}
+    unloadLocalModel(): Promise<void> {
+      return engine().unloadLocalModel();
+    },
 
-export function forgetLocalModel(id: string): Promise<void> {
-  return engine().forgetLocalModel(id);
-}
+    recentLocalModels(): Promise<LocalModelRecord[]> {
+      return engine().recentLocalModels();
+    },
 
-export function refreshModelCache(): Promise<void> {
-  return engine().refreshModelCache();
-}
+    forgetLocalModel(id: string): Promise<void> {
+      return engine().forgetLocalModel(id);
+    },
 
-export function clearModelCache(): Promise<void> {
-  return engine().clearModelCache();
-}
+    refreshModelCache(): Promise<void> {
+      return engine().refreshModelCache();
+    },
 
-/** Sets the cap (stored in the page's localStorage here: the Worker has none). */
-export function setModelCacheCap(mib: number): Promise<void> {
-  if (mib >= MIN_CACHE_MIB && mib <= MAX_CACHE_MIB) storeCapMiB(mib);
-  return engine().setModelCacheCap(mib);
-}
+    clearModelCache(): Promise<void> {
+      return engine().clearModelCache();
+    },
 
-export function cachedUnder(folder: string): Promise<{ files: number; bytes: number }> {
-  return engine().cachedUnder(folder);
+    /** Sets the cap (stored in the page's localStorage here: the Worker has none). */
+    setModelCacheCap(mib: number): Promise<void> {
+      if (mib >= MIN_CACHE_MIB && mib <= MAX_CACHE_MIB) storeCapMiB(mib);
+      return engine().setModelCacheCap(mib);
+    },
+
+    cachedUnder(folder: string): Promise<{ files: number; bytes: number }> {
+      return engine().cachedUnder(folder);
+    },
+  };
 }

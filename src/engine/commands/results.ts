@@ -4,11 +4,16 @@
  * as the `cancel` command.
  */
 import { proxy } from 'comlink';
-import { cancelIdFor, engine } from '../bridge/client';
+import type { EngineConnection } from '../bridge/client';
 import type { RecreateRequest, RecreateResult } from '../resultsAttack';
 
 export type { RecreateRequest, RecreateResult };
 
-export function recreateResultsAdversarial(req: RecreateRequest, o: { onProgress?: (text: string) => void; signal?: AbortSignal } = {}): Promise<RecreateResult> {
-  return engine().recreateResultsAdversarial(req, { cancelId: cancelIdFor(o.signal) }, o.onProgress ? proxy(o.onProgress) : undefined);
+export type ResultsCommands = ReturnType<typeof resultsCommands>;
+
+export function resultsCommands({ engine, cancelIdFor }: EngineConnection) {
+  return {
+    recreateResultsAdversarial: (req: RecreateRequest, o: { onProgress?: (text: string) => void; signal?: AbortSignal } = {}): Promise<RecreateResult> =>
+      engine().recreateResultsAdversarial(req, { cancelId: cancelIdFor(o.signal) }, o.onProgress ? proxy(o.onProgress) : undefined),
+  };
 }

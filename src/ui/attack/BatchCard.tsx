@@ -2,11 +2,11 @@
  * Robust accuracy of a small batch of test images: clean vs attacked, with every image's prediction; and, when the
  * compare slot holds a fine-tuned model, the same batch and attack on it, beside the original model's numbers.
  */
-import { runBatchAttack, runCompareBatchAttack, setBatchOptions, stopAttack, stopCompareBatchAttack } from '../../engine/commands/attack';
 import { useAttackStore, type CompareBatch } from '../../state/attack';
 import { PixelCanvas } from './Canvases';
 import { pct } from './draw';
 import { LossChart } from './LossChart';
+import { usePage } from '../pageContext';
 
 const SIZES = [8, 12, 16];
 const DEFAULT_DIMS: [number, number, number] = [1, 28, 28];
@@ -22,6 +22,7 @@ function Metric({ k, v, cls, testId, value }: { k: string; v: string; cls?: stri
 
 /** The fine-tuned model's row: run, stop, and its clean / robust / transfer accuracy on the same batch. */
 function FineTunedBatch({ title, run, canRun, size, from }: { title: string; run: CompareBatch | null; canRun: boolean; size: number; from: number }) {
+  const { runCompareBatchAttack, stopCompareBatchAttack } = usePage().commands.attack;
   const busy = run?.status === 'running';
   // Numbers of another batch (size or start changed since) are labelled as such rather than shown as this one's.
   const stale = run !== null && (run.size !== size || run.from !== from);
@@ -49,6 +50,7 @@ function FineTunedBatch({ title, run, canRun, size, from }: { title: string; run
 }
 
 export function BatchCard() {
+  const { runBatchAttack, setBatchOptions, stopAttack } = usePage().commands.attack;
   const batch = useAttackStore((s) => s.batch);
   const size = useAttackStore((s) => s.batchSize);
   const from = useAttackStore((s) => s.batchFrom);

@@ -1,9 +1,10 @@
 /** The zero-shot classes: the dataset's or typed names, each a prompt ensemble encoded by the text tower. */
 import { useState } from 'react';
-import { setCustomClasses } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
+import { usePage } from '../pageContext';
 
 export function ClassesCard() {
+  const { setCustomClasses } = usePage().commands.attack;
   const classes = useAttackStore((s) => s.classes);
   const custom = useAttackStore((s) => s.customClasses);
   const picker = useAttackStore((s) => s.picker.value);

@@ -1,13 +1,14 @@
 /** The image to attack: a test image of the bundled dataset (click one) or any image file (pick or drop). */
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import type { ImageDataset } from '../../data/bundle';
-import { selectImageFile, selectTestImage } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { fmtInt } from '../format';
+import { usePage } from '../pageContext';
 
 const PAGE = 48;
 
 const PickTile = memo(function PickTile({ ds, index, selected, tabbable }: { ds: ImageDataset; index: number; selected: boolean; tabbable: boolean }) {
+  const { selectTestImage } = usePage().commands.attack;
   const ref = useRef<HTMLCanvasElement>(null);
   const { height: h, width: w, channels: c } = ds;
   useEffect(() => {
@@ -36,6 +37,7 @@ const PickTile = memo(function PickTile({ ds, index, selected, tabbable }: { ds:
 });
 
 export function ImagePicker() {
+  const { selectImageFile } = usePage().commands.attack;
   const picker = useAttackStore((s) => s.picker);
   const image = useAttackStore((s) => s.image);
   const status = useAttackStore((s) => s.imageStatus);

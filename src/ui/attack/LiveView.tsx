@@ -3,13 +3,13 @@
  * zero-shot probabilities before and after, the objective per step; then the 8-bit result, verified, as PNG.
  */
 import { useMemo, useState } from 'react';
-import { adversarialPng } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
 import { ColorBar, PixelCanvas, RgbaCanvas } from './Canvases';
 import { DIVERGING, SEQUENTIAL, mapRgba, pct, per255, perturbation } from './draw';
 import { LossChart } from './LossChart';
 import { ProbBars } from './ProbBars';
+import { usePage } from '../pageContext';
 
 function Pred({ names, probs, truth }: { names: readonly string[]; probs: Float32Array | null; truth: number | null }) {
   if (!probs) return null;
@@ -29,7 +29,7 @@ const LOSS_NAMES: Record<string, string> = {
   'pgd-linf': 'cross-entropy', 'pgd-l2': 'cross-entropy', 'apgd-ce': 'cross-entropy', 'apgd-dlr': 'DLR loss', cw: 'C&W margin',
 };
 
-async function download(): Promise<void> {
+async function download(adversarialPng: () => Promise<{ blob: Blob; name: string } | null>): Promise<void> {
   const png = await adversarialPng();
   if (!png) return;
   const url = URL.createObjectURL(png.blob);
@@ -43,6 +43,7 @@ async function download(): Promise<void> {
 }
 
 export function LiveView() {
+  const { adversarialPng } = usePage().commands.attack;
   const image = useAttackStore((s) => s.image);
   const clean = useAttackStore((s) => s.clean);
   const names = useAttackStore((s) => s.classes.value?.names ?? NO_NAMES);
@@ -135,7 +136,7 @@ export function LiveView() {
             </span>
           )}
           <span className="spacer" />
-          <button type="button" className="primary" data-testid="attack-download" onClick={() => { setDlError(null); download().catch((e: unknown) => setDlError(String((e as Error)?.message ?? e))); }}>
+          <button type="button" className="primary" data-testid="attack-download" onClick={() => { setDlError(null); download(adversarialPng).catch((e: unknown) => setDlError(String((e as Error)?.message ?? e))); }}>
             Download PNG
           </button>
           {dlError && <span className="error">{dlError}</span>}

@@ -1,13 +1,14 @@
 /** Which model the attacks run on, and the compare slot: a fine-tuned model (a run's checkpoint) on the same images. */
 import { useEffect } from 'react';
-import { refreshCompareRuns, runCompareAttack, selectCompareRun } from '../../engine/commands/attack';
 import { advIsOf, useAttackStore, type AttackEngineKind } from '../../state/attack';
 import { ProbBars } from './ProbBars';
+import { usePage } from '../pageContext';
 
 const pct = (p: number | undefined) => (p === undefined ? '—' : `${(100 * p).toFixed(1)} %`);
 
 /** The fine-tuned model's view of the clean image and of the adversarial image found on the original model. */
 function CompareView() {
+  const { runCompareAttack } = usePage().commands.attack;
   const c = useAttackStore((s) => s.compare);
   const names = useAttackStore((s) => s.classes.value?.names ?? []);
   const baseClean = useAttackStore((s) => s.clean);
@@ -55,6 +56,7 @@ function CompareView() {
 }
 
 export function ModelStrip({ onEngine }: { onEngine: (e: AttackEngineKind) => void }) {
+  const { refreshCompareRuns, selectCompareRun } = usePage().commands.attack;
   const model = useAttackStore((s) => s.model);
   const engine = useAttackStore((s) => s.engine);
   const compare = useAttackStore((s) => s.compare);

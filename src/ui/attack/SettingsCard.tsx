@@ -1,9 +1,9 @@
 /** The attack's settings (the experiment's, shared with links and exports), the attacked and target classes, Run / Stop. */
 import { useId } from 'react';
-import { runSingleAttack, setTrueClass, stopAttack } from '../../engine/commands/attack';
 import { useAttackStore } from '../../state/attack';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { FieldGroup } from '../fields/SpecField';
+import { usePage } from '../pageContext';
 
 const NO_NAMES: string[] = [];
 
@@ -31,6 +31,7 @@ function ClassSelect({ label, value, onChange, names, none, testId, help }: {
 }
 
 export function SettingsCard() {
+  const { runSingleAttack, setTrueClass, stopAttack } = usePage().commands.attack;
   const type = useExperimentStore((s) => s.config.attack.type);
   const target = useExperimentStore((s) => s.config.attack.targetClass);
   const setField = useExperimentStore((s) => s.setField);

@@ -5,14 +5,15 @@
  */
 import { useState } from 'react';
 import { filesFromFileList } from '../../data/folder';
-import { clearImageFolder, importImageFolder } from '../../engine/data';
 import { filesFromDataTransfer } from '../../engine/dropFiles';
 import { useResourceStore } from '../../state/resources';
 import { DatasetPreview } from './DatasetPreview';
+import { usePage } from '../pageContext';
 
 const DIR_ATTRS = { webkitdirectory: '', directory: '' } as Record<string, string>;
 
 export function FolderImport() {
+  const { clearImageFolder, importImageFolder } = usePage().data;
   const folder = useResourceStore((s) => s.folder);
   const [invert, setInvert] = useState(false);
   const [over, setOver] = useState(false);

@@ -2,13 +2,13 @@
  * The run card of the Fine-tune panel: what the next run will do, start / pause / resume / stop with their enabled
  * states, and the active run's status, progress bar, ETA, throughput and errors.
  */
-import { pauseRun, resumeRun, startRun, stopRun } from '../../engine/commands/fineTune';
 import { canApply, runProgress } from '../../storage/runRecord';
 import { invalidUnder, useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { FirstStepPhases } from './FirstStepPhases';
 import { duration } from './series';
 import { METHOD_LABEL, StatusBadge } from './StatusBadge';
+import { usePage } from '../pageContext';
 
 function NextRun() {
   const c = useExperimentStore((s) => s.config);
@@ -24,6 +24,7 @@ function NextRun() {
 }
 
 export function RunControls() {
+  const { pauseRun, resumeRun, startRun, stopRun } = usePage().commands.fineTune;
   const run = useRunsStore(activeRun);
   const live = useRunsStore((s) => s.live);
   const error = useRunsStore((s) => s.error);

@@ -4,17 +4,19 @@
  * as one .zip the Model panel loads back, delete.
  */
 import { useState } from 'react';
-import { exportRunModelZip, resumeRun } from '../../engine/commands/fineTune';
-import { deleteStoredRun, exportRunCsv, exportRunJson } from '../../engine/commands/runs';
+import { exportRunCsv, exportRunJson } from '../../engine/commands/runs';
 import { canApply, lastVal, type RunRecord } from '../../storage/runRecord';
 import { useRunsStore } from '../../state/runs';
 import { useUiStore } from '../../state/ui';
 import { pct } from './series';
 import { METHOD_LABEL, StatusBadge } from './StatusBadge';
+import { usePage } from '../pageContext';
 
 const date = (t: number) => new Date(t).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 
 function RunRow({ r, color }: { r: RunRecord; color: string | null }) {
+  const { exportRunModelZip, resumeRun } = usePage().commands.fineTune;
+  const { deleteStoredRun } = usePage().commands.runs;
   const compare = useRunsStore((s) => s.compare.includes(r.id));
   const toggle = useRunsStore((s) => s.toggleCompare);
   const busy = useRunsStore((s) => s.live !== null);

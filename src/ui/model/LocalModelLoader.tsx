@@ -6,18 +6,19 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { droppedFiles } from '../../engine/dropFiles';
-import { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel, unloadLocalModel } from '../../engine/commands/model';
 import type { LocalModelRecord } from '../../models/cache';
 import { formatBytes } from '../../models/source';
 import type { LocalFilesInput } from '../../engine/localModel';
 import type { Precision } from '../../models/variants';
 import { useModelCacheStore } from '../../state/modelCache';
 import { useResourceStore } from '../../state/resources';
+import { usePage } from '../pageContext';
 
 const DIR_ATTRS = { webkitdirectory: '', directory: '' } as Record<string, string>;
 const PRECISION_CHOICES: Array<Precision | 'auto'> = ['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8'];
 
 export function LocalModelLoader() {
+  const { forgetLocalModel, loadLocalModel, recentLocalModels, reopenLocalModel, unloadLocalModel } = usePage().commands.model;
   const [over, setOver] = useState(false);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<{ message: string; kept: string | null } | null>(null);

@@ -1,10 +1,11 @@
 /** The browser's model cache: usage against its cap, the cap itself, and a button that empties it. */
 import { useEffect, useState } from 'react';
-import { clearModelCache, refreshModelCache, setModelCacheCap } from '../../engine/commands/model';
 import { useModelCacheStore } from '../../state/modelCache';
 import { fmtBytes } from '../format';
+import { usePage } from '../pageContext';
 
 export function ModelCacheCard() {
+  const { clearModelCache, refreshModelCache, setModelCacheCap } = usePage().commands.model;
   const c = useModelCacheStore();
   const [capMB, setCapMB] = useState<string>('');
   useEffect(() => { void refreshModelCache(); }, []);

@@ -1,12 +1,13 @@
 /** Where the model comes from; a URL model waits for the user's confirmation before anything is fetched. */
 import { requestModelConfirmation } from '../../engine/linkSync';
-import { cancelModelFetch } from '../../engine/commands/model';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
 import { fmtBytes } from '../format';
+import { usePage } from '../pageContext';
 
 export function ModelSource() {
+  const { cancelModelFetch } = usePage().commands.model;
   const model = useExperimentStore((s) => s.config.model);
   const remote = useResourceStore((s) => s.remote);
   const fetched = useResourceStore((s) => s.model.key === `url:${model.url}` && s.model.status === 'ready');

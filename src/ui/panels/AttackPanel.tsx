@@ -1,6 +1,4 @@
 import { useEffect } from 'react';
-import { ensureManifest } from '../../engine/data';
-import { preparePlayground, setAttackEngine } from '../../engine/commands/attack';
 import { ATTACKS } from '../../experiment';
 import { useAttackStore } from '../../state/attack';
 import { useExperimentStore } from '../../state/experiment';
@@ -11,6 +9,7 @@ import { LiveView } from '../attack/LiveView';
 import { ModelStrip } from '../attack/ModelStrip';
 import { SettingsCard } from '../attack/SettingsCard';
 import '../attack/attack.css';
+import { usePage } from '../pageContext';
 
 const NOTES: Record<string, { name: string; text: string; uses: string }> = {
   'pgd-linf': { name: 'PGD L∞', text: 'Projected gradient ascent on the cross-entropy in an L∞ ball of radius ε, sign steps of size α, a random start per restart.', uses: 'ε, α, steps, restarts' },
@@ -42,6 +41,8 @@ function AttackNotes() {
 }
 
 export function AttackPanel() {
+  const { preparePlayground, setAttackEngine } = usePage().commands.attack;
+  const { ensureManifest } = usePage().data;
   const model = useExperimentStore((s) => s.config.model);
   const seed = useExperimentStore((s) => s.config.seed);
   const datasetId = useExperimentStore((s) => s.config.data.dataset);

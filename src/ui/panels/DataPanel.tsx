@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'react';
-import { ensureManifest, showSplit } from '../../engine/data';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { DatasetPreview } from '../data/DatasetPreview';
 import { DatasetTable } from '../data/DatasetTable';
 import { FolderImport } from '../data/FolderImport';
 import { SpecField } from '../fields/SpecField';
+import { usePage } from '../pageContext';
 
 export function DataPanel() {
+  const { ensureManifest, showSplit } = usePage().data;
   const manifest = useResourceStore((s) => s.manifest);
   const split = useResourceStore((s) => s.split);
   const datasetId = useExperimentStore((s) => s.config.data.dataset);

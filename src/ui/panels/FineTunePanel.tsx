@@ -1,5 +1,4 @@
 import { useEffect } from 'react';
-import { ensureRunsLoaded } from '../../engine/commands/runs';
 import { useExperimentStore } from '../../state/experiment';
 import { activeRun, useRunsStore } from '../../state/runs';
 import { FieldGroup } from '../fields/SpecField';
@@ -8,6 +7,7 @@ import { RunControls } from '../finetune/RunControls';
 import { RunOptionsCard } from '../finetune/RunOptionsCard';
 import { QuickDemoPresetBar } from '../start/QuickDemoPresetBar';
 import '../finetune/finetune.css';
+import { usePage } from '../pageContext';
 
 const METHOD_NOTES: Record<string, string> = {
   aos: 'Aligns subspaces spanned by groups of features: augmented adversarial vs clean image views (λ1), images vs the text prompts of their class (λ2), adversarial vs clean prompts of a class (λ3, when the text tower trains).',
@@ -36,6 +36,7 @@ function MethodParams() {
 }
 
 export function FineTunePanel() {
+  const { ensureRunsLoaded } = usePage().commands.runs;
   const kind = useExperimentStore((s) => s.config.fineTune.method);
   const run = useRunsStore(activeRun);
   const busy = useRunsStore((s) => s.live !== null);

@@ -1,7 +1,5 @@
 import { useEffect } from 'react';
 import { PROMPT_TEMPLATES } from '../../data/prompts';
-import { ensureManifest } from '../../engine/data';
-import { computePrompts, showModel } from '../../engine/commands/model';
 import { useExperimentStore } from '../../state/experiment';
 import { useResourceStore } from '../../state/resources';
 import { FieldGroup } from '../fields/SpecField';
@@ -11,8 +9,11 @@ import { LocalModelLoader } from '../model/LocalModelLoader';
 import { ModelCard } from '../model/ModelCard';
 import { ModelSource } from '../model/ModelSource';
 import { PromptTable } from '../model/PromptTable';
+import { usePage } from '../pageContext';
 
 export function ModelPanel() {
+  const { computePrompts, showModel } = usePage().commands.model;
+  const { ensureManifest } = usePage().data;
   const model = useExperimentStore((s) => s.config.model);
   const seed = useExperimentStore((s) => s.config.seed);
   const datasetId = useExperimentStore((s) => s.config.data.dataset);

@@ -1,5 +1,4 @@
 import { useEffect, useMemo, useRef } from 'react';
-import { loadCommittedResults, openResultsFile, selectCell } from '../../engine/results';
 import { accuracyCurves, formatEps, methodsOf, resultsTable, tradeoffPoints } from '../../methods/resultsView';
 import { useResultsStore } from '../../state/results';
 import { AccuracyChart } from '../results/AccuracyChart';
@@ -10,9 +9,11 @@ import { ResultsLinkConfirm } from '../results/ResultsLinkConfirm';
 import { ResultsTable } from '../results/ResultsTable';
 import { TrainingCurves } from '../results/TrainingCurves';
 import '../results/results.css';
+import { usePage } from '../pageContext';
 
 /** Where the table comes from, its provenance, and "Open results file…" (untrusted: a refused file changes nothing). */
 function SourceCard() {
+  const { openResultsFile } = usePage().results;
   const { status, file, source, problem, committedSkipped } = useResultsStore();
   const input = useRef<HTMLInputElement>(null);
   const pick = async (f: File | undefined) => {
@@ -58,6 +59,7 @@ function SourceCard() {
 }
 
 export function ResultsPanel() {
+  const { loadCommittedResults, selectCell } = usePage().results;
   const { file, source, cell, reference, runA, runB, curveRun, patch } = useResultsStore();
   useEffect(() => { void loadCommittedResults(); }, []);
   const table = useMemo(() => (file ? resultsTable(file) : null), [file]);

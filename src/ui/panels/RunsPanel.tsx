@@ -1,14 +1,15 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { deleteDamagedRun, ensureRunsLoaded, importRunFile } from '../../engine/commands/runs';
 import type { DamagedRun } from '../../storage/runs';
 import { useRunsStore } from '../../state/runs';
 import { CompareChart } from '../finetune/CompareChart';
 import { RunTable } from '../finetune/RunTable';
 import { PALETTE } from '../finetune/series';
 import '../finetune/finetune.css';
+import { usePage } from '../pageContext';
 
 /** "Import run JSON…": a file written by a run's JSON export, validated as untrusted; a refused file changes nothing. */
 function ImportRun() {
+  const { importRunFile } = usePage().commands.runs;
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -60,6 +61,7 @@ function exportRaw(d: DamagedRun): void {
 
 /** Stored records that failed the record checks: what is wrong, the raw record to keep, and Delete. */
 function DamagedRuns() {
+  const { deleteDamagedRun } = usePage().commands.runs;
   const damaged = useRunsStore((s) => s.damaged);
   const [problem, setProblem] = useState<string | null>(null);
   if (!damaged.length) return null;
@@ -85,6 +87,7 @@ function DamagedRuns() {
 }
 
 export function RunsPanel() {
+  const { ensureRunsLoaded } = usePage().commands.runs;
   const runs = useRunsStore((s) => s.runs);
   const compare = useRunsStore((s) => s.compare);
   const error = useRunsStore((s) => s.error);

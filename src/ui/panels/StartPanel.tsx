@@ -4,7 +4,6 @@
  * the panels. Everything runs through the same engine commands and presets of the experiment spec as the panels.
  */
 import { useEffect, useRef, useState } from 'react';
-import { ensureRunsLoaded } from '../../engine/commands/runs';
 import { useAttackStore } from '../../state/attack';
 import { LiveView } from '../attack/LiveView';
 import { AttackDemoCard } from '../start/AttackDemoCard';
@@ -13,8 +12,10 @@ import { QuickDemoCard } from '../start/QuickDemoCard';
 import '../attack/attack.css';
 import '../finetune/finetune.css';
 import '../start/start.css';
+import { usePage } from '../pageContext';
 
 export function StartPanel() {
+  const { ensureRunsLoaded } = usePage().commands.runs;
   const attackRan = useAttackStore((s) => s.single.status !== 'idle');
   const [attackAsked, setAttackAsked] = useState(false);
   const live = useRef<HTMLDivElement>(null);

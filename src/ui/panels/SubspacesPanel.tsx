@@ -5,8 +5,6 @@
  * or a run's metrics (src/state/runs.ts: `StepMetrics.geometry` snapshots, `spectra`, `probeSpectra`).
  */
 import { useEffect, useMemo } from 'react';
-import { measureCurrentModel } from '../../engine/commands/geometry';
-import { ensureRunsLoaded } from '../../engine/commands/runs';
 import type { GeometrySnapshot } from '../../methods/geometry';
 import { GEOMETRY_PAIRS } from '../../methods/probeSettings';
 import { useGeometryStore } from '../../state/geometry';
@@ -17,10 +15,13 @@ import { ProjectionPlot } from '../subspaces/ProjectionPlot';
 import { SpectrumPlot } from '../subspaces/SpectrumPlot';
 import { fmtPct, hasBatchSpectra, heatData, runSnapshots, shownSource, snapshotAt } from '../subspaces/data';
 import '../subspaces/subspaces.css';
+import { usePage } from '../pageContext';
 
 const fmt255 = (v: number) => `${Number((v * 255).toFixed(2))}/255`;
 
 export function SubspacesPanel() {
+  const { measureCurrentModel } = usePage().commands.geometry;
+  const { ensureRunsLoaded } = usePage().commands.runs;
   const measurement = useGeometryStore((s) => s.measurement);
   const chosen = useGeometryStore((s) => s.source);
   const step = useGeometryStore((s) => s.step);

@@ -5,13 +5,14 @@
  */
 import { useEffect, useState } from 'react';
 import type { ImageDataset } from '../../data/bundle';
-import { getSplit } from '../../engine/data';
 import { ImageGrid } from '../data/ImageGrid';
+import { usePage } from '../pageContext';
 
 /** Thumbnails drawn at most per list. */
 const MAX_THUMBS = 32;
 
 function useBundledSplit(set: string): { ds: ImageDataset | null; why: string | null } {
+  const { getSplit } = usePage().data;
   const [state, setState] = useState<{ set: string; ds: ImageDataset | null; why: string | null }>({ set, ds: null, why: null });
   useEffect(() => {
     let live = true;

@@ -4,14 +4,14 @@
  * whether the re-created outcome agrees with the table's stored bit for that image.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { loadResultsModels } from '../../engine/results';
-import { recreateResultsAdversarial, type RecreateResult } from '../../engine/commands/results';
+import type { RecreateResult } from '../../engine/commands/results';
 import type { RecreateStages } from '../../engine/resultsAttack';
 import type { ResultsFile, ResultsRun } from '../../methods/results';
 import { modelForRun, protocolOf } from '../../methods/resultsModels';
 import { formatEps, type ImageOutcome } from '../../methods/resultsView';
 import { useResultsStore, type ResultsSelection } from '../../state/results';
 import { PixelCanvas } from '../attack/Canvases';
+import { usePage } from '../pageContext';
 
 const STORED: Record<ImageOutcome, string> = { robust: 'right under attack', broken: 'broken by the attack', wrong: 'wrong even clean' };
 
@@ -36,8 +36,11 @@ function Prediction({ label, r, p, pixels }: { label: string; r: RecreateResult;
 export function RecreateAdversarial({ file, cell, runs, index, stored }: {
   file: ResultsFile; cell: ResultsSelection; runs: ResultsRun[]; index: number; stored: (runId: string) => ImageOutcome | null;
 }) {
+  const page = usePage();
+  const { loadResultsModels } = page.results;
+  const { recreateResultsAdversarial } = page.commands.results;
   const models = useResultsStore((s) => s.models);
-  useEffect(() => { void loadResultsModels(); }, []);
+  useEffect(() => { void loadResultsModels(); }, [loadResultsModels]);
   const [runId, setRunId] = useState(runs[0]?.id ?? '');
   const [stages, setStages] = useState<RecreateStages>('apgd-ce');
   const [state, setState] = useState<{ status: 'idle' | 'running' | 'done' | 'error'; progress: string | null; result: RecreateResult | null; error: string | null }>({ status: 'idle', progress: null, result: null, error: null });

@@ -3,12 +3,13 @@
  * this site, the size cap; "Open" fetches it, "Keep the committed results" declines. Also the note when a link's cell
  * or URL could not be used.
  */
-import { declineResultsUrl, openResultsUrl } from '../../engine/results';
 import { isSameOriginPath, resolveModelUrl } from '../../experiment';
 import { MAX_RESULTS_FILE_BYTES } from '../../methods/resultsView';
 import { useResultsStore } from '../../state/results';
+import { usePage } from '../pageContext';
 
 export function ResultsLinkConfirm() {
+  const { declineResultsUrl, openResultsUrl } = usePage().results;
   const linkUrl = useResultsStore((s) => s.linkUrl);
   const linkNote = useResultsStore((s) => s.linkNote);
   const resolved = linkUrl ? resolveModelUrl(linkUrl, location.origin) : null;

@@ -7,10 +7,12 @@ import { ATTACK_DEMO_PRESET } from '../../experiment';
 import { useAttackStore } from '../../state/attack';
 import { runAttackDemo } from './actions';
 import { PresetSettings } from './PresetSettings';
+import { usePage } from '../pageContext';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 
 export function AttackDemoCard({ onStarted }: { onStarted: () => void }) {
+  const { attack } = usePage().commands;
   const single = useAttackStore((s) => s.single);
   const model = useAttackStore((s) => s.model);
   const [error, setError] = useState<string | null>(null);
@@ -20,7 +22,7 @@ export function AttackDemoCard({ onStarted }: { onStarted: () => void }) {
     setError(null);
     setPreparing(true);
     onStarted();
-    runAttackDemo().catch((e: unknown) => setError(message(e))).finally(() => setPreparing(false));
+    runAttackDemo(attack).catch((e: unknown) => setError(message(e))).finally(() => setPreparing(false));
   };
   const status = preparing && single.status === 'idle'
     ? model.status === 'ready' ? 'choosing the image…' : 'loading the bundled model (a few seconds)…'

@@ -11,6 +11,7 @@ import { StatusBadge } from '../finetune/StatusBadge';
 import { fmtDeg, runSnapshots } from '../subspaces/data';
 import { openPanel, prepareQuickDemo, runQuickDemo } from './actions';
 import { PresetSettings } from './PresetSettings';
+import { usePage } from '../pageContext';
 
 const message = (e: unknown): string => String((e as Error)?.message ?? e);
 /** The run's name in the preset: how this card recognises the demo run (also after a reload). */
@@ -67,6 +68,7 @@ function PreparationLine() {
 }
 
 export function QuickDemoCard() {
+  const { fineTune } = usePage().commands;
   const live = useRunsStore((s) => s.live);
   const preparation = useRunsStore((s) => s.preparation?.status);
   const runsError = useRunsStore((s) => s.error);
@@ -75,10 +77,10 @@ export function QuickDemoCard() {
   const [error, setError] = useState<string | null>(null);
   const busy = live !== null;
   // Opening the panel prepares the demo’s run, once per mount (the engine skips it while a run is going).
-  useEffect(() => { if (!busy) void prepareQuickDemo().catch(() => undefined); }, []);
+  useEffect(() => { if (!busy) void prepareQuickDemo(fineTune).catch(() => undefined); }, []);
   const start = () => {
     setError(null);
-    runQuickDemo().catch((e: unknown) => setError(message(e)));
+    runQuickDemo(fineTune).catch((e: unknown) => setError(message(e)));
   };
   return (
     <section className="card start-step" aria-labelledby="start-demo-title" data-testid="start-demo-card" data-prepared={preparation}>

@@ -1,9 +1,7 @@
 /**
  * What the guided start's buttons do (page glue, no React): apply a preset to the experiment configuration, then
- * call the same engine commands the Attack and Fine-tune panels call — nothing here computes.
+ * call the same engine commands the Attack and Fine-tune panels call (the page's, passed in) — nothing here computes.
  */
-import { preparePlayground, runSingleAttack, selectTestImage } from '../../engine/commands/attack';
-import { prepareRun, startRun } from '../../engine/commands/fineTune';
 import {
   applyPreset, ATTACK_DEMO_IMAGE, ATTACK_DEMO_PRESET, QUICK_DEMO_PRESET, QUICK_DEMO_PROBE_EVERY, type ExperimentPreset,
 } from '../../experiment';
@@ -11,6 +9,8 @@ import { useExperimentStore } from '../../state/experiment';
 import { useGeometryStore } from '../../state/geometry';
 import type { PanelId } from '../../state/ui';
 import { useUiStore } from '../../state/ui';
+import type { AttackCommands } from '../../engine/commands/attack';
+import type { FineTuneCommands } from '../../engine/commands/fineTune';
 
 /** Puts a preset's configuration in the store (what the link, the panels and the next run then show). */
 export function applyPresetToStore(preset: ExperimentPreset): void {
@@ -23,7 +23,7 @@ export function applyPresetToStore(preset: ExperimentPreset): void {
  * One click, one live attack: the attack preset, the bundled test image it was chosen for, then Run attack. The
  * playground is prepared here because the Attack panel (which prepares it otherwise) is not open.
  */
-export async function runAttackDemo(): Promise<void> {
+export async function runAttackDemo({ preparePlayground, selectTestImage, runSingleAttack }: AttackCommands): Promise<void> {
   applyPresetToStore(ATTACK_DEMO_PRESET);
   const c = useExperimentStore.getState().config;
   await preparePlayground({ model: c.model, seed: c.seed, datasetId: c.data.dataset });
@@ -35,7 +35,7 @@ export async function runAttackDemo(): Promise<void> {
  * One click, one short AoS run: the quick-demo preset, the Subspaces probe measured every few steps (so its angles
  * move while the run goes) and the Subspaces panel set to follow the run. Resolves when the run has ended.
  */
-export async function runQuickDemo(): Promise<void> {
+export async function runQuickDemo({ startRun }: FineTuneCommands): Promise<void> {
   applyQuickDemoPreset();
   await startRun();
 }
@@ -51,7 +51,7 @@ export function applyQuickDemoPreset(): void {
  * starts on warm sessions and with the untrained model's probe measured (src/engine/prepareRun.ts). Changes no
  * setting: the configuration the click would apply is computed, not stored; the probe is the Subspaces panel's.
  */
-export async function prepareQuickDemo(): Promise<void> {
+export async function prepareQuickDemo({ prepareRun }: FineTuneCommands): Promise<void> {
   const config = applyPreset(useExperimentStore.getState().config, QUICK_DEMO_PRESET);
   return prepareRun(config, useGeometryStore.getState().settings);
 }

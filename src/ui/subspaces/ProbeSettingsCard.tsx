@@ -1,10 +1,10 @@
 /** The probe the subspace panels measure: classes, views, the image and prompt attacks, how often runs measure it. */
 import { useEffect } from 'react';
-import { ensureManifest } from '../../engine/data';
 import { useExperimentStore } from '../../state/experiment';
 import { useGeometryStore } from '../../state/geometry';
 import { useResourceStore } from '../../state/resources';
 import { classColor } from './canvas';
+import { usePage } from '../pageContext';
 
 function Num({ label, value, min, max, step = 1, scale = 1, suffix, onChange, testId, hint }: {
   label: string; value: number; min: number; max: number; step?: number; scale?: number; suffix?: string; hint?: string;
@@ -26,6 +26,7 @@ function Num({ label, value, min, max, step = 1, scale = 1, suffix, onChange, te
 }
 
 export function ProbeSettingsCard({ busy }: { busy: boolean }) {
+  const { ensureManifest } = usePage().data;
   const settings = useGeometryStore((s) => s.settings);
   const every = useGeometryStore((s) => s.every);
   const set = useGeometryStore((s) => s.setSettings);
