@@ -10,6 +10,8 @@ import { acquireDevice, type AcquireOptions, type AdapterSummary } from './devic
 import { BufferPool } from './bufferPool';
 import { DeviceLostError, withErrorScope } from './errors';
 import { PipelineCache } from './pipelineCache';
+import { uniformStructKinds, uniformsFit, type UniformLayout } from './uniformLayout';
+import type { UniformBytes } from './uniforms';
 
 /**
  * The names of the shaders a context can dispatch. Empty here: the shader registry (src/kernels/shaders.ts) adds its
@@ -63,6 +65,7 @@ export class Recorder {
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
     if (spec.uniforms) {
+      this.ctx.checkUniforms(spec.shader, spec.entryPoint ?? 'main', label, spec.uniforms);
       const ub = this.ctx.pool.acquire(`${label}.params`, spec.uniforms.byteLength, UNIFORM | COPY_DST);
       device.queue.writeBuffer(ub, 0, spec.uniforms);
       this.temps.push(ub);
@@ -131,6 +134,8 @@ export class GpuContext {
   /** Shader sources by name; tests may replace one to prove a broken kernel is caught. */
   readonly shaders: Record<ShaderName, string>;
   readonly stats: ContextStats = { submits: 0, dispatchRuns: 0, readbacks: 0 };
+  /** Each shader's uniform struct kinds (null: unchecked), parsed on first dispatch: one entry per shader. */
+  private readonly uniformKinds = new Map<string, UniformLayout | null>();
   lostInfo: { reason: string; message: string } | undefined;
   private readonly lostListeners = new Set<(info: { reason: string; message: string }) => void>();
   private readonly owned = new Set<GPUBuffer>();
@@ -182,6 +187,24 @@ export class GpuContext {
 
   private assertAlive(label: string): void {
     if (this.lostInfo) throw new DeviceLostError(label, this.lostInfo.reason, this.lostInfo.message);
+  }
+
+  /**
+   * Checks uniforms packed by `UniformWriter` against the struct the shader declares at binding 0 (kinds and count, in
+   * order); raw bytes and structs with non-scalar members pass unchecked. Parsed once per shader (one entry each).
+   */
+  checkUniforms(shader: ShaderName, entryPoint: string, label: string, uniforms: Uint8Array): void {
+    const written = (uniforms as UniformBytes).uniformKinds;
+    if (!written) return;
+    let want = this.uniformKinds.get(shader);
+    if (want === undefined) {
+      want = uniformStructKinds(this.shaders[shader] ?? '');
+      this.uniformKinds.set(shader, want);
+    }
+    if (want && !uniformsFit(want, written)) {
+      const expected = Array.isArray(want) ? want.join(', ') : `at most ${want.words} packed words`;
+      throw new RangeError(`${label}: the uniforms written (${written.join(', ')}) do not match shader '${shader}' (${entryPoint})'s uniform struct (${expected})`);
+    }
   }
 
   pipeline(shader: ShaderName, entryPoint = 'main', constants: Record<string, number> = {}): GPUComputePipeline {
