@@ -199,8 +199,9 @@ test('the committed table: an image re-created on its run\'s committed model; tr
   await expect(page.getByTestId('results-recreate-why')).toContainText('no committed model for run pretrained');
   await expect(page.getByTestId('results-recreate-go')).toBeDisabled();
 
-  // Training curves: the committed file has none and says so; a synthetic v2 file with curves shows them per run.
-  await expect(page.getByTestId('results-curves-none')).toContainText('records no training curves');
+  // Training curves: the committed file's runs carry them (every trained run); a synthetic v2 file's show per run too.
+  await expect(page.getByTestId('results-curves')).toHaveAttribute('data-runs', String(committed.runs.filter((r) => r.curve).length));
+  expect(committed.runs.filter((r) => r.curve).length).toBe(committed.runs.filter((r) => r.method !== 'none').length);
   const good = syntheticResults({ curves: true });
   await page.getByTestId('results-open-input').setInputFiles(file('synthetic-curves.json', JSON.stringify(good)));
   await expect(page.getByTestId('results-source-name')).toHaveText('synthetic-curves.json (your file)');
