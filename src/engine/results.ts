@@ -39,6 +39,8 @@ export type ResultsController = ReturnType<typeof createResultsController>;
 
 export function createResultsController() {
   let committedTried = false;
+  /** True while a confirmed link's file is being fetched: the link's cell waits for that file, not the committed one. */
+  let linkFetching = false;
 
   function show(file: ResultsFile, source: string, sourceUrl: string | null = null): void {
     useResultsStore.getState().patch({ status: 'ready', file, source, sourceUrl, problem: null, ...firstSelection(file) });
@@ -49,8 +51,8 @@ export function createResultsController() {
   function applyLinkCell(): void {
     const st = useResultsStore.getState();
     const want = st.linkCell;
-    // While the link's own file awaits confirmation, the cell waits for it (not the committed file's).
-    if (!want || !st.file || st.linkUrl !== null) return;
+    // While the link's own file awaits confirmation or is on its way, the cell waits for it (not the committed file's).
+    if (!want || !st.file || st.linkUrl !== null || linkFetching) return;
     const eps = [0, ...st.file.epsilons].find((e) => Math.abs(e * 255 - want.eps * 255) < 1e-6);
     if (eps !== undefined && runsWithCell(st.file, want.set, eps).length > 0) {
       st.patch({ linkCell: null, linkNote: null });
@@ -72,12 +74,22 @@ export function createResultsController() {
    * cap), then the text goes through the same checks as a picked file.
    */
   async function openResultsUrl(url: string, resolved: string): Promise<boolean> {
-    const st = useResultsStore.getState();
+    linkFetching = true;
+    useResultsStore.getState().patch({ linkUrl: null });
+    try {
+      return await fetchResultsUrl(url, resolved);
+    } finally {
+      linkFetching = false;
+      // Shown: its cell was applied by `show`. Refused: the link's cell is tried on the file still on show.
+      applyLinkCell();
+    }
+  }
+
+  async function fetchResultsUrl(url: string, resolved: string): Promise<boolean> {
     const refuse = (reason: string) => {
       useResultsStore.getState().patch({ problem: `${url} was not opened: ${reason}` });
       return false;
     };
-    st.patch({ linkUrl: null });
     let res: Response;
     try {
       res = await fetch(resolved, { credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store' });
@@ -114,6 +126,7 @@ export function createResultsController() {
     }
     const r = readResultsText(text);
     if (!r.ok) return refuse(r.reason);
+    linkFetching = false;
     show(r.file, `${url} (from a link)`, url);
     return true;
   }

@@ -2,7 +2,7 @@
  * src/engine/results.ts: the committed results file by default, and a user's file as untrusted input — refused
  * before reading when too large, refused with the field named when invalid, and a refusal leaves the table on show.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { committedOrder, createResultsController, type ResultsController } from '../../src/engine/results';
 import { MAX_RESULTS_FILE_BYTES } from '../../src/methods/resultsView';
 import { useResultsStore } from '../../src/state/results';
@@ -15,7 +15,49 @@ describe('results files in the page', () => {
   let results: ResultsController;
   beforeEach(() => {
     results = createResultsController();
-    useResultsStore.setState({ status: 'idle', file: null, source: null, problem: null, committedSkipped: [], cell: null, reference: null, runA: null, runB: null });
+    useResultsStore.setState({ status: 'idle', file: null, source: null, problem: null, committedSkipped: [], cell: null, reference: null, runA: null, runB: null, linkUrl: null, linkCell: null, linkNote: null });
+  });
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** A fetch that answers only when `release` is called: the link's file is still on its way meanwhile. */
+  function slowFetch(body: string) {
+    let release!: () => void;
+    const answered = new Promise<void>((r) => { release = r; });
+    vi.stubGlobal('fetch', async () => {
+      await answered;
+      return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) as Response & { url: string };
+    });
+    return () => release();
+  }
+
+  it("a link's cell waits for the link's file even when the committed file arrives while it is fetched", async () => {
+    const url = 'https://results.example.org/synthetic.json';
+    useResultsStore.getState().patch({ linkUrl: url, linkCell: { set: 'mnist/test', eps: 8 / 255 } });
+    const release = slowFetch(JSON.stringify(syntheticResults()));
+    const opened = results.openResultsUrl(url, url); // the user confirmed
+    await results.loadCommittedResults(); // the committed table arrives first (CI once saw this order)
+    release();
+    expect(await opened).toBe(true);
+    const st = useResultsStore.getState();
+    expect(st.source).toBe(`${url} (from a link)`);
+    expect(st.cell).toEqual({ set: 'mnist/test', eps: 8 / 255 });
+    expect(st.linkCell).toBeNull();
+  });
+
+  it("a refused link's file: its cell is tried on the table still on show", async () => {
+    const url = 'https://results.example.org/broken.json';
+    await results.openResultsFile(named(JSON.stringify(syntheticResults()), 'good.json'));
+    useResultsStore.getState().patch({ linkUrl: url, linkCell: { set: 'mnist/test', eps: 16 / 255 } });
+    const release = slowFetch('{"not": "results"}');
+    const opened = results.openResultsUrl(url, url);
+    results.applyLinkCell(); // e.g. another link read meanwhile: the cell still waits
+    expect(useResultsStore.getState().cell).toEqual({ set: 'fashion-mnist/test', eps: 8 / 255 });
+    release();
+    expect(await opened).toBe(false);
+    const st = useResultsStore.getState();
+    expect(st.problem).toMatch(/^https:\/\/results\.example\.org\/broken\.json was not opened: /);
+    expect(st.source).toBe('good.json (your file)');
+    expect(st.cell).toEqual({ set: 'mnist/test', eps: 16 / 255 });
   });
 
   it('committed files: the full protocol first; a non-v1 file is skipped with why; nothing v1 → "none"', async () => {
