@@ -139,6 +139,7 @@ const COMPUTE: OpCase[] = [
   { name: 'gathernd-batch-dims', op: 'GatherND', inputs: [f(3, 5, 4), i64([3, 1], [4, 0, 2])], attrs: { batch_dims: 1 } },
   { name: 'scatternd-none', op: 'ScatterND', inputs: [f(5, 3), i64([2, 1], [3, 0]), f(2, 3)] },
   { name: 'scatternd-add-duplicates', op: 'ScatterND', inputs: [cf([6, 2], new Array(12).fill(0)), i64([4, 1], [1, 4, 1, -1]), f(4, 2)], attrs: { reduction: 'add' }, opset: 18 },
+  { name: 'scatternd-add-2d-index-many-duplicates', op: 'ScatterND', inputs: [f(4, 3, 2), { dims: [50, 2], dtype: 'int64', gen: (rng, n) => Array.from({ length: n }, (_, i) => (i % 2 ? rng.int(0, 3) : rng.int(-4, 4))) }, f(50, 2)], attrs: { reduction: 'add' }, opset: 18 },
   { name: 'conv-patch', op: 'Conv', inputs: [f(2, 3, 8, 12), f(5, 3, 4, 4)], attrs: { strides: [4, 4], kernel_shape: [4, 4] } },
   { name: 'conv-patch-bias', op: 'Conv', inputs: [f(1, 1, 28, 28), f(6, 1, 7, 7), f(6)], attrs: { strides: [7, 7] } },
   { name: 'conv-pads-stride', op: 'Conv', inputs: [f(2, 3, 7, 6), f(4, 3, 3, 3), f(4)], attrs: { pads: [1, 0, 2, 1], strides: [2, 1] } },
@@ -222,6 +223,26 @@ describe(`executor ops vs onnxruntime-node (AOS_SEED=${seed})`, () => {
     expect(got.y0.dims).toEqual([1, 1, 6, 6]);
     const r = validate(got.y0.data, want, 1e-6, 1e-6, 'convt-k-lt-s');
     expect(r.ok, r.message).toBe(true);
+  });
+  it('scatter-add sums repeated indices in update-row order: the same bits as a sequential float32 sum, every run', async () => {
+    // Values of very different magnitudes, so that the order of the sum shows in the last bits.
+    const rng = new Rng(seed);
+    const rows = 300, V = 8, cols = 3;
+    const idx = Array.from({ length: rows }, () => rng.int(-V, V));
+    const upd = Array.from({ length: rows * cols }, () => (rng.next() < 0.5 ? -1 : 1) * 2 ** rng.int(-12, 12) * (1 + rng.next()));
+    const c: OpCase = { name: 'scatter-add-order', op: 'ScatterND', opset: 18, attrs: { reduction: 'add' },
+      inputs: [cf([V, cols], new Array(V * cols).fill(0)), i64([rows, 1], idx), { dims: [rows, cols], values: upd }] };
+    const { model, feeds } = oneNode(c, rng);
+    const want = new Float32Array(V * cols);
+    const acc = new Float32Array(V * cols); // sums kept in float32, row by row
+    for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) {
+      const t = ((idx[r] + V) % V) * cols + q;
+      acc[t] = Math.fround(acc[t] + Math.fround(upd[r * cols + q]));
+    }
+    want.set(acc);
+    const [a, b] = await withGpu(async (ctx) => [await runExec(ctx, model, feeds), await runExec(ctx, model, feeds)]);
+    expect(Array.from(a.y0.data)).toEqual(Array.from(want));
+    expect(Array.from(b.y0.data)).toEqual(Array.from(a.y0.data));
   });
   it('a broken sin polynomial and a broken GatherElements kernel fail the comparison', async () => {
     const rng = new Rng(seed);

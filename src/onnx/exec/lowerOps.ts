@@ -8,7 +8,7 @@ import { convParams, convTransposeParams, reduceAxesOf, splitSizes } from '../sh
 import { EwStep, EW_OPS, ewResultType, MAX_EW_BINDINGS } from './elementwise';
 import { REDUCE_OPS, ReduceStep } from './reduce';
 import { RowNormStep, type RowNormMatch, type RowStage } from './rownorm';
-import { ClearStep, ConvStep, GatherElementsStep, GatherNDStep, GatherStep, LayerNormStep, MatmulStep, ScatterStep, SoftmaxStep, type Conv2d } from './steps';
+import { ClearStep, ConvStep, GatherElementsStep, GatherNDStep, GatherStep, LayerNormStep, MatmulStep, ScatterStep, scatterSortRows, SoftmaxStep, type Conv2d } from './steps';
 import type { Val } from './types';
 import { broadcastView, contiguousView, numelOf, selectView, sliceView, transposeView, type View } from './view';
 import { Lowering, norm, reshapeTo, viewOut, type Lower, type LowerCtx } from './lowering';
@@ -229,7 +229,11 @@ function scatterNDLower(c: LowerCtx): Val[] {
   else c.L.copyInto(`${c.label}.data`, c.x(0), out);
   const idx = c.L.contiguous(c.x(1), `${c.label}.indices`);
   const upd = c.L.contiguous(c.x(2), `${c.label}.updates`);
-  c.L.steps.push(new ScatterStep(c.label, upd, idx, out, reduction as 'none' | 'add'));
+  const I = idx.view.dims, rows = I.length ? numelOf(I.slice(0, -1)) : 1;
+  const sort = reduction === 'add'
+    ? { keys: c.L.alloc('temp', 'i32', Math.max(rows, 1), `${c.label}.keys`), order: c.L.alloc('temp', 'i32', scatterSortRows(rows), `${c.label}.order`) }
+    : undefined;
+  c.L.steps.push(new ScatterStep(c.label, upd, idx, out, reduction, sort));
   return [out];
 }
 

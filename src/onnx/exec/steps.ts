@@ -177,11 +177,27 @@ export class GatherNDStep implements Step {
   }
 }
 
-/** ScatterND of contiguous updates into `out` (already holding the data), reduction 'none' or 'add'. */
+/** Rows padded to a power of two for the bitonic sort of a scatter-add's update rows. */
+export function scatterSortRows(rows: number): number {
+  return rows <= 1 ? 1 : 2 ** Math.ceil(Math.log2(rows));
+}
+
+/**
+ * ScatterND of contiguous updates into `out` (already holding the data), reduction 'none' or 'add'. 'add' is
+ * deterministic: the update rows are sorted by destination (`keys`, `order`: temps of the step) and each run of equal
+ * destinations is summed in row order by one thread, so a training step gives the same bits every time.
+ */
 export class ScatterStep implements Step {
-  constructor(public label: string, public updates: Val, public idx: Val, public out: Val, public reduction: 'none' | 'add') {}
-  reads() { return [this.updates.alloc, this.idx.alloc, this.out.alloc]; }
-  writes() { return [this.out.alloc]; }
+  constructor(
+    public label: string,
+    public updates: Val,
+    public idx: Val,
+    public out: Val,
+    public reduction: 'none' | 'add',
+    public sort?: { keys: Alloc; order: Alloc },
+  ) {}
+  reads() { return [this.updates.alloc, this.idx.alloc, this.out.alloc, ...(this.sort ? [this.sort.keys, this.sort.order] : [])]; }
+  writes() { return [this.out.alloc, ...(this.sort ? [this.sort.keys, this.sort.order] : [])]; }
   commands(sh: ShaderTexts): Command[] {
     requireContiguous(this.label, 'updates', this.updates);
     requireContiguous(this.label, 'indices', this.idx);
@@ -189,14 +205,27 @@ export class ScatterStep implements Step {
     const k = I[I.length - 1];
     const n = numelOf(this.updates.view.dims);
     if (n === 0) return [];
-    const f = new Fields().u(n).u(numelOf(D.slice(k))).u(k).u(0).u(this.updates.view.offset).u(this.idx.view.offset).u(0).u(0);
-    indexFields(f, D.slice(0, k), rowMajor(D).slice(0, k));
-    const add = this.reduction === 'add';
-    return [{
-      kind: 'dispatch', label: this.label, code: add ? sh.scatter : sh.gather,
-      entry: add ? (this.out.alloc.type === 'f32' ? 'add_f32' : 'add_i32') : 'scatter',
-      uniforms: f.done(24), bindings: [this.updates.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n),
-    }];
+    const slice = numelOf(D.slice(k));
+    if (this.reduction === 'none') {
+      const f = new Fields().u(n).u(slice).u(k).u(0).u(this.updates.view.offset).u(this.idx.view.offset).u(0).u(0);
+      indexFields(f, D.slice(0, k), rowMajor(D).slice(0, k));
+      return [{ kind: 'dispatch', label: this.label, code: sh.gather, entry: 'scatter', uniforms: f.done(24), bindings: [this.updates.alloc, this.idx.alloc, this.out.alloc], workgroups: grid1d(n) }];
+    }
+    if (!this.sort) throw new ExecError(`internal: ${this.label}: a scatter-add needs its sort buffers`);
+    const rows = n / slice, padded = scatterSortRows(rows);
+    const uniforms = (j: number, kk: number) => {
+      const f = new Fields().u(n).u(slice).u(k).u(rows).u(this.updates.view.offset).u(this.idx.view.offset).u(padded).u(0);
+      indexFields(f, D.slice(0, k), rowMajor(D).slice(0, k));
+      return f.u(j).u(kk).done(28);
+    };
+    // Bindings in the shader's order; each pass binds the ones its entry uses (keys: 3, bitonic: 2, add: all 5).
+    const bindings = [this.sort.keys, this.sort.order, this.idx.alloc, this.updates.alloc, this.out.alloc];
+    const pass = (entry: string, label: string, used: number, u: Uint32Array, threads: number): Command =>
+      ({ kind: 'dispatch', label: `${this.label}.${label}`, code: sh.scatter, entry, uniforms: u, bindings: bindings.slice(0, used), workgroups: grid1d(threads) });
+    const out: Command[] = [pass('sort_keys', 'keys', 3, uniforms(0, 0), padded)];
+    for (let kk = 2; kk <= padded; kk *= 2) for (let j = kk / 2; j >= 1; j /= 2) out.push(pass('bitonic', `sort ${kk}/${j}`, 2, uniforms(j, kk), padded));
+    out.push(pass(this.out.alloc.type === 'f32' ? 'add_f32' : 'add_i32', 'add', 5, uniforms(0, 0), n));
+    return out;
   }
 }
 
