@@ -3,7 +3,7 @@
 // runs of one training step could differ in their last bits). Three kinds of pass:
 //   sort_keys    Key[u] = the destination offset of update row u; Ord[u] = u (rows U..N-1: the sentinel, sorted last)
 //   bitonic      one compare-exchange stage (j, kk) of a bitonic sort of Ord by (Key, row): N a power of two
-//   add_f32/i32  a thread per (sorted position i, column q): the first row of each run of equal keys sums that run
+//   add          a thread per (sorted position i, column q): the first row of each run of equal keys sums that run
 //                in row order and adds the sum to Dst (one writer per element: no atomics)
 // uniform: 0 nUpd * slice, 1 slice, 2 k, 3 U (update rows), 4 srcOff (updates), 5 idxOff, 6 N (padded rows),
 //          7 -, 8-15 dims, 16-23 strides, 24 j, 25 kk (bitonic stage)
@@ -18,6 +18,7 @@ struct Params { v: array<vec4<u32>, 7> }
 @group(0) @binding(5) var<storage, read_write> Dst: array<u32>;
 
 const SENTINEL: u32 = 0xffffffffu;
+override INT: bool = false;
 
 fn P(i: u32) -> u32 { return p.v[i >> 2u][i & 3u]; }
 
@@ -80,28 +81,14 @@ fn heads(i: u32) -> bool {
   return i == 0u || Key[Ord[i - 1u]] != Key[Ord[i]];
 }
 
-@compute @workgroup_size(256)
-fn add_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let o = flat(gid, nwg);
-  if (o >= P(0u)) { return; }
-  let slice = P(1u);
-  let i = o / slice;
-  let q = o % slice;
-  if (!heads(i)) { return; }
-  let key = Key[Ord[i]];
-  var acc: f32 = 0.0;
-  for (var m: u32 = i; m < P(3u); m = m + 1u) {
-    let u = Ord[m];
-    if (Key[u] != key) { break; }
-    acc = acc + bitcast<f32>(Src[P(4u) + u * slice + q]);
-  }
-  // rowTarget(Ord[i]) is `key`; reading it from Idx keeps the five bindings of every entry the same.
-  let t = rowTarget(Ord[i]) + q;
-  Dst[t] = bitcast<u32>(bitcast<f32>(Dst[t]) + acc);
+/** a + b on the element type's bits: i32 when the pipeline constant INT is 1, else f32. */
+fn addBits(a: u32, b: u32) -> u32 {
+  if (INT) { return bitcast<u32>(bitcast<i32>(a) + bitcast<i32>(b)); }
+  return bitcast<u32>(bitcast<f32>(a) + bitcast<f32>(b));
 }
 
 @compute @workgroup_size(256)
-fn add_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = flat(gid, nwg);
   if (o >= P(0u)) { return; }
   let slice = P(1u);
@@ -109,12 +96,13 @@ fn add_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let q = o % slice;
   if (!heads(i)) { return; }
   let key = Key[Ord[i]];
-  var acc: i32 = 0;
+  var acc: u32 = 0u; // 0 in both types
   for (var m: u32 = i; m < P(3u); m = m + 1u) {
     let u = Ord[m];
     if (Key[u] != key) { break; }
-    acc = acc + bitcast<i32>(Src[P(4u) + u * slice + q]);
+    acc = addBits(acc, Src[P(4u) + u * slice + q]);
   }
+  // rowTarget(Ord[i]) is `key`; reading it from Idx keeps the five bindings of every entry the same.
   let t = rowTarget(Ord[i]) + q;
-  Dst[t] = bitcast<u32>(bitcast<i32>(Dst[t]) + acc);
+  Dst[t] = addBits(Dst[t], acc);
 }

@@ -139,6 +139,7 @@ const COMPUTE: OpCase[] = [
   { name: 'gathernd-batch-dims', op: 'GatherND', inputs: [f(3, 5, 4), i64([3, 1], [4, 0, 2])], attrs: { batch_dims: 1 } },
   { name: 'scatternd-none', op: 'ScatterND', inputs: [f(5, 3), i64([2, 1], [3, 0]), f(2, 3)] },
   { name: 'scatternd-add-duplicates', op: 'ScatterND', inputs: [cf([6, 2], new Array(12).fill(0)), i64([4, 1], [1, 4, 1, -1]), f(4, 2)], attrs: { reduction: 'add' }, opset: 18 },
+  { name: 'scatternd-add-int64-duplicates', op: 'ScatterND', inputs: [i64([5, 2]), i64([7, 1], [0, 3, 3, -1, 0, 3, 2]), i64([7, 2])], attrs: { reduction: 'add' }, opset: 18 },
   { name: 'scatternd-add-2d-index-many-duplicates', op: 'ScatterND', inputs: [f(4, 3, 2), { dims: [50, 2], dtype: 'int64', gen: (rng, n) => Array.from({ length: n }, (_, i) => (i % 2 ? rng.int(0, 3) : rng.int(-4, 4))) }, f(50, 2)], attrs: { reduction: 'add' }, opset: 18 },
   { name: 'conv-patch', op: 'Conv', inputs: [f(2, 3, 8, 12), f(5, 3, 4, 4)], attrs: { strides: [4, 4], kernel_shape: [4, 4] } },
   { name: 'conv-patch-bias', op: 'Conv', inputs: [f(1, 1, 28, 28), f(6, 1, 7, 7), f(6)], attrs: { strides: [7, 7] } },

@@ -220,11 +220,11 @@ export class ScatterStep implements Step {
     };
     // Bindings in the shader's order; each pass binds the ones its entry uses (keys: 3, bitonic: 2, add: all 5).
     const bindings = [this.sort.keys, this.sort.order, this.idx.alloc, this.updates.alloc, this.out.alloc];
-    const pass = (entry: string, label: string, used: number, u: Uint32Array, threads: number): Command =>
-      ({ kind: 'dispatch', label: `${this.label}.${label}`, code: sh.scatter, entry, uniforms: u, bindings: bindings.slice(0, used), workgroups: grid1d(threads) });
+    const pass = (entry: string, label: string, used: number, u: Uint32Array, threads: number, constants?: Record<string, number>): Command =>
+      ({ kind: 'dispatch', label: `${this.label}.${label}`, code: sh.scatter, entry, constants, uniforms: u, bindings: bindings.slice(0, used), workgroups: grid1d(threads) });
     const out: Command[] = [pass('sort_keys', 'keys', 3, uniforms(0, 0), padded)];
     for (let kk = 2; kk <= padded; kk *= 2) for (let j = kk / 2; j >= 1; j /= 2) out.push(pass('bitonic', `sort ${kk}/${j}`, 2, uniforms(j, kk), padded));
-    out.push(pass(this.out.alloc.type === 'f32' ? 'add_f32' : 'add_i32', 'add', 5, uniforms(0, 0), n));
+    out.push(pass('add', 'add', 5, uniforms(0, 0), n, { INT: this.out.alloc.type === 'f32' ? 0 : 1 }));
     return out;
   }
 }
