@@ -1,5 +1,5 @@
 /**
- * Each kernel family's self-checks catch a deliberately broken WGSL variant (random, pgd, optim): a passing check
+ * Each kernel family's self-checks catch a deliberately broken WGSL variant (random, pgd, optim, fare): a passing check
  * must mean the kernel is right, not that the check cannot fail.
  */
 import { describe, expect, it } from 'vitest';
@@ -38,5 +38,14 @@ describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
       expect(report.ok, check).toBe(false);
       expect(report.message).toMatch(/params .*mismatches/);
     }
+  });
+
+  it("fare: a squared-distance gradient of 1/N instead of 2/N, and an 'l2' loss left squared, are caught", async () => {
+    const grad = await brokenReport('fare', 'var f: f32 = 2.0 / n;', 'var f: f32 = 1.0 / n;', 'fare/l2-squared');
+    expect(grad.ok).toBe(false);
+    expect(grad.message).toMatch(/fare l2-squared ∂\/∂embeds: \d+\/\d+ mismatches/);
+    const loss = await brokenReport('fare', 'select(total, r, p.l2 == 1u)', 'total', 'fare/l2');
+    expect(loss.ok).toBe(false);
+    expect(loss.message).toMatch(/fare l2 (mean loss|per-sample losses): \d+\/\d+ mismatches/);
   });
 });

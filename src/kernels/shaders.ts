@@ -11,6 +11,7 @@ import crossentropy from '../../shaders/crossentropy.wgsl?raw';
 import normalize from '../../shaders/normalize.wgsl?raw';
 import ensemble from '../../shaders/ensemble.wgsl?raw';
 import prompt_attack from '../../shaders/prompt_attack.wgsl?raw';
+import fare from '../../shaders/fare.wgsl?raw';
 import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
 import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
 import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
@@ -43,6 +44,7 @@ export const shaderSources = {
   normalize: workgroupSum + '\n' + normalize,
   ensemble,
   prompt_attack: workgroupSum + '\n' + prompt_attack,
+  fare: workgroupSum + '\n' + fare,
   subspace_basis,
   subspace_cross,
   subspace_angles,

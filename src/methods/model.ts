@@ -297,6 +297,11 @@ export class FineTuneModel {
     return { embeds, state: { outputs, feeds, runner: r } };
   }
 
+  /** Frees a kept forward's activations without a backward (e.g. a frozen reference kept only for its GPU output). */
+  discard(state: TowerState): void {
+    for (const v of Object.values(state.outputs)) v.dispose();
+  }
+
   /** Backward from ∂/∂embeds; with `weights`, adds ∂/∂weights into the tower's accumulator (trained towers only). */
   private async backward(state: TowerState, gEmbeds: ArrayLike<number> | GPUBuffer, o: { input?: boolean; inputInto?: GPUBuffer; weights?: boolean }): Promise<Float32Array | undefined> {
     this.assertLive();

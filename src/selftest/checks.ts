@@ -13,6 +13,7 @@ import { accumulateChecks } from '../kernels/accumulate.check';
 import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { ensembleChecks } from '../kernels/ensemble.check';
+import { fareChecks } from '../kernels/fare.check';
 import { promptAttackChecks } from '../kernels/promptAttack.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
@@ -31,6 +32,7 @@ export const kernelChecks: KernelCheck[] = [
   ...gramChecks,
   ...normalizeChecks,
   ...ensembleChecks,
+  ...fareChecks,
   ...promptAttackChecks,
   ...zeroShotChecks,
   ...sessionChecks,

@@ -3,7 +3,7 @@
  * CE, `zeroShotLossOnGpu`) against the host path (taken with `debug`), on the same model, batch and attacks: loss,
  * every term, the per-term gradient norms and the accumulated weight gradients of both towers agree; the GPU path
  * reads back less. AoS: both towers with the prompt attack (λ3), and the vision tower alone with λ2 on both image
- * groups; TeCoA with both towers.
+ * groups; TeCoA with both towers; FARE with both of its distances.
  */
 import { describe, expect, it } from 'vitest';
 import { Rng, freshSeed } from '../../src/util/random';
@@ -18,6 +18,8 @@ describe(`training losses on the GPU vs the host path (AOS_SEED=${seed})`, () =>
     ['AoS, both towers, λ1 λ2 λ3, ridge from the spectrum', 'aos', { towers: 'both' as const, aos: { augmentations: 2, textEps: 0.2, lambda1: 1, lambda2: 0.5, lambda3: 0.5, ridgeFromSpectrum: true } }],
     ['AoS, vision tower, λ2 on clean and adversarial groups, CE weight 0.5', 'aos', { towers: 'vision' as const, aos: { augmentations: 3, lambda1: 0.7, lambda2: 1.3, imageTextGroups: 'both' as const, ceWeight: 0.5 } }],
     ['TeCoA, both towers', 'tecoa', { towers: 'both' as const, attack: { eps: 4 / 255, steps: 2 } }],
+    ['FARE, squared L2 embedding distance, PGD-3', 'fare', { attack: { eps: 4 / 255 }, fare: { attackSteps: 3, loss: 'l2-squared' as const } }],
+    ['FARE, L2 embedding distance', 'fare', { attack: { eps: 4 / 255 }, fare: { attackSteps: 2, loss: 'l2' as const } }],
   ] as const) {
     it(name, async () => {
       await withGpu(async (ctx) => {
