@@ -1,5 +1,5 @@
 /**
- * Each kernel family's self-checks catch a deliberately broken WGSL variant (random, pgd, optim, fare): a passing check
+ * Each kernel family's self-checks catch a deliberately broken WGSL variant (random, pgd, optim, fare, kl): a passing check
  * must mean the kernel is right, not that the check cannot fail.
  */
 import { describe, expect, it } from 'vitest';
@@ -47,5 +47,11 @@ describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
     const loss = await brokenReport('fare', 'select(total, r, p.l2 == 1u)', 'total', 'fare/l2');
     expect(loss.ok).toBe(false);
     expect(loss.message).toMatch(/fare l2 (mean loss|per-sample losses): \d+\/\d+ mismatches/);
+  });
+
+  it('kl: a ∂/∂zP without the row KL subtracted is caught', async () => {
+    const report = await brokenReport('kl', 'pc * (lp - lq - kl)', 'pc * (lp - lq)', 'kl/clip-scale');
+    expect(report.ok).toBe(false);
+    expect(report.message).toMatch(/kl clip-scale ∂\/∂zP: \d+\/\d+ mismatches/);
   });
 });

@@ -12,6 +12,7 @@ import normalize from '../../shaders/normalize.wgsl?raw';
 import ensemble from '../../shaders/ensemble.wgsl?raw';
 import prompt_attack from '../../shaders/prompt_attack.wgsl?raw';
 import fare from '../../shaders/fare.wgsl?raw';
+import kl from '../../shaders/kl.wgsl?raw';
 import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
 import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
 import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
@@ -45,6 +46,7 @@ export const shaderSources = {
   ensemble,
   prompt_attack: workgroupSum + '\n' + prompt_attack,
   fare: workgroupSum + '\n' + fare,
+  kl: workgroupSum + '\n' + kl,
   subspace_basis,
   subspace_cross,
   subspace_angles,

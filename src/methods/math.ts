@@ -1,27 +1,12 @@
 /**
- * Small float64 CPU pieces of the fine-tuning losses, each with its backward: row L2 normalisation, cosine logits, softmax
- * cross-entropy, KL divergence, group means. Sizes are tiny next to the towers (batch × classes × embedding), so
- * they run on the CPU; the subspace terms and the zero-shot CE run on the GPU kernels.
+ * Small float64 CPU pieces of the fine-tuning losses, each with its backward: row L2 normalisation, cosine logits,
+ * softmax cross-entropy, group means (the KL divergence's is src/kernels/kl.ts's reference). Sizes are tiny next to
+ * the towers (batch × classes × embedding), so they run on the CPU; the GPU paths use the kernels.
  */
 
 export { cosLogits, cosLogitsBackward, normalizeRows, normalizeRowsBackward, type CosLogits } from '../util/cosine';
-
-/** Row-wise softmax and log-softmax of [n, C]. */
-export function softmaxRows(z: ArrayLike<number>, n: number, C: number): { p: Float64Array; logp: Float64Array } {
-  const p = new Float64Array(n * C), logp = new Float64Array(n * C);
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    for (let c = 0; c < C; c++) max = Math.max(max, z[i * C + c]);
-    let s = 0;
-    for (let c = 0; c < C; c++) s += Math.exp(z[i * C + c] - max);
-    const lse = max + Math.log(s);
-    for (let c = 0; c < C; c++) {
-      logp[i * C + c] = z[i * C + c] - lse;
-      p[i * C + c] = Math.exp(logp[i * C + c]);
-    }
-  }
-  return { p, logp };
-}
+export { softmaxRows } from '../util/softmax';
+import { softmaxRows } from '../util/softmax';
 
 /** Mean over rows of CE(z_i, y_i) and ∂/∂z (of the mean); `perSample` CE values too. */
 export function crossEntropy(z: ArrayLike<number>, labels: ArrayLike<number>, n: number, C: number): { loss: number; perSample: Float64Array; dz: Float64Array; correct: number } {
@@ -40,28 +25,6 @@ export function crossEntropy(z: ArrayLike<number>, labels: ArrayLike<number>, n:
     if (arg === y) correct++;
   }
   return { loss, perSample, dz, correct };
-}
-
-/**
- * Mean over rows of KL(softmax(target_i) ‖ softmax(z_i)) — torch's KLDivLoss(log_softmax(z), softmax(target)) with
- * batch-mean reduction — and its gradients w.r.t. z and the target logits.
- */
-export function klDivergence(target: ArrayLike<number>, z: ArrayLike<number>, n: number, C: number): { loss: number; dz: Float64Array; dTarget: Float64Array } {
-  const t = softmaxRows(target, n, C), q = softmaxRows(z, n, C);
-  const dz = new Float64Array(n * C), dTarget = new Float64Array(n * C);
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    let kl = 0;
-    for (let c = 0; c < C; c++) kl += t.p[i * C + c] * (t.logp[i * C + c] - q.logp[i * C + c]);
-    loss += kl / n;
-    for (let c = 0; c < C; c++) {
-      const j = i * C + c;
-      dz[j] = (q.p[j] - t.p[j]) / n;
-      // ∂KL/∂target_c = p_c (r_c − Σ_j p_j r_j), r = log p − log q, Σ p r = KL.
-      dTarget[j] = (t.p[j] * (t.logp[j] - q.logp[j] - kl)) / n;
-    }
-  }
-  return { loss, dz, dTarget };
 }
 
 /** Means of groups [groups, n, d] → [groups, d]. */

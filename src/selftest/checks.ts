@@ -14,6 +14,7 @@ import { gramChecks } from '../kernels/gram.check';
 import { normalizeChecks } from '../kernels/normalize.check';
 import { ensembleChecks } from '../kernels/ensemble.check';
 import { fareChecks } from '../kernels/fare.check';
+import { klChecks } from '../kernels/kl.check';
 import { promptAttackChecks } from '../kernels/promptAttack.check';
 import { zeroShotChecks } from '../kernels/zeroShot.check';
 import { sessionChecks } from '../onnx/run/session.check';
@@ -33,6 +34,7 @@ export const kernelChecks: KernelCheck[] = [
   ...normalizeChecks,
   ...ensembleChecks,
   ...fareChecks,
+  ...klChecks,
   ...promptAttackChecks,
   ...zeroShotChecks,
   ...sessionChecks,

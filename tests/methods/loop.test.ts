@@ -157,7 +157,7 @@ describe('fine-tuning loop', () => {
     });
   }
 
-  for (const method of ['tecoa', 'aos', 'fare'] as const) it(`${method}, metrics read every k steps: the same run as read every step, and a step reads nothing back`, async () => {
+  for (const method of ['tecoa', 'aos', 'pmg-aft', 'fare'] as const) it(`${method}, metrics read every k steps: the same run as read every step, and a step reads nothing back`, async () => {
     await withGpu(async (ctx) => {
       const runWith = async (metricsEvery: number) => {
         const loop = await testLoop(ctx, testConfig(method, { seed, steps: 9, towers: 'both' }), { weightsSeed: seed, backend: 'exec' });

@@ -1,0 +1,48 @@
+import type { KernelCheck } from '../gpu/kernelCheck';
+import { validate } from '../util/validate';
+import { encodeKl, klDivergenceRef, klStatsFloats, type KlShape } from './kl';
+
+// Logits at CLIP's scale (s · cos, |z| ≤ 100), so the log-sum-exp must not overflow. Tolerances (fp32 against
+// float64): a log-probability z − lse carries an error of about s·ε₃₂, so the KL's atol is s·1e-6; a probability
+// carries s·ε₃₂ relative error, so ∂/∂zQ = w(q − p)/N is judged at 2e-7·s·w/N; ∂/∂zP multiplies p by differences
+// of size up to ~2s, judged against its largest entry. Row 0 has zP = zQ (KL 0).
+function klCase(name: string, s: KlShape & { scale: number }): KernelCheck {
+  return {
+    name: `kl/${name}`,
+    async run(ctx, rng) {
+      const n = s.batch * s.classes;
+      const zP = rng.uniform(n, -s.scale, s.scale), zQ = rng.uniform(n, -s.scale, s.scale);
+      for (let c = 0; c < s.classes; c++) zQ[c] = zP[c];
+      // Half the rows near each other (a KL near 0 must not cancel to garbage).
+      for (let i = 1; i < s.batch; i += 2) for (let c = 0; c < s.classes; c++) zQ[i * s.classes + c] = zP[i * s.classes + c] + 0.01 * rng.normal(1)[0];
+      const b = {
+        zP: ctx.upload('kl.check.zP', zP), zQ: ctx.upload('kl.check.zQ', zQ), dP: ctx.buffer('kl.check.dP', n * 4), dQ: ctx.buffer('kl.check.dQ', n * 4),
+        stats: ctx.buffer('kl.check.stats', klStatsFloats(s) * 4),
+      };
+      try {
+        await ctx.run('kl.check', (rec) => encodeKl(rec, b, s));
+        const [dP, dQ, stats] = (await ctx.readMany([{ buffer: b.dP, count: n }, { buffer: b.dQ, count: n }, { buffer: b.stats, count: klStatsFloats(s) }])).map((a) => new Float32Array(a));
+        const ref = klDivergenceRef(zP, zQ, s.batch, s.classes);
+        const perRow = Array.from({ length: s.batch }, (_, i) => klDivergenceRef(zP.subarray(i * s.classes, (i + 1) * s.classes), zQ.subarray(i * s.classes, (i + 1) * s.classes), 1, s.classes).loss);
+        const scaled = (g: Float64Array) => g.map((v) => v * s.weight);
+        const gP = scaled(ref.dTarget), gQ = scaled(ref.dz);
+        const top = (g: Float64Array) => Math.max(...Array.from(g, Math.abs));
+        const atol = 1e-6 * s.scale;
+        return [
+          validate([stats[0]], [ref.loss], atol, 1e-5, `kl ${name} mean KL`),
+          validate(stats.subarray(1), perRow, atol, 1e-5, `kl ${name} per-row KL`),
+          validate(dP, gP, 2e-6 * s.scale * top(gP), 1e-4, `kl ${name} ∂/∂zP`),
+          validate(dQ, gQ, (2e-7 * s.scale * s.weight) / s.batch, 1e-4, `kl ${name} ∂/∂zQ`),
+        ];
+      } finally {
+        ctx.release(...Object.values(b));
+      }
+    },
+  };
+}
+
+export const klChecks: KernelCheck[] = [
+  klCase('clip-scale', { batch: 37, classes: 10, weight: 1, scale: 100 }),
+  klCase('weighted-many-classes', { batch: 5, classes: 300, weight: 37.5, scale: 20 }),
+  klCase('one-class', { batch: 3, classes: 1, weight: 2, scale: 5 }),
+];
