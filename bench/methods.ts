@@ -1,5 +1,6 @@
 /**
- * methods/step: one fine-tuning step of TeCoA and of AoS on the bundled tiny CLIP, measured side by side in one run
+ * methods/step: one fine-tuning step of each method (TeCoA, AoS, PMG-AFT, FARE with PGD-k like the others) on the
+ * bundled tiny CLIP, measured side by side in one run
  * (alternating, so machine load hits both alike), on the engine `defaultEngine` picks for this adapter. Reports each
  * step's median wall time, GPU→CPU readbacks per step, and the AoS/TeCoA ratio against its pass-count bound
  * (1 + m)(k + 2)/(k + 1): AoS runs every one of its 1 + m views through the attack's k steps and two training passes,
@@ -18,6 +19,8 @@ import { fineTuneModelFor, loadClipFiles, tokenizerPrompts } from '../src/method
 import { FineTuneLoop } from '../src/methods/loop';
 import type { BenchOptions, BenchResult } from './harness';
 
+const METHODS: readonly MethodName[] = ['tecoa', 'aos', 'pmg-aft', 'fare'];
+
 /** Steps per metrics read by default (one block of the loop's metrics ring). */
 const STEPS_PER_READ = 4;
 
@@ -35,13 +38,13 @@ export async function benchMethodSteps(ctx: GpuContext, files: ClipFolderFiles, 
   const clip = loadClipFiles(files);
   const prompts = tokenizerPrompts(clip.tokenizer, train.classes);
   const loops = new Map<MethodName, FineTuneLoop>();
-  for (const method of ['tecoa', 'aos'] as const) {
-    const config = withFineTuneConfig(defaultFineTuneConfig(method), { seed: 1, batchSize: B, steps: 1000, evalEvery: 0, attack: { eps: 8 / 255, steps: k }, aos: { augmentations: m } });
+  for (const method of METHODS) {
+    const config = withFineTuneConfig(defaultFineTuneConfig(method), { seed: 1, batchSize: B, steps: 1000, evalEvery: 0, attack: { eps: 8 / 255, steps: k }, aos: { augmentations: m }, fare: { attackSteps: k } });
     loops.set(method, FineTuneLoop.create(ctx, { config, model: await fineTuneModelFor(ctx, clip, config, o.backend), data: new FineTuneData(train, { seed: 1, hflip: false }), prompts }));
   }
   const warmup = opts.warmup ?? 2, runs = opts.runs ?? 7, S = o.stepsPerRead ?? STEPS_PER_READ;
-  const times = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
-  const reads = new Map<MethodName, number[]>([['tecoa', []], ['aos', []]]);
+  const times = new Map<MethodName, number[]>(METHODS.map((x) => [x, []]));
+  const reads = new Map<MethodName, number[]>(METHODS.map((x) => [x, []]));
   for (let i = 0; i < warmup + runs; i++) {
     for (const [method, loop] of loops) {
       const r0 = ctx.stats.readbacks, t0 = performance.now();
@@ -55,7 +58,7 @@ export async function benchMethodSteps(ctx: GpuContext, files: ClipFolderFiles, 
   }
   const out: BenchResult[] = [];
   const med = (method: MethodName) => median(times.get(method)!);
-  for (const method of ['tecoa', 'aos'] as const) {
+  for (const method of METHODS) {
     const t = times.get(method)!;
     out.push({
       name: `methods/${method}-step`, params: { model: 'tiny-clip', batch: B, attackSteps: k, views: method === 'aos' ? 1 + m : 1, engine: loops.get(method)!.model.backend ?? 'onnxruntime' },
