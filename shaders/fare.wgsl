@@ -1,4 +1,5 @@
-// FARE's loss on GPU buffers (prepended: workgroup_sum.wgsl). Per sample i, one workgroup over its D values:
+// FARE's loss on GPU buffers (prepended: workgroup_sum.wgsl, stats_mean.wgsl). Per sample i, one workgroup over
+// its D values:
 //   diff = e_i − t_i (t: `reference`), ss = ‖diff‖², loss_i = ss ('l2-squared') or √ss ('l2'),
 //   grad_i = ∂(mean_i loss_i)/∂e_i = f · diff, f = 2/N, or 1/(√ss · N) for 'l2' (0 at ss = 0, the subgradient).
 // `rows` writes grad and stats[1 + i] = loss_i; `finish` (one workgroup) writes stats[0] = mean_i loss_i.
@@ -40,8 +41,5 @@ fn rows(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 
 @compute @workgroup_size(64)
 fn finish(@builtin(local_invocation_index) t: u32) {
-  var acc: f32 = 0.0;
-  for (var i = t; i < p.batch; i = i + WG) { acc = acc + stats[1u + i]; }
-  let total = workgroupSum(acc, t);
-  if (t == 0u) { stats[0] = total / f32(p.batch); }
+  writeStatsMean(t, p.batch);
 }

@@ -1,5 +1,5 @@
-// PMG-AFT's KL terms on logits already on the GPU (prepended: workgroup_sum.wgsl). Per row i (one thread; C is
-// the class count, small), p = softmax(zP_i), q = softmax(zQ_i):
+// PMG-AFT's KL terms on logits already on the GPU (prepended: workgroup_sum.wgsl, stats_mean.wgsl). Per row i
+// (one thread; C, the class count, is small), p = softmax(zP_i), q = softmax(zQ_i):
 //   KL_i = Σ_c p_c (log p_c − log q_c),
 //   dP_ic = w · p_c (log p_c − log q_c − KL_i),   dQ_ic = w · (q_c − p_c)
 // with w = the term's weight / N, so dP, dQ are ∂(w · Σ_i KL_i)/∂logits. `rows` writes dP, dQ and stats[1 + i] = KL_i;
@@ -59,8 +59,5 @@ fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(64)
 fn finish(@builtin(local_invocation_index) t: u32) {
-  var acc: f32 = 0.0;
-  for (var i = t; i < p.batch; i = i + WG) { acc = acc + stats[1u + i]; }
-  let total = workgroupSum(acc, t);
-  if (t == 0u) { stats[0] = total / f32(p.batch); }
+  writeStatsMean(t, p.batch);
 }

@@ -9,6 +9,7 @@ import type { GpuContext, Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
 import { normalizeRows, normalizeRowsBackward } from '../util/cosine';
 import { encodeNormalize, encodeNormalizeBackward, itemGrid } from './normalize';
+import { requirePositiveIntegers } from './shape';
 
 export interface EnsembleShape {
   classes: number;
@@ -64,9 +65,7 @@ export interface EnsembleBuffers {
 }
 
 function checkShape(s: EnsembleShape): void {
-  for (const k of ['classes', 'perClass', 'd'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`ensemble: ${k} must be a positive integer, got ${s[k]}`);
-  }
+  requirePositiveIntegers('ensemble', s, ['classes', 'perClass', 'd']);
 }
 
 export function createEnsembleBuffers(ctx: GpuContext, s: EnsembleShape, label = 'ensemble'): EnsembleBuffers {

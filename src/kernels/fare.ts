@@ -7,6 +7,7 @@
 import type { Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
 import { itemGrid } from './normalize';
+import { requirePositiveIntegers } from './shape';
 
 export type FareLossKind = 'l2-squared' | 'l2';
 
@@ -22,9 +23,7 @@ export function fareStatsFloats(s: FareShape): number {
 }
 
 function checkShape(s: FareShape): void {
-  for (const k of ['batch', 'dim'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1 || s[k] > 0xffffffff) throw new RangeError(`fareLoss: ${k} must be a positive integer, got ${s[k]}`);
-  }
+  requirePositiveIntegers('fareLoss', s, ['batch', 'dim']);
   if (s.kind !== 'l2-squared' && s.kind !== 'l2') throw new RangeError(`fareLoss: kind must be 'l2-squared' or 'l2', got ${String(s.kind)}`);
 }
 

@@ -7,6 +7,7 @@ import type { Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
 import { softmaxRows } from '../util/softmax';
 import { itemGrid } from './normalize';
+import { requirePositiveIntegers } from './shape';
 
 const WG = 64;
 
@@ -23,9 +24,7 @@ export function klStatsFloats(s: KlShape): number {
 }
 
 function checkShape(s: KlShape): void {
-  for (const k of ['batch', 'classes'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1 || s[k] > 0xffffffff) throw new RangeError(`kl: ${k} must be a positive integer, got ${s[k]}`);
-  }
+  requirePositiveIntegers('kl', s, ['batch', 'classes']);
   if (!Number.isFinite(s.weight)) throw new RangeError(`kl: weight must be finite, got ${s.weight}`);
 }
 

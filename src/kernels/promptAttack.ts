@@ -11,6 +11,7 @@
 import type { GpuContext, Recorder } from '../gpu/context';
 import { UniformWriter } from '../gpu/uniforms';
 import { itemGrid } from './normalize';
+import { requirePositiveIntegers } from './shape';
 
 const WG = 64;
 
@@ -92,9 +93,7 @@ export interface PromptCeShape {
 }
 
 function checkCeShape(s: PromptCeShape): void {
-  for (const k of ['batch', 'classes', 'dim'] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new RangeError(`promptCe: ${k} must be a positive integer, got ${s[k]}`);
-  }
+  requirePositiveIntegers('promptCe', s, ['batch', 'classes', 'dim']);
   if (!Number.isFinite(s.logitScale)) throw new RangeError(`promptCe: logitScale must be finite, got ${s.logitScale}`);
 }
 

@@ -13,6 +13,7 @@ import ensemble from '../../shaders/ensemble.wgsl?raw';
 import prompt_attack from '../../shaders/prompt_attack.wgsl?raw';
 import fare from '../../shaders/fare.wgsl?raw';
 import kl from '../../shaders/kl.wgsl?raw';
+import statsMean from '../../shaders/stats_mean.wgsl?raw';
 import subspace_basis from '../../shaders/subspace_basis.wgsl?raw';
 import subspace_cross from '../../shaders/subspace_cross.wgsl?raw';
 import subspace_angles from '../../shaders/subspace_angles.wgsl?raw';
@@ -45,8 +46,8 @@ export const shaderSources = {
   normalize: workgroupSum + '\n' + normalize,
   ensemble,
   prompt_attack: workgroupSum + '\n' + prompt_attack,
-  fare: workgroupSum + '\n' + fare,
-  kl: workgroupSum + '\n' + kl,
+  fare: [workgroupSum, statsMean, fare].join('\n'), // stats_mean.wgsl: the per-sample stats' mean
+  kl: [workgroupSum, statsMean, kl].join('\n'),
   subspace_basis,
   subspace_cross,
   subspace_angles,
