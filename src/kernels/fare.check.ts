@@ -1,6 +1,7 @@
 import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate } from '../util/validate';
-import { encodeFareLoss, fareLossRef, fareStatsFloats, type FareShape } from './fare';
+import { encodeFareLoss, fareLossRef, type FareShape } from './fare';
+import { statsFloats } from './shape';
 
 // Tolerances (fp32 against float64): each per-sample loss is a sum of dim squares (rtol 1e-5); the gradient is the
 // difference times one factor (rtol 1e-5, atol against its largest entry). Sample 0's embedding equals its target:
@@ -14,11 +15,11 @@ function fareCase(name: string, s: FareShape): KernelCheck {
       for (let i = s.dim; i < n; i++) embeds[i] += (rng.next() < 0.5 ? 0.01 : 1) * rng.normal(1)[0];
       const b = {
         embeds: ctx.upload('fare.check.embeds', embeds), target: ctx.upload('fare.check.target', target),
-        grad: ctx.buffer('fare.check.grad', n * 4), stats: ctx.buffer('fare.check.stats', fareStatsFloats(s) * 4),
+        grad: ctx.buffer('fare.check.grad', n * 4), stats: ctx.buffer('fare.check.stats', statsFloats(s.batch) * 4),
       };
       try {
         await ctx.run('fare.check', (rec) => encodeFareLoss(rec, b, s));
-        const [grad, stats] = (await ctx.readMany([{ buffer: b.grad, count: n }, { buffer: b.stats, count: fareStatsFloats(s) }])).map((a) => new Float32Array(a));
+        const [grad, stats] = (await ctx.readMany([{ buffer: b.grad, count: n }, { buffer: b.stats, count: statsFloats(s.batch) }])).map((a) => new Float32Array(a));
         const ref = fareLossRef(embeds, target, s.batch, s.dim, s.kind);
         const gScale = Math.max(...Array.from(ref.grad, Math.abs));
         return [

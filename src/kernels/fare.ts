@@ -17,11 +17,6 @@ export interface FareShape {
   kind: FareLossKind;
 }
 
-/** Floats of the stats buffer: [0] the mean loss, [1 + i] sample i's. */
-export function fareStatsFloats(s: FareShape): number {
-  return 1 + s.batch;
-}
-
 function checkShape(s: FareShape): void {
   requirePositiveIntegers('fareLoss', s, ['batch', 'dim']);
   if (s.kind !== 'l2-squared' && s.kind !== 'l2') throw new RangeError(`fareLoss: kind must be 'l2-squared' or 'l2', got ${String(s.kind)}`);

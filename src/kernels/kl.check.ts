@@ -1,6 +1,7 @@
 import type { KernelCheck } from '../gpu/kernelCheck';
 import { validate } from '../util/validate';
-import { encodeKl, klDivergenceRef, klStatsFloats, type KlShape } from './kl';
+import { encodeKl, klDivergenceRef, type KlShape } from './kl';
+import { statsFloats } from './shape';
 
 // Logits at CLIP's scale (s · cos, |z| ≤ 100), so the log-sum-exp must not overflow. Tolerances (fp32 against
 // float64): a log-probability z − lse carries an error of about s·ε₃₂, so the KL's atol is s·1e-6; a probability
@@ -17,11 +18,11 @@ function klCase(name: string, s: KlShape & { scale: number }): KernelCheck {
       for (let i = 1; i < s.batch; i += 2) for (let c = 0; c < s.classes; c++) zQ[i * s.classes + c] = zP[i * s.classes + c] + 0.01 * rng.normal(1)[0];
       const b = {
         zP: ctx.upload('kl.check.zP', zP), zQ: ctx.upload('kl.check.zQ', zQ), dP: ctx.buffer('kl.check.dP', n * 4), dQ: ctx.buffer('kl.check.dQ', n * 4),
-        stats: ctx.buffer('kl.check.stats', klStatsFloats(s) * 4),
+        stats: ctx.buffer('kl.check.stats', statsFloats(s.batch) * 4),
       };
       try {
         await ctx.run('kl.check', (rec) => encodeKl(rec, b, s));
-        const [dP, dQ, stats] = (await ctx.readMany([{ buffer: b.dP, count: n }, { buffer: b.dQ, count: n }, { buffer: b.stats, count: klStatsFloats(s) }])).map((a) => new Float32Array(a));
+        const [dP, dQ, stats] = (await ctx.readMany([{ buffer: b.dP, count: n }, { buffer: b.dQ, count: n }, { buffer: b.stats, count: statsFloats(s.batch) }])).map((a) => new Float32Array(a));
         const ref = klDivergenceRef(zP, zQ, s.batch, s.classes);
         const perRow = Array.from({ length: s.batch }, (_, i) => klDivergenceRef(zP.subarray(i * s.classes, (i + 1) * s.classes), zQ.subarray(i * s.classes, (i + 1) * s.classes), 1, s.classes).loss);
         const scaled = (g: Float64Array) => g.map((v) => v * s.weight);

@@ -18,11 +18,6 @@ export interface KlShape {
   weight: number;
 }
 
-/** Floats of the stats buffer: [0] the mean KL, [1 + i] row i's. */
-export function klStatsFloats(s: KlShape): number {
-  return 1 + s.batch;
-}
-
 function checkShape(s: KlShape): void {
   requirePositiveIntegers('kl', s, ['batch', 'classes']);
   if (!Number.isFinite(s.weight)) throw new RangeError(`kl: weight must be finite, got ${s.weight}`);

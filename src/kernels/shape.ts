@@ -7,3 +7,8 @@ export function requirePositiveIntegers<K extends string>(kernel: string, s: Rea
     if (!Number.isInteger(v) || v < 1 || v > 0xffffffff) throw new RangeError(`${kernel}: ${k} must be a positive integer, got ${v}`);
   }
 }
+
+/** Floats of a per-sample stats buffer (shaders/stats_mean.wgsl): [0] the mean over the batch, [1 + i] sample i's. */
+export function statsFloats(batch: number): number {
+  return 1 + batch;
+}

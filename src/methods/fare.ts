@@ -9,8 +9,9 @@
  * On GPU sessions (`model.outputsOnGpu`) the target, the attack's objective, the loss and its gradient stay on GPU
  * buffers (src/kernels/fare.ts) and the loss and ‖∂/∂embeds‖ are left for the loop's next read: no readback in a step.
  */
-import { encodeFareLoss, fareLossRef, fareStatsFloats, type FareShape } from '../kernels/fare';
+import { encodeFareLoss, fareLossRef, type FareShape } from '../kernels/fare';
 import { createGradNormBuffer, encodeGlobalGradNorm } from '../kernels/optim';
+import { statsFloats } from '../kernels/shape';
 import { pgdImages, pgdImagesOnGpu, type EmbeddingObjective } from './attack';
 import type { FineTuneConfig } from './config';
 import { trainAttackOptions, type FineTuneMethod, type StepInputs, type StepOutput } from './method';
@@ -53,7 +54,7 @@ export function createFare(config: FineTuneConfig): FineTuneMethod {
       async function deviceStep(): Promise<StepOutput> {
         const shape: FareShape = { batch: N, dim: D, kind };
         const bytes = N * D * 4;
-        const b = { target: ctx.buffer('fare.target', bytes), grad: ctx.buffer('fare.grad', bytes), stats: ctx.buffer('fare.stats', fareStatsFloats(shape) * 4) };
+        const b = { target: ctx.buffer('fare.target', bytes), grad: ctx.buffer('fare.grad', bytes), stats: ctx.buffer('fare.stats', statsFloats(N) * 4) };
         const norm = createGradNormBuffer(ctx, 'fare.gradNorm');
         const owned: GPUBuffer[] = [];
         try {
@@ -63,7 +64,7 @@ export function createFare(config: FineTuneConfig): FineTuneMethod {
           model.discard(o.state!);
           const objective: EmbeddingObjective = async () => { throw new Error('internal: FARE on a GPU session attacks on the GPU'); };
           objective.gpu = () => {
-            const g = { grad: ctx.buffer('fare.pgd.grad', bytes), stats: ctx.buffer('fare.pgd.stats', fareStatsFloats(shape) * 4) };
+            const g = { grad: ctx.buffer('fare.pgd.grad', bytes), stats: ctx.buffer('fare.pgd.stats', statsFloats(N) * 4) };
             return {
               grad: g.grad,
               encode: (rec, embeds) => encodeFareLoss(rec, { embeds, target: b.target, ...g }, shape, 'fare.pgd.objective'),

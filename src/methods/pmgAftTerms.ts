@@ -7,10 +7,11 @@
  */
 import type { GpuContext, Recorder } from '../gpu/context';
 import { encodeAccumulate } from '../kernels/accumulate';
-import { encodeKl, klStatsFloats } from '../kernels/kl';
+import { encodeKl } from '../kernels/kl';
 import { encodeMatmul } from '../kernels/matmul';
 import { encodeNormalize, encodeNormalizeBackward, DEFAULT_NORMALIZE_EPS } from '../kernels/normalize';
 import { createGradNormBuffer, encodeGlobalGradNorm } from '../kernels/optim';
+import { statsFloats } from '../kernels/shape';
 import type { RingPart } from './metricsRing';
 
 export interface CosShape {
@@ -78,7 +79,7 @@ export class PmgAftKlTerms {
     into: { p?: GPUBuffer; q?: GPUBuffer }, textGradInto?: GPUBuffer,
   ): void {
     const { batch: N, classes: C, dim: D, logitScale } = this.s;
-    const stats = this.buffer(`${name}.stats`, klStatsFloats({ batch: N, classes: C, weight }), true);
+    const stats = this.buffer(`${name}.stats`, statsFloats(N), true);
     const dP = this.buffer(`${name}.dP`, N * C), dQ = this.buffer(`${name}.dQ`, N * C);
     encodeKl(rec, { zP: p.logits, zQ: q.logits, dP, dQ, stats }, { batch: N, classes: C, weight }, `pmgAft.${name}.kl`);
     const norms: GPUBuffer[] = [];
