@@ -104,7 +104,7 @@ export async function benchOne(o: { shape: string; batch: number; engine: 'exec'
 }
 
 /**
- * `npm run bench`'s methods case in the page (bench/browser/methods.spec.ts): one TeCoA and one AoS fine-tuning step
+ * `npm run bench`'s methods case in the page (bench/browser/methods.spec.ts): one fine-tuning step of each method
  * on the bundled tiny CLIP, side by side, on our executor and the page's GPUDevice — the same code as in Node
  * (bench/methods.ts) with the model and training split fetched from the dev server.
  */
