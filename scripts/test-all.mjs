@@ -3,7 +3,8 @@
 // WebGPU), then the browser suite (Playwright in Debian's Chromium). Every stage runs even if an earlier one failed;
 // the closing line counts every test of both suites (a failed type-check or lint stage counts as one failure).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { countTests } from './test-summary.mjs';
 
 mkdirSync('test-results', { recursive: true });
 for (const f of ['test-results/vitest.json', 'test-results/e2e.json']) rmSync(f, { force: true });
@@ -20,15 +21,9 @@ const lintOk = run('lint', 'npm', ['run', '--silent', 'lint']);
 const nodeOk = run('node suite', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json', ...extra]);
 const e2eOk = run('browser suite', 'npx', ['playwright', 'test']);
 
-let passed = 0, failed = 0, skipped = 0;
-if (existsSync('test-results/vitest.json')) {
-  const v = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-  passed += v.numPassedTests; failed += v.numFailedTests; skipped += v.numPendingTests + v.numTodoTests;
-} else if (!nodeOk) failed += 1;
-if (existsSync('test-results/e2e.json')) {
-  const s = JSON.parse(readFileSync('test-results/e2e.json', 'utf8')).stats;
-  passed += s.expected + s.flaky; failed += s.unexpected; skipped += s.skipped;
-} else if (!e2eOk) failed += 1;
+const { passed, failed: testsFailed, skipped, failures } = countTests({ nodeOk, e2eOk });
+let failed = testsFailed;
+if (failures.length) console.log(`\nfailed tests:\n${failures.join('\n')}`);
 if (!typesOk) failed += 1;
 if (!lintOk) failed += 1;
 // Skips would hide missing coverage: they count as failures here.
