@@ -49,8 +49,8 @@ describe(`broken kernels are caught (AOS_SEED=${seed})`, () => {
     expect(loss.message).toMatch(/fare l2 (mean loss|per-sample losses): \d+\/\d+ mismatches/);
   });
 
-  it('kl: a ∂/∂zP without the row KL subtracted is caught', async () => {
-    const report = await brokenReport('kl', 'pc * (lp - lq - kl)', 'pc * (lp - lq)', 'kl/clip-scale');
+  it('kl: a ∂/∂zP without the row mean A subtracted is caught', async () => {
+    const report = await brokenReport('kl', '- (zQ[base + c] - zQk) - a);', '- (zQ[base + c] - zQk));', 'kl/clip-scale');
     expect(report.ok).toBe(false);
     expect(report.message).toMatch(/kl clip-scale ∂\/∂zP: \d+\/\d+ mismatches/);
   });
