@@ -15,24 +15,36 @@ const seed = freshSeed();
 console.log(`methods/loop seed ${seed} (AOS_SEED=${seed} replays)`);
 
 describe('fine-tuning loop', () => {
-  it('each method lowers its own loss on a fixed small batch', async () => {
+  // A random tiny model on a fixed batch; each step's loss is on fresh adversarial examples. Judged per method: the
+  // median over 3 seeds of (mean loss of steps 8–10) / (loss at the start), the start being the larger of steps 1 and 2
+  // because PMG-AFT's KL to the original model is 0 until the first update. Single seeds stall: TeCoA's robust CE
+  // settles at ln 4 (a uniform prediction over the 4 classes) wherever it starts, and over 350 seeds one seed's ratio
+  // reached 0.975 (TeCoA), 0.962 (PMG-AFT), 0.30 (FARE), 0.90 (AoS), against medians 0.66, 0.76, 0.15, 0.66. The
+  // bounds below fail a median only if two of three seeds fall in that far tail; a method that does not train sits at
+  // ratio ≈ 1 or above.
+  it('each method lowers its own loss on a fixed small batch (median of 3 seeds)', async () => {
     await withGpu(async (ctx) => {
       const cases = [
-        ['tecoa', testConfig('tecoa', { seed }), 0.93],
-        ['pmg-aft', testConfig('pmg-aft', { seed }), 0.97],
+        ['tecoa', (s: number) => testConfig('tecoa', { seed: s }), 0.95],
+        ['pmg-aft', (s: number) => testConfig('pmg-aft', { seed: s }), 0.97],
         // At the first step FARE's reference is the model itself: a large ε makes the adversarial part dominate.
-        ['fare', testConfig('fare', { seed, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 }, fare: { attackSteps: 2, attackAlpha: 32 / 255 } }), 0.6],
-        ['aos', testConfig('aos', { seed }), 0.9],
+        ['fare', (s: number) => testConfig('fare', { seed: s, lr: 1e-3, attack: { eps: 32 / 255, steps: 2 }, fare: { attackSteps: 2, attackAlpha: 32 / 255 } }), 0.6],
+        ['aos', (s: number) => testConfig('aos', { seed: s }), 0.93],
       ] as const;
-      for (const [name, config, ratio] of cases) {
-        const loop = await testLoop(ctx, { ...config, steps: 10 }, { weightsSeed: seed, fixedBatch: true });
-        const losses: number[] = [];
-        for (let i = 0; i < 10; i++) losses.push((await loop.trainStep()).loss);
-        console.log(`${name}: ${losses.map((l) => l.toFixed(4)).join(' ')}`);
-        expect(losses.every(Number.isFinite)).toBe(true);
-        const tail = (losses[7] + losses[8] + losses[9]) / 3;
-        expect(tail, name).toBeLessThan(ratio * losses[0]);
-        await loop.model.release();
+      for (const [name, config, bound] of cases) {
+        const ratios: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          const s = (seed + k * 0x9e3779b1) >>> 0;
+          const loop = await testLoop(ctx, { ...config(s), steps: 10 }, { weightsSeed: s, fixedBatch: true });
+          const losses: number[] = [];
+          for (let i = 0; i < 10; i++) losses.push((await loop.trainStep()).loss);
+          await loop.model.release();
+          console.log(`${name} (seed ${s}): ${losses.map((l) => l.toFixed(4)).join(' ')}`);
+          expect(losses.every(Number.isFinite), name).toBe(true);
+          ratios.push((losses[7] + losses[8] + losses[9]) / 3 / Math.max(losses[0], losses[1]));
+        }
+        const median = [...ratios].sort((a, b) => a - b)[1];
+        expect(median, `${name}: ratios ${ratios.map((r) => r.toFixed(3)).join(', ')}`).toBeLessThan(bound);
       }
     });
   });
