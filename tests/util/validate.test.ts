@@ -19,6 +19,10 @@ describe('validate: |actual − ref| ≤ atol + rtol·|ref| per element', () => 
     expect(r.message).toMatch(/atol per element, up to 1\.00e\+0/);
     expect(r.message).toMatch(/\[1\] got 10\.5, want 10 \(\|diff\| 5\.00e-1, atol 1\.00e-1\)/);
     expect(validate([0.5, 10.05], [0, 10], [1, 0.1], 0).ok).toBe(true);
+    // Long arrays (an optimiser's state): no spread of the atol array into Math.max (it overflowed Chromium's stack).
+    const n = 2_000_000;
+    const big = validate(new Float32Array(n), new Float32Array(n), new Float32Array(n).fill(1e-6), 0, 'long');
+    expect(big.message).toBe('long: ok (max |diff| 0.00e+0, atol per element, up to 1.00e-6, rtol 0)');
   });
 
   it('lengths that differ (of actual, ref or atol) are one clear failure', () => {

@@ -7,6 +7,7 @@ import { useMemo } from 'react';
 import type { ResultsFile, TrainingCurve } from '../../methods/results';
 import { PALETTE } from '../finetune/series';
 import { niceTicks } from '../ticks';
+import { extent } from '../../util/extent';
 
 const W = 360, H = 190, L = 46, R = 10, T = 10, B = 30;
 
@@ -24,7 +25,8 @@ function segments(step: number[], values: (number | null)[], x: (s: number) => n
 
 function CurveChart({ title, step, series, testId }: { title: string; step: number[]; series: { name: string; values: (number | null)[] }[]; testId: string }) {
   const finite = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const lo = Math.min(0, ...finite), hi = Math.max(...finite, lo + 1e-9);
+  const range = extent(finite, { lo: 0, hi: -Infinity });
+  const lo = range.lo, hi = Math.max(range.hi, lo + 1e-9);
   const x0 = step[0], x1 = Math.max(step[step.length - 1], x0 + 1);
   const x = (s: number) => L + ((W - L - R) * (s - x0)) / (x1 - x0);
   const y = (v: number) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
