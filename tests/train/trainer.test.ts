@@ -34,19 +34,26 @@ const options = (weights = initClipWeights(cfg, { seed })) => ({
 });
 
 describe('ClipTrainer', () => {
-  it('a few steps lower the contrastive loss on a fixed batch', async () => {
+  // Training starts on the plateau of collapsed, all-equal embeddings (loss log B) and leaves it after a number of steps
+  // with a long tail: over 100 seeds, by step 4–27, and one seed not within 40 steps. So the median over 3 seeds of the
+  // margin below min(start, log B) − 0.25 is judged: it fails only if two of three seeds stay stuck.
+  it('a few steps lower the contrastive loss on a fixed batch (median of 3 seeds)', async () => {
     await withGpu(async (ctx) => {
-      const t = await ClipTrainer.create(ctx, options());
-      const batch = fixedBatch(new Rng(seed));
-      const losses: number[] = [];
-      for (let i = 0; i < 40; i++) losses.push((await t.trainStep(batch)).loss);
-      console.log(`losses ${losses.map((l) => l.toFixed(3)).join(' ')}`);
-      expect(losses.every(Number.isFinite)).toBe(true);
-      // Below both the start and log B (the loss of collapsed, all-equal embeddings, where training can stall).
-      const tail = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
-      expect(tail).toBeLessThan(Math.min(losses[0], Math.log(B)) - 0.25);
-      expect(t.step).toBe(40);
-      await t.release();
+      const margins: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const s = (seed + k * 0x9e3779b1) >>> 0;
+        const t = await ClipTrainer.create(ctx, options(initClipWeights(cfg, { seed: s })));
+        const batch = fixedBatch(new Rng(s));
+        const losses: number[] = [];
+        for (let i = 0; i < 40; i++) losses.push((await t.trainStep(batch)).loss);
+        console.log(`seed ${s}: losses ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+        expect(losses.every(Number.isFinite)).toBe(true);
+        expect(t.step).toBe(40);
+        await t.release();
+        const tail = (losses.at(-1)! + losses.at(-2)! + losses.at(-3)!) / 3;
+        margins.push(tail - (Math.min(losses[0], Math.log(B)) - 0.25));
+      }
+      expect([...margins].sort((a, b) => a - b)[1], `tail − (min(start, log B) − 0.25) per seed: ${margins.map((m) => m.toFixed(3)).join(', ')}`).toBeLessThan(0);
     });
   });
 
