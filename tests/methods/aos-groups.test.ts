@@ -4,6 +4,9 @@
  * distance, to its own class's text group (8 templates × 3 synonyms) than to any other class's for ≥ 80 % of training
  * images — 24 prompt rows per class in 64 dimensions overlap between classes, but not enough to swamp the signal.
  * At the old ridge 1e-4 the class spans swamp it (measured ~20 %), which is why ρ follows the spectrum.
+ * Measured on 2 × 1000 random training images: 85.7 % and 86.5 %. The test draws 600 (a fresh seed each run), so its
+ * share has a standard deviation of ~1.4 points and falls below 80 % less than once in 10^4 runs; with 200 it fell to
+ * 78 % in 1 of ~100 runs.
  */
 import { describe, expect, it } from 'vitest';
 import { withGpu } from '../helpers/gpu';
@@ -24,7 +27,7 @@ describe(`AoS groups on the bundled model at step 0 (AOS_SEED=${seed})`, () => {
   it('an image group is nearest its own class text group for ≥ 80 % of images at the auto ridge', async () => {
     const clip = loadClipFiles(await readClipFolder('public/models/tiny-clip'));
     const train = (await loadSplitFromDir('fashion-mnist', 'train')).data;
-    const B = 200, V = 5;
+    const B = 600, V = 5;
     const rng = new Rng(seed);
     const indices = Array.from({ length: B }, () => rng.int(0, train.count));
     await withGpu(async (ctx) => {
