@@ -4,6 +4,8 @@
  * `atol` may be one number or one per element: fp32 error follows the size of what an element was summed from,
  * which for a sum that cancels (a momentum buffer) is not its own size.
  */
+import { extent } from './extent';
+
 export interface ValidateResult {
   ok: boolean;
   count: number;
@@ -50,9 +52,7 @@ export function validate(
     }
   }
   const ok = mismatches === 0;
-  let atolMax = 0; // a loop, not Math.max(...atol): a spread of 10^5 arguments overflows Chromium's stack
-  if (typeof atol !== 'number') for (let i = 0; i < atol.length; i++) atolMax = Math.max(atolMax, atol[i]);
-  const atolText = typeof atol === 'number' ? `${atol}` : `per element, up to ${atolMax.toExponential(2)}`;
+  const atolText = typeof atol === 'number' ? `${atol}` : `per element, up to ${extent(atol, { lo: 0, hi: 0 }).hi.toExponential(2)}`;
   const head = `${name}: ${ok ? 'ok' : `${mismatches}/${ref.length} mismatches`} (max |diff| ${maxAbsErr.toExponential(2)}, atol ${atolText}, rtol ${rtol})`;
   return { ok, count: ref.length, mismatches, maxAbsErr, worst, message: ok ? head : `${head}\n${first.join('\n')}` };
 }
